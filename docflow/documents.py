@@ -1,0 +1,176 @@
+"""Data functions for documents: registration (dedupe) and status transitions.
+
+Status changes happen here and only here, as compare-and-set updates: the row changes only if
+its current status is one the status machine allows to reach the target, so two deliveries of
+the same task racing each other cannot both "win" a transition.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlmodel import Session
+
+from docflow.errors import IllegalTransition
+from docflow.models import SourceDocument, StageRun
+from docflow.status import COMPLETE, Stage, Status, coarse, sources_of
+
+MAX_ERROR_CHARS = 2000
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True)
+class Registration:
+    document: SourceDocument
+    created: bool  # False: the same bytes were already registered in this project (a duplicate)
+
+
+def register_document(
+    session: Session,
+    *,
+    project_id: str,
+    original_file_name: str,
+    sha256: str,
+    size_bytes: int,
+    object_key: str | None,
+    file_type: str | None = None,
+    mime_type: str | None = None,
+) -> Registration:
+    """Insert the document unless ``(project_id, sha256)`` exists; idempotent under concurrency."""
+    statement = (
+        insert(SourceDocument)
+        .values(
+            project_id=project_id,
+            original_file_name=original_file_name[:1024],
+            sha256=sha256,
+            size_bytes=size_bytes,
+            object_key=object_key,
+            file_type=file_type,
+            mime_type=mime_type,
+        )
+        .on_conflict_do_nothing(constraint="uq_source_documents_project_sha256")
+        .returning(SourceDocument.id)
+    )
+    inserted = session.execute(statement).scalar_one_or_none()
+    document = session.execute(
+        select(SourceDocument).where(SourceDocument.project_id == project_id, SourceDocument.sha256 == sha256)
+    ).scalar_one()
+    return Registration(document=document, created=inserted is not None)
+
+
+def transition(
+    session: Session,
+    *,
+    document_id: int,
+    to: Status,
+    task_id: str | None = None,
+    error_message: str | None = None,
+    extra: dict | None = None,
+    allowed_from: frozenset[Status] | None = None,
+) -> SourceDocument:
+    """Move a document to ``to`` if the status machine allows it from its current status.
+
+    ``task_id`` (when given) becomes ``celery_task_id``. ``allowed_from`` overrides the machine's
+    sources only for explicit re-drives. Raises :class:`IllegalTransition` otherwise.
+    """
+    sources = allowed_from if allowed_from is not None else sources_of(to)
+    values: dict = {
+        "celery_status": to.value,
+        "initial_processing_status": coarse(to).value,
+        "updated_at": func.now(),
+        "error_message": error_message[:MAX_ERROR_CHARS] if error_message else None,
+        **(extra or {}),
+    }
+    if task_id is not None:
+        values["celery_task_id"] = task_id
+    for stage, complete in COMPLETE.items():
+        if to is complete:
+            values[f"{stage.value}_completed_at"] = func.now()
+    statement = (
+        update(SourceDocument)
+        .where(SourceDocument.id == document_id, SourceDocument.celery_status.in_([s.value for s in sources]))
+        .values(**values)
+        .returning(SourceDocument)
+        .execution_options(synchronize_session=False)
+    )
+    document = session.execute(statement).scalar_one_or_none()
+    if document is None:
+        current = session.execute(
+            select(SourceDocument.celery_status).where(SourceDocument.id == document_id)
+        ).scalar_one_or_none()
+        if current is None:
+            raise IllegalTransition(f"document {document_id} does not exist")
+        raise IllegalTransition(f"illegal status transition {current} → {to.value} for document {document_id}")
+    return document
+
+
+def lock_document(session: Session, *, document_id: int) -> SourceDocument | None:
+    """Load the row with a row lock for the rest of the unit of work."""
+    return session.execute(
+        select(SourceDocument).where(SourceDocument.id == document_id).with_for_update()
+    ).scalar_one_or_none()
+
+
+def get_document(session: Session, *, document_id: int) -> SourceDocument | None:
+    return session.get(SourceDocument, document_id)
+
+
+def record_stage_delivery(
+    session: Session,
+    *,
+    document_id: int,
+    stage: Stage,
+    task_id: str,
+    attempt: int,
+    worker_hostname: str | None,
+) -> int:
+    """Upsert the stage-run row of this (task id, attempt); return how often it has been delivered."""
+    statement = (
+        insert(StageRun)
+        .values(
+            document_id=document_id,
+            stage=stage.value,
+            attempt=attempt,
+            celery_task_id=task_id,
+            worker_hostname=worker_hostname,
+            started_at=func.now(),
+            outcome="started",
+            deliveries=1,
+        )
+        .on_conflict_do_update(
+            constraint="uq_stage_runs_task_attempt",
+            set_={
+                "deliveries": StageRun.deliveries + 1,
+                "worker_hostname": worker_hostname,
+                "started_at": func.now(),
+                "outcome": "started",
+            },
+        )
+        .returning(StageRun.deliveries)
+    )
+    return int(session.execute(statement).scalar_one())
+
+
+def finish_stage_run(session: Session, *, task_id: str, attempt: int, outcome: str, error: str | None = None) -> None:
+    session.execute(
+        update(StageRun)
+        .where(StageRun.celery_task_id == task_id, StageRun.attempt == attempt)
+        .values(outcome=outcome, finished_at=func.now(), error=error[:MAX_ERROR_CHARS] if error else None)
+    )
+
+
+def record_queued(session: Session, *, document_id: int, stage: Stage, task_id: str, outcome: str = "queued") -> None:
+    """Note that a task was published for a stage (the queued time for latency figures)."""
+    statement = (
+        insert(StageRun)
+        .values(document_id=document_id, stage=stage.value, attempt=0, celery_task_id=task_id,
+                queued_at=func.now(), outcome=outcome, deliveries=0)
+        .on_conflict_do_nothing(constraint="uq_stage_runs_task_attempt")
+    )
+    session.execute(statement)

@@ -1,0 +1,38 @@
+"""Human-readable summaries of what the pipeline produced for documents."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from docflow.db import session_scope
+from docflow.models import Chunk, EntityMention, EntityRelationship, SourceDocument
+from docflow.settings import get_settings
+
+
+def document_summary(document_ids: list[int], *, names: dict[int, str] | None = None) -> list[str]:
+    """One line per document (status, chunks, entities, graph counts) and a total line."""
+    from docflow.graph import GraphStore
+
+    names = names or {}
+    lines, totals = [], {"chunks": 0, "entities": 0, "nodes": 0, "edges": 0}
+    with session_scope() as session, GraphStore(get_settings()) as graph:
+        for document_id in document_ids:
+            document = session.get(SourceDocument, document_id)
+            chunks = session.scalar(select(func.count()).where(Chunk.document_id == document_id))
+            entities = session.scalar(select(func.count(func.distinct(EntityMention.canonical_entity_id)))
+                                      .where(EntityMention.document_id == document_id))
+            relationships = session.scalar(select(func.count()).where(EntityRelationship.document_id == document_id))
+            g = graph.document_counts(str(document.document_uuid))
+            nodes = 1 + g["chunks"] + g["entities"] if g["chunks"] else 0
+            edges = g["chunks"] + max(g["chunks"] - 1, 0) + g["mentions"] + g["co_occurs"] if g["chunks"] else 0
+            error = f" — {document.error_message}" if document.error_message and document.celery_status.startswith("error") else ""
+            lines.append(f"{names.get(document_id, document.original_file_name):<24} {document.celery_status:<16} "
+                         f"pages={document.page_count or 0:<3} chunks={chunks:<3} entities={entities:<3} "
+                         f"relationships={relationships:<3} graph nodes={nodes:<4} edges={edges}{error}")
+            totals["chunks"] += chunks
+            totals["entities"] += entities
+            totals["nodes"] += nodes
+            totals["edges"] += edges
+    lines.append(f"{'total':<24} {len(document_ids)} documents, {totals['chunks']} chunks, "
+                 f"{totals['entities']} entities, graph {totals['nodes']} nodes / {totals['edges']} edges")
+    return lines

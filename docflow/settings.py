@@ -1,0 +1,227 @@
+"""The one settings object. Everything docflow reads from the environment is here.
+
+Values come from ``DOCFLOW_*`` environment variables or a ``.env`` file in the working
+directory; the defaults point at the local services ``docflow up`` starts on 127.0.0.1.
+Secrets are ``SecretStr``: they print as ``**********`` and are only unwrapped at the point
+of connecting.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import URL, make_url
+
+STAGES = ("ocr", "text", "entity", "graph")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="DOCFLOW_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+    )
+
+    # -- where docflow keeps its local state (service data, logs, pid files) -----------------
+    data_dir: Path = Field(Path("var"), description="Data, logs and pid files of the local services.")
+
+    # -- PostgreSQL: the source of truth -------------------------------------------------------
+    db_host: str = "127.0.0.1"
+    db_port: int = 5432
+    db_name: str = "docflow"
+    db_user: str = "docflow"
+    db_password: SecretStr = SecretStr("docflow")
+    database_url: SecretStr | None = Field(
+        None, description="Full SQLAlchemy URL; overrides the db_* fields when set."
+    )
+    db_connect_timeout_s: int = 5
+    db_statement_timeout_ms: int = 60_000
+    db_pool_size: int = 5
+
+    # -- Redis: Celery broker and result backend (a transport, never the truth) ---------------
+    redis_url: SecretStr = SecretStr("redis://127.0.0.1:6379/0")
+    result_backend_url: SecretStr | None = Field(
+        None, description="Celery result backend; defaults to redis_url with database 1."
+    )
+    redis_socket_timeout_s: float = 10.0
+
+    # -- S3-compatible object store (SeaweedFS locally, MinIO or S3 in production) -------------
+    s3_endpoint: str = "127.0.0.1:8333"
+    s3_access_key: str = "docflow"
+    s3_secret_key: SecretStr = SecretStr("docflow-secret-key")
+    s3_bucket: str = "docflow-originals"
+    s3_region: str = "us-east-1"
+    s3_secure: bool = False
+    s3_timeout_s: float = 30.0
+    # Internal ports of the local SeaweedFS (``weed mini``); only the S3 port is used by docflow.
+    s3_local_master_port: int = 9333
+    s3_local_volume_port: int = 8380
+    s3_local_filer_port: int = 8888
+    s3_local_admin_port: int = 23646
+
+    # -- Neo4j: the knowledge graph -------------------------------------------------------------
+    neo4j_uri: str = "bolt://127.0.0.1:7687"
+    neo4j_user: str = "neo4j"
+    neo4j_password: SecretStr = SecretStr("docflow-neo4j")
+    neo4j_database: str = "neo4j"
+    neo4j_timeout_s: float = 30.0
+    neo4j_heap: str = "512m"
+    neo4j_pagecache_mb: int = 256
+
+    # -- intake ---------------------------------------------------------------------------------
+    intake_dir: Path = Path("intake")
+    project_id: str = "default"
+
+    # -- Celery queues, one per stage ----------------------------------------------------------
+    queue_ocr: str = "ocr"
+    queue_text: str = "text"
+    queue_entity: str = "entity"
+    queue_graph: str = "graph"
+
+    # -- retry policy for transient errors: countdown = base * factor**retries ----------------
+    retry_max_retries: int = Field(3, ge=0)
+    retry_backoff_base_s: float = Field(60.0, ge=0)
+    retry_backoff_factor: float = Field(2.0, ge=1)
+    retry_backoff_max_s: float = Field(3600.0, ge=0)
+    # A message that keeps killing its worker is dropped to an error status after this many
+    # deliveries (the poison guard).
+    max_deliveries: int = Field(3, ge=1)
+
+    # -- per-stage time limits (seconds): soft raises inside the task, hard kills the child ----
+    ocr_soft_time_limit_s: int = 1800
+    ocr_time_limit_s: int = 1860
+    text_soft_time_limit_s: int = 120
+    text_time_limit_s: int = 150
+    entity_soft_time_limit_s: int = 600
+    entity_time_limit_s: int = 660
+    graph_soft_time_limit_s: int = 300
+    graph_time_limit_s: int = 330
+    # Must exceed every hard limit, or Redis redelivers a task that is still running.
+    visibility_timeout_s: int | None = Field(
+        None, description="Broker visibility timeout; defaults to the longest hard limit + 10 min."
+    )
+
+    # -- workers ---------------------------------------------------------------------------------
+    worker_concurrency: int = Field(2, ge=1)
+    worker_max_tasks_per_child: int = Field(200, ge=1)
+    worker_max_memory_per_child_kb: int = Field(1_500_000, ge=50_000)
+
+    # -- health ----------------------------------------------------------------------------------
+    health_queue_threshold: int = Field(1000, ge=1)
+
+    # -- extraction limits (bad input gets a clear error, never a crashed worker) ----------------
+    max_file_bytes: int = 200 * 1024 * 1024
+    max_pages: int = 2000
+    max_pixels: int = 200_000_000
+    max_text_chars: int = 20_000_000
+    ocr_dpi: int = 300
+    tessdata_dir: Path = Path("/usr/share/tesseract-ocr/5/tessdata")
+
+    # -- chunking ----------------------------------------------------------------------------------
+    chunk_max_chars: int = Field(1500, ge=100)
+    chunk_overlap_chars: int = Field(200, ge=0)
+
+    @model_validator(mode="after")
+    def _check_limits(self) -> "Settings":
+        for stage in STAGES:
+            soft, hard = self.time_limits(stage)
+            if not 0 < soft < hard:
+                raise ValueError(f"{stage}: soft time limit ({soft}s) must be below the hard limit ({hard}s)")
+        longest = max(self.time_limits(stage)[1] for stage in STAGES)
+        if self.visibility_timeout_s is not None and self.visibility_timeout_s <= longest:
+            raise ValueError(
+                f"visibility_timeout_s ({self.visibility_timeout_s}) must exceed the longest hard "
+                f"time limit ({longest}s), or Redis redelivers tasks that are still running"
+            )
+        if self.chunk_overlap_chars >= self.chunk_max_chars:
+            raise ValueError("chunk_overlap_chars must be smaller than chunk_max_chars")
+        return self
+
+    # -- derived values ----------------------------------------------------------------------------
+    def time_limits(self, stage: str) -> tuple[int, int]:
+        """(soft, hard) time limit of a stage in seconds."""
+        return getattr(self, f"{stage}_soft_time_limit_s"), getattr(self, f"{stage}_time_limit_s")
+
+    @property
+    def broker_visibility_timeout_s(self) -> int:
+        if self.visibility_timeout_s is not None:
+            return self.visibility_timeout_s
+        return max(self.time_limits(stage)[1] for stage in STAGES) + 600
+
+    def queue_for(self, stage: str) -> str:
+        return getattr(self, f"queue_{stage}")
+
+    @property
+    def queues(self) -> dict[str, str]:
+        """Stage name -> queue name."""
+        return {stage: self.queue_for(stage) for stage in STAGES}
+
+    def retry_countdown(self, retries: int) -> float:
+        """Seconds to wait before retry number ``retries + 1`` (60, 120, 240 by default)."""
+        return min(self.retry_backoff_base_s * self.retry_backoff_factor**retries, self.retry_backoff_max_s)
+
+    @property
+    def sqlalchemy_url(self) -> URL:
+        if self.database_url is not None:
+            return make_url(self.database_url.get_secret_value())
+        return URL.create(
+            "postgresql+psycopg",
+            username=self.db_user,
+            password=self.db_password.get_secret_value(),
+            host=self.db_host,
+            port=self.db_port,
+            database=self.db_name,
+        )
+
+    @property
+    def database_url_display(self) -> str:
+        return self.sqlalchemy_url.render_as_string(hide_password=True)
+
+    @property
+    def broker_url(self) -> str:
+        return self.redis_url.get_secret_value()
+
+    @property
+    def celery_result_backend(self) -> str:
+        if self.result_backend_url is not None:
+            return self.result_backend_url.get_secret_value()
+        parts = urlsplit(self.broker_url)
+        return parts._replace(path="/1").geturl()
+
+    @property
+    def redis_display(self) -> str:
+        return _hide_password(self.broker_url)
+
+    @property
+    def redis_host_port(self) -> tuple[str, int]:
+        parts = urlsplit(self.broker_url)
+        return parts.hostname or "127.0.0.1", parts.port or 6379
+
+    @property
+    def neo4j_host_port(self) -> tuple[str, int]:
+        parts = urlsplit(self.neo4j_uri)
+        return parts.hostname or "127.0.0.1", parts.port or 7687
+
+    @property
+    def s3_host_port(self) -> tuple[str, int]:
+        host, _, port = self.s3_endpoint.rpartition(":")
+        return host or "127.0.0.1", int(port or (443 if self.s3_secure else 80))
+
+
+def _hide_password(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+    return parts._replace(netloc=netloc).geturl()
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (read once; tests call ``get_settings.cache_clear()``)."""
+    return Settings()

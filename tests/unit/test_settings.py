@@ -1,0 +1,74 @@
+"""Settings: one object, DOCFLOW_ prefix, .env support, secrets never printed."""
+
+import pytest
+from pydantic import ValidationError
+
+from docflow.settings import Settings
+
+pytestmark = pytest.mark.unit
+
+
+def test_defaults_point_at_local_services(monkeypatch):
+    # GIVEN no docflow environment at all
+    for key in list(__import__("os").environ):
+        if key.startswith("DOCFLOW_"):
+            monkeypatch.delenv(key)
+    # WHEN settings are read
+    settings = Settings(_env_file=None)
+    # THEN every service is on loopback and the policy defaults are the documented ones
+    assert settings.sqlalchemy_url.host == "127.0.0.1"
+    assert settings.broker_url.startswith("redis://127.0.0.1:6379")
+    assert settings.s3_endpoint.startswith("127.0.0.1:")
+    assert settings.neo4j_uri == "bolt://127.0.0.1:7687"
+    assert settings.retry_max_retries == 3
+    assert [settings.retry_countdown(n) for n in range(3)] == [60, 120, 240]
+    assert settings.health_queue_threshold == 1000
+    assert settings.queues == {"ocr": "ocr", "text": "text", "entity": "entity", "graph": "graph"}
+
+
+def test_env_prefix_and_dotenv(tmp_path, monkeypatch):
+    # GIVEN a .env file and an environment variable with the DOCFLOW_ prefix
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text("DOCFLOW_PROJECT_ID=from-dotenv\nDOCFLOW_RETRY_MAX_RETRIES=5\n")
+    monkeypatch.setenv("DOCFLOW_HEALTH_QUEUE_THRESHOLD", "42")
+    # WHEN settings are read
+    settings = Settings()
+    # THEN both sources are honoured
+    assert settings.project_id == "from-dotenv"
+    assert settings.retry_max_retries == 5
+    assert settings.health_queue_threshold == 42
+
+
+def test_secrets_are_never_printed(monkeypatch):
+    # GIVEN secrets with recognisable values
+    monkeypatch.setenv("DOCFLOW_DB_PASSWORD", "pg-Secret-123")
+    monkeypatch.setenv("DOCFLOW_S3_SECRET_KEY", "s3-Secret-456")
+    monkeypatch.setenv("DOCFLOW_NEO4J_PASSWORD", "neo-Secret-789")
+    monkeypatch.setenv("DOCFLOW_REDIS_URL", "redis://:redis-Secret-0@127.0.0.1:6379/0")
+    settings = Settings(_env_file=None)
+    # WHEN the settings are rendered every way an operator might see them
+    rendered = " ".join([repr(settings), str(settings), settings.model_dump_json(), settings.database_url_display,
+                         settings.redis_display])
+    # THEN no secret appears, but the connection still gets it
+    for secret in ("pg-Secret-123", "s3-Secret-456", "neo-Secret-789", "redis-Secret-0"):
+        assert secret not in rendered
+    assert settings.sqlalchemy_url.password == "pg-Secret-123"
+    assert "redis-Secret-0" in settings.broker_url
+
+
+def test_visibility_timeout_must_exceed_every_hard_limit():
+    # GIVEN a visibility timeout shorter than the OCR hard limit
+    # WHEN settings are built THEN they are refused with the reason
+    with pytest.raises(ValidationError, match="visibility_timeout_s"):
+        Settings(_env_file=None, ocr_time_limit_s=1000, ocr_soft_time_limit_s=900, visibility_timeout_s=999)
+
+
+def test_soft_limit_must_be_below_hard_limit():
+    with pytest.raises(ValidationError, match="soft time limit"):
+        Settings(_env_file=None, text_soft_time_limit_s=200, text_time_limit_s=150)
+
+
+def test_default_visibility_timeout_is_derived_from_limits():
+    settings = Settings(_env_file=None)
+    longest = max(settings.time_limits(stage)[1] for stage in ("ocr", "text", "entity", "graph"))
+    assert settings.broker_visibility_timeout_s > longest
