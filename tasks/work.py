@@ -21,7 +21,7 @@ from docflow.storage import ObjectStorage
 from tasks.runner import StageContext
 from tasks.steps.chunking import chunk_elements
 from tasks.steps.entities import cooccurrence_relationships, extract_mentions
-from tasks.steps.extract import Extraction, ExtractionLimits, detect_file_type, extract_document
+from tasks.steps.extract import Extraction, ExtractionLimits, configure_ocr, detect_file_type, extract_document
 
 
 def extraction_limits(settings: Settings) -> ExtractionLimits:
@@ -32,6 +32,7 @@ def extraction_limits(settings: Settings) -> ExtractionLimits:
 
 def extract_file(*, path: Path, filename: str, settings: Settings) -> Extraction:
     """Detect the type from the bytes and extract (shared by the OCR stage and the raw floor)."""
+    configure_ocr(tessdata_dir=settings.tessdata_dir)
     if path.stat().st_size == 0:
         raise PermanentError("empty file: 0 bytes")
     with open(path, "rb") as handle:

@@ -19,8 +19,8 @@ TEST_ENV = {
     "DOCFLOW_RESULT_BACKEND_URL": "redis://127.0.0.1:6379/3",
     "DOCFLOW_S3_BUCKET": "docflow-test",
     # Fast retries so a "service down, then back" test takes seconds, not minutes.
-    "DOCFLOW_RETRY_BACKOFF_BASE_S": "2",
-    "DOCFLOW_RETRY_BACKOFF_MAX_S": "10",
+    "DOCFLOW_RETRY_BACKOFF_BASE_S": "5",
+    "DOCFLOW_RETRY_BACKOFF_MAX_S": "20",
     "OMP_THREAD_LIMIT": "1",
     "DO_NOT_TRACK": "1",
     "HF_HUB_OFFLINE": "1",
@@ -51,3 +51,24 @@ def stack(settings):
 @pytest.fixture
 def project_id() -> str:
     return f"test-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture(scope="session")
+def workers(stack):
+    """Real Celery worker processes (all four queues), stopped at the end of the session."""
+    from docflow import workers as worker_processes
+
+    worker_processes.start(stack, name="pytest", echo=lambda line: print("workers:", line))
+    worker_processes.wait_ready(stack, timeout=120)
+    yield stack
+    worker_processes.stop(stack, name="pytest", timeout=30, echo=lambda line: print("workers:", line))
+
+
+@pytest.fixture(scope="session")
+def sample_files(tmp_path_factory):
+    from docflow.samples import write_bad_samples, write_samples
+
+    directory = tmp_path_factory.mktemp("samples")
+    good = {path.name: path for path in write_samples(directory=directory / "good")}
+    bad = write_bad_samples(directory=directory / "bad")
+    return good, bad
