@@ -174,3 +174,24 @@ def record_queued(session: Session, *, document_id: int, stage: Stage, task_id: 
         .on_conflict_do_nothing(constraint="uq_stage_runs_task_attempt")
     )
     session.execute(statement)
+
+
+def transition_many(session: Session, *, to: Status, task_ids: dict[int, str]) -> list[int]:
+    """Batch form of :func:`transition` (same rule, one statement): returns the ids that moved.
+
+    Rows whose current status may not reach ``to`` are left alone (and not returned).
+    """
+    from sqlalchemy import case
+
+    if not task_ids:
+        return []
+    rows = session.execute(
+        update(SourceDocument)
+        .where(SourceDocument.id.in_(list(task_ids)),
+               SourceDocument.celery_status.in_([s.value for s in sources_of(to)]))
+        .values(celery_status=to.value, initial_processing_status=coarse(to).value, updated_at=func.now(),
+                error_message=None, celery_task_id=case(task_ids, value=SourceDocument.id))
+        .returning(SourceDocument.id)
+        .execution_options(synchronize_session=False)
+    ).scalars().all()
+    return list(rows)

@@ -193,6 +193,33 @@ class EntityRelationship(SQLModel, table=True):
     weight: int = Field(default=1)
 
 
+class IntakeFile(SQLModel, table=True):
+    """The intake ledger: what a sweep did with each file it saw, so a re-sweep is a no-op.
+
+    Keyed by (source, relative path); a file whose size and mtime still match its row is not read
+    again. Files are never moved or deleted from the intake: the ledger is the record.
+    """
+
+    __tablename__ = "intake_files"
+    __table_args__ = (UniqueConstraint("source", "relative_path", name="uq_intake_files_source_path"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=1024)
+    relative_path: str = Field(max_length=4096)
+    size_bytes: int = Field(sa_column=Column(BigInteger, nullable=False))
+    mtime_ns: int = Field(sa_column=Column(BigInteger, nullable=False))
+    sha256: str | None = Field(default=None, max_length=64)
+    document_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("source_documents.id", ondelete="SET NULL"), nullable=True),
+    )
+    outcome: str = Field(max_length=16)  # new | duplicate | rejected
+    reason: str | None = Field(default=None, sa_column=Column(Text))
+    swept_at: datetime | None = Field(
+        default_factory=utcnow, sa_column=_ts(nullable=False, default_now=True, on_update=True)
+    )
+
+
 ALL_TABLES = (
     SourceDocument,
     StageRun,
@@ -201,4 +228,5 @@ ALL_TABLES = (
     CanonicalEntity,
     EntityMention,
     EntityRelationship,
+    IntakeFile,
 )

@@ -36,3 +36,42 @@ def document_summary(document_ids: list[int], *, names: dict[int, str] | None = 
     lines.append(f"{'total':<24} {len(document_ids)} documents, {totals['chunks']} chunks, "
                  f"{totals['entities']} entities, graph {totals['nodes']} nodes / {totals['edges']} edges")
     return lines
+
+
+def status_counts() -> list[str]:
+    with session_scope() as session:
+        rows = session.execute(
+            select(SourceDocument.celery_status, func.count()).group_by(SourceDocument.celery_status)
+            .order_by(SourceDocument.celery_status)
+        ).all()
+    total = sum(count for _, count in rows)
+    return [f"{status:<20} {count}" for status, count in rows] + [f"{'total':<20} {total}"]
+
+
+def document_history(document: str) -> list[str]:
+    import uuid as uuid_module
+
+    from docflow.models import StageRun
+
+    with session_scope() as session:
+        if document.isdigit():
+            row = session.get(SourceDocument, int(document))
+        else:
+            row = session.execute(select(SourceDocument).where(
+                SourceDocument.document_uuid == uuid_module.UUID(document))).scalar_one_or_none()
+        if row is None:
+            return [f"no document {document}"]
+        runs = session.execute(select(StageRun).where(StageRun.document_id == row.id)
+                               .order_by(StageRun.id)).scalars().all()
+    lines = [f"document {row.id} {row.document_uuid} {row.original_file_name}",
+             f"  status {row.celery_status} ({row.initial_processing_status}), task {row.celery_task_id}",
+             f"  project {row.project_id}, sha256 {row.sha256}, {row.size_bytes} bytes, type {row.file_type}"]
+    if row.error_message:
+        lines.append(f"  error: {row.error_message}")
+    for run in runs:
+        took = ""
+        if run.started_at and run.finished_at:
+            took = f" {(run.finished_at - run.started_at).total_seconds():.2f}s"
+        lines.append(f"  {run.stage:<7} attempt {run.attempt} {run.outcome:<10}{took} worker={run.worker_hostname or '-'}"
+                     f" deliveries={run.deliveries}{' — ' + run.error if run.error else ''}")
+    return lines

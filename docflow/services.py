@@ -471,11 +471,74 @@ class Neo4j:
         return ServiceReport(self.name, self.address, "stopped", pid)
 
 
-SERVICE_CLASSES = {"postgres": Postgres, "redis": Redis, "s3": ObjectStore, "neo4j": Neo4j}
+# -- Prefect server -----------------------------------------------------------------------------------
+
+
+class PrefectServer:
+    """Prefect 3's API and UI. Its state lives in its own SQLite file under ``var/prefect``: the
+    orchestration history is not docflow's truth, must not contend with the pipeline's PostgreSQL
+    connections, and can be wiped without touching a document."""
+
+    name = "prefect"
+    marker = "prefect"
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.paths = Paths(settings)
+        self.host, self.port = settings.prefect_host_port
+        self.home = self.paths.root / "prefect"
+        self.address = f"{settings.prefect_ui_url} (API {settings.prefect_api_url})"
+
+    def running(self) -> bool:
+        if not port_open(self.host, self.port):
+            return False
+        import urllib.request
+
+        with urllib.request.urlopen(f"{self.settings.prefect_api_url}/health", timeout=3) as response:
+            return response.status == 200
+
+    def start(self) -> ServiceReport:
+        if port_open(self.host, self.port):
+            wait_until(self.running, timeout=60, what="Prefect server")
+            return ServiceReport(self.name, self.address, "already running")
+        began = time.monotonic()
+        self.home.mkdir(parents=True, exist_ok=True)
+        prefect = shutil.which("prefect", path=str(Path(sys.executable).parent)) or "prefect"
+        env = {**os.environ, **prefect_server_env(self.settings, self.home)}
+        pid = spawn([prefect, "server", "start", "--host", self.host, "--port", str(self.port), "--analytics-off"],
+                    pidfile=self.paths.pidfile(self.name), logfile=self.paths.logfile(self.name), env=env,
+                    cwd=self.home)
+        wait_until(self.running, timeout=120, what="Prefect server", log=self.paths.logfile(self.name))
+        return ServiceReport(self.name, self.address, "started", pid, time.monotonic() - began)
+
+    def stop(self) -> ServiceReport:
+        pid = read_pid(self.paths.pidfile(self.name), self.marker)
+        if pid is None:
+            return ServiceReport(self.name, self.address, "not running")
+        terminate(pid)
+        self.paths.pidfile(self.name).unlink(missing_ok=True)
+        return ServiceReport(self.name, self.address, "stopped", pid)
+
+
+def prefect_server_env(settings: Settings, home: Path) -> dict[str, str]:
+    return {
+        "PREFECT_HOME": str(home),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",  # it phones home otherwise
+        "DO_NOT_TRACK": "1",
+        "PREFECT_UI_API_URL": settings.prefect_api_url,
+        "PREFECT_API_URL": settings.prefect_api_url,
+        "PREFECT_SERVER_API_HOST": settings.prefect_host_port[0],
+        "PREFECT_SERVER_API_PORT": str(settings.prefect_host_port[1]),
+    }
+
+
+SERVICE_CLASSES = {"postgres": Postgres, "redis": Redis, "s3": ObjectStore, "neo4j": Neo4j, "prefect": PrefectServer}
+CORE_SERVICES = ["postgres", "redis", "s3", "neo4j"]
 
 
 def services(settings: Settings, names: list[str] | None = None) -> list:
-    chosen = names or list(SERVICE_CLASSES)
+    default = CORE_SERVICES + (["prefect"] if settings.start_prefect_server else [])
+    chosen = names or default
     unknown = set(chosen) - set(SERVICE_CLASSES)
     if unknown:
         raise ServiceError(f"unknown service(s): {', '.join(sorted(unknown))}")

@@ -73,6 +73,17 @@ class Settings(BaseSettings):
     neo4j_heap: str = "512m"
     neo4j_pagecache_mb: int = 256
 
+    # -- Prefect: the local server `docflow up` starts, or any existing server / Prefect Cloud ------
+    prefect_api_url: str = Field(
+        "http://127.0.0.1:4200/api",
+        description="Prefect API the flows and deployments talk to (Prefect Cloud: its workspace API URL).",
+    )
+    prefect_api_key: SecretStr | None = Field(None, description="Prefect Cloud API key (not needed locally).")
+    start_prefect_server: bool = Field(True, description="`docflow up` starts a local Prefect server.")
+    intake_interval_s: int = Field(300, ge=10, description="Schedule of the intake-sweep deployment.")
+    reconcile_interval_s: int = Field(600, ge=10, description="Schedule of the reconcile deployment.")
+    monitor_interval_s: int = Field(300, ge=10, description="Schedule of the pipeline-monitor deployment.")
+
     # -- intake ---------------------------------------------------------------------------------
     intake_dir: Path = Path("intake")
     project_id: str = "default"
@@ -192,6 +203,15 @@ class Settings(BaseSettings):
             return self.result_backend_url.get_secret_value()
         parts = urlsplit(self.broker_url)
         return parts._replace(path="/1").geturl()
+
+    @property
+    def prefect_host_port(self) -> tuple[str, int]:
+        parts = urlsplit(self.prefect_api_url)
+        return parts.hostname or "127.0.0.1", parts.port or 4200
+
+    @property
+    def prefect_ui_url(self) -> str:
+        return self.prefect_api_url.removesuffix("/api")
 
     @property
     def redis_display(self) -> str:

@@ -42,7 +42,7 @@ def stack(settings):
     """PostgreSQL, Redis, S3 and Neo4j running (started if needed), the test schema at head."""
     from docflow import migrate, services
 
-    services.up(settings, echo=lambda line: print("stack:", line))
+    services.up(settings, services.CORE_SERVICES, echo=lambda line: print("stack:", line))
     services.Postgres(settings).ensure_database()
     migrate.upgrade()
     return settings
@@ -72,3 +72,15 @@ def sample_files(tmp_path_factory):
     good = {path.name: path for path in write_samples(directory=directory / "good")}
     bad = write_bad_samples(directory=directory / "bad")
     return good, bad
+
+
+@pytest.fixture(scope="session")
+def prefect_api(stack):
+    """A real Prefect 3 server (the one `docflow up` starts), and this process pointed at it."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from docflow import services
+
+    services.up(stack, ["prefect"], echo=lambda line: print("stack:", line))
+    with temporary_settings(updates={PREFECT_API_URL: stack.prefect_api_url}):
+        yield stack.prefect_api_url

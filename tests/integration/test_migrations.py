@@ -8,7 +8,7 @@ from sqlalchemy import create_engine, inspect, text
 pytestmark = [pytest.mark.postgres, pytest.mark.services]
 
 EXPECTED_TABLES = {
-    "source_documents", "stage_runs", "document_extractions", "chunks",
+    "source_documents", "stage_runs", "document_extractions", "chunks", "intake_files",
     "canonical_entities", "entity_mentions", "entity_relationships",
 }
 

@@ -13,7 +13,7 @@ def test_up_is_idempotent(stack):
     from docflow import services
 
     # WHEN up runs again on a running stack THEN every service reports already running
-    reports = services.up(stack, echo=lambda _line: None)
+    reports = services.up(stack, services.CORE_SERVICES, echo=lambda _line: None)
     assert [r.action for r in reports] == ["already running"] * 4
 
 

@@ -1,0 +1,63 @@
+"""The deployments operators see in the Prefect UI, served by one long-running process.
+
+``docflow serve`` (or ``python -m deployments.serve``) registers them against the Prefect server
+named in the settings and executes their runs: ``intake-sweep`` on an interval schedule,
+``reconcile`` and ``pipeline-monitor`` on theirs. Parameters default from settings and never carry
+secrets (credentials stay in the environment of the serving process).
+For production with a work pool, see ``prefect.yaml`` beside this file.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from docflow.prefect_env import configure_prefect
+from docflow.settings import Settings, get_settings
+
+
+def build_deployments(settings: Settings) -> list:
+    from flows.intake import intake_sweep
+
+    deployments = [
+        intake_sweep.to_deployment(
+            name="intake-sweep",
+            interval=timedelta(seconds=settings.intake_interval_s),
+            parameters={"source": str(settings.intake_dir.resolve()), "project_id": settings.project_id},
+            description="Sweep the intake folder and submit new documents to the pipeline.",
+            tags=["docflow", "intake"],
+        ),
+    ]
+    try:
+        from flows.reconcile import reconcile
+
+        deployments.append(reconcile.to_deployment(
+            name="reconcile", interval=timedelta(seconds=settings.reconcile_interval_s),
+            description="Compare status rows with Redis and workers; report (and optionally repair) lost work.",
+            tags=["docflow", "reconcile"],
+        ))
+    except ImportError:  # pragma: no cover - while the reconcile flow is not installed
+        pass
+    try:
+        from flows.monitor import pipeline_monitor
+
+        deployments.append(pipeline_monitor.to_deployment(
+            name="pipeline-monitor", interval=timedelta(seconds=settings.monitor_interval_s),
+            description="Counts per status, errors, queues, workers, throughput and stage latency.",
+            tags=["docflow", "monitor"],
+        ))
+    except ImportError:  # pragma: no cover
+        pass
+    return deployments
+
+
+def main() -> None:
+    settings = get_settings()
+    configure_prefect(settings)
+    from prefect import serve
+
+    settings.intake_dir.mkdir(parents=True, exist_ok=True)
+    serve(*build_deployments(settings), limit=4)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,489 @@
+"""Intake: find new files in a folder or an S3 prefix and hand them to the pipeline in batches.
+
+Guarantees of a sweep:
+
+* **Every file is accounted for** as ``new``, ``duplicate``, ``skipped`` or ``rejected`` with a
+  reason — nothing is dropped silently.
+* **Half-written files are never read.** A file is taken only once its mtime is older than the
+  stable delay (its size and mtime stayed unchanged that long); it is stat-ed again after hashing
+  and skipped if it changed meanwhile. Skipped files are looked at again by the next sweep.
+* **Re-sweeps are no-ops.** Files are not moved: the ``intake_files`` ledger records what was
+  done with each (source, relative path, size, mtime); an unchanged file is not even re-hashed.
+  This also works for read-only folders and S3 prefixes, and loses nothing if the sweep dies.
+* **The intake root is a fence.** Symlinks pointing outside the root, devices and FIFOs are
+  rejected; nothing outside the root is ever opened. Object keys come from the content hash,
+  never from a filename.
+* **Batched.** Per batch: one ledger query, one dedupe query, parallel uploads, one multi-row
+  insert, one status update and one broker connection for all publishes.
+* **Backpressure.** No new batch is enqueued while the stage queues already hold more than the
+  limit; the remaining files are left (``skipped: backpressure``) for a later sweep.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import os
+import re
+import stat
+import tempfile
+import time
+import unicodedata
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.dialects.postgresql import insert
+
+from docflow import documents
+from docflow.db import session_scope
+from docflow.models import IntakeFile, SourceDocument
+from docflow.settings import Settings
+from docflow.status import Stage, Status
+from docflow.storage import ObjectStorage, original_key, sha256_file
+
+SUPPORTED_EXTENSIONS = ("pdf", "png", "jpg", "jpeg", "tif", "tiff", "bmp", "gif", "webp", "docx", "eml", "txt")
+JUNK_NAMES = {".ds_store", "thumbs.db", "desktop.ini", "icon\r"}
+JUNK_SUFFIXES = (".tmp", ".temp", ".part", ".partial", ".crdownload", ".download", ".swp", ".swx", "~", ".lock")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def display_name(name: str) -> str:
+    """A filename safe to store and show: NFC, control characters replaced, bounded length."""
+    cleaned = _CONTROL.sub("\N{REPLACEMENT CHARACTER}", unicodedata.normalize("NFC", name))
+    return cleaned if len(cleaned) <= 255 else cleaned[:120] + "…" + cleaned[-120:]
+
+
+@dataclass
+class FileOutcome:
+    name: str                      # path relative to the source, display-safe
+    outcome: str                   # new | duplicate | skipped | rejected
+    reason: str | None = None
+    document_uuid: str | None = None
+    document_id: int | None = None
+    task_id: str | None = None
+    status: str | None = None
+
+
+@dataclass
+class Candidate:
+    relative_path: str
+    path: Path                     # where the bytes are read from (a temp copy for S3 sources)
+    size: int
+    mtime_ns: int
+    sha256: str | None = None
+    file_type: str | None = None
+    mime: str | None = None
+
+
+@dataclass
+class SweepOptions:
+    source: str
+    project_id: str
+    recursive: bool = True
+    extensions: tuple[str, ...] = SUPPORTED_EXTENSIONS
+    patterns: tuple[str, ...] = ("*",)
+    stable_seconds: float = 10.0
+    batch_size: int = 200
+    backpressure_limit: int = 5000
+    dry_run: bool = False
+
+
+@dataclass
+class SweepReport:
+    source: str
+    project_id: str
+    dry_run: bool
+    files: list[FileOutcome] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def counts(self) -> dict[str, int]:
+        counts = {"new": 0, "duplicate": 0, "skipped": 0, "rejected": 0}
+        for item in self.files:
+            counts[item.outcome] += 1
+        return counts
+
+    def new_document_ids(self) -> list[int]:
+        return [f.document_id for f in self.files if f.outcome == "new" and f.document_id is not None]
+
+    def to_dict(self) -> dict:
+        return {"source": self.source, "project_id": self.project_id, "dry_run": self.dry_run,
+                "counts": self.counts(), "seconds": round(self.seconds, 3), "files": [asdict(f) for f in self.files]}
+
+    def markdown(self) -> str:
+        counts = self.counts()
+        lines = [f"# Intake sweep of `{self.source}`", "",
+                 f"Project `{self.project_id}`{' (dry run: nothing registered)' if self.dry_run else ''}, "
+                 f"{len(self.files)} files in {self.seconds:.1f}s.", "",
+                 "| outcome | files |", "|---|---|"]
+        lines += [f"| {name} | {count} |" for name, count in counts.items()]
+        problems = [f for f in self.files if f.outcome in ("rejected", "skipped")]
+        if problems:
+            lines += ["", "## Rejected and skipped", "", "| file | outcome | reason |", "|---|---|---|"]
+            lines += [f"| `{f.name}` | {f.outcome} | {f.reason or ''} |" for f in problems[:500]]
+        return "\n".join(lines)
+
+    def table(self) -> list[dict]:
+        return [{"file": f.name, "outcome": f.outcome, "document_uuid": f.document_uuid or "",
+                 "task_id": f.task_id or "", "reason": f.reason or ""} for f in self.files]
+
+
+# -- discovery ------------------------------------------------------------------------------------
+
+
+def _is_junk(name: str) -> bool:
+    lowered = name.lower()
+    return (name.startswith(".") or name.startswith("~$") or lowered in JUNK_NAMES
+            or lowered.endswith(JUNK_SUFFIXES))
+
+
+def _matches(name: str, options: SweepOptions) -> bool:
+    from fnmatch import fnmatch
+
+    return any(fnmatch(name, pattern) for pattern in options.patterns)
+
+
+def _extension_ok(name: str, options: SweepOptions) -> bool:
+    return name.rsplit(".", 1)[-1].lower() in options.extensions if "." in name else False
+
+
+def discover_local(options: SweepOptions, settings: Settings, *, now: float | None = None
+                   ) -> tuple[list[Candidate], list[FileOutcome]]:
+    """Walk the folder (never leaving it) and split entries into candidates and accounted-for files."""
+    root = Path(options.source).resolve(strict=True)
+    if not root.is_dir():
+        raise NotADirectoryError(f"intake source is not a folder: {root}")
+    now = time.time() if now is None else now
+    candidates: list[Candidate] = []
+    accounted: list[FileOutcome] = []
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError as exc:
+            accounted.append(FileOutcome(display_name(str(folder.relative_to(root))), "rejected",
+                                         f"folder unreadable: {exc.strerror}"))
+            continue
+        for entry in entries:
+            relative = display_name(str(Path(entry.path).relative_to(root)))
+            if _is_junk(entry.name):
+                accounted.append(FileOutcome(relative, "skipped", "hidden, temporary or OS metadata file"))
+                continue
+            try:
+                info = entry.stat(follow_symlinks=False)
+            except FileNotFoundError:
+                accounted.append(FileOutcome(relative, "skipped", "disappeared during the sweep"))
+                continue
+            if stat.S_ISLNK(info.st_mode):
+                target = Path(entry.path).resolve()
+                if not target.is_relative_to(root):
+                    accounted.append(FileOutcome(relative, "rejected", "symlink pointing outside the intake folder"))
+                else:
+                    accounted.append(FileOutcome(relative, "skipped", "symlink inside the intake (its target is swept)"))
+                continue
+            if stat.S_ISDIR(info.st_mode):
+                if options.recursive:
+                    stack.append(Path(entry.path))
+                continue
+            if not stat.S_ISREG(info.st_mode):
+                accounted.append(FileOutcome(relative, "rejected", "not a regular file (device, socket or FIFO)"))
+                continue
+            if not _matches(entry.name, options):
+                accounted.append(FileOutcome(relative, "skipped", "does not match the file patterns"))
+                continue
+            outcome = _screen(relative, entry.name, info.st_size, info.st_mtime, now, options, settings)
+            if outcome:
+                accounted.append(outcome)
+                continue
+            candidates.append(Candidate(relative, Path(entry.path), info.st_size, info.st_mtime_ns))
+    return candidates, accounted
+
+
+def _screen(relative: str, name: str, size: int, mtime: float, now: float, options: SweepOptions,
+            settings: Settings) -> FileOutcome | None:
+    if not _extension_ok(name, options):
+        ext = name.rsplit(".", 1)[-1].lower() if "." in name else "(none)"
+        return FileOutcome(relative, "rejected", f"unsupported file type: extension '.{ext}' "
+                                                 f"(supported: {', '.join(options.extensions)})")
+    age = now - mtime
+    if age < options.stable_seconds:
+        return FileOutcome(relative, "skipped", f"still changing: modified {max(age, 0):.1f}s ago "
+                                                f"(stable delay {options.stable_seconds:.0f}s)")
+    if size == 0:
+        return FileOutcome(relative, "rejected", "empty file: 0 bytes")
+    if size > settings.max_file_bytes:
+        return FileOutcome(relative, "rejected", f"file too large: {size} bytes (limit {settings.max_file_bytes})")
+    return None
+
+
+def parse_s3_source(source: str) -> tuple[str, str]:
+    without = source.removeprefix("s3://")
+    bucket, _, prefix = without.partition("/")
+    if not bucket:
+        raise ValueError(f"not an s3://bucket/prefix source: {source!r}")
+    return bucket, prefix
+
+
+def discover_s3(options: SweepOptions, settings: Settings, storage: ObjectStorage, *, now: float | None = None
+                ) -> tuple[list[dict], list[FileOutcome]]:
+    bucket, prefix = parse_s3_source(options.source)
+    now = time.time() if now is None else now
+    found, accounted = [], []
+    for obj in storage.client.list_objects(bucket, prefix=prefix, recursive=options.recursive):
+        if obj.is_dir:
+            continue
+        relative = display_name(obj.object_name[len(prefix):].lstrip("/"))
+        name = obj.object_name.rsplit("/", 1)[-1]
+        if _is_junk(name):
+            accounted.append(FileOutcome(relative, "skipped", "hidden, temporary or OS metadata file"))
+            continue
+        if not _matches(name, options):
+            accounted.append(FileOutcome(relative, "skipped", "does not match the file patterns"))
+            continue
+        mtime = obj.last_modified.timestamp()
+        outcome = _screen(relative, name, obj.size, mtime, now, options, settings)
+        if outcome:
+            accounted.append(outcome)
+            continue
+        found.append({"relative_path": relative, "key": obj.object_name, "size": obj.size,
+                      "mtime_ns": int(mtime * 1e9), "bucket": bucket})
+    return found, accounted
+
+
+# -- one batch ------------------------------------------------------------------------------------
+
+
+def _ledger_hits(source: str, batch: list[Candidate]) -> set[str]:
+    keys = [(source, c.relative_path) for c in batch]
+    with session_scope() as session:
+        rows = session.execute(
+            select(IntakeFile.relative_path, IntakeFile.size_bytes, IntakeFile.mtime_ns)
+            .where(tuple_(IntakeFile.source, IntakeFile.relative_path).in_(keys))
+        ).all()
+    seen = {path: (size, mtime) for path, size, mtime in rows}
+    return {c.relative_path for c in batch if seen.get(c.relative_path) == (c.size, c.mtime_ns)}
+
+
+def _hash(candidate: Candidate) -> Candidate | FileOutcome:
+    from docflow.errors import PermanentError
+    from tasks.steps.extract import detect_file_type
+
+    try:
+        digest = sha256_file(candidate.path)
+        after = candidate.path.stat()
+        with open(candidate.path, "rb") as handle:
+            head = handle.read(8192)
+    except FileNotFoundError:
+        return FileOutcome(candidate.relative_path, "skipped", "disappeared during the sweep")
+    except OSError as exc:
+        return FileOutcome(candidate.relative_path, "rejected", f"unreadable: {exc.strerror}")
+    if (after.st_size, after.st_mtime_ns) != (candidate.size, candidate.mtime_ns):
+        return FileOutcome(candidate.relative_path, "skipped", "changed while being read; taken by a later sweep")
+    candidate.sha256 = digest
+    try:
+        candidate.file_type, candidate.mime = detect_file_type(data_head=head, filename=candidate.path.name)
+    except PermanentError as exc:
+        return FileOutcome(candidate.relative_path, "rejected", str(exc))
+    return candidate
+
+
+def process_batch(batch: list[Candidate], *, options: SweepOptions, settings: Settings,
+                  storage: ObjectStorage, seen: dict[str, str] | None = None) -> list[FileOutcome]:
+    """Ledger check, hash, dedupe, upload, register, submit and record one batch.
+
+    ``seen`` (sha256 → relative path) carries within-sweep dedupe across batches; it matters for
+    dry runs, where the database cannot catch a second copy because nothing was registered.
+    """
+    seen = {} if seen is None else seen
+    outcomes: list[FileOutcome] = []
+    already = _ledger_hits(options.source, batch)
+    for candidate in batch:
+        if candidate.relative_path in already:
+            outcomes.append(FileOutcome(candidate.relative_path, "skipped", "already swept (unchanged since)"))
+    todo = [c for c in batch if c.relative_path not in already]
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        hashed = list(pool.map(_hash, todo))
+    ready = [h for h in hashed if isinstance(h, Candidate)]
+    outcomes += [h for h in hashed if isinstance(h, FileOutcome)]
+
+    # Dedupe against the database and within the batch (the same bytes twice in the folder).
+    with session_scope() as session:
+        known = {row.sha256: row for row in session.execute(
+            select(SourceDocument.sha256, SourceDocument.id, SourceDocument.document_uuid, SourceDocument.celery_status)
+            .where(SourceDocument.project_id == options.project_id,
+                   SourceDocument.sha256.in_([c.sha256 for c in ready]))
+        ).all()}
+    fresh: dict[str, Candidate] = {}
+    duplicates: list[tuple[Candidate, str]] = []
+    for candidate in ready:
+        if candidate.sha256 in known:
+            duplicates.append((candidate, "same content as an already registered document"))
+        elif candidate.sha256 in seen:
+            duplicates.append((candidate, f"same content as {seen[candidate.sha256]} in this sweep"))
+        else:
+            fresh[candidate.sha256] = candidate
+            seen[candidate.sha256] = candidate.relative_path
+
+    if options.dry_run:
+        outcomes += [FileOutcome(c.relative_path, "new", "dry run: would be registered") for c in fresh.values()]
+        outcomes += [FileOutcome(c.relative_path, "duplicate", reason) for c, reason in duplicates]
+        return outcomes
+
+    def upload(candidate: Candidate) -> None:
+        storage.put_file(key=original_key(project_id=options.project_id, sha256=candidate.sha256),
+                         path=candidate.path, content_type=candidate.mime or "application/octet-stream")
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        list(pool.map(upload, fresh.values()))
+
+    registered = register_batch(list(fresh.values()), project_id=options.project_id)
+    task_ids = submit_batch([doc_id for doc_id, created in registered.values() if created], settings=settings)
+
+    ledger: list[dict] = []
+    with session_scope() as session:
+        rows = {row.sha256: row for row in session.execute(
+            select(SourceDocument.sha256, SourceDocument.id, SourceDocument.document_uuid, SourceDocument.celery_status)
+            .where(SourceDocument.project_id == options.project_id,
+                   SourceDocument.sha256.in_([c.sha256 for c in ready]))
+        ).all()}
+    for sha, candidate in fresh.items():
+        doc_id, created = registered[sha]
+        row = rows[sha]
+        if created:
+            outcomes.append(FileOutcome(candidate.relative_path, "new", None, str(row.document_uuid), doc_id,
+                                        task_ids.get(doc_id), row.celery_status))
+        else:  # lost a race with a concurrent sweep: the other one registered it
+            outcomes.append(FileOutcome(candidate.relative_path, "duplicate", "registered concurrently by another sweep",
+                                        str(row.document_uuid), doc_id, None, row.celery_status))
+        ledger.append(_ledger_row(options.source, candidate, "new" if created else "duplicate", doc_id))
+    for candidate, reason in duplicates:
+        row = rows.get(candidate.sha256)
+        outcomes.append(FileOutcome(candidate.relative_path, "duplicate", reason,
+                                    str(row.document_uuid) if row else None, row.id if row else None, None,
+                                    row.celery_status if row else None))
+        ledger.append(_ledger_row(options.source, candidate, "duplicate", row.id if row else None, reason))
+    for outcome in outcomes:
+        if outcome.outcome == "rejected":
+            match = next((c for c in batch if c.relative_path == outcome.name), None)
+            if match:
+                ledger.append(_ledger_row(options.source, match, "rejected", None, outcome.reason))
+    record_ledger(ledger)
+    return outcomes
+
+
+def _ledger_row(source: str, candidate: Candidate, outcome: str, document_id: int | None,
+                reason: str | None = None) -> dict:
+    return dict(source=source, relative_path=candidate.relative_path, size_bytes=candidate.size,
+                mtime_ns=candidate.mtime_ns, sha256=candidate.sha256, document_id=document_id,
+                outcome=outcome, reason=reason)
+
+
+def record_ledger(rows: list[dict]) -> None:
+    if not rows:
+        return
+    statement = insert(IntakeFile).values(rows)
+    with session_scope() as session:
+        session.execute(statement.on_conflict_do_update(
+            constraint="uq_intake_files_source_path",
+            set_={name: statement.excluded[name] for name in
+                  ("size_bytes", "mtime_ns", "sha256", "document_id", "outcome", "reason")},
+        ))
+
+
+def register_batch(candidates: list[Candidate], *, project_id: str) -> dict[str, tuple[int, bool]]:
+    """One multi-row insert; returns ``{sha256: (document id, created)}``."""
+    if not candidates:
+        return {}
+    rows = [dict(project_id=project_id, original_file_name=Path(c.relative_path).name, sha256=c.sha256,
+                 size_bytes=c.size, object_key=original_key(project_id=project_id, sha256=c.sha256),
+                 file_type=c.file_type, mime_type=c.mime) for c in candidates]
+    with session_scope() as session:
+        inserted = {sha: doc_id for doc_id, sha in session.execute(
+            insert(SourceDocument).values(rows)
+            .on_conflict_do_nothing(constraint="uq_source_documents_project_sha256")
+            .returning(SourceDocument.id, SourceDocument.sha256)
+        ).all()}
+        existing = {sha: doc_id for doc_id, sha in session.execute(
+            select(SourceDocument.id, SourceDocument.sha256).where(
+                SourceDocument.project_id == project_id,
+                SourceDocument.sha256.in_([c.sha256 for c in candidates if c.sha256 not in inserted]))
+        ).all()} if len(inserted) < len(candidates) else {}
+    return {**{sha: (doc_id, False) for sha, doc_id in existing.items()},
+            **{sha: (doc_id, True) for sha, doc_id in inserted.items()}}
+
+
+def submit_batch(document_ids: list[int], *, settings: Settings) -> dict[int, str]:
+    """Commit ``ocr_queued`` + task ids for the batch, then publish every message on one connection.
+
+    Commit-then-publish, as for single documents: a failed publish leaves rows reconcile re-drives.
+    """
+    from docflow.submit import TASK_NAMES, new_task_id
+    from tasks.celery_app import app
+
+    if not document_ids:
+        return {}
+    task_ids = {doc_id: new_task_id() for doc_id in document_ids}
+    with session_scope() as session:
+        moved = documents.transition_many(session, to=Status.OCR_QUEUED, task_ids=task_ids)
+        for doc_id in moved:
+            documents.record_queued(session, document_id=doc_id, stage=Stage.OCR, task_id=task_ids[doc_id])
+    try:
+        with app.producer_or_acquire() as producer:
+            for doc_id in moved:
+                app.send_task(TASK_NAMES[Stage.OCR], args=[doc_id], task_id=task_ids[doc_id],
+                              queue=settings.queue_ocr, producer=producer)
+    except Exception:  # noqa: BLE001 - the rows are committed; reconcile re-drives unsent ones
+        import logging
+
+        logging.getLogger(__name__).exception("publishing a batch failed; reconcile will re-drive it")
+    return {doc_id: task_ids[doc_id] for doc_id in moved}
+
+
+# -- a whole sweep ----------------------------------------------------------------------------------
+
+
+def queued_total(settings: Settings) -> int:
+    from docflow.queues import queue_lengths, redis_client
+
+    return sum(queue_lengths(redis_client(settings), list(settings.queues.values())).values())
+
+
+def batched(items: list, size: int) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def sweep(options: SweepOptions, settings: Settings, *, on_batch: Callable[[int, int], None] | None = None
+          ) -> SweepReport:
+    """Run one sweep over a local folder or an ``s3://bucket/prefix`` source."""
+    began = time.monotonic()
+    report = SweepReport(options.source, options.project_id, options.dry_run)
+    storage = ObjectStorage(settings)
+    with tempfile.TemporaryDirectory(prefix="docflow-intake-") as tmp:
+        if options.source.startswith("s3://"):
+            found, accounted = discover_s3(options, settings, storage)
+            candidates = []
+            for index, item in enumerate(found):
+                local = Path(tmp) / f"{index:08d}"  # derived name, never the object's
+                storage.client.fget_object(item["bucket"], item["key"], str(local))
+                os.utime(local, ns=(item["mtime_ns"], item["mtime_ns"]))
+                candidates.append(Candidate(item["relative_path"], local, item["size"], item["mtime_ns"]))
+        else:
+            candidates, accounted = discover_local(options, settings)
+        report.files += accounted
+        done = 0
+        seen: dict[str, str] = {}
+        for batch in batched(candidates, options.batch_size):
+            if not options.dry_run and queued_total(settings) > options.backpressure_limit:
+                remaining = candidates[done:]
+                report.files += [FileOutcome(c.relative_path, "skipped",
+                                             f"backpressure: more than {options.backpressure_limit} messages queued")
+                                 for c in remaining]
+                break
+            report.files += process_batch(batch, options=options, settings=settings, storage=storage, seen=seen)
+            done += len(batch)
+            if on_batch:
+                on_batch(done, len(candidates))
+    report.seconds = time.monotonic() - began
+    return report

@@ -1,0 +1,116 @@
+"""Intake sweeps on the real stack: accounting for every file, stable-file guard, ledger, dedupe."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from docflow import intake
+from docflow.db import session_scope
+from docflow.models import SourceDocument
+
+pytestmark = [pytest.mark.services]
+
+
+def build_intake_folder(root: Path, good: dict[str, Path], outside: Path) -> dict[str, Path]:
+    """Samples plus a duplicate, a zero-byte file, an unsupported file, junk, a symlink that
+    escapes the folder, and a file still being written (mtime = now)."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "sub").mkdir(exist_ok=True)
+    for name, path in good.items():
+        shutil.copy(path, root / name)
+    shutil.copy(good["field_notes.txt"], root / "sub" / "copy of field notes.txt")
+    (root / "empty.pdf").write_bytes(b"")
+    (root / "spreadsheet.xyz").write_bytes(b"not a document we take")
+    (root / ".DS_Store").write_bytes(b"\0\0\0\1Bud1")
+    (root / "draft.txt.part").write_bytes(b"partial download")
+    outside.write_text("secret outside the intake root")
+    (root / "escape.txt").symlink_to(outside)
+    writing = root / "still_writing.txt"
+    writing.write_text("Maria Gonzalez wrote this from Rotterdam on March 3, 2025, and kept typing")
+    past = time.time() - 3600
+    for path in root.rglob("*"):
+        if path.is_file() and not path.is_symlink() and path != writing:
+            os.utime(path, (past, past))
+    return {"writing": writing}
+
+
+def _sweep(root: Path, project_id: str, settings, **overrides) -> intake.SweepReport:
+    options = intake.SweepOptions(source=str(root), project_id=project_id, stable_seconds=30, batch_size=3,
+                                  **overrides)
+    return intake.sweep(options, settings)
+
+
+def _by_name(report: intake.SweepReport) -> dict[str, intake.FileOutcome]:
+    return {f.name: f for f in report.files}
+
+
+def test_a_sweep_accounts_for_every_file_and_a_resweep_is_a_noop(stack, sample_files, project_id, tmp_path):
+    good, _bad = sample_files
+    root = tmp_path / "intake"
+    extra = build_intake_folder(root, good, tmp_path / "outside.txt")
+
+    # WHEN the folder is swept (batches of 3, so several batches)
+    report = _sweep(root, project_id, stack)
+    files = _by_name(report)
+    # THEN every sample is new and queued; the copy is a duplicate; bad files are rejected with reasons
+    assert {name for name, f in files.items() if f.outcome == "new"} == set(good)
+    assert all(files[name].status == "ocr_queued" and files[name].task_id for name in good)
+    assert files["sub/copy of field notes.txt"].outcome == "duplicate"
+    assert files["empty.pdf"].outcome == "rejected" and files["empty.pdf"].reason == "empty file: 0 bytes"
+    assert files["spreadsheet.xyz"].outcome == "rejected" and "unsupported file type" in files["spreadsheet.xyz"].reason
+    assert files["escape.txt"].outcome == "rejected" and "outside the intake" in files["escape.txt"].reason
+    assert files[".DS_Store"].outcome == "skipped" and files["draft.txt.part"].outcome == "skipped"
+    assert files["still_writing.txt"].outcome == "skipped" and "still changing" in files["still_writing.txt"].reason
+    assert sum(report.counts().values()) == len(report.files) == len(list(root.rglob("*"))) - 1  # minus sub/
+    with session_scope() as session:
+        assert session.scalar(select(func.count()).where(SourceDocument.project_id == project_id)) == len(good)
+
+    # WHEN swept again without changes THEN nothing new is registered or submitted
+    again = _sweep(root, project_id, stack)
+    assert again.counts()["new"] == 0
+    assert {f.reason for f in again.files if f.name in good} == {"already swept (unchanged since)"}
+    assert _by_name(again)["still_writing.txt"].outcome == "skipped"
+
+    # WHEN the half-written file stopped changing long enough THEN a later sweep takes it
+    past = time.time() - 120
+    os.utime(extra["writing"], (past, past))
+    later = _by_name(_sweep(root, project_id, stack))
+    assert later["still_writing.txt"].outcome == "new"
+    with session_scope() as session:
+        assert session.scalar(select(func.count()).where(SourceDocument.project_id == project_id)) == len(good) + 1
+
+
+def test_dry_run_registers_nothing(stack, sample_files, project_id, tmp_path):
+    good, _bad = sample_files
+    root = tmp_path / "intake"
+    build_intake_folder(root, good, tmp_path / "outside.txt")
+    report = _sweep(root, project_id, stack, dry_run=True)
+    assert report.counts()["new"] == len(good)
+    with session_scope() as session:
+        assert session.scalar(select(func.count()).where(SourceDocument.project_id == project_id)) == 0
+    # and a real sweep afterwards still takes everything
+    assert _sweep(root, project_id, stack).counts()["new"] == len(good)
+
+
+def test_s3_prefix_sweep(stack, sample_files, project_id):
+    from docflow.storage import ObjectStorage
+
+    good, _bad = sample_files
+    storage = ObjectStorage(stack)
+    storage.ensure_bucket()
+    prefix = f"incoming/{project_id}/"
+    for name, path in good.items():
+        storage.client.fput_object(stack.s3_bucket, prefix + name, str(path))
+    source = f"s3://{stack.s3_bucket}/{prefix}"
+    # WHEN swept with no stable delay (objects are written atomically in S3)
+    report = intake.sweep(intake.SweepOptions(source=source, project_id=project_id, stable_seconds=0), stack)
+    assert report.counts()["new"] == len(good)
+    # AND again: a no-op
+    assert intake.sweep(intake.SweepOptions(source=source, project_id=project_id, stable_seconds=0),
+                        stack).counts()["new"] == 0

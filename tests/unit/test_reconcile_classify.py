@@ -1,0 +1,211 @@
+"""Reconcile classification on constructed snapshots (pure logic: no services)."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+
+from docflow.reconcile import (
+    DocInfo,
+    HeldTask,
+    Kind,
+    Message,
+    Row,
+    Snapshot,
+    build_report,
+    classify,
+    decode_envelope,
+    decode_unacked,
+    decode_waiting,
+)
+
+pytestmark = pytest.mark.unit
+
+QUEUES = {"ocr": "ocr", "text": "text", "entity": "entity", "graph": "graph"}
+OCR, TEXT = "ocr.process_document", "text.chunk_document"
+GRACE, STUCK = 60.0, 300.0
+
+
+def envelope(task_id: str, task: str, document_id, *, protocol: int = 2) -> dict:
+    if protocol == 2:
+        body = json.dumps([[document_id], {}, {"callbacks": None}]).encode()
+        headers = {"id": task_id, "task": task, "lang": "py"}
+    else:
+        body = json.dumps({"id": task_id, "task": task, "args": [document_id], "kwargs": {}}).encode()
+        headers = {}
+    return {"body": base64.b64encode(body).decode(), "content-encoding": "utf-8",
+            "content-type": "application/json", "headers": headers,
+            "properties": {"body_encoding": "base64", "delivery_tag": "t", "priority": 0}}
+
+
+def waiting(task_id: str, document_id: int, task: str = OCR, queue: str = "ocr") -> Message:
+    return decode_waiting(json.dumps(envelope(task_id, task, document_id)).encode(), key=queue, queue=queue)
+
+
+def unacked(task_id: str, document_id: int, task: str = OCR, queue: str = "ocr") -> Message:
+    raw = json.dumps([envelope(task_id, task, document_id), "", queue]).encode()
+    return decode_unacked(f"tag-{task_id}", raw, delivered_at=1.0)
+
+
+def row(document_id: int, status: str, task_id: str | None, age_s: float = 1000.0, project: str = "p") -> Row:
+    return Row(document_id, f"uuid-{document_id}", project, status, task_id, age_s)
+
+
+def snapshot(rows=(), messages=(), held=(), docs=None, workers=("w1@host",), project_id=None) -> Snapshot:
+    return Snapshot(QUEUES, list(messages), list(held), list(workers), None, list(rows), docs or {}, project_id,
+                    {q: sum(1 for m in messages if m.location == "waiting" and m.queue == q) for q in QUEUES.values()})
+
+
+def kinds(result) -> dict[int | None, list[str]]:
+    found: dict[int | None, list[str]] = {}
+    for f in result.findings:
+        found.setdefault(f.document_id, []).append(f.kind)
+    return found
+
+
+def run(snap: Snapshot):
+    return classify(snap, grace_period_s=GRACE, stuck_threshold_s=STUCK)
+
+
+# -- decoding --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("protocol", [1, 2])
+def test_a_celery_envelope_decodes_to_task_id_name_and_document(protocol):
+    # GIVEN a kombu envelope of either Celery message protocol WHEN decoded THEN ids come out
+    assert decode_envelope(envelope("abc", OCR, 42, protocol=protocol)) == ("abc", OCR, 42)
+
+
+def test_an_undecodable_message_is_reported_not_fatal():
+    # GIVEN garbage in a queue list WHEN classified
+    garbage = decode_waiting(b"{not json", key="ocr", queue="ocr")
+    result = run(snapshot(messages=[garbage]))
+    # THEN it is listed as undecodable and nothing else is claimed about it
+    assert garbage.error and result.findings == []
+    assert result.undecodable[0]["key"] == "ocr" and "JSONDecodeError" in result.undecodable[0]["error"]
+
+
+# -- classification ------------------------------------------------------------------------------------
+
+
+def test_rows_with_their_message_waiting_unacked_or_held_are_ok():
+    rows = [row(1, "ocr_queued", "t1"), row(2, "ocr_processing", "t2"), row(3, "ocr_complete", "t3"),
+            row(4, "entity_processing", "t4", age_s=10_000)]
+    messages = [waiting("t1", 1), unacked("t2", 2), waiting("t3", 3, TEXT, "text"), unacked("t4", 4, "entity.extract_entities", "entity")]
+    held = [HeldTask("w1@host", "active", "t2", OCR, 2), HeldTask("w1@host", "active", "t4", "entity.extract_entities", 4)]
+    # GIVEN every in-flight row has its task somewhere live WHEN classified
+    result = run(snapshot(rows, messages, held))
+    # THEN all are OK and the per-stage counts balance
+    assert result.findings == [] and result.ok == 4
+    stages = {s.stage: s for s in result.stages}
+    assert (stages["ocr"].rows_waiting, stages["ocr"].rows_processing, stages["ocr"].messages_waiting,
+            stages["ocr"].messages_unacked, stages["ocr"].held_by_workers) == (1, 1, 1, 1, 1)
+    assert stages["text"].rows_waiting == 1 and stages["text"].messages_waiting == 1
+    assert all(s.balanced for s in stages.values())
+
+
+def test_a_queued_row_with_no_message_anywhere_is_lost_after_the_grace_period():
+    # GIVEN two queued rows without messages, one older and one younger than the grace period
+    result = run(snapshot([row(1, "ocr_queued", "t1"), row(2, "text_complete", "t2", age_s=5)]))
+    # THEN only the old one is LOST, naming its stage and task
+    assert kinds(result) == {1: ["LOST"]}
+    lost = result.findings[0]
+    assert lost.stage == "ocr" and lost.task_id == "t1" and "no message" in lost.detail
+
+
+def test_a_processing_row_with_no_message_anywhere_is_lost():
+    result = run(snapshot([row(1, "graph_processing", "t1", age_s=100)]))
+    assert kinds(result) == {1: ["LOST"]}
+
+
+def test_a_row_that_changed_during_the_snapshot_is_in_motion_not_lost():
+    # GIVEN a row whose updated_at is newer than the snapshot start (negative age at snapshot)
+    result = run(snapshot([row(1, "ocr_queued", "t1", age_s=-0.3)]))
+    # THEN nothing is claimed about it
+    assert result.findings == [] and result.ok == 1
+
+
+def test_processing_past_the_threshold_with_only_an_unacked_copy_is_stuck():
+    # GIVEN a processing row whose delivery sits in unacked but no responding worker holds it
+    stuck = Row(1, "uuid-1", "p", "ocr_processing", "t1", 900, worker="docflow-dead@host")
+    young = row(2, "ocr_processing", "t2", age_s=100)
+    result = run(snapshot([stuck, young], [unacked("t1", 1), unacked("t2", 2)]))
+    # THEN the old one is STUCK (naming the worker that is gone), the young one is not judged yet
+    assert kinds(result) == {1: ["STUCK"]}
+    assert "docflow-dead@host" in result.findings[0].detail
+    assert result.findings[0].locations == ("unacked:tag-t1",)
+
+
+def test_stuck_is_flagged_as_uncertain_when_no_worker_answered():
+    result = run(snapshot([row(1, "ocr_processing", "t1", age_s=900)], [unacked("t1", 1)], workers=()))
+    assert kinds(result) == {1: ["STUCK"]} and "no worker answered" in result.findings[0].detail
+
+
+def test_a_processing_row_whose_message_is_back_in_the_queue_is_recovering_by_redelivery():
+    # GIVEN a worker child was killed and its message was requeued
+    result = run(snapshot([row(1, "ocr_processing", "t1", age_s=900)], [waiting("t1", 1)]))
+    # THEN it is OK, and listed as recovering
+    assert result.findings == [] and [f.document_id for f in result.recovering] == [1]
+    assert "redelivery" in result.recovering[0].detail
+
+
+def test_messages_for_terminal_pending_or_unknown_documents_are_orphans():
+    docs = {5: DocInfo(5, "uuid-5", "p", "graph_complete", "t5", 1000),
+            6: DocInfo(6, "uuid-6", "p", "error_ocr", "t6", 1000),
+            7: DocInfo(7, "uuid-7", "p", "pending", None, 1000),
+            8: DocInfo(8, "uuid-8", "p", "graph_complete", "t8", 2)}  # finished just now
+    messages = [waiting("t5", 5, "graph.build_graph", "graph"), unacked("t6", 6), waiting("x7", 7),
+                waiting("t8", 8, "graph.build_graph", "graph"), waiting("t9", 999_999)]
+    # GIVEN messages for finished, failed, never-submitted, just-finished and unknown documents
+    result = run(snapshot(messages=messages, docs=docs))
+    # THEN all but the just-finished one are ORPHANs, and the report says which copy can be removed
+    assert kinds(result) == {5: ["ORPHAN"], 6: ["ORPHAN"], 7: ["ORPHAN"], 999_999: ["ORPHAN"]}
+    by_doc = {f.document_id: f for f in result.findings}
+    assert "unknown document" in by_doc[999_999].detail and "removable" in by_doc[999_999].detail
+    assert "unacked (reported only)" in by_doc[6].detail
+
+
+def test_a_project_filter_ignores_other_projects_and_unknown_documents():
+    docs = {5: DocInfo(5, "uuid-5", "other", "graph_complete", "t5", 1000)}
+    messages = [waiting("t5", 5), waiting("t9", 999_999), waiting("t1", 1)]
+    result = run(snapshot([row(1, "ocr_queued", "t1", project="mine")], messages, docs=docs, project_id="mine"))
+    assert result.findings == [] and result.ok == 1
+    assert {s.stage: s.messages_waiting for s in result.stages}["ocr"] == 1
+
+
+def test_two_copies_of_one_stage_message_are_a_duplicate():
+    # GIVEN the row's task waiting twice (e.g. a restore raced a redelivery)
+    result = run(snapshot([row(1, "ocr_queued", "t1")], [waiting("t1", 1), waiting("t1", 1)]))
+    assert kinds(result) == {1: ["DUPLICATE"]}
+
+
+def test_a_worker_holding_the_unacked_copy_is_one_copy_not_a_duplicate():
+    held = [HeldTask("w1@host", "reserved", "t1", OCR, 1)]
+    result = run(snapshot([row(1, "ocr_queued", "t1")], [unacked("t1", 1)], held))
+    assert result.findings == []
+
+
+def test_a_message_with_another_task_id_is_a_mismatch_and_the_row_is_lost_without_its_own():
+    # GIVEN a re-driven row (task t2) with only the stale message of its old task t1
+    result = run(snapshot([row(1, "ocr_queued", "t2")], [waiting("t1", 1)]))
+    # THEN the stale message is a MISMATCH and the row itself is LOST
+    assert sorted(kinds(result)[1]) == ["LOST", "MISMATCH"] and set(kinds(result)) == {1}
+    mismatch = next(f for f in result.findings if f.kind == "MISMATCH")
+    assert mismatch.message_task_ids == ("t1",) and mismatch.task_id == "t2"
+
+
+def test_the_report_is_json_serialisable_and_renders_markdown_and_table_rows():
+    snap = snapshot([row(1, "ocr_queued", "t1"), row(2, "ocr_queued", "t2")], [waiting("t2", 2), waiting("z", 999)])
+    result = run(snap)
+    report = build_report(snap, result, parameters={"repair": False, "project_id": None})
+    data = json.loads(json.dumps(report.to_dict()))
+    # THEN the dict, the markdown and the table all name the LOST document and the ORPHAN message
+    assert data["counts"]["LOST"] == 1 and data["counts"]["ORPHAN"] == 1 and data["healthy"] is False
+    markdown = report.markdown()
+    assert "| LOST | 1 | `uuid-1` | ocr | ocr_queued |" in markdown and "## Actions" in markdown
+    assert "| ocr | `ocr` | 2 | 0 | 2 | 0 | 0 | 2 |" in markdown
+    assert {r["kind"] for r in report.table_rows()} == {"LOST", "ORPHAN"}
+    assert all(set(r) == set(report.table_rows()[0]) for r in report.table_rows())
+    assert Kind.LOST.value in report.counts
