@@ -167,13 +167,16 @@ def finish_stage_run(session: Session, *, task_id: str, attempt: int, outcome: s
 
 def record_queued(session: Session, *, document_id: int, stage: Stage, task_id: str, outcome: str = "queued") -> None:
     """Note that a task was published for a stage (the queued time for latency figures)."""
-    statement = (
-        insert(StageRun)
-        .values(document_id=document_id, stage=stage.value, attempt=0, celery_task_id=task_id,
-                queued_at=func.now(), outcome=outcome, deliveries=0)
-        .on_conflict_do_nothing(constraint="uq_stage_runs_task_attempt")
-    )
-    session.execute(statement)
+    record_queued_many(session, stage=stage, task_ids={document_id: task_id}, outcome=outcome)
+
+
+def record_queued_many(session: Session, *, stage: Stage, task_ids: dict[int, str], outcome: str = "queued") -> None:
+    """One multi-row insert of queued stage runs (document id → task id)."""
+    if not task_ids:
+        return
+    rows = [dict(document_id=document_id, stage=stage.value, attempt=0, celery_task_id=task_id,
+                 queued_at=func.now(), outcome=outcome, deliveries=0) for document_id, task_id in task_ids.items()]
+    session.execute(insert(StageRun).values(rows).on_conflict_do_nothing(constraint="uq_stage_runs_task_attempt"))
 
 
 def transition_many(session: Session, *, to: Status, task_ids: dict[int, str]) -> list[int]:

@@ -331,10 +331,13 @@ def process_batch(batch: list[Candidate], *, options: SweepOptions, settings: Se
         return outcomes
 
     def upload(candidate: Candidate) -> None:
+        # Content not known to the database is almost never in the bucket: skip the HEAD request
+        # (a PUT of the same content-addressed key is idempotent anyway).
         storage.put_file(key=original_key(project_id=options.project_id, sha256=candidate.sha256),
-                         path=candidate.path, content_type=candidate.mime or "application/octet-stream")
+                         path=candidate.path, content_type=candidate.mime or "application/octet-stream",
+                         check_exists=False)
 
-    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+    with concurrent.futures.ThreadPoolExecutor(16) as pool:
         list(pool.map(upload, fresh.values()))
 
     registered = register_batch(list(fresh.values()), project_id=options.project_id)
@@ -426,8 +429,7 @@ def submit_batch(document_ids: list[int], *, settings: Settings) -> dict[int, st
     task_ids = {doc_id: new_task_id() for doc_id in document_ids}
     with session_scope() as session:
         moved = documents.transition_many(session, to=Status.OCR_QUEUED, task_ids=task_ids)
-        for doc_id in moved:
-            documents.record_queued(session, document_id=doc_id, stage=Stage.OCR, task_id=task_ids[doc_id])
+        documents.record_queued_many(session, stage=Stage.OCR, task_ids={d: task_ids[d] for d in moved})
     try:
         with app.producer_or_acquire() as producer:
             for doc_id in moved:

@@ -63,7 +63,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from docflow.queues import PRIORITY_STEPS, UNACKED_HASH, UNACKED_INDEX, queue_keys
 from docflow.settings import Settings
@@ -75,6 +75,7 @@ PROCESSING_STATUSES = frozenset(status.value for status in PROCESSING.values())
 ENTRY_STATUSES = frozenset(status.value for status in ENTRY.values())
 IN_FLIGHT = tuple(sorted(ENTRY_STATUSES | PROCESSING_STATUSES))
 TERMINAL = frozenset(status.value for status in TERMINAL_STATUSES)
+STAGE_BY_STATUS = {status: stage_of(status).value for status in IN_FLIGHT}
 
 
 class Kind(StrEnum):
@@ -123,9 +124,10 @@ class HeldTask:
         return STAGE_BY_TASK.get(self.task_name or "")
 
 
-@dataclass(frozen=True)
-class Row:
-    """An in-flight status row. ``age_s`` is its age when the Redis snapshot began."""
+class Row(NamedTuple):
+    """An in-flight status row. ``age_s`` is its age when the Redis snapshot began.
+
+    A NamedTuple, not a dataclass: 100,000 of them are built per run."""
 
     id: int
     uuid: str
@@ -137,13 +139,10 @@ class Row:
 
     @property
     def stage(self) -> str:
-        stage = stage_of(self.status)
-        assert stage is not None, self.status
-        return stage.value
+        return STAGE_BY_STATUS[self.status]
 
 
-@dataclass(frozen=True)
-class DocInfo:
+class DocInfo(NamedTuple):
     """A document a message names that is not among the in-flight rows."""
 
     id: int
@@ -352,7 +351,7 @@ def gather(settings: Settings, *, project_id: str | None = None, inspect_timeout
 # -- classification --------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Finding:
     kind: str
     document_id: int | None
@@ -431,14 +430,22 @@ def classify(snapshot: Snapshot, *, grace_period_s: float, stuck_threshold_s: fl
     recovering: list[Finding] = []
     ok = 0
     rows_by_id = {row.id: row for row in snapshot.rows}
-    for row in snapshot.rows:
-        stage = row.stage
-        counts = stages.get(stage)
+    per_status = Counter(row.status for row in snapshot.rows)
+    for status, n in per_status.items():
+        counts = stages.get(STAGE_BY_STATUS[status])
         if counts is not None:
-            if row.status in PROCESSING_STATUSES:
-                counts.rows_processing += 1
+            if status in PROCESSING_STATUSES:
+                counts.rows_processing += n
             else:
-                counts.rows_waiting += 1
+                counts.rows_waiting += n
+    for row in snapshot.rows:
+        if row.id not in by_doc and row.id not in held_by_doc:
+            # The common case at scale, kept cheap: nothing anywhere for this row.
+            if row.age_s > 0 and row.age_s >= grace_period_s:
+                findings.append(_lost(row))
+            else:
+                ok += 1
+            continue
         row_findings, note = _classify_row(row, by_doc.get(row.id, []), held_by_doc.get(row.id, []),
                                            grace_period_s=grace_period_s, stuck_threshold_s=stuck_threshold_s,
                                            workers_answered=bool(snapshot.workers))
@@ -560,9 +567,14 @@ def _classify_row(row: Row, messages: list[Message], held: list[HeldTask], *, gr
                                     "the visibility timeout", unacked))
         return findings, None
     if still:
-        findings.append(finding(Kind.LOST, f"{row.status} for {row.age_s:.0f}s and no message for task "
-                                f"{row.task_id} anywhere (queue, unacked, workers)"))
+        findings.append(_lost(row))
     return findings, None
+
+
+def _lost(row: Row) -> Finding:
+    return Finding(Kind.LOST.value, row.id, row.uuid, row.project_id, STAGE_BY_STATUS[row.status], row.status,
+                   row.task_id, f"{row.status} for {row.age_s:.0f}s and no message for task {row.task_id} "
+                   "anywhere (queue, unacked, workers)", round(row.age_s, 1), (), (), row.worker)
 
 
 def _ago(epoch: float | None) -> str:
@@ -593,6 +605,7 @@ def repair(snapshot: Snapshot, classification: Classification, *, settings: Sett
     actions: list[Action] = []
     redrives = [f for f in classification.findings if f.kind in (Kind.LOST.value, Kind.STUCK.value)]
     seen: set[int] = set()
+    redriven = deferred = 0
     current = _current_rows({f.document_id for f in redrives} | {f.document_id for f in classification.findings
                                                                  if f.kind == Kind.ORPHAN.value and f.document_id},
                             engine=engine)
@@ -604,8 +617,8 @@ def repair(snapshot: Snapshot, classification: Classification, *, settings: Sett
             actions.append(Action("skip", found.kind, found.document_id, False,
                                   "no worker answered inspect: cannot tell stuck from busy"))
             continue
-        if len([a for a in actions if a.action == "redrive"]) >= max_repairs:
-            actions.append(Action("skip", found.kind, found.document_id, False, f"max_repairs ({max_repairs}) reached"))
+        if redriven >= max_repairs:
+            deferred += 1
             continue
         now = current.get(found.document_id)
         if now is None or now[0] != found.status or now[1] != found.task_id:
@@ -614,9 +627,13 @@ def repair(snapshot: Snapshot, classification: Classification, *, settings: Sett
             continue
         result = redrive_document(document_id=found.document_id, settings=settings,
                                   reason=f"reconcile: {found.kind}: {found.detail}"[:500])
+        redriven += 1
         actions.append(Action("redrive", found.kind, found.document_id, result.success,
                               f"re-driven from {found.status}" if result.success else (result.error or "failed"),
                               result.task_id))
+    if deferred:
+        actions.append(Action("skip", "LOST/STUCK", None, False,
+                              f"max_repairs ({max_repairs}) reached: {deferred} more left for the next run"))
 
     orphans = [f for f in classification.findings if f.kind == Kind.ORPHAN.value]
     if orphans:
@@ -696,17 +713,22 @@ class ReconcileReport:
         data["healthy"] = self.healthy
         return data
 
-    def table_rows(self) -> list[dict]:
-        """One row per problem and per action, for a Prefect table artifact."""
+    def table_rows(self, *, limit: int = 1000) -> list[dict]:
+        """One row per problem (the first ``limit``), for a Prefect table artifact."""
         rows = [{"kind": f["kind"], "document_id": f["document_id"], "document_uuid": f["document_uuid"] or "",
                  "project_id": f["project_id"] or "", "stage": f["stage"] or "", "status": f["status"] or "",
                  "task_id": f["task_id"] or "", "detail": f["detail"]} for f in self.findings]
         rows += [{"kind": "UNDECODABLE", "document_id": None, "document_uuid": "", "project_id": "",
                   "stage": "", "status": "", "task_id": "", "detail": f"{u['location']}:{u['key']}: {u['error']}"}
                  for u in self.undecodable]
+        if len(rows) > limit:
+            more = len(rows) - limit
+            rows = rows[:limit] + [{**dict.fromkeys(rows[0], ""), "kind": "…", "document_id": None,
+                                    "detail": f"{more} more problem(s): see the flow's return value or --json"}]
         return rows
 
-    def markdown(self) -> str:
+    def markdown(self, *, max_listed: int = 200) -> str:
+        """Summary, per-stage table, the first ``max_listed`` problems, recoveries and actions."""
         lines = [f"# Reconcile report — {self.generated_at}", ""]
         verdict = "all OK" if self.healthy else f"{len(self.findings)} problem(s)"
         scope = self.parameters.get("project_id") or "all projects"
@@ -730,15 +752,18 @@ class ReconcileReport:
             lines.append("None.")
         else:
             lines += ["| kind | document | uuid | stage | status | detail |", "|---|---:|---|---|---|---|"]
-            for f in self.findings:
+            for f in self.findings[:max_listed]:
                 lines.append(f"| {f['kind']} | {f['document_id'] if f['document_id'] is not None else '—'} | "
                              f"`{f['document_uuid'] or '—'}` | {f['stage'] or '—'} | {f['status'] or '—'} | "
                              f"{_md(f['detail'])} |")
-            for u in self.undecodable:
+            if len(self.findings) > max_listed:
+                lines.append(f"| … | | | | | {len(self.findings) - max_listed} more: see the JSON report |")
+            for u in self.undecodable[:max_listed]:
                 lines.append(f"| UNDECODABLE | — | — | — | — | {_md(u['location'] + ':' + u['key'] + ': ' + u['error'])} |")
         if self.recovering:
             lines += ["", "## Recovering by redelivery", ""]
-            lines += [f"- document {f['document_id']} (`{f['document_uuid']}`): {f['detail']}" for f in self.recovering]
+            lines += [f"- document {f['document_id']} (`{f['document_uuid']}`): {f['detail']}"
+                      for f in self.recovering[:max_listed]]
         lines += ["", "## Actions", ""]
         if not self.actions:
             lines.append("None (report only)." if not self.parameters.get("repair") else "None needed.")
@@ -779,8 +804,12 @@ def build_report(snapshot: Snapshot, classification: Classification, *, paramete
     )
 
 
+_FINDING_FIELDS = tuple(Finding.__dataclass_fields__)
+
+
 def _finding_dict(found: Finding) -> dict:
-    data = asdict(found)
+    # Not dataclasses.asdict: it deep-copies, and there can be 100,000 findings.
+    data = {name: getattr(found, name) for name in _FINDING_FIELDS}
     data["message_task_ids"] = list(found.message_task_ids)
     data["locations"] = list(found.locations)
     return data

@@ -47,7 +47,7 @@ class ObjectStorage:
         timeout = timeout_s or settings.s3_timeout_s
         http = urllib3.PoolManager(
             timeout=urllib3.Timeout(connect=min(timeout, 5.0), read=timeout),
-            maxsize=10,
+            maxsize=16,  # intake uploads a batch with 16 threads
             # Retries belong to the stage (with backoff and a status); here: fail fast.
             retries=urllib3.Retry(total=1, backoff_factor=0.2, status_forcelist=[500, 502, 503, 504]),
         )
@@ -92,12 +92,13 @@ class ObjectStorage:
         except (urllib3.exceptions.HTTPError, OSError) as exc:
             raise TransientError(f"object store unreachable during stat: {type(exc).__name__}") from None
 
-    def put_file(self, *, key: str, path: Path, content_type: str = "application/octet-stream") -> bool:
+    def put_file(self, *, key: str, path: Path, content_type: str = "application/octet-stream",
+                 check_exists: bool = True) -> bool:
         """Upload ``path`` under ``key`` unless it is already there; True when bytes were sent.
 
         Idempotent: keys are content-addressed, so an existing object already holds these bytes.
         """
-        if self.exists(key):
+        if check_exists and self.exists(key):
             return False
         self._call("upload", self.client.fput_object, self.bucket, key, str(path), content_type=content_type)
         return True

@@ -1,0 +1,87 @@
+"""How fast an intake sweep registers a large folder, and how cheap a re-sweep is.
+
+    python -m bench.intake_sweep --files 10000
+
+Creates N small text files (distinct content), sweeps them with docflow's real sweep (ledger,
+hashing, dedupe query, S3 uploads, multi-row insert, batched status update and publishes) against
+the running services, then sweeps the unchanged folder again. Isolated from real data: its own
+PostgreSQL database (dropped at the end), Redis database (queues deleted at the end, no worker
+consumes them) and bucket. Prints files/s for both sweeps.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+BENCH_ENV = {
+    "DOCFLOW_DB_NAME": "docflow_bench_intake",
+    "DOCFLOW_REDIS_URL": "redis://127.0.0.1:6379/6",
+    "DOCFLOW_RESULT_BACKEND_URL": "redis://127.0.0.1:6379/7",
+    "DOCFLOW_S3_BUCKET": "docflow-bench-intake",
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--files", type=int, default=10_000)
+    parser.add_argument("--batch-size", type=int, default=500)
+    args = parser.parse_args()
+    os.environ.update(BENCH_ENV)  # before docflow reads its settings
+
+    from docflow import db, intake, migrate, services
+    from docflow.queues import queue_keys, redis_client
+    from docflow.settings import get_settings
+
+    get_settings.cache_clear()
+    settings = get_settings()
+    postgres = services.Postgres(settings)
+    postgres.ensure_database()
+    db.reset_engine()
+    migrate.upgrade()
+    services.ObjectStore(settings)._ensure_bucket()
+    project = f"bench-{uuid.uuid4().hex[:8]}"
+    try:
+        with tempfile.TemporaryDirectory(prefix="docflow-bench-intake-") as tmp:
+            root = Path(tmp)
+            for index in range(args.files):
+                (root / f"{index // 1000:03d}").mkdir(exist_ok=True)
+                (root / f"{index // 1000:03d}" / f"note-{index:06d}.txt").write_text(
+                    f"Note {index}: Maria Gonzalez met Daniel Okafor in Rotterdam about invoice {index}.\n")
+            past = time.time() - 3600
+            for path in root.rglob("*.txt"):
+                os.utime(path, (past, past))
+            options = intake.SweepOptions(source=str(root), project_id=project, stable_seconds=10,
+                                          batch_size=args.batch_size, backpressure_limit=10**9)
+            began = time.perf_counter()
+            first = intake.sweep(options, settings)
+            first_s = time.perf_counter() - began
+            began = time.perf_counter()
+            second = intake.sweep(options, settings)
+            second_s = time.perf_counter() - began
+        result = {
+            "files": args.files,
+            "first_sweep_s": round(first_s, 2), "first_files_per_s": round(args.files / first_s, 1),
+            "first_counts": first.counts(),
+            "resweep_s": round(second_s, 2), "resweep_files_per_s": round(args.files / second_s, 1),
+            "resweep_counts": second.counts(),
+        }
+        print(json.dumps(result, indent=2))
+        out = Path(__file__).parent / "out"
+        out.mkdir(exist_ok=True)
+        (out / "intake_sweep.json").write_text(json.dumps(result, indent=2))
+    finally:
+        client = redis_client(settings)
+        for queue in settings.queues.values():
+            client.delete(*queue_keys(queue))
+        db.reset_engine()
+        postgres.psql(f'DROP DATABASE IF EXISTS "{settings.db_name}" WITH (FORCE)')
+
+
+if __name__ == "__main__":
+    main()
