@@ -17,8 +17,10 @@ from docflow.settings import Settings, get_settings
 
 def build_deployments(settings: Settings) -> list:
     from flows.intake import intake_sweep
+    from flows.monitor import pipeline_monitor
+    from flows.reconcile import reconcile
 
-    deployments = [
+    return [
         intake_sweep.to_deployment(
             name="intake-sweep",
             interval=timedelta(seconds=settings.intake_interval_s),
@@ -26,28 +28,19 @@ def build_deployments(settings: Settings) -> list:
             description="Sweep the intake folder and submit new documents to the pipeline.",
             tags=["docflow", "intake"],
         ),
-    ]
-    try:
-        from flows.reconcile import reconcile
-
-        deployments.append(reconcile.to_deployment(
-            name="reconcile", interval=timedelta(seconds=settings.reconcile_interval_s),
+        reconcile.to_deployment(
+            name="reconcile",
+            interval=timedelta(seconds=settings.reconcile_interval_s),
             description="Compare status rows with Redis and workers; report (and optionally repair) lost work.",
             tags=["docflow", "reconcile"],
-        ))
-    except ImportError:  # pragma: no cover - while the reconcile flow is not installed
-        pass
-    try:
-        from flows.monitor import pipeline_monitor
-
-        deployments.append(pipeline_monitor.to_deployment(
-            name="pipeline-monitor", interval=timedelta(seconds=settings.monitor_interval_s),
+        ),
+        pipeline_monitor.to_deployment(
+            name="pipeline-monitor",
+            interval=timedelta(seconds=settings.monitor_interval_s),
             description="Counts per status, errors, queues, workers, throughput and stage latency.",
             tags=["docflow", "monitor"],
-        ))
-    except ImportError:  # pragma: no cover
-        pass
-    return deployments
+        ),
+    ]
 
 
 def main() -> None:

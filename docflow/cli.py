@@ -13,6 +13,10 @@ from docflow.settings import get_settings
 app = typer.Typer(help="docflow: documents in, text, entities and a knowledge graph out.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
 
+from docflow import cli_ops  # noqa: E402 - reconcile, monitor, health
+
+cli_ops.register(app)
+
 ServiceNames = Annotated[list[str] | None, typer.Argument(help="postgres, redis, s3, neo4j (default: all)")]
 
 

@@ -170,6 +170,18 @@ def record_queued(session: Session, *, document_id: int, stage: Stage, task_id: 
     record_queued_many(session, stage=stage, task_ids={document_id: task_id}, outcome=outcome)
 
 
+REDRIVE_ATTEMPT = -1  # the stage-log row of a re-drive: never touched by the task's own attempts
+
+
+def record_redrive(session: Session, *, document_id: int, stage: Stage, task_id: str, previous_status: str,
+                   reason: str) -> None:
+    session.execute(insert(StageRun).values(
+        document_id=document_id, stage=stage.value, attempt=REDRIVE_ATTEMPT, celery_task_id=task_id,
+        queued_at=func.now(), finished_at=func.now(), outcome="redriven", deliveries=0,
+        error=f"re-driven from {previous_status}: {reason}"[:MAX_ERROR_CHARS],
+    ).on_conflict_do_nothing(constraint="uq_stage_runs_task_attempt"))
+
+
 def record_queued_many(session: Session, *, stage: Stage, task_ids: dict[int, str], outcome: str = "queued") -> None:
     """One multi-row insert of queued stage runs (document id → task id)."""
     if not task_ids:

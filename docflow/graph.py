@@ -71,6 +71,9 @@ class GraphStore:
             connection_timeout=min(settings.neo4j_timeout_s, 10.0),
             connection_acquisition_timeout=settings.neo4j_timeout_s,
             max_transaction_retry_time=settings.neo4j_timeout_s,
+            # UNWIND + MATCH on two constrained keys is an intended "cartesian product" of single
+            # rows; informational notices about it would flood the worker logs.
+            notifications_min_severity="WARNING",
         )
 
     def __enter__(self) -> "GraphStore":

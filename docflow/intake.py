@@ -11,8 +11,13 @@ Guarantees of a sweep:
   done with each (source, relative path, size, mtime); an unchanged file is not even re-hashed.
   This also works for read-only folders and S3 prefixes, and loses nothing if the sweep dies.
 * **The intake root is a fence.** Symlinks pointing outside the root, devices and FIFOs are
-  rejected; nothing outside the root is ever opened. Object keys come from the content hash,
-  never from a filename.
+  rejected; nothing outside the root is ever opened. Every read (hashing, upload) opens the
+  file without following a symlink and checks where the open descriptor really is, so a file
+  swapped for a link after discovery is refused too; the uploaded bytes are re-hashed against
+  the content key. Object keys come from the content hash, never from a filename.
+* **Names are kept exactly, shown safely.** The ledger keys a file by its exact relative path
+  (so NFC/NFD twins and long paths differing in the middle stay distinct files); reports and
+  stored document names use :func:`display_name`.
 * **Batched.** Per batch: one ledger query, one dedupe query, parallel uploads, one multi-row
   insert, one status update and one broker connection for all publishes.
 * **Backpressure.** No new batch is enqueued while the stage queues already hold more than the
@@ -22,6 +27,8 @@ Guarantees of a sweep:
 from __future__ import annotations
 
 import concurrent.futures
+import errno
+import hashlib
 import os
 import re
 import stat
@@ -40,17 +47,36 @@ from docflow.db import session_scope
 from docflow.models import IntakeFile, SourceDocument
 from docflow.settings import Settings
 from docflow.status import Stage, Status
-from docflow.storage import ObjectStorage, original_key, sha256_file
+from docflow.storage import ObjectStorage, original_key
 
 SUPPORTED_EXTENSIONS = ("pdf", "png", "jpg", "jpeg", "tif", "tiff", "bmp", "gif", "webp", "docx", "eml", "txt")
 JUNK_NAMES = {".ds_store", "thumbs.db", "desktop.ini", "icon\r"}
 JUNK_SUFFIXES = (".tmp", ".temp", ".part", ".partial", ".crdownload", ".download", ".swp", ".swx", "~", ".lock")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# C0/C1 controls, and the bidirectional overrides/isolates/marks that make "invoice\u202etxt.exe"
+# display as "invoiceexe.txt" in a UI or terminal.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def storable_path(name: str) -> str:
+    """The exact name as text PostgreSQL can store: a file's identity in the ledger.
+
+    Linux names are bytes; Python shows bytes that are not UTF-8 as lone surrogates, which no
+    database accepts. Those become ``\\xNN``; every other character is kept as is, so two
+    different files never share a key (unlike :func:`display_name`, which normalises and shortens).
+    """
+    try:
+        name.encode("utf-8")
+        return name
+    except UnicodeEncodeError:
+        try:
+            return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        except UnicodeEncodeError:  # a surrogate that did not come from undecodable bytes
+            return name.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def display_name(name: str) -> str:
     """A filename safe to store and show: NFC, control characters replaced, bounded length."""
-    cleaned = _CONTROL.sub("\N{REPLACEMENT CHARACTER}", unicodedata.normalize("NFC", name))
+    cleaned = _CONTROL.sub("\N{REPLACEMENT CHARACTER}", unicodedata.normalize("NFC", storable_path(name)))
     return cleaned if len(cleaned) <= 255 else cleaned[:120] + "…" + cleaned[-120:]
 
 
@@ -67,13 +93,18 @@ class FileOutcome:
 
 @dataclass
 class Candidate:
-    relative_path: str
+    relative_path: str             # exact identity (storable_path); reports use display_name of it
     path: Path                     # where the bytes are read from (a temp copy for S3 sources)
     size: int
     mtime_ns: int
     sha256: str | None = None
     file_type: str | None = None
     mime: str | None = None
+    root: Path | None = None       # the fence every open is checked against (None: our own temp copy)
+
+    @property
+    def shown(self) -> str:
+        return display_name(self.relative_path)
 
 
 @dataclass
@@ -166,7 +197,8 @@ def discover_local(options: SweepOptions, settings: Settings, *, now: float | No
                                          f"folder unreadable: {exc.strerror}"))
             continue
         for entry in entries:
-            relative = display_name(str(Path(entry.path).relative_to(root)))
+            exact = storable_path(str(Path(entry.path).relative_to(root)))
+            relative = display_name(exact)
             if _is_junk(entry.name):
                 accounted.append(FileOutcome(relative, "skipped", "hidden, temporary or OS metadata file"))
                 continue
@@ -176,11 +208,8 @@ def discover_local(options: SweepOptions, settings: Settings, *, now: float | No
                 accounted.append(FileOutcome(relative, "skipped", "disappeared during the sweep"))
                 continue
             if stat.S_ISLNK(info.st_mode):
-                target = Path(entry.path).resolve()
-                if not target.is_relative_to(root):
-                    accounted.append(FileOutcome(relative, "rejected", "symlink pointing outside the intake folder"))
-                else:
-                    accounted.append(FileOutcome(relative, "skipped", "symlink inside the intake (its target is swept)"))
+                # Loops and broken links are outcomes too, never an exception that ends the sweep.
+                accounted.append(FileOutcome(relative, *_symlink_outcome(Path(entry.path), root)))
                 continue
             if stat.S_ISDIR(info.st_mode):
                 if options.recursive:
@@ -196,8 +225,74 @@ def discover_local(options: SweepOptions, settings: Settings, *, now: float | No
             if outcome:
                 accounted.append(outcome)
                 continue
-            candidates.append(Candidate(relative, Path(entry.path), info.st_size, info.st_mtime_ns))
+            candidates.append(Candidate(exact, Path(entry.path), info.st_size, info.st_mtime_ns, root=root))
     return candidates, accounted
+
+
+def _symlink_outcome(path: Path, root: Path) -> tuple[str, str]:
+    """(outcome, reason) for a symlink found in the intake; links are never followed."""
+    try:
+        target = path.resolve(strict=True)
+    except RuntimeError:  # Python 3.11 reports a loop this way (newer versions: OSError ELOOP)
+        return "rejected", "symlink loop"
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "rejected", "symlink loop"
+        return "rejected", "broken symlink (its target does not exist or cannot be reached)"
+    if not target.is_relative_to(root):
+        return "rejected", "symlink pointing outside the intake folder"
+    return "skipped", "symlink inside the intake (its target is swept)"
+
+
+class _Refused(Exception):
+    """An entry that must not be read; ``outcome`` and ``reason`` go into the report."""
+
+    def __init__(self, outcome: str, reason: str):
+        super().__init__(reason)
+        self.outcome, self.reason = outcome, reason
+
+
+def _open_inside(candidate: Candidate):
+    """Open a candidate for reading without ever leaving the intake root.
+
+    Discovery looked at the entry earlier; by now it may have been swapped for a symlink (to a
+    file of the same size and mtime, so the change checks would not notice) or for a FIFO whose
+    open would block the sweep. ``O_NOFOLLOW`` refuses a link in the last component,
+    ``O_NONBLOCK`` keeps a FIFO from blocking, and the descriptor's real path (``/proc``) catches
+    a parent folder swapped for a link.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(candidate.path, flags)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP and candidate.root is not None:
+            raise _Refused(*_symlink_outcome(candidate.path, candidate.root)) from None
+        raise
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise _Refused("rejected", "not a regular file (device, socket or FIFO)")
+        if candidate.root is not None:
+            proc = Path(f"/proc/self/fd/{fd}")
+            real = Path(os.readlink(proc)) if proc.is_symlink() else Path(os.path.realpath(candidate.path))
+            if not real.is_relative_to(candidate.root):
+                raise _Refused("rejected", "symlink pointing outside the intake folder")
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+class _HashingReader:
+    """A read-only stream that hashes what the uploader takes from it."""
+
+    def __init__(self, handle):
+        self.handle, self.digest, self.count = handle, hashlib.sha256(), 0
+
+    def read(self, size: int = -1) -> bytes:
+        block = self.handle.read(size)
+        self.digest.update(block)
+        self.count += len(block)
+        return block
 
 
 def _screen(relative: str, name: str, size: int, mtime: float, now: float, options: SweepOptions,
@@ -233,7 +328,8 @@ def discover_s3(options: SweepOptions, settings: Settings, storage: ObjectStorag
     for obj in storage.client.list_objects(bucket, prefix=prefix, recursive=options.recursive):
         if obj.is_dir:
             continue
-        relative = display_name(obj.object_name[len(prefix):].lstrip("/"))
+        exact = storable_path(obj.object_name[len(prefix):].lstrip("/"))
+        relative = display_name(exact)
         name = obj.object_name.rsplit("/", 1)[-1]
         if _is_junk(name):
             accounted.append(FileOutcome(relative, "skipped", "hidden, temporary or OS metadata file"))
@@ -246,7 +342,7 @@ def discover_s3(options: SweepOptions, settings: Settings, storage: ObjectStorag
         if outcome:
             accounted.append(outcome)
             continue
-        found.append({"relative_path": relative, "key": obj.object_name, "size": obj.size,
+        found.append({"relative_path": exact, "key": obj.object_name, "size": obj.size,
                       "mtime_ns": int(mtime * 1e9), "bucket": bucket})
     return found, accounted
 
@@ -270,22 +366,58 @@ def _hash(candidate: Candidate) -> Candidate | FileOutcome:
     from tasks.steps.extract import detect_file_type
 
     try:
-        digest = sha256_file(candidate.path)
-        after = candidate.path.stat()
-        with open(candidate.path, "rb") as handle:
-            head = handle.read(8192)
+        # Hash, head and the after-read stat all come from one fenced descriptor.
+        with _open_inside(candidate) as handle:
+            digest, head = hashlib.sha256(), b""
+            while block := handle.read(1 << 20):
+                head = head or block[:8192]
+                digest.update(block)
+            after = os.fstat(handle.fileno())
+    except _Refused as refused:
+        return FileOutcome(candidate.shown, refused.outcome, refused.reason)
     except FileNotFoundError:
-        return FileOutcome(candidate.relative_path, "skipped", "disappeared during the sweep")
+        return FileOutcome(candidate.shown, "skipped", "disappeared during the sweep")
     except OSError as exc:
-        return FileOutcome(candidate.relative_path, "rejected", f"unreadable: {exc.strerror}")
+        return FileOutcome(candidate.shown, "rejected", f"unreadable: {exc.strerror}")
     if (after.st_size, after.st_mtime_ns) != (candidate.size, candidate.mtime_ns):
-        return FileOutcome(candidate.relative_path, "skipped", "changed while being read; taken by a later sweep")
-    candidate.sha256 = digest
+        return FileOutcome(candidate.shown, "skipped", "changed while being read; taken by a later sweep")
+    candidate.sha256 = digest.hexdigest()
     try:
         candidate.file_type, candidate.mime = detect_file_type(data_head=head, filename=candidate.path.name)
     except PermanentError as exc:
-        return FileOutcome(candidate.relative_path, "rejected", str(exc))
+        return FileOutcome(candidate.shown, "rejected", str(exc))
     return candidate
+
+
+def _upload(candidate: Candidate, *, project_id: str, storage: ObjectStorage) -> FileOutcome | None:
+    """Store the original under its content key; an outcome when the file must not be taken.
+
+    Streams from a fenced descriptor and re-hashes what was sent: if the bytes are not the ones
+    hashed a moment ago (rewritten in place, truncated, swapped), the object is removed again,
+    so a content-addressed key never holds other content. No HEAD first: content the database
+    does not know is almost never in the bucket, and a PUT of the same key is idempotent.
+    """
+    from docflow.errors import TransientError
+
+    key = original_key(project_id=project_id, sha256=candidate.sha256)
+    try:
+        with _open_inside(candidate) as handle:
+            reader = _HashingReader(handle)
+            try:
+                storage._call("upload", storage.client.put_object, storage.bucket, key, reader,
+                              length=candidate.size, content_type=candidate.mime or "application/octet-stream")
+            except TransientError:
+                if reader.count < candidate.size:  # the file shrank: the uploader ran out of bytes
+                    return FileOutcome(candidate.shown, "skipped", "changed while being read; taken by a later sweep")
+                raise
+    except _Refused as refused:
+        return FileOutcome(candidate.shown, refused.outcome, refused.reason)
+    except FileNotFoundError:
+        return FileOutcome(candidate.shown, "skipped", "disappeared during the sweep")
+    if reader.digest.hexdigest() != candidate.sha256:
+        storage._call("cleanup", storage.client.remove_object, storage.bucket, key)
+        return FileOutcome(candidate.shown, "skipped", "changed while being read; taken by a later sweep")
+    return None
 
 
 def process_batch(batch: list[Candidate], *, options: SweepOptions, settings: Settings,
@@ -300,12 +432,15 @@ def process_batch(batch: list[Candidate], *, options: SweepOptions, settings: Se
     already = _ledger_hits(options.source, batch)
     for candidate in batch:
         if candidate.relative_path in already:
-            outcomes.append(FileOutcome(candidate.relative_path, "skipped", "already swept (unchanged since)"))
+            outcomes.append(FileOutcome(candidate.shown, "skipped", "already swept (unchanged since)"))
     todo = [c for c in batch if c.relative_path not in already]
     with concurrent.futures.ThreadPoolExecutor(4) as pool:
         hashed = list(pool.map(_hash, todo))
     ready = [h for h in hashed if isinstance(h, Candidate)]
     outcomes += [h for h in hashed if isinstance(h, FileOutcome)]
+    # Rejections go into the ledger under the file's exact identity (never its display name).
+    rejected = [(c, h.reason) for c, h in zip(todo, hashed, strict=True)
+                if isinstance(h, FileOutcome) and h.outcome == "rejected"]
 
     # Dedupe against the database and within the batch (the same bytes twice in the folder).
     with session_scope() as session:
@@ -323,22 +458,24 @@ def process_batch(batch: list[Candidate], *, options: SweepOptions, settings: Se
             duplicates.append((candidate, f"same content as {seen[candidate.sha256]} in this sweep"))
         else:
             fresh[candidate.sha256] = candidate
-            seen[candidate.sha256] = candidate.relative_path
+            seen[candidate.sha256] = candidate.shown
 
     if options.dry_run:
-        outcomes += [FileOutcome(c.relative_path, "new", "dry run: would be registered") for c in fresh.values()]
-        outcomes += [FileOutcome(c.relative_path, "duplicate", reason) for c, reason in duplicates]
+        outcomes += [FileOutcome(c.shown, "new", "dry run: would be registered") for c in fresh.values()]
+        outcomes += [FileOutcome(c.shown, "duplicate", reason) for c, reason in duplicates]
         return outcomes
 
-    def upload(candidate: Candidate) -> None:
-        # Content not known to the database is almost never in the bucket: skip the HEAD request
-        # (a PUT of the same content-addressed key is idempotent anyway).
-        storage.put_file(key=original_key(project_id=options.project_id, sha256=candidate.sha256),
-                         path=candidate.path, content_type=candidate.mime or "application/octet-stream",
-                         check_exists=False)
+    def upload(candidate: Candidate) -> FileOutcome | None:
+        return _upload(candidate, project_id=options.project_id, storage=storage)
 
     with concurrent.futures.ThreadPoolExecutor(16) as pool:
-        list(pool.map(upload, fresh.values()))
+        refused = dict(zip(list(fresh), pool.map(upload, fresh.values()), strict=True))
+    for sha, outcome in refused.items():
+        if outcome is not None:  # not registered; a skipped file is looked at again next sweep
+            outcomes.append(outcome)
+            if outcome.outcome == "rejected":
+                rejected.append((fresh[sha], outcome.reason))
+            del fresh[sha]
 
     registered = register_batch(list(fresh.values()), project_id=options.project_id)
     task_ids = submit_batch([doc_id for doc_id, created in registered.values() if created], settings=settings)
@@ -354,23 +491,20 @@ def process_batch(batch: list[Candidate], *, options: SweepOptions, settings: Se
         doc_id, created = registered[sha]
         row = rows[sha]
         if created:
-            outcomes.append(FileOutcome(candidate.relative_path, "new", None, str(row.document_uuid), doc_id,
+            outcomes.append(FileOutcome(candidate.shown, "new", None, str(row.document_uuid), doc_id,
                                         task_ids.get(doc_id), row.celery_status))
         else:  # lost a race with a concurrent sweep: the other one registered it
-            outcomes.append(FileOutcome(candidate.relative_path, "duplicate", "registered concurrently by another sweep",
+            outcomes.append(FileOutcome(candidate.shown, "duplicate", "registered concurrently by another sweep",
                                         str(row.document_uuid), doc_id, None, row.celery_status))
         ledger.append(_ledger_row(options.source, candidate, "new" if created else "duplicate", doc_id))
     for candidate, reason in duplicates:
         row = rows.get(candidate.sha256)
-        outcomes.append(FileOutcome(candidate.relative_path, "duplicate", reason,
+        outcomes.append(FileOutcome(candidate.shown, "duplicate", reason,
                                     str(row.document_uuid) if row else None, row.id if row else None, None,
                                     row.celery_status if row else None))
         ledger.append(_ledger_row(options.source, candidate, "duplicate", row.id if row else None, reason))
-    for outcome in outcomes:
-        if outcome.outcome == "rejected":
-            match = next((c for c in batch if c.relative_path == outcome.name), None)
-            if match:
-                ledger.append(_ledger_row(options.source, match, "rejected", None, outcome.reason))
+    for candidate, reason in rejected:
+        ledger.append(_ledger_row(options.source, candidate, "rejected", None, reason))
     record_ledger(ledger)
     return outcomes
 
@@ -398,7 +532,7 @@ def register_batch(candidates: list[Candidate], *, project_id: str) -> dict[str,
     """One multi-row insert; returns ``{sha256: (document id, created)}``."""
     if not candidates:
         return {}
-    rows = [dict(project_id=project_id, original_file_name=Path(c.relative_path).name, sha256=c.sha256,
+    rows = [dict(project_id=project_id, original_file_name=display_name(Path(c.relative_path).name), sha256=c.sha256,
                  size_bytes=c.size, object_key=original_key(project_id=project_id, sha256=c.sha256),
                  file_type=c.file_type, mime_type=c.mime) for c in candidates]
     with session_scope() as session:
@@ -479,7 +613,7 @@ def sweep(options: SweepOptions, settings: Settings, *, on_batch: Callable[[int,
         for batch in batched(candidates, options.batch_size):
             if not options.dry_run and queued_total(settings) > options.backpressure_limit:
                 remaining = candidates[done:]
-                report.files += [FileOutcome(c.relative_path, "skipped",
+                report.files += [FileOutcome(c.shown, "skipped",
                                              f"backpressure: more than {options.backpressure_limit} messages queued")
                                  for c in remaining]
                 break

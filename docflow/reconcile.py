@@ -65,9 +65,9 @@ from datetime import datetime, timezone
 from enum import StrEnum
 from typing import Any, NamedTuple
 
-from docflow.queues import PRIORITY_STEPS, UNACKED_HASH, UNACKED_INDEX, queue_keys
+from docflow.queues import UNACKED_HASH, UNACKED_INDEX, queue_keys
 from docflow.settings import Settings
-from docflow.status import ENTRY, PROCESSING, TERMINAL_STATUSES, Stage, Status, stage_of
+from docflow.status import ENTRY, PROCESSING, TERMINAL_STATUSES, Status, stage_of
 from docflow.submit import TASK_NAMES
 
 STAGE_BY_TASK = {name: stage.value for stage, name in TASK_NAMES.items()}
@@ -625,7 +625,7 @@ def repair(snapshot: Snapshot, classification: Classification, *, settings: Sett
             actions.append(Action("skip", found.kind, found.document_id, False,
                                   f"moved on since the snapshot (now {now[0] if now else 'gone'})"))
             continue
-        result = redrive_document(document_id=found.document_id, settings=settings,
+        result = redrive_document(document_id=found.document_id, settings=settings, expected_task_id=found.task_id,
                                   reason=f"reconcile: {found.kind}: {found.detail}"[:500])
         redriven += 1
         actions.append(Action("redrive", found.kind, found.document_id, result.success,
@@ -709,7 +709,8 @@ class ReconcileReport:
 
     def to_dict(self) -> dict:
         """Plain JSON types only (the flow's return value and ``docflow reconcile --json``)."""
-        data = asdict(self)
+        # Shallow: the fields already hold plain dicts/lists (asdict would deep-copy 100,000 findings).
+        data = {name: getattr(self, name) for name in self.__dataclass_fields__}
         data["healthy"] = self.healthy
         return data
 
@@ -831,4 +832,4 @@ def reconcile(settings: Settings, *, grace_period_s: float = 120.0, stuck_thresh
 
 __all__ = ["Kind", "Message", "HeldTask", "Row", "DocInfo", "Snapshot", "Finding", "StageCounts", "Classification",
            "Action", "ReconcileReport", "decode_envelope", "read_broker", "inspect_workers", "read_rows", "gather",
-           "classify", "repair", "build_report", "reconcile", "PRIORITY_STEPS"]
+           "classify", "repair", "build_report", "reconcile"]

@@ -447,3 +447,23 @@ def _partner_email() -> bytes:
 
 
 __all__ = ["SAMPLE_FACTS", "SAMPLE_TEXT", "write_bad_samples", "write_samples"]
+
+
+def write_scanned_pdf(*, path: Path, pages: int, label: str = "Report") -> Path:
+    """A multi-page image-only PDF (each page a 300 dpi scan of the sample letter).
+
+    Long enough OCR work to interrupt mid-task (about a second per page here); pages differ by
+    their first line so no two are identical.
+    """
+    buf = io.BytesIO()
+    pdf = canvas.Canvas(buf, pagesize=letter, invariant=1)
+    pdf.setTitle(f"{label} ({pages} scanned pages)")
+    for number in range(1, pages + 1):
+        lines = [f"{label} page {number} of {pages}", *_SCANNED_LETTER_LINES[1:]]
+        pdf.drawImage(ImageReader(_render_scan(lines, width_in=8.5, height_in=11)), 0, 0,
+                      width=letter[0], height=letter[1])
+        pdf.showPage()
+    pdf.save()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(buf.getvalue())
+    return path

@@ -78,17 +78,25 @@ def submit_document(*, document_id: int, settings: Settings | None = None) -> Su
     return SubmitResult(document_id, task_id, True)
 
 
-def redrive_document(*, document_id: int, reason: str, settings: Settings | None = None) -> SubmitResult:
+def redrive_document(*, document_id: int, reason: str, expected_task_id: str | None = None,
+                     settings: Settings | None = None) -> SubmitResult:
     """Put a document back at the entry of its current (or failed) stage and publish that stage.
 
     Used by reconcile repair and operator reprocessing. Safe to repeat: each stage is idempotent,
-    and the new task id makes any stale message for the old one a no-op.
+    and the new task id makes any stale message for the old one a no-op. With
+    ``expected_task_id`` the re-drive happens only if the row still names that task (a repair
+    decided on a snapshot must not override a document that moved on meanwhile).
+    The re-drive is recorded on the stage log as its own row (attempt -1, outcome ``redriven``,
+    the reason), which the new task's own runs never overwrite.
     """
     task_id = new_task_id()
     with session_scope() as session:
         document = documents.lock_document(session, document_id=document_id)
         if document is None:
             return SubmitResult(document_id, None, False, "no such document")
+        if expected_task_id is not None and document.celery_task_id != expected_task_id:
+            return SubmitResult(document_id, None, False,
+                                f"moved on: now {document.celery_status} with task {document.celery_task_id}")
         try:
             stage, entry = redrive_target(document.celery_status)
         except IllegalTransition as exc:
@@ -98,8 +106,9 @@ def redrive_document(*, document_id: int, reason: str, settings: Settings | None
             allowed_from=frozenset({Status(document.celery_status)}),
             extra={"redrive_count": document.redrive_count + 1},
         )
-        documents.record_queued(session, document_id=document_id, stage=stage, task_id=task_id, outcome="redriven")
-        documents.finish_stage_run(session, task_id=task_id, attempt=0, outcome="redriven", error=reason)
+        documents.record_redrive(session, document_id=document_id, stage=stage, task_id=task_id,
+                                 previous_status=document.celery_status, reason=reason)
+        documents.record_queued(session, document_id=document_id, stage=stage, task_id=task_id)
     try:
         publish(stage=stage, document_id=document_id, task_id=task_id, settings=settings)
     except TransientError as exc:
@@ -125,9 +134,13 @@ def ingest_file(*, path: Path, project_id: str | None = None, original_file_name
     points at an object that is not there. A duplicate is recorded as such and not reprocessed,
     unless it was registered but never submitted (a crash in between), which is completed here.
     """
+    from docflow.intake import display_name
     from tasks.steps.extract import detect_file_type
 
     settings = settings or get_settings()
+    # Stored and shown, never used as a path or key: NUL and bytes that are not UTF-8 (both
+    # refused by PostgreSQL), control and bidi characters are replaced, length is bounded.
+    original_file_name = display_name(original_file_name or path.name)
     project_id = project_id or settings.project_id
     storage = storage or ObjectStorage(settings)
     size = path.stat().st_size
@@ -142,7 +155,7 @@ def ingest_file(*, path: Path, project_id: str | None = None, original_file_name
     storage.put_file(key=key, path=path, content_type=mime or "application/octet-stream")
     with session_scope() as session:
         registration = documents.register_document(
-            session, project_id=project_id, original_file_name=original_file_name or path.name, sha256=sha256,
+            session, project_id=project_id, original_file_name=original_file_name, sha256=sha256,
             size_bytes=size, object_key=key, file_type=file_type, mime_type=mime,
         )
     document = registration.document

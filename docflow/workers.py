@@ -92,7 +92,11 @@ def wait_ready(settings: Settings, *, timeout: float = 60.0) -> list[str]:
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        replies = app.control.ping(timeout=1.0) or []
+        try:
+            replies = app.control.ping(timeout=1.0) or []
+        except Exception:  # noqa: BLE001 - a pooled connection to a restarted Redis fails once, then reconnects
+            time.sleep(0.2)
+            continue
         names = [name for reply in replies for name in reply]
         if names:
             return names

@@ -193,11 +193,19 @@ def run_stage(task: Task, *, stage: Stage, document_id: int, work: Callable[[Sta
                                           f"in {countdown:.0f}s: {reason}")
                 raise task.retry(exc=exc, countdown=countdown, max_retries=settings.retry_max_retries) from None
             reason = f"gave up after {attempt} retries: {reason}"
-        _fail(task, ctx, attempt, reason)
+        try:
+            _fail(task, ctx, attempt, reason)
+        except IllegalTransition:
+            log.info("document %s moved on before this delivery failed (%s); no-op", document_id, reason)
+            return {"document_id": document_id, "stage": stage.value, "outcome": "skipped"}
         return {"document_id": document_id, "stage": stage.value, "outcome": "failed", "error": reason}
 
     try:
         _complete(task, ctx, attempt)
+    except IllegalTransition as exc:
+        # A duplicate delivery of this task finished first: its result stands, ours is the same.
+        log.info("%s: document %s completed by another delivery (%s); no-op", task.name, document_id, exc)
+        return {"document_id": document_id, "stage": stage.value, "outcome": "skipped"}
     except Exception as exc:
         if classify(exc) is TransientError and attempt < settings.retry_max_retries:
             # The work is done and idempotent; redoing it after the database is back is safe.

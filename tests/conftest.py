@@ -29,6 +29,19 @@ for _key, _value in TEST_ENV.items():
     os.environ[_key] = _value
 
 
+def pytest_collection_modifyitems(config, items):
+    # Chaos scenarios stop and kill workers and restart services: they run after everything else.
+    items.sort(key=lambda item: item.get_closest_marker("chaos") is not None)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    import sys
+
+    chaos = sys.modules.get("tests.chaos.conftest")
+    for line in chaos.write_results_table() if chaos else []:
+        terminalreporter.write_line(line)
+
+
 @pytest.fixture(scope="session")
 def settings():
     from docflow.settings import get_settings

@@ -139,6 +139,11 @@ _MAX_OCR_SIDE = 32767
 _MIN_RENDER_DPI = 72
 _MAX_ATTACHMENT_DEPTH = 3
 _MAX_ATTACHMENTS = 100
+# Real mail nests a handful of multiparts; thousands of levels only exist to exhaust recursion in
+# the parser and in every walk over the tree.
+_MAX_MIME_DEPTH = 50
+# A .docx holds tens of parts; an archive with more is not a Word document worth opening.
+_MAX_ZIP_ENTRIES = 10_000
 _HEAD_BYTES = 64 * 1024
 
 _ocr_lock = threading.Lock()
@@ -430,7 +435,9 @@ class _Collector:
         self.chars = 0
 
     def add(self, text: str, kind: str, page: int) -> None:
-        text = text.strip()
+        # NUL can arrive from e-mail bodies and headers and from PDF text layers; PostgreSQL text
+        # columns cannot hold it, so it would fail the next stage with a database error instead.
+        text = text.replace("\x00", "").strip()
         if not text:
             return
         self.chars += len(text)
@@ -685,6 +692,7 @@ def _read_page(
                 return lines, None, 0
             width, height = page.get_size()
             dpi = _render_dpi(width, height, limits, number=number)
+            _check_page_images(page, limits, number=number)
             bitmap = page.render(scale=dpi / 72, grayscale=True, draw_annots=True)
             try:
                 # A copy, so the PDFium bitmap can be freed before the (long) OCR step.
@@ -713,6 +721,25 @@ def _render_dpi(width: float, height: float, limits: ExtractionLimits, *, number
             f"even at {_MIN_RENDER_DPI} dpi it exceeds the {limits.max_pixels:,} pixel limit"
         )
     return dpi
+
+
+def _check_page_images(page: pdfium.PdfPage, limits: ExtractionLimits, *, number: int) -> None:
+    """Refuse to render a page holding an image whose declared size is over ``max_pixels``.
+
+    Rendering decodes every image at full size first (a 20,000 x 20,000 one costs ~700 MB per
+    worker process); the declared size is read from the image dictionary without decoding.
+    Text-layer pages never get here: their images are not decoded at all.
+    """
+    for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=2):
+        try:
+            width, height = obj.get_px_size()
+        except pdfium.PdfiumError:
+            continue  # no usable size: PDFium will skip drawing it as well
+        if width * height > limits.max_pixels:
+            raise PermanentError(
+                f"image too large: page {number} holds a {width:,} x {height:,} pixel image, over "
+                f"the {limits.max_pixels:,} pixel limit (possible decompression bomb)"
+            )
 
 
 def _image_coverage(page: pdfium.PdfPage) -> float:
@@ -838,6 +865,10 @@ def _ocr_paragraphs(text: str) -> str:
 
 def _extract_image(path: Path, limits: ExtractionLimits, budget: _Budget, depth: int) -> Extraction:
     out = _Collector(limits)
+    # PIL's own guard (process-wide, raising above twice its value) is only a backstop behind the
+    # explicit check in _load_frame, which names the size. Raise it with a configured limit above
+    # the default so it never refuses images that settings.max_pixels allows.
+    Image.MAX_IMAGE_PIXELS = max(limits.max_pixels, ExtractionLimits().max_pixels)
     with path.open("rb") as fh:
         try:
             image = Image.open(fh, formats=_PIL_FORMATS)
@@ -953,22 +984,45 @@ def _extract_docx(path: Path, limits: ExtractionLimits, budget: _Budget, depth: 
 
 
 def _check_zip(path: Path, limits: ExtractionLimits) -> None:
-    """Refuse non-zips and zip bombs before python-docx inflates every part into memory."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            names = set(archive.namelist())
-            inflated = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
-        raise PermanentError("corrupt Word document: not a valid .docx (zip) file") from exc
-    if "word/document.xml" not in names:
-        raise PermanentError("corrupt Word document: the archive has no word/document.xml")
+    """Refuse non-zips and zip bombs before python-docx inflates every part into memory.
+
+    The declared sizes are checked first (cheap). Then every part is inflated once, 64 KiB at a
+    time, and thrown away, because declared sizes can lie: zipfile stops at the declared size,
+    but python-docx reads each part with ``read()``, which asks zlib for up to 2 GiB of output in
+    one call -- a part declaring 4 KB that inflates to 1 GB costs a gigabyte of memory before
+    its CRC check fails. Read in small steps, the same lie costs 64 KiB and ends in that check.
+    """
     # XML compresses well, so a genuine document can inflate past max_bytes; 4x still bounds
     # memory while leaving room for that.
-    if inflated > 4 * limits.max_bytes:
-        raise PermanentError(
-            f"Word document too large: it unpacks to {_size(inflated)}, over the "
-            f"{_size(4 * limits.max_bytes)} limit (possible zip bomb)"
-        )
+    limit = 4 * limits.max_bytes
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise PermanentError("corrupt Word document: not a valid .docx (zip) file") from exc
+    with archive:
+        infos = archive.infolist()
+        if len(infos) > _MAX_ZIP_ENTRIES:
+            raise PermanentError(
+                f"corrupt Word document: the archive has {len(infos):,} parts, over the limit of "
+                f"{_MAX_ZIP_ENTRIES:,}"
+            )
+        if "word/document.xml" not in {info.filename for info in infos}:
+            raise PermanentError("corrupt Word document: the archive has no word/document.xml")
+        inflated = sum(info.file_size for info in infos)
+        if inflated > limit:
+            raise PermanentError(
+                f"Word document too large: it unpacks to {_size(inflated)}, over the "
+                f"{_size(limit)} limit (possible zip bomb)"
+            )
+        try:
+            for info in infos:
+                with archive.open(info) as part:
+                    while part.read(1 << 16):
+                        pass
+        except (zipfile.BadZipFile, EOFError, zlib.error) as exc:
+            raise PermanentError(f"corrupt Word document: the zip container is damaged ({exc})") from exc
+        except (NotImplementedError, RuntimeError) as exc:  # unknown compression, encrypted part
+            raise PermanentError(f"corrupt Word document: a part cannot be read ({exc})") from exc
 
 
 def _docx_reason(exc: Exception) -> str:
@@ -1022,8 +1076,23 @@ def _table_text(table) -> str:
 
 
 def _extract_eml(path: Path, limits: ExtractionLimits, budget: _Budget, depth: int) -> Extraction:
+    too_deep = f"malformed e-mail: MIME parts are nested more than {_MAX_MIME_DEPTH} levels deep"
     with path.open("rb") as fh:
-        message = email.message_from_binary_file(fh, policy=email.policy.default)
+        try:
+            message = email.message_from_binary_file(fh, policy=email.policy.default)
+        except RecursionError:
+            # The stdlib parser recurses once per nesting level (~1000 levels exhaust the stack);
+            # the limit below is far lower, so this input is over it too.
+            raise PermanentError(too_deep) from None
+    # Checked without recursion before get_body/_leaves recurse over the tree.
+    stack: list[tuple[EmailMessage, int]] = [(message, 0)]
+    while stack:
+        part, level = stack.pop()
+        if level > _MAX_MIME_DEPTH:
+            raise PermanentError(too_deep)
+        if part.is_multipart():
+            payload = _safe(part.get_payload, [])
+            stack.extend((sub, level + 1) for sub in payload if isinstance(sub, email.message.Message))
     return _extract_message(message, limits, budget, depth)
 
 

@@ -33,7 +33,7 @@ def served(prefect_api, workers, tmp_path):
             assert process.poll() is None, (tmp_path / "serve.log").read_text()
             names = {d.name for d in client.read_deployments()}
             time.sleep(1)
-    assert {"intake-sweep"} <= names, names  # TEMP
+    assert {"intake-sweep", "reconcile", "pipeline-monitor"} <= names, names
     yield intake_dir
     process.terminate()
     process.wait(timeout=30)

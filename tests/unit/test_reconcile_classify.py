@@ -209,3 +209,16 @@ def test_the_report_is_json_serialisable_and_renders_markdown_and_table_rows():
     assert {r["kind"] for r in report.table_rows()} == {"LOST", "ORPHAN"}
     assert all(set(r) == set(report.table_rows()[0]) for r in report.table_rows())
     assert Kind.LOST.value in report.counts
+
+
+def test_the_flows_explain_their_parameters_in_the_ui_form():
+    from flows.monitor import pipeline_monitor
+    from flows.reconcile import reconcile
+
+    # GIVEN the reconcile flow WHEN its parameter schema is built THEN every parameter is described
+    properties = reconcile.parameters.model_dump()["properties"]
+    assert set(properties) == {"grace_period_s", "stuck_threshold_s", "project_id", "repair", "max_repairs",
+                               "inspect_timeout_s"}
+    assert all(p.get("description") for p in properties.values())
+    assert properties["repair"]["default"] is False
+    assert reconcile.name == "reconcile" and pipeline_monitor.name == "pipeline-monitor"

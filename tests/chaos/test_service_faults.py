@@ -1,0 +1,165 @@
+"""Service faults: Redis, PostgreSQL, Neo4j and the object store going away and coming back."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import time
+import uuid
+
+import pytest
+
+from docflow import services
+from tests.chaos.conftest import record, submit_all, wait_for_status, wait_terminal
+
+pytestmark = [pytest.mark.chaos, pytest.mark.services, pytest.mark.workers, pytest.mark.slow]
+
+
+@pytest.fixture
+def project() -> str:
+    return f"chaos-{uuid.uuid4().hex[:8]}"
+
+
+def test_redis_restarted_cleanly_keeps_queued_work(stack, chaos_workers, chaos_files, clean_reference, project):
+    from docflow.queues import queue_lengths, redis_client
+
+    # GIVEN documents queued in Redis and no worker consuming
+    ids = submit_all(chaos_files.all, project)
+    before = queue_lengths(redis_client(stack), [stack.queue_ocr])[stack.queue_ocr]
+    assert before >= len(ids)
+    # WHEN Redis is stopped cleanly and started again (AOF on)
+    redis = services.Redis(stack)
+    redis.stop()
+    redis.start()
+    # THEN the queued messages are still there, and a worker completes them
+    assert queue_lengths(redis_client(stack), [stack.queue_ocr])[stack.queue_ocr] == before
+    chaos_workers.start(concurrency=2)
+    statuses = wait_terminal(ids)
+    report = record("Redis restarted cleanly (AOF)", settings=stack, project_id=project, clean=clean_reference,
+                    submitted=len(ids))
+    assert set(statuses.values()) == {"graph_complete"}, statuses
+    report.assert_ok()
+
+
+def test_postgres_stopped_abruptly_mid_task_then_restarted(stack, chaos_workers, chaos_files, clean_reference,
+                                                            project):
+    from docflow import db
+
+    chaos_workers.start(concurrency=2)
+    ids = submit_all(chaos_files.all, project)
+    wait_for_status(ids[0], {"ocr_processing"})
+    # WHEN PostgreSQL dies without a clean shutdown (immediate mode) mid-OCR, for a few seconds
+    postgres = services.Postgres(stack)
+    import subprocess
+
+    subprocess.run([str(postgres.bin("pg_ctl")), "-D", str(postgres.pgdata), "-m", "immediate", "stop"],
+                   check=True, capture_output=True, **postgres._as_service_user())
+    time.sleep(4)
+    postgres.start()
+    db.reset_engine()
+    # THEN the tasks that hit the outage retry and everything completes, with no partial rows
+    statuses = wait_terminal(ids)
+    report = record("PostgreSQL stopped abruptly mid-task", settings=stack, project_id=project,
+                    clean=clean_reference, submitted=len(ids))
+    assert set(statuses.values()) == {"graph_complete"}, statuses
+    report.assert_ok()
+
+
+def test_neo4j_down_during_the_graph_stage(stack, chaos_workers, chaos_files, clean_reference, project):
+    from docflow.progress import current_statuses
+
+    neo4j = services.Neo4j(stack)
+    neo4j.stop()
+    try:
+        chaos_workers.start(concurrency=2)
+        ids = submit_all(chaos_files.small, project)
+        # the documents wait in the graph stage, in retry
+        for document_id in ids:
+            wait_for_status(document_id, {"graph_processing"}, timeout_s=120)
+        time.sleep(2)
+        assert {current_statuses(ids)[d][0] for d in ids} == {"graph_processing"}
+    finally:
+        neo4j.start()
+    statuses = wait_terminal(ids)
+    report = record("Neo4j down during the graph stage", settings=stack, project_id=project,
+                    clean=_subset(clean_reference, chaos_files.small), submitted=len(ids))
+    assert set(statuses.values()) == {"graph_complete"}, statuses
+    report.assert_ok()
+
+
+def test_object_store_down_during_ocr(stack, chaos_workers, chaos_files, clean_reference, project):
+    # GIVEN queued documents whose originals are stored
+    ids = submit_all(chaos_files.small, project)
+    s3 = services.ObjectStore(stack)
+    # WHEN the object store is down while OCR starts
+    s3.stop()
+    try:
+        chaos_workers.start(concurrency=2)
+        wait_for_status(ids[0], {"ocr_processing"})
+        time.sleep(3)
+    finally:
+        s3.start()
+    # THEN OCR retried and completes once the store is back
+    statuses = wait_terminal(ids)
+    report = record("object store down during OCR", settings=stack, project_id=project,
+                    clean=_subset(clean_reference, chaos_files.small), submitted=len(ids))
+    assert set(statuses.values()) == {"graph_complete"}, statuses
+    report.assert_ok()
+
+
+def test_object_store_down_during_intake(stack, chaos_workers, chaos_files, clean_reference, project, tmp_path):
+    import os
+    import shutil
+
+    from docflow import intake
+    from docflow.errors import TransientError
+
+    folder = tmp_path / "intake"
+    folder.mkdir()
+    for path in chaos_files.small:
+        shutil.copy(path, folder / path.name)
+    past = time.time() - 600
+    for path in folder.iterdir():
+        os.utime(path, (past, past))
+    options = intake.SweepOptions(source=str(folder), project_id=project, stable_seconds=5)
+    s3 = services.ObjectStore(stack)
+    # WHEN the store is down during a sweep THEN the sweep fails loudly and registers nothing
+    s3.stop()
+    try:
+        with pytest.raises(TransientError, match="object store"):
+            intake.sweep(options, stack)
+    finally:
+        s3.start()
+    # AND the next sweep takes every file, which completes
+    report = intake.sweep(options, stack)
+    assert report.counts()["new"] == len(chaos_files.small)
+    chaos_workers.start(concurrency=2)
+    statuses = wait_terminal(report.new_document_ids())
+    result = record("object store down during intake", settings=stack, project_id=project,
+                    clean=_subset(clean_reference, chaos_files.small), submitted=len(chaos_files.small))
+    assert set(statuses.values()) == {"graph_complete"}, statuses
+    result.assert_ok()
+
+
+def test_same_document_submitted_concurrently(stack, chaos_workers, chaos_files, clean_reference, project):
+    from docflow.submit import ingest_file
+
+    chaos_workers.start(concurrency=2)
+    # WHEN the same two files are submitted by 8 threads at once
+    files = [chaos_files.small[0], chaos_files.small[1]] * 4
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda path: ingest_file(path=path, project_id=project), files))
+    ids = sorted({r.document_id for r in results})
+    assert len(ids) == 2 and sum(r.created for r in results) == 2
+    statuses = wait_terminal(ids)
+    report = record("same document submitted concurrently (x4)", settings=stack, project_id=project,
+                    clean=_subset(clean_reference, chaos_files.small[:2]), submitted=2)
+    assert set(statuses.values()) == {"graph_complete"}, statuses
+    report.assert_ok()
+
+
+def _subset(reference, paths):
+    from docflow.storage import sha256_file
+    from tests.chaos.invariants import InvariantReport
+
+    wanted = {sha256_file(path) for path in paths}
+    return InvariantReport(documents={sha: d for sha, d in reference.documents.items() if sha in wanted})

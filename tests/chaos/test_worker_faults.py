@@ -1,0 +1,153 @@
+"""Worker faults: killed children, warm shutdowns, duplicate deliveries and a poison message."""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+import uuid
+
+import pytest
+
+from tests.chaos.conftest import record, submit_all, wait_for_status, wait_terminal
+
+pytestmark = [pytest.mark.chaos, pytest.mark.services, pytest.mark.workers, pytest.mark.slow]
+
+
+@pytest.fixture
+def project() -> str:
+    return f"chaos-{uuid.uuid4().hex[:8]}"
+
+
+def test_pool_child_sigkilled_mid_ocr_is_redelivered_at_once(stack, chaos_workers, chaos_files, clean_reference,
+                                                              project):
+    # GIVEN one worker process working on a 6-page scan
+    chaos_workers.start(concurrency=1)
+    ids = submit_all(chaos_files.all, project)
+    wait_for_status(ids[0], {"ocr_processing"})
+    time.sleep(1.0)
+    # WHEN its pool child is SIGKILLed mid-OCR
+    children = chaos_workers.children()
+    assert children, "the worker has no pool child"
+    for child in children:
+        child.send_signal(signal.SIGKILL)
+    # THEN the message is requeued at once (late ack + reject on worker lost) and everything completes
+    statuses = wait_terminal(ids)
+    report = record("worker child SIGKILL mid-task", settings=stack, project_id=project, clean=clean_reference,
+                    submitted=len(ids))
+    assert set(statuses.values()) == {"graph_complete"}, statuses
+    report.assert_ok()
+    assert report.documents[_sha(chaos_files.scan)].attempts["ocr"] == 2
+
+
+def test_warm_shutdown_finishes_the_current_task_and_leaves_the_rest_queued(stack, chaos_workers, chaos_files,
+                                                                             clean_reference, project):
+    chaos_workers.start(concurrency=1)
+    ids = submit_all(chaos_files.all, project)
+    wait_for_status(ids[0], {"ocr_processing"})
+    # WHEN the worker gets SIGTERM mid-task (warm shutdown)
+    began = time.monotonic()
+    chaos_workers.stop(timeout=120)
+    # THEN it finished the running OCR task before exiting, and nothing was lost
+    assert time.monotonic() - began > 0.5
+    from docflow.progress import current_statuses
+
+    assert current_statuses([ids[0]])[ids[0]][0] in {"ocr_complete", "text_processing"}
+    # WHEN a worker comes back THEN the rest is processed
+    chaos_workers.start(concurrency=2)
+    statuses = wait_terminal(ids)
+    report = record("worker SIGTERM (warm shutdown) mid-task", settings=stack, project_id=project,
+                    clean=clean_reference, submitted=len(ids))
+    assert set(statuses.values()) == {"graph_complete"}, statuses
+    report.assert_ok()
+
+
+def test_a_duplicate_delivery_has_no_duplicate_effect(stack, chaos_workers, chaos_files, clean_reference, project):
+    """What Redis does when a task outlives the visibility timeout: the same message twice."""
+    from docflow.queues import redis_client
+
+    # GIVEN the scan's OCR message waiting in Redis (no worker yet), duplicated byte for byte
+    ids = submit_all([chaos_files.scan], project)
+    client = redis_client(stack)
+    raw = client.lrange(stack.queue_ocr, 0, -1)
+    mine = [m for m in raw if str(ids[0]).encode() in m and b"ocr.process_document" in m]
+    assert mine, "the OCR message is not in the queue"
+    client.lpush(stack.queue_ocr, mine[0])
+    # WHEN two worker processes take both copies at once
+    chaos_workers.start(concurrency=2)
+    statuses = wait_terminal(ids)
+    # THEN the document completes once: one set of chunks, entities, nodes and edges
+    report = record("duplicate delivery (task outlives visibility timeout)", settings=stack, project_id=project,
+                    clean=_only(clean_reference, chaos_files.scan), submitted=1)
+    assert statuses == {ids[0]: "graph_complete"}
+    report.assert_ok()
+
+
+def test_a_poison_message_stops_after_bounded_deliveries_and_the_queue_keeps_moving(
+        stack, chaos_workers, chaos_files, clean_reference, project):
+    from docflow.progress import current_statuses
+
+    # GIVEN a document whose OCR kills its worker process every time (a killer plays the crash)
+    chaos_workers.start(concurrency=1)
+    ids = submit_all(chaos_files.all, project)
+    poison = ids[0]
+    kills = []
+    stop = threading.Event()
+
+    def deliveries() -> int:
+        from sqlalchemy import text
+
+        from docflow.db import session_scope
+
+        with session_scope() as session:
+            return session.execute(text("SELECT coalesce(max(deliveries), 0) FROM stage_runs "
+                                        "WHERE document_id = :d AND stage = 'ocr'"), {"d": poison}).scalar_one()
+
+    def killer() -> None:
+        # Kill the (single) pool child right after each new delivery of the poison has started,
+        # until the poison guard takes over (delivery max_deliveries + 1 never runs the work).
+        seen = 0
+        while not stop.is_set():
+            count = deliveries()
+            if count > seen:
+                seen = count
+                if count > stack.max_deliveries:
+                    return
+                time.sleep(0.3)
+                for child in chaos_workers.children():
+                    child.send_signal(signal.SIGKILL)
+                    kills.append(child.pid)
+            time.sleep(0.05)
+
+    thread = threading.Thread(target=killer, daemon=True)
+    thread.start()
+    try:
+        status = wait_for_status(poison, {"error_ocr", "graph_complete"}, timeout_s=180)
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+    # THEN after max_deliveries it ends in error_ocr with the reason, and the others complete
+    statuses = wait_terminal(ids)
+    assert status == "error_ocr"
+    error = current_statuses([poison])[poison][1]
+    assert "poison message" in error and f"{stack.max_deliveries} times" in error
+    assert len(kills) >= stack.max_deliveries
+    report = record("poison message kills its worker every time", settings=stack, project_id=project,
+                    clean=clean_reference, submitted=len(ids), expect_complete=len(ids) - 1,
+                    note=f"{len(kills)} kills, then error_ocr")
+    assert [statuses[i] for i in ids[1:]] == ["graph_complete"] * (len(ids) - 1)
+    report.assert_ok()
+    assert chaos_workers.pid() is not None  # the worker itself survived
+
+
+def _sha(path) -> str:
+    from docflow.storage import sha256_file
+
+    return sha256_file(path)
+
+
+def _only(reference, path):
+    from tests.chaos.invariants import InvariantReport
+
+    sha = _sha(path)
+    return InvariantReport(documents={sha: reference.documents[sha]})
