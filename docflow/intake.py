@@ -451,8 +451,11 @@ def process_batch(batch: list[Candidate], *, options: SweepOptions, settings: Se
         ).all()}
     fresh: dict[str, Candidate] = {}
     duplicates: list[tuple[Candidate, str]] = []
+    # Registered but never submitted: an earlier sweep died between the insert and the publish.
+    # Those rows are finished now, as if new (nothing else would ever submit them).
+    unsubmitted = {sha for sha, row in known.items() if row.celery_status == Status.PENDING.value}
     for candidate in ready:
-        if candidate.sha256 in known:
+        if candidate.sha256 in known and candidate.sha256 not in unsubmitted:
             duplicates.append((candidate, "same content as an already registered document"))
         elif candidate.sha256 in seen:
             duplicates.append((candidate, f"same content as {seen[candidate.sha256]} in this sweep"))
@@ -478,6 +481,8 @@ def process_batch(batch: list[Candidate], *, options: SweepOptions, settings: Se
             del fresh[sha]
 
     registered = register_batch(list(fresh.values()), project_id=options.project_id)
+    for sha in unsubmitted & set(registered):
+        registered[sha] = (registered[sha][0], True)
     task_ids = submit_batch([doc_id for doc_id, created in registered.values() if created], settings=settings)
 
     ledger: list[dict] = []
