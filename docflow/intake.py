@@ -286,12 +286,11 @@ class _HashingReader:
     """A read-only stream that hashes what the uploader takes from it."""
 
     def __init__(self, handle):
-        self.handle, self.digest, self.count = handle, hashlib.sha256(), 0
+        self.handle, self.digest = handle, hashlib.sha256()
 
     def read(self, size: int = -1) -> bytes:
         block = self.handle.read(size)
         self.digest.update(block)
-        self.count += len(block)
         return block
 
 
@@ -407,7 +406,8 @@ def _upload(candidate: Candidate, *, project_id: str, storage: ObjectStorage) ->
                 storage._call("upload", storage.client.put_object, storage.bucket, key, reader,
                               length=candidate.size, content_type=candidate.mime or "application/octet-stream")
             except TransientError:
-                if reader.count < candidate.size:  # the file shrank: the uploader ran out of bytes
+                # The uploader ran out of bytes because the file shrank (not the store failing).
+                if os.fstat(handle.fileno()).st_size < candidate.size:
                     return FileOutcome(candidate.shown, "skipped", "changed while being read; taken by a later sweep")
                 raise
     except _Refused as refused:
