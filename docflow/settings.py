@@ -121,6 +121,10 @@ class Settings(BaseSettings):
     worker_concurrency: int = Field(2, ge=1)
     worker_max_tasks_per_child: int = Field(200, ge=1)
     worker_max_memory_per_child_kb: int = Field(1_500_000, ge=50_000)
+    # Hard address-space cap of each pool child (0: none). A decompression bomb inside native code
+    # (PDFium inflating a flate bomb) then kills only that child — the poison guard ends the
+    # document in error — instead of the OS OOM killer picking PostgreSQL or Neo4j.
+    worker_child_address_space_mb: int = Field(3072, ge=0)
 
     # -- health ----------------------------------------------------------------------------------
     health_queue_threshold: int = Field(1000, ge=1)

@@ -111,3 +111,17 @@ def _fresh_connections_after_fork(**_kwargs) -> None:
     from docflow.db import reset_engine
 
     reset_engine()
+
+
+@worker_process_init.connect
+def _bound_child_memory(**_kwargs) -> None:
+    # Only the child is capped: the main process must survive to requeue the child's message.
+    import resource
+
+    limit_mb = get_settings().worker_child_address_space_mb
+    if limit_mb:
+        _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        limit = limit_mb * 1024 * 1024
+        if hard != resource.RLIM_INFINITY:
+            limit = min(limit, hard)  # never loosen a cap the operator already set
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))

@@ -421,7 +421,8 @@ def test_a_pdf_that_crashes_pdfium_ends_in_error_ocr_through_the_poison_guard(wo
 
     # GIVEN a memory-capped worker of its own, serving only its own OCR queue
     log = tmp_path / "crash-worker.log"
-    env = {**os.environ, **WORKER_ENV, "DOCFLOW_QUEUE_OCR": CRASH_QUEUE}
+    env = {**os.environ, **WORKER_ENV, "DOCFLOW_QUEUE_OCR": CRASH_QUEUE,
+           "DOCFLOW_WORKER_CHILD_ADDRESS_SPACE_MB": str(CRASH_WORKER_MEMORY >> 20)}
     command = worker_command(crash_settings, name="hostile-crash", queues=[CRASH_QUEUE], concurrency=1)
     with open(log, "wb") as out:
         worker = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
