@@ -443,12 +443,7 @@ def process_batch(batch: list[Candidate], *, options: SweepOptions, settings: Se
                 if isinstance(h, FileOutcome) and h.outcome == "rejected"]
 
     # Dedupe against the database and within the batch (the same bytes twice in the folder).
-    with session_scope() as session:
-        known = {row.sha256: row for row in session.execute(
-            select(SourceDocument.sha256, SourceDocument.id, SourceDocument.document_uuid, SourceDocument.celery_status)
-            .where(SourceDocument.project_id == options.project_id,
-                   SourceDocument.sha256.in_([c.sha256 for c in ready]))
-        ).all()}
+    known = documents_by_sha256(options.project_id, [c.sha256 for c in ready])
     fresh: dict[str, Candidate] = {}
     duplicates: list[tuple[Candidate, str]] = []
     # Registered but never submitted: an earlier sweep died between the insert and the publish.
@@ -486,12 +481,7 @@ def process_batch(batch: list[Candidate], *, options: SweepOptions, settings: Se
     task_ids = submit_batch([doc_id for doc_id, created in registered.values() if created], settings=settings)
 
     ledger: list[dict] = []
-    with session_scope() as session:
-        rows = {row.sha256: row for row in session.execute(
-            select(SourceDocument.sha256, SourceDocument.id, SourceDocument.document_uuid, SourceDocument.celery_status)
-            .where(SourceDocument.project_id == options.project_id,
-                   SourceDocument.sha256.in_([c.sha256 for c in ready]))
-        ).all()}
+    rows = documents_by_sha256(options.project_id, [c.sha256 for c in ready])
     for sha, candidate in fresh.items():
         doc_id, created = registered[sha]
         row = rows[sha]
@@ -531,6 +521,15 @@ def record_ledger(rows: list[dict]) -> None:
             set_={name: statement.excluded[name] for name in
                   ("size_bytes", "mtime_ns", "sha256", "document_id", "outcome", "reason")},
         ))
+
+
+def documents_by_sha256(project_id: str, shas: list[str]) -> dict:
+    """sha256 → (sha256, id, document_uuid, celery_status) of the project's registered documents."""
+    with session_scope() as session:
+        return {row.sha256: row for row in session.execute(
+            select(SourceDocument.sha256, SourceDocument.id, SourceDocument.document_uuid, SourceDocument.celery_status)
+            .where(SourceDocument.project_id == project_id, SourceDocument.sha256.in_(shas))
+        ).all()}
 
 
 def register_batch(candidates: list[Candidate], *, project_id: str) -> dict[str, tuple[int, bool]]:

@@ -133,6 +133,22 @@ def terminate(pid: int, *, timeout: float = 30.0) -> None:
         pass
 
 
+class PidFileService:
+    """A service docflow runs as a tracked child process; ``stop`` ends only that pid (SIGTERM, then KILL)."""
+
+    name = ""
+    marker = ""  # a string in the process's command line: guards against a recycled pid
+    stop_timeout_s = 30.0
+
+    def stop(self) -> "ServiceReport":
+        pid = read_pid(self.paths.pidfile(self.name), self.marker)
+        if pid is None:
+            return ServiceReport(self.name, self.address, "not running")
+        terminate(pid, timeout=self.stop_timeout_s)  # SIGTERM first: Valkey flushes its AOF, Neo4j checkpoints
+        self.paths.pidfile(self.name).unlink(missing_ok=True)
+        return ServiceReport(self.name, self.address, "stopped", pid)
+
+
 # -- PostgreSQL -----------------------------------------------------------------------------------
 
 
@@ -257,7 +273,7 @@ class Postgres:
 # -- Redis (Valkey) ---------------------------------------------------------------------------------
 
 
-class Redis:
+class Redis(PidFileService):
     name = "redis"
     marker = "valkey-server"
 
@@ -310,19 +326,12 @@ class Redis:
         wait_until(self.running, timeout=60, what="Redis", log=self.paths.logfile(self.name))
         return ServiceReport(self.name, self.address, "started", pid, time.monotonic() - began)
 
-    def stop(self) -> ServiceReport:
-        pid = read_pid(self.paths.pidfile(self.name), self.marker)
-        if pid is None:
-            return ServiceReport(self.name, self.address, "not running")
-        terminate(pid)  # SIGTERM: Valkey flushes the AOF and exits cleanly
-        self.paths.pidfile(self.name).unlink(missing_ok=True)
-        return ServiceReport(self.name, self.address, "stopped", pid)
 
 
 # -- S3 (SeaweedFS) -----------------------------------------------------------------------------------
 
 
-class ObjectStore:
+class ObjectStore(PidFileService):
     name = "s3"
     marker = "weed"
 
@@ -382,21 +391,15 @@ class ObjectStore:
         wait_until(lambda: ObjectStorage(self.settings, timeout_s=5).ensure_bucket() or True,
                    timeout=60, what="S3 bucket")
 
-    def stop(self) -> ServiceReport:
-        pid = read_pid(self.paths.pidfile(self.name), self.marker)
-        if pid is None:
-            return ServiceReport(self.name, self.address, "not running")
-        terminate(pid)
-        self.paths.pidfile(self.name).unlink(missing_ok=True)
-        return ServiceReport(self.name, self.address, "stopped", pid)
 
 
 # -- Neo4j ------------------------------------------------------------------------------------------
 
 
-class Neo4j:
+class Neo4j(PidFileService):
     name = "neo4j"
     marker = "docflow.Neo4jLauncher"
+    stop_timeout_s = 60.0
 
     def __init__(self, settings: Settings):
         self.settings = settings
@@ -462,19 +465,12 @@ class Neo4j:
             graph.ensure_constraints()
         return ServiceReport(self.name, self.address, "started", pid, time.monotonic() - began)
 
-    def stop(self) -> ServiceReport:
-        pid = read_pid(self.paths.pidfile(self.name), self.marker)
-        if pid is None:
-            return ServiceReport(self.name, self.address, "not running")
-        terminate(pid, timeout=60)
-        self.paths.pidfile(self.name).unlink(missing_ok=True)
-        return ServiceReport(self.name, self.address, "stopped", pid)
 
 
 # -- Prefect server -----------------------------------------------------------------------------------
 
 
-class PrefectServer:
+class PrefectServer(PidFileService):
     """Prefect 3's API and UI. Its state lives in its own SQLite file under ``var/prefect``: the
     orchestration history is not docflow's truth, must not contend with the pipeline's PostgreSQL
     connections, and can be wiped without touching a document."""
@@ -511,13 +507,6 @@ class PrefectServer:
         wait_until(self.running, timeout=120, what="Prefect server", log=self.paths.logfile(self.name))
         return ServiceReport(self.name, self.address, "started", pid, time.monotonic() - began)
 
-    def stop(self) -> ServiceReport:
-        pid = read_pid(self.paths.pidfile(self.name), self.marker)
-        if pid is None:
-            return ServiceReport(self.name, self.address, "not running")
-        terminate(pid)
-        self.paths.pidfile(self.name).unlink(missing_ok=True)
-        return ServiceReport(self.name, self.address, "stopped", pid)
 
 
 def prefect_server_env(settings: Settings, home: Path) -> dict[str, str]:

@@ -1,6 +1,7 @@
 """The four real services, started by the project, answer with the settings' credentials."""
 
 import io
+import uuid
 import subprocess
 import sys
 
@@ -37,7 +38,8 @@ def test_object_store_round_trip_with_settings_credentials(stack, tmp_path):
     storage = ObjectStorage(stack)
     storage.ensure_bucket()
     path = tmp_path / "x.txt"
-    path.write_bytes(b"hello docflow")
+    content = f"hello docflow {uuid.uuid4()}".encode()  # new bytes each run: a fresh key
+    path.write_bytes(content)
     key = original_key(project_id="../../etc", sha256=sha256_file(path))
     # A hostile project id cannot climb out of the originals/ prefix.
     assert key.split("/")[:2] == ["originals", ".._.._etc"] and len(key.split("/")) == 4
@@ -45,7 +47,7 @@ def test_object_store_round_trip_with_settings_credentials(stack, tmp_path):
     assert storage.put_file(key=key, path=path) is True
     assert storage.put_file(key=key, path=path) is False
     out = storage.get_to_file(key=key, path=tmp_path / "back")
-    assert out.read_bytes() == b"hello docflow"
+    assert out.read_bytes() == content
     # AND wrong credentials are refused
     with pytest.raises(S3Error):
         Minio(stack.s3_endpoint, access_key=stack.s3_access_key, secret_key="wrong", secure=False).list_buckets()
