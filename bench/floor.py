@@ -1,0 +1,105 @@
+"""The raw floor: docflow's own stage steps called directly, no orchestration at all.
+
+Each document goes extract -> chunk -> NER -> co-occurrence -> graph rows (built in memory, the
+same shape :class:`docflow.graph.DocumentGraph` takes) inside a ``ProcessPoolExecutor`` of the
+same size as the worker pool. No Celery, Prefect, Redis, PostgreSQL, S3 or Neo4j is touched.
+
+Fairness, so the ratio pipeline/floor measures orchestration only:
+
+* the pool is started inside the timed window and its processes load tesseract and spaCy on
+  first use, exactly like fresh worker children do;
+* the same settings-derived limits and chunk sizes as the workers (``tasks.work.extract_file``,
+  ``settings.chunk_max_chars``/``chunk_overlap_chars``) and the same model;
+* documents are submitted in corpus order, one task each (like one Celery message each).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import os
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class FloorDocument:
+    file: str
+    pages: int
+    ocr_pages: int
+    seconds: float
+    text: str                      # the canonical document text the chunks point into
+    extracted: str                 # Extraction.text(): what OCR/partition produced
+    chunks: list[tuple[int, int, str]]
+    mentions: list[tuple[str, str]]  # (label, surface text)
+    graph_rows: dict[str, int]
+    error: str | None = None
+
+
+@dataclass
+class FloorResult:
+    wall_s: float
+    processes: int
+    documents: list[FloorDocument] = field(default_factory=list)
+
+    @property
+    def pages(self) -> int:
+        return sum(d.pages for d in self.documents)
+
+
+def _init_worker() -> None:
+    # The same per-process environment the Celery workers get (docflow.workers.WORKER_ENV).
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+
+
+def process_one(path: str) -> FloorDocument:
+    """All four stages' pure work for one file, in this process."""
+    from docflow.errors import PermanentError
+    from docflow.graph import chunk_key, entity_key
+    from docflow.settings import get_settings
+    from tasks.steps.chunking import chunk_elements
+    from tasks.steps.entities import cooccurrence_relationships, extract_mentions
+    from tasks.work import extract_file
+
+    settings = get_settings()
+    began = time.perf_counter()
+    source = Path(path)
+    try:
+        extraction = extract_file(path=source, filename=source.name, settings=settings)
+    except PermanentError as exc:
+        return FloorDocument(source.name, 0, 0, time.perf_counter() - began, "", "", [], [], {}, str(exc))
+    text, chunks = chunk_elements(extraction.elements, max_chars=settings.chunk_max_chars,
+                                  overlap_chars=settings.chunk_overlap_chars)
+    mentions = extract_mentions(chunks)
+    relationships = cooccurrence_relationships(mentions)
+    # The graph stage's rows, built in memory as the graph stage builds them from PostgreSQL.
+    project, uuid = "floor", source.stem
+
+    def key(label: str, normalized: str) -> str:
+        return entity_key(project_id=project, label=label, normalized_key=normalized)
+
+    entities = {key(m.label, m.canonical_key): {"name": m.canonical_name, "label": m.label} for m in mentions}
+    mention_counts = Counter((chunk_key(document_uuid=uuid, chunk_index=m.chunk_index), key(m.label, m.canonical_key))
+                             for m in mentions)
+    rows = {
+        "chunks": len([{"key": chunk_key(document_uuid=uuid, chunk_index=c.index), "text": c.text} for c in chunks]),
+        "entities": len(entities),
+        "mentions": len(mention_counts),
+        "relationships": len([{"source_key": key(r.source_label, r.source_key), "target_key": key(r.target_label, r.target_key),
+                               "weight": r.weight} for r in relationships]),
+    }
+    return FloorDocument(
+        file=source.name, pages=extraction.page_count, ocr_pages=extraction.ocr_pages,
+        seconds=time.perf_counter() - began, text=text, extracted=extraction.text(),
+        chunks=[(c.char_start, c.char_end, c.text) for c in chunks],
+        mentions=[(m.label, m.text) for m in mentions], graph_rows=rows,
+    )
+
+
+def run_floor(paths: list[Path], *, processes: int) -> FloorResult:
+    """Process ``paths`` in a fresh pool of ``processes``; the wall time includes pool start-up."""
+    began = time.perf_counter()
+    with concurrent.futures.ProcessPoolExecutor(processes, initializer=_init_worker) as pool:
+        documents = list(pool.map(process_one, [str(p) for p in paths]))
+    return FloorResult(time.perf_counter() - began, processes, documents)
