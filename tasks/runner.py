@@ -17,6 +17,7 @@ module guarantees, for every stage:
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable
@@ -75,12 +76,18 @@ def describe(exc: BaseException, stage: Stage) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
+@functools.cache
+def _monitor_client():
+    # One client (and connection pool) per worker process, not one per stage call.
+    from docflow.queues import redis_client
+
+    return redis_client(get_settings())
+
+
 def _monitor(ctx: StageContext, **fields) -> None:
     """Per-document monitoring hash in Redis (best effort: the row is the truth)."""
     try:
-        from docflow.queues import redis_client
-
-        client = redis_client(get_settings())
+        client = _monitor_client()
         key = f"docflow:monitor:{ctx.document_uuid}"
         client.hset(key, mapping={"stage": ctx.stage.value, "task_id": ctx.task_id, **{k: str(v) for k, v in fields.items()}})
         client.expire(key, 7 * 24 * 3600)
