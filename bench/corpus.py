@@ -46,6 +46,8 @@ from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen import canvas
 from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer
 
+from docflow.samples import wrap_text
+
 # --- the known vocabulary --------------------------------------------------------------------------
 
 PEOPLE = [
@@ -278,7 +280,7 @@ def render_pages(blocks: list[str], *, width_in: float = 8.5, height_in: float =
     new_page()
     for index, block in enumerate(blocks):
         font = bold if index == 0 else body
-        for line in _wrap(block, font=font, max_width=width - 2 * margin):
+        for line in wrap_text(block, font=font, max_width=width - 2 * margin):
             step = int(font.size * 1.45)
             if y + step > height - margin:
                 new_page()
@@ -286,19 +288,6 @@ def render_pages(blocks: list[str], *, width_in: float = 8.5, height_in: float =
             y += step
         y += _BODY_PX // 2  # paragraph gap
     return pages
-
-
-def _wrap(text: str, *, font: ImageFont.FreeTypeFont, max_width: int) -> list[str]:
-    lines: list[str] = []
-    current = ""
-    for word in text.split():
-        candidate = f"{current} {word}".strip()
-        if current and font.getlength(candidate) > max_width:
-            lines.append(current)
-            current = word
-        else:
-            current = candidate
-    return lines + [current] if current else lines
 
 
 def add_noise(page: Image.Image, rng: random.Random) -> Image.Image:

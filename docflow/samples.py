@@ -319,7 +319,7 @@ def _render_scan(lines: list[str], *, width_in: float, height_in: float) -> Imag
         if not line:
             y += size // 2
             continue
-        for wrapped in _wrap(line, font=font, max_width=max_width):
+        for wrapped in wrap_text(line, font=font, max_width=max_width):
             draw.text((margin, y), wrapped, font=font, fill=0)
             y += int(font.size * 1.45)
     if y > image.height - margin // 2:
@@ -327,7 +327,8 @@ def _render_scan(lines: list[str], *, width_in: float, height_in: float) -> Imag
     return image
 
 
-def _wrap(text: str, *, font: ImageFont.FreeTypeFont, max_width: int) -> list[str]:
+def wrap_text(text: str, *, font: ImageFont.FreeTypeFont, max_width: int) -> list[str]:
+    """Greedy word wrap of ``text`` to ``max_width`` pixels in ``font`` (shared with bench/corpus.py)."""
     lines: list[str] = []
     current = ""
     for word in text.split():
