@@ -290,5 +290,36 @@ def serve() -> None:
     serve_main()
 
 
-def main() -> None:  # pragma: no cover - console entry point
-    sys.exit(app())
+def unreachable_service(exc: BaseException) -> str | None:
+    """A one-line explanation when ``exc`` means a service is down, else None (a real bug)."""
+    import redis.exceptions
+    import sqlalchemy.exc
+
+    settings = get_settings()
+    if isinstance(exc, sqlalchemy.exc.OperationalError):
+        where, name = f"{settings.db_host}:{settings.db_port}", "PostgreSQL"
+    elif isinstance(exc, redis.exceptions.ConnectionError):
+        host, port = settings.redis_host_port
+        where, name = f"{host}:{port}", "Redis"
+    else:
+        try:
+            from neo4j.exceptions import ServiceUnavailable
+        except ImportError:  # pragma: no cover - neo4j is a runtime dependency
+            return None
+        if not isinstance(exc, ServiceUnavailable):
+            return None
+        where, name = settings.neo4j_uri, "Neo4j"
+    detail = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [""])[0][:200]
+    return f"{name} is unreachable at {where} ({detail}). Is it running? `docflow up` starts the local services."
+
+
+def main() -> None:
+    """Console entry point: a service that is down is one clear line and exit code 3, not a traceback."""
+    try:
+        app()
+    except Exception as exc:
+        message = unreachable_service(exc)
+        if message is None:
+            raise
+        typer.secho(f"✘ {message}", fg="red", err=True)
+        sys.exit(3)

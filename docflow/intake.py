@@ -48,6 +48,7 @@ from docflow.models import IntakeFile, SourceDocument
 from docflow.settings import Settings
 from docflow.status import Stage, Status
 from docflow.storage import ObjectStorage, original_key
+from docflow.submit import redrive_document
 
 SUPPORTED_EXTENSIONS = ("pdf", "png", "jpg", "jpeg", "tif", "tiff", "bmp", "gif", "webp", "docx", "eml", "txt")
 JUNK_NAMES = {".ds_store", "thumbs.db", "desktop.ini", "icon\r"}
@@ -449,8 +450,17 @@ def process_batch(batch: list[Candidate], *, options: SweepOptions, settings: Se
     # Registered but never submitted: an earlier sweep died between the insert and the publish.
     # Those rows are finished now, as if new (nothing else would ever submit them).
     unsubmitted = {sha for sha, row in known.items() if row.celery_status == Status.PENDING.value}
+    # Committed as queued but never recorded in the ledger: an earlier sweep died between its
+    # commit and its ledger write, so its publish may never have happened. Re-sent now (new task
+    # id, so a message that did go out becomes a no-op) instead of waiting for reconcile's grace.
+    resumable = _never_ledgered({row.id: sha for sha, row in known.items()
+                                 if row.celery_status == Status.OCR_QUEUED.value})
+    resumed: list[Candidate] = []
     for candidate in ready:
-        if candidate.sha256 in known and candidate.sha256 not in unsubmitted:
+        if candidate.sha256 in resumable and candidate.sha256 not in seen:
+            resumed.append(candidate)
+            seen[candidate.sha256] = candidate.shown
+        elif candidate.sha256 in known and candidate.sha256 not in unsubmitted:
             duplicates.append((candidate, "same content as an already registered document"))
         elif candidate.sha256 in seen:
             duplicates.append((candidate, f"same content as {seen[candidate.sha256]} in this sweep"))
@@ -460,6 +470,8 @@ def process_batch(batch: list[Candidate], *, options: SweepOptions, settings: Se
 
     if options.dry_run:
         outcomes += [FileOutcome(c.shown, "new", "dry run: would be registered") for c in fresh.values()]
+        outcomes += [FileOutcome(c.shown, "new", "dry run: would be re-sent (registered by an interrupted sweep)")
+                     for c in resumed]
         outcomes += [FileOutcome(c.shown, "duplicate", reason) for c, reason in duplicates]
         return outcomes
 
@@ -492,6 +504,15 @@ def process_batch(batch: list[Candidate], *, options: SweepOptions, settings: Se
             outcomes.append(FileOutcome(candidate.shown, "duplicate", "registered concurrently by another sweep",
                                         str(row.document_uuid), doc_id, None, row.celery_status))
         ledger.append(_ledger_row(options.source, candidate, "new" if created else "duplicate", doc_id))
+    for candidate in resumed:
+        row = known[candidate.sha256]
+        result = redrive_document(document_id=row.id, expected_task_id=row.celery_task_id,
+                                  reason="intake sweep interrupted before it finished this file; re-sent",
+                                  settings=settings)
+        status = Status.OCR_QUEUED.value if result.success else rows[candidate.sha256].celery_status
+        outcomes.append(FileOutcome(candidate.shown, "new", "resumed: registered by an interrupted sweep",
+                                    str(row.document_uuid), row.id, result.task_id, status))
+        ledger.append(_ledger_row(options.source, candidate, "new", row.id))
     for candidate, reason in duplicates:
         row = rows.get(candidate.sha256)
         outcomes.append(FileOutcome(candidate.shown, "duplicate", reason,
@@ -524,12 +545,23 @@ def record_ledger(rows: list[dict]) -> None:
 
 
 def documents_by_sha256(project_id: str, shas: list[str]) -> dict:
-    """sha256 → (sha256, id, document_uuid, celery_status) of the project's registered documents."""
+    """sha256 → (sha256, id, document_uuid, celery_status, celery_task_id) of the project's documents."""
     with session_scope() as session:
         return {row.sha256: row for row in session.execute(
-            select(SourceDocument.sha256, SourceDocument.id, SourceDocument.document_uuid, SourceDocument.celery_status)
+            select(SourceDocument.sha256, SourceDocument.id, SourceDocument.document_uuid, SourceDocument.celery_status,
+                   SourceDocument.celery_task_id)
             .where(SourceDocument.project_id == project_id, SourceDocument.sha256.in_(shas))
         ).all()}
+
+
+def _never_ledgered(sha_by_id: dict[int, str]) -> set[str]:
+    """The sha256s of documents that no ``intake_files`` row points at (from any source)."""
+    if not sha_by_id:
+        return set()
+    with session_scope() as session:
+        ledgered = set(session.execute(
+            select(IntakeFile.document_id).where(IntakeFile.document_id.in_(list(sha_by_id)))).scalars())
+    return {sha for doc_id, sha in sha_by_id.items() if doc_id not in ledgered}
 
 
 def register_batch(candidates: list[Candidate], *, project_id: str) -> dict[str, tuple[int, bool]]:

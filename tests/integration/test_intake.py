@@ -114,3 +114,50 @@ def test_s3_prefix_sweep(stack, sample_files, project_id):
     # AND again: a no-op
     assert intake.sweep(intake.SweepOptions(source=source, project_id=project_id, stable_seconds=0),
                         stack).counts()["new"] == 0
+
+
+class _ProcessDied(BaseException):
+    """Stands in for SIGKILL: not an ``Exception``, so no handler in the sweep can swallow it."""
+
+
+def test_a_sweep_that_died_between_commit_and_publish_is_finished_by_the_next_sweep(
+        workers, sample_files, project_id, tmp_path, monkeypatch):
+    from docflow.progress import wait_for_documents
+    from tasks.celery_app import app
+
+    good, _bad = sample_files
+    root = tmp_path / "intake"
+    root.mkdir()
+    for name in ("field_notes.txt", "partner_email.eml"):
+        shutil.copy(good[name], root / name)
+    past = time.time() - 3600
+    for path in root.iterdir():
+        os.utime(path, (past, past))
+
+    # GIVEN a sweep whose process dies after committing its batch as ocr_queued, before any publish
+    def die(*_args, **_kwargs):
+        raise _ProcessDied
+
+    with monkeypatch.context() as patch:
+        patch.setattr(app, "producer_or_acquire", die)
+        with pytest.raises(_ProcessDied):
+            _sweep(root, project_id, workers)
+    with session_scope() as session:
+        orphans = {d.id: d.celery_task_id for d in session.execute(
+            select(SourceDocument).where(SourceDocument.project_id == project_id)).scalars()}
+        statuses = set(session.execute(select(SourceDocument.celery_status)
+                                       .where(SourceDocument.project_id == project_id)).scalars())
+    assert len(orphans) == 2 and statuses == {"ocr_queued"}
+
+    # WHEN intake sweeps the folder again
+    report = _sweep(root, project_id, workers)
+
+    # THEN both files are resumed under new task ids (the unsent ones can never run) ...
+    files = _by_name(report)
+    assert {f.outcome for f in files.values()} == {"new"}
+    assert all(f.reason == "resumed: registered by an interrupted sweep" for f in files.values())
+    assert all(f.task_id and f.task_id != orphans[f.document_id] for f in files.values())
+    # ... and they go all the way, without waiting for reconcile
+    assert set(wait_for_documents(list(orphans), timeout_s=180).values()) == {"graph_complete"}
+    # AND a third sweep is a no-op
+    assert {f.reason for f in _sweep(root, project_id, workers).files} == {"already swept (unchanged since)"}
