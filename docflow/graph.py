@@ -6,9 +6,10 @@ Shape::
     (:Chunk)-[:NEXT]->(:Chunk)
     (:Entity)-[:CO_OCCURS {document_uuid, weight}]->(:Entity)
 
-Every node kind has a uniqueness constraint on its key and every write is a ``MERGE``, batched
-with ``UNWIND``. A document's subgraph is replaced as a whole in one transaction
-(delete-then-merge), so a re-run never duplicates anything, and an entity is deleted only when
+Every node kind has a uniqueness constraint on its key; shared nodes (entities, documents) are
+written with ``MERGE``, batched with ``UNWIND``. A document's subgraph is replaced as a whole in
+one transaction (delete-then-write: its own chunks and edges are created fresh after the old ones
+are removed), so a re-run never duplicates anything, and an entity is deleted only when
 no chunk of any document mentions it any more. Co-occurrence edges carry the document they came
 from, so one document's re-run cannot disturb another's contribution; a pair's total weight is
 the sum over its edges.
@@ -142,8 +143,31 @@ class GraphStore:
         return rows[0] if rows else {"chunks": 0, "mentions": 0, "entities": 0, "co_occurs": 0}
 
 
+# The document's relationship statements run right after its old subgraph was deleted in the
+# same transaction, so every relationship they write is new: CREATE, not MERGE (no existence
+# check per edge). Rows are lists, not maps: less to pack in the driver and to unpack in Neo4j.
+CO_OCCURS_CYPHER = """
+UNWIND $rows AS row
+MATCH (a:Entity {key: row[0]}), (b:Entity {key: row[1]})
+CREATE (a)-[:CO_OCCURS {document_uuid: $uuid, weight: row[2]}]->(b)
+"""
+ENTITIES_CYPHER = """
+UNWIND $rows AS row
+MERGE (e:Entity {key: row[0]})
+ON CREATE SET e.name = row[1], e.label = row[2], e.project_id = $project
+"""
+
+
+def co_occurs_rows(relationships: Sequence[dict]) -> list[list]:
+    return [[r["source_key"], r["target_key"], r["weight"]] for r in relationships]
+
+
+def entity_rows(entities: Sequence[dict]) -> list[list]:
+    return [[e["key"], e["name"], e["label"]] for e in entities]
+
+
 def _delete_document_tx(tx, *, document_uuid: str) -> list[str]:
-    """Remove a document's chunks and edges; return the keys of entities it mentioned."""
+    """Remove a document's node, chunks and edges; return the keys of entities it mentioned."""
     record = tx.run(
         """
         MATCH (c:Chunk {document_uuid: $uuid})
@@ -163,6 +187,8 @@ def _delete_document_tx(tx, *, document_uuid: str) -> list[str]:
 
 def _drop_unmentioned(tx, keys: list[str]) -> None:
     # An entity survives while any chunk of any document still mentions it.
+    if not keys:
+        return
     tx.run(
         """
         UNWIND $keys AS key
@@ -176,63 +202,56 @@ def _drop_unmentioned(tx, keys: list[str]) -> None:
 
 def _replace_document_tx(tx, *, graph: DocumentGraph) -> dict[str, int]:
     uuid = graph.document_uuid
-    old_keys = _delete_document_tx(tx, document_uuid=uuid)
-    tx.run(
-        "MERGE (d:Document {uuid: $uuid}) SET d.name = $name, d.project_id = $project, d.file_type = $file_type",
+    # First statement: the document node, write-locked (SET) for the rest of the transaction, so
+    # two writers of one document (a duplicate delivery) run one after the other; then its old
+    # chunks go. A document written for the first time costs this one statement and no more.
+    cleared = tx.run(
+        """
+        MERGE (d:Document {uuid: $uuid})
+        SET d.name = $name, d.project_id = $project, d.file_type = $file_type
+        WITH d
+        OPTIONAL MATCH (d)-[:HAS_CHUNK]->(c:Chunk)
+        OPTIONAL MATCH (c)-[:MENTIONS]->(e:Entity)
+        WITH collect(DISTINCT c) AS chunks, collect(DISTINCT e.key) AS keys
+        FOREACH (c IN chunks | DETACH DELETE c)
+        RETURN size(chunks) AS chunks, keys
+        """,
         uuid=uuid, name=graph.name, project=graph.project_id, file_type=graph.file_type,
-    )
+    ).single()
+    old_keys = cleared["keys"]
+    if cleared["chunks"]:  # co-occurrence needs chunks: without old chunks there are no old edges
+        tx.run("MATCH ()-[r:CO_OCCURS {document_uuid: $uuid}]->() DELETE r", uuid=uuid)
     chunk_rows = [
-        {"key": chunk_key(document_uuid=uuid, chunk_index=c["index"]), **c} for c in graph.chunks
+        [chunk_key(document_uuid=uuid, chunk_index=c["index"]), c["index"], c["text"], c["page_start"], c["page_end"]]
+        for c in sorted(graph.chunks, key=lambda c: c["index"])
     ]
+    # The chunks (in order) and their NEXT chain, in one statement.
     tx.run(
         """
         MATCH (d:Document {uuid: $uuid})
         UNWIND $rows AS row
-        MERGE (c:Chunk {key: row.key})
-        SET c.document_uuid = $uuid, c.index = row.index, c.text = row.text,
-            c.page_start = row.page_start, c.page_end = row.page_end
-        MERGE (d)-[:HAS_CHUNK]->(c)
+        CREATE (c:Chunk {key: row[0], document_uuid: $uuid, index: row[1], text: row[2],
+                         page_start: row[3], page_end: row[4]})
+        CREATE (d)-[:HAS_CHUNK]->(c)
+        WITH c ORDER BY c.index
+        WITH collect(c) AS chunks
+        UNWIND range(0, size(chunks) - 2) AS i
+        WITH chunks[i] AS a, chunks[i + 1] AS b
+        CREATE (a)-[:NEXT]->(b)
         """,
         uuid=uuid, rows=chunk_rows,
     )
-    tx.run(
-        """
-        UNWIND $pairs AS pair
-        MATCH (a:Chunk {key: pair[0]}), (b:Chunk {key: pair[1]})
-        MERGE (a)-[:NEXT]->(b)
-        """,
-        pairs=[[a["key"], b["key"]] for a, b in zip(chunk_rows, chunk_rows[1:])],
-    )
+    tx.run(ENTITIES_CYPHER, rows=entity_rows(graph.entities), project=graph.project_id)
     tx.run(
         """
         UNWIND $rows AS row
-        MERGE (e:Entity {key: row.key})
-        ON CREATE SET e.name = row.name, e.label = row.label, e.project_id = $project
+        MATCH (c:Chunk {key: row[0]}), (e:Entity {key: row[1]})
+        CREATE (c)-[:MENTIONS {count: row[2]}]->(e)
         """,
-        rows=list(graph.entities), project=graph.project_id,
+        rows=[[chunk_key(document_uuid=uuid, chunk_index=m["chunk_index"]), m["entity_key"], m["count"]]
+              for m in graph.mentions],
     )
-    tx.run(
-        """
-        UNWIND $rows AS row
-        MATCH (c:Chunk {key: row.chunk_key}), (e:Entity {key: row.entity_key})
-        MERGE (c)-[m:MENTIONS]->(e)
-        SET m.count = row.count
-        """,
-        rows=[
-            {"chunk_key": chunk_key(document_uuid=uuid, chunk_index=m["chunk_index"]),
-             "entity_key": m["entity_key"], "count": m["count"]}
-            for m in graph.mentions
-        ],
-    )
-    tx.run(
-        """
-        UNWIND $rows AS row
-        MATCH (a:Entity {key: row.source_key}), (b:Entity {key: row.target_key})
-        MERGE (a)-[r:CO_OCCURS {document_uuid: $uuid}]->(b)
-        SET r.weight = row.weight
-        """,
-        rows=list(graph.relationships), uuid=uuid,
-    )
+    tx.run(CO_OCCURS_CYPHER, rows=co_occurs_rows(graph.relationships), uuid=uuid)
     # Entities only this document mentioned before the re-run, and no longer, are removed.
     _drop_unmentioned(tx, old_keys)
     return {

@@ -127,6 +127,14 @@ class Settings(BaseSettings):
     # (PDFium inflating a flate bomb) then kills only that child — the poison guard ends the
     # document in error — instead of the OS OOM killer picking PostgreSQL or Neo4j.
     worker_child_address_space_mb: int = Field(3072, ge=0)
+    # Stage results in the result backend: nothing in docflow reads them (the status row is the
+    # truth), and storing STARTED + SUCCESS costs Redis writes on every task. On for operators who
+    # want `AsyncResult(task_id).state`.
+    store_task_results: bool = False
+    # Task events (received/started/succeeded) for Flower or `celery events`. Off by default: one
+    # Redis publish per event nobody listens to; Flower switches them on at run time anyway
+    # (`celery control enable_events`).
+    worker_task_events: bool = False
 
     # -- health ----------------------------------------------------------------------------------
     health_queue_threshold: int = Field(1000, ge=1)

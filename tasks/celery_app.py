@@ -66,10 +66,12 @@ def celery_config(settings: Settings) -> dict:
         # Workers recycle their children to bound memory growth from OCR and spaCy.
         "worker_max_tasks_per_child": settings.worker_max_tasks_per_child,
         "worker_max_memory_per_child": settings.worker_max_memory_per_child_kb,
-        # Record "started" so monitors can tell queued from running.
+        # The status row is the truth and nobody reads stored results; opt in for AsyncResult users.
+        "task_ignore_result": not settings.store_task_results,
+        # When results are stored, record "started" too, so queued and running can be told apart.
         "task_track_started": True,
-        # Events let `celery events`/Flower see task progress on the workers.
-        "worker_send_task_events": True,
+        # Events only on request (Flower turns them on at run time): one Redis publish each.
+        "worker_send_task_events": settings.worker_task_events,
         # No "task-sent" event per publish: it doubles the Redis writes of every submission, and
         # the queued time is already recorded in stage_runs.
         "task_send_sent_event": False,

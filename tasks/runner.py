@@ -87,10 +87,12 @@ def _monitor_client():
 def _monitor(ctx: StageContext, **fields) -> None:
     """Per-document monitoring hash in Redis (best effort: the row is the truth)."""
     try:
-        client = _monitor_client()
         key = f"docflow:monitor:{ctx.document_uuid}"
-        client.hset(key, mapping={"stage": ctx.stage.value, "task_id": ctx.task_id, **{k: str(v) for k, v in fields.items()}})
-        client.expire(key, 7 * 24 * 3600)
+        # One round trip for both commands (no MULTI: the expiry is refreshed by the next write anyway).
+        pipe = _monitor_client().pipeline(transaction=False)
+        pipe.hset(key, mapping={"stage": ctx.stage.value, "task_id": ctx.task_id, **{k: str(v) for k, v in fields.items()}})
+        pipe.expire(key, 7 * 24 * 3600)
+        pipe.execute()
     except Exception as exc:  # noqa: BLE001
         log.debug("monitor hash not written: %s", exc)
 

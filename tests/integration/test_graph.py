@@ -1,0 +1,86 @@
+"""The graph write on the real Neo4j: a document's subgraph is replaced whole, never duplicated."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import uuid
+
+import pytest
+
+from docflow.graph import DocumentGraph, GraphStore, entity_key
+
+pytestmark = [pytest.mark.neo4j]
+
+
+def _document(project: str, doc_uuid: str, names: list[str], chunks: int = 2) -> DocumentGraph:
+    keys = {name: entity_key(project_id=project, label="ORG", normalized_key=name.lower()) for name in names}
+    return DocumentGraph(
+        document_uuid=doc_uuid, project_id=project, name=f"{doc_uuid}.txt", file_type="txt",
+        chunks=[{"index": i, "text": f"chunk {i}: {' '.join(names)}", "page_start": 1, "page_end": 1}
+                for i in range(chunks)],
+        entities=[{"key": key, "name": name, "label": "ORG"} for name, key in keys.items()],
+        mentions=[{"chunk_index": i, "entity_key": key, "count": 1} for i in range(chunks) for key in keys.values()],
+        relationships=[{"source_key": keys[a], "target_key": keys[b], "weight": chunks}
+                       for n, a in enumerate(names) for b in names[n + 1:]],
+    )
+
+
+def _entity_names(store: GraphStore, project: str) -> set[str]:
+    return {row["name"] for row in store.query("MATCH (e:Entity {project_id: $p}) RETURN e.name AS name", p=project)}
+
+
+def _next_links(store: GraphStore, doc_uuid: str) -> int:
+    return store.query("MATCH (a:Chunk {document_uuid: $u})-[n:NEXT]->(:Chunk) RETURN count(n) AS n", u=doc_uuid)[0]["n"]
+
+
+@pytest.fixture
+def store(stack):
+    with GraphStore(stack) as graph_store:
+        graph_store.ensure_constraints()
+        yield graph_store
+
+
+def test_rewrites_replace_a_subgraph_and_keep_what_other_documents_share(store):
+    project = f"graph-{uuid.uuid4().hex[:8]}"
+    doc_a, doc_b = str(uuid.uuid4()), str(uuid.uuid4())
+    try:
+        # GIVEN document A naming Acme and Globex, and document B naming Acme
+        store.replace_document(_document(project, doc_a, ["Acme", "Globex"], chunks=3))
+        store.replace_document(_document(project, doc_b, ["Acme"]))
+        first = store.document_counts(doc_a)
+        assert first == {"chunks": 3, "mentions": 6, "entities": 2, "co_occurs": 1}
+        assert _next_links(store, doc_a) == 2
+
+        # WHEN A is written again with the same content THEN nothing is duplicated
+        store.replace_document(_document(project, doc_a, ["Acme", "Globex"], chunks=3))
+        assert store.document_counts(doc_a) == first and _next_links(store, doc_a) == 2
+
+        # WHEN A is rewritten naming only Initech, in one chunk
+        store.replace_document(_document(project, doc_a, ["Initech"], chunks=1))
+        # THEN A has exactly its new subgraph; Globex (only A named it) is gone; Acme (B) stays
+        assert store.document_counts(doc_a) == {"chunks": 1, "mentions": 1, "entities": 1, "co_occurs": 0}
+        assert _next_links(store, doc_a) == 0
+        assert _entity_names(store, project) == {"Acme", "Initech"}
+        assert store.document_counts(doc_b) == {"chunks": 2, "mentions": 2, "entities": 1, "co_occurs": 0}
+    finally:
+        store.delete_document(doc_a)
+        store.delete_document(doc_b)
+    # AND deleting both documents leaves no entity of theirs behind
+    assert _entity_names(store, project) == set()
+
+
+def test_concurrent_writers_of_one_document_leave_one_subgraph(store):
+    project = f"graph-{uuid.uuid4().hex[:8]}"
+    doc = str(uuid.uuid4())
+    graph = _document(project, doc, ["Acme", "Globex", "Initech"], chunks=4)
+    try:
+        # WHEN four writers replace the same document at once (a duplicate delivery, amplified)
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            results = list(pool.map(lambda _: store.replace_document(graph), range(4)))
+        # THEN all succeed and the graph holds the document once
+        assert all(r["chunks"] == 4 for r in results)
+        assert store.document_counts(doc) == {"chunks": 4, "mentions": 12, "entities": 3, "co_occurs": 3}
+        assert store.query("MATCH (d:Document {uuid: $u}) RETURN count(d) AS n", u=doc) == [{"n": 1}]
+        assert _next_links(store, doc) == 3
+    finally:
+        store.delete_document(doc)
