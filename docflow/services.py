@@ -454,7 +454,9 @@ class Neo4j(PidFileService):
             "NEO4J_PASSWORD": self.settings.neo4j_password.get_secret_value(),
             "NEO4J_PAGECACHE_MB": str(self.settings.neo4j_pagecache_mb),
         }
-        cmd = ["java", f"-Xmx{self.settings.neo4j_heap}", "-XX:+UseG1GC", "-XX:+ExitOnOutOfMemoryError",
+        heap = self.settings.neo4j_heap
+        # A fixed heap, as Neo4j's own neo4j.conf recommends: no resizing pauses under write load.
+        cmd = ["java", f"-Xms{heap}", f"-Xmx{heap}", "-XX:+UseG1GC", "-XX:+DisableExplicitGC", "-XX:+ExitOnOutOfMemoryError",
                "-cp", classpath, self.marker]
         pid = spawn(cmd, pidfile=self.paths.pidfile(self.name), logfile=self.paths.logfile(self.name),
                     env=env, cwd=self.home)
