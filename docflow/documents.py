@@ -14,6 +14,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Session
 
+from docflow.db import insert_many
 from docflow.errors import IllegalTransition
 from docflow.models import SourceDocument, StageRun
 from docflow.status import COMPLETE, Stage, Status, coarse, sources_of
@@ -187,8 +188,9 @@ def record_queued_many(session: Session, *, stage: Stage, task_ids: dict[int, st
     if not task_ids:
         return
     rows = [dict(document_id=document_id, stage=stage.value, attempt=0, celery_task_id=task_id,
-                 queued_at=func.now(), outcome=outcome, deliveries=0) for document_id, task_id in task_ids.items()]
-    session.execute(insert(StageRun).values(rows).on_conflict_do_nothing(constraint="uq_stage_runs_task_attempt"))
+                 outcome=outcome, deliveries=0) for document_id, task_id in task_ids.items()]
+    insert_many(session, insert(StageRun.__table__).values(queued_at=func.now())
+                .on_conflict_do_nothing(constraint="uq_stage_runs_task_attempt"), rows)
 
 
 def transition_many(session: Session, *, to: Status, task_ids: dict[int, str]) -> list[int]:

@@ -43,7 +43,7 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 
 from docflow import documents
-from docflow.db import session_scope
+from docflow.db import insert_many, session_scope
 from docflow.models import IntakeFile, SourceDocument
 from docflow.settings import Settings
 from docflow.status import Stage, Status
@@ -535,13 +535,13 @@ def _ledger_row(source: str, candidate: Candidate, outcome: str, document_id: in
 def record_ledger(rows: list[dict]) -> None:
     if not rows:
         return
-    statement = insert(IntakeFile).values(rows)
+    statement = insert(IntakeFile.__table__)
     with session_scope() as session:
-        session.execute(statement.on_conflict_do_update(
+        insert_many(session, statement.on_conflict_do_update(
             constraint="uq_intake_files_source_path",
             set_={name: statement.excluded[name] for name in
                   ("size_bytes", "mtime_ns", "sha256", "document_id", "outcome", "reason")},
-        ))
+        ), rows)
 
 
 def documents_by_sha256(project_id: str, shas: list[str]) -> dict:
@@ -572,11 +572,10 @@ def register_batch(candidates: list[Candidate], *, project_id: str) -> dict[str,
                  size_bytes=c.size, object_key=original_key(project_id=project_id, sha256=c.sha256),
                  file_type=c.file_type, mime_type=c.mime) for c in candidates]
     with session_scope() as session:
-        inserted = {sha: doc_id for doc_id, sha in session.execute(
-            insert(SourceDocument).values(rows)
-            .on_conflict_do_nothing(constraint="uq_source_documents_project_sha256")
-            .returning(SourceDocument.id, SourceDocument.sha256)
-        ).all()}
+        table = SourceDocument.__table__
+        inserted = {sha: doc_id for doc_id, sha in insert_many(
+            session, insert(table).on_conflict_do_nothing(constraint="uq_source_documents_project_sha256")
+            .returning(table.c.id, table.c.sha256), rows).all()}
         existing = {sha: doc_id for doc_id, sha in session.execute(
             select(SourceDocument.id, SourceDocument.sha256).where(
                 SourceDocument.project_id == project_id,

@@ -15,14 +15,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Session
 
+from docflow.db import insert_many
 from docflow.models import CanonicalEntity, Chunk, DocumentExtraction, EntityMention, EntityRelationship, SourceDocument
-
-
-def _insert_many(session: Session, statement, rows: list[dict]) -> None:
-    # Core executemany on the table: one statement shape compiled once and cached, the rows sent
-    # in pages by psycopg (insertmanyvalues). A multi-row ``.values(rows)`` compiles anew for each
-    # row count and goes through the ORM's bulk path: measurable per document.
-    session.connection().execute(statement, rows)
 
 
 def save_extraction(session: Session, *, document_id: int, elements_json: str, char_count: int, page_count: int,
@@ -53,7 +47,7 @@ def replace_chunks(session: Session, *, document_id: int, chunks: Sequence) -> i
     ]
     if rows:
         statement = insert(Chunk.__table__)
-        _insert_many(session, statement.on_conflict_do_update(
+        insert_many(session, statement.on_conflict_do_update(
             constraint="uq_chunks_document_index",
             set_={name: statement.excluded[name] for name in
                   ("text", "page_start", "page_end", "char_start", "char_end")},
@@ -75,7 +69,7 @@ def upsert_canonical_entities(session: Session, *, project_id: str, entities: Se
         return {}
     rows = [dict(project_id=project_id, normalized_key=key[:512], label=label, display_name=name[:512])
             for (key, label), name in sorted(unique.items())]
-    _insert_many(session, insert(CanonicalEntity.__table__).on_conflict_do_nothing(
+    insert_many(session, insert(CanonicalEntity.__table__).on_conflict_do_nothing(
         constraint="uq_canonical_entities_project_key_label"), rows)
     found = session.execute(
         select(CanonicalEntity.id, CanonicalEntity.normalized_key, CanonicalEntity.label).where(
@@ -103,14 +97,14 @@ def replace_entities(session: Session, *, document_id: int, project_id: str, men
         for m in mentions
     }
     if mention_rows:
-        _insert_many(session, insert(EntityMention.__table__), list(mention_rows.values()))
+        insert_many(session, insert(EntityMention.__table__), list(mention_rows.values()))
     relationship_rows = [
         dict(document_id=document_id, source_entity_id=ids[(r.source_key[:512], r.source_label)],
              target_entity_id=ids[(r.target_key[:512], r.target_label)], kind=r.kind, weight=r.weight)
         for r in relationships
     ]
     if relationship_rows:
-        _insert_many(session, insert(EntityRelationship.__table__), relationship_rows)
+        insert_many(session, insert(EntityRelationship.__table__), relationship_rows)
     return {"mentions": len(mention_rows), "entities": len(set(ids.values())), "relationships": len(relationship_rows)}
 
 
