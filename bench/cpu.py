@@ -21,6 +21,9 @@ GROUPS = (
 )
 
 
+STEAL_KEY = -1
+
+
 def _group(cmdline: list[str], own_pid: int, pid: int) -> str:
     joined = " ".join(cmdline)
     if pid == own_pid or "bench.pipeline" in joined:  # the harness and its floor pool
@@ -46,6 +49,9 @@ def snapshot() -> dict[int, tuple[str, float]]:
             out[process.info["pid"]] = (_group(process.info["cmdline"] or [], own, process.info["pid"]), spent)
         except (psutil.Error, TypeError):
             continue
+    # Not a process: CPU time the hypervisor gave to other guests while ours wanted it. A run
+    # whose "steal" is large was slowed by a neighbour, not by docflow.
+    out[STEAL_KEY] = ("steal", getattr(psutil.cpu_times(), "steal", 0.0))
     return out
 
 
