@@ -498,8 +498,10 @@ def process_batch(batch: list[Candidate], *, options: SweepOptions, settings: Se
         doc_id, created = registered[sha]
         row = rows[sha]
         if created:
+            # What this sweep did (queued it), not a re-read a fast worker may already have moved on.
+            status = Status.OCR_QUEUED.value if doc_id in task_ids else row.celery_status
             outcomes.append(FileOutcome(candidate.shown, "new", None, str(row.document_uuid), doc_id,
-                                        task_ids.get(doc_id), row.celery_status))
+                                        task_ids.get(doc_id), status))
         else:  # lost a race with a concurrent sweep: the other one registered it
             outcomes.append(FileOutcome(candidate.shown, "duplicate", "registered concurrently by another sweep",
                                         str(row.document_uuid), doc_id, None, row.celery_status))

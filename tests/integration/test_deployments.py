@@ -28,12 +28,14 @@ def served(prefect_api, workers, tmp_path):
                                stderr=subprocess.STDOUT, cwd=Path(__file__).resolve().parents[2])
     deadline = time.monotonic() + 120
     names: set[str] = set()
+    wanted = {"intake-sweep", "reconcile", "pipeline-monitor"}
     with get_client(sync_client=True) as client:
-        while time.monotonic() < deadline and "intake-sweep" not in names:
+        # serve() registers the deployments one after the other: wait for all of them.
+        while time.monotonic() < deadline and not wanted <= names:
             assert process.poll() is None, (tmp_path / "serve.log").read_text()
             names = {d.name for d in client.read_deployments()}
             time.sleep(1)
-    assert {"intake-sweep", "reconcile", "pipeline-monitor"} <= names, names
+    assert wanted <= names, names
     yield intake_dir
     process.terminate()
     process.wait(timeout=30)
