@@ -32,7 +32,6 @@ import concurrent.futures
 import io
 import json
 import random
-import zipfile
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -46,7 +45,7 @@ from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen import canvas
 from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer
 
-from docflow.samples import wrap_text
+from docflow.samples import normalise_zip, wrap_text
 
 # --- the known vocabulary --------------------------------------------------------------------------
 
@@ -116,7 +115,6 @@ DOCUMENT_GLOBS = ("*.pdf", "*.png", "*.jpg", "*.docx", "*.eml", "*.txt")
 
 _FONT_DIR = Path(reportlab.__file__).parent / "fonts"
 SCAN_DPI = 300
-_ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 
 
 # --- text with tracked entities --------------------------------------------------------------------
@@ -393,19 +391,7 @@ def _docx(writer: Writer, rng: random.Random) -> tuple[bytes, str, int, int]:
     props.created = props.modified = datetime(2025, 3, 3, 9, 15)
     buf = io.BytesIO()
     document.save(buf)
-    return _normalise_zip(buf.getvalue()), "\n\n".join(parts), 1, 0
-
-
-def _normalise_zip(data: bytes) -> bytes:
-    """Rewrite a zip with fixed entry timestamps: zipfile stamps entries with the wall clock."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
-        for info in src.infolist():
-            fixed = zipfile.ZipInfo(info.filename, date_time=_ZIP_EPOCH)
-            fixed.compress_type = zipfile.ZIP_DEFLATED
-            fixed.external_attr = 0o644 << 16
-            dst.writestr(fixed, src.read(info.filename))
-    return out.getvalue()
+    return normalise_zip(buf.getvalue()), "\n\n".join(parts), 1, 0
 
 
 def _address(person: str) -> str:

@@ -413,10 +413,10 @@ def _board_minutes_docx() -> bytes:
     props.created = props.modified = _FIXED_DATE.replace(tzinfo=None)
     buf = io.BytesIO()
     document.save(buf)
-    return _normalise_zip(buf.getvalue())
+    return normalise_zip(buf.getvalue())
 
 
-def _normalise_zip(data: bytes) -> bytes:
+def normalise_zip(data: bytes) -> bytes:
     """Rewrite a zip with fixed entry timestamps: zipfile stamps entries with the wall clock."""
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
