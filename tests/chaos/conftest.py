@@ -161,6 +161,18 @@ def clean_reference(stack, chaos_files) -> InvariantReport:
         control.stop("chaos-clean", timeout=20)
 
 
+def settle(scenario: str, *, settings, project_id: str, ids: list[int], clean: InvariantReport,
+           submitted: int | None = None, note: str = "") -> InvariantReport:
+    """Wait for the documents, add the scenario's table row, then require all ``graph_complete``
+    and the invariants (the row is recorded first, so a failing scenario still shows in the table)."""
+    statuses = wait_terminal(ids)
+    report = record(scenario, settings=settings, project_id=project_id, clean=clean,
+                    submitted=len(ids) if submitted is None else submitted, note=note)
+    assert set(statuses.values()) == {"graph_complete"}, statuses
+    report.assert_ok()
+    return report
+
+
 def record(scenario: str, *, settings, project_id: str, clean: InvariantReport, submitted: int,
            expect_complete: int | None = None, note: str = "") -> InvariantReport:
     """Check the invariants, compare with the clean run, and add the scenario's table row."""

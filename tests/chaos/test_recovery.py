@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from docflow import services
-from tests.chaos.conftest import record, submit_all, wait_for_status, wait_terminal
+from tests.chaos.conftest import settle, submit_all, wait_for_status, wait_terminal
 
 pytestmark = [pytest.mark.chaos, pytest.mark.services, pytest.mark.workers, pytest.mark.slow]
 
@@ -47,11 +47,8 @@ def test_whole_worker_sigkilled_mid_ocr_is_found_stuck_and_redriven(stack, chaos
     stuck = report.of_kind("STUCK")
     assert [f["document_id"] for f in stuck] == [ids[0]], report.markdown()
     assert any(a["action"] == "redrive" and a["ok"] for a in report.actions)
-    statuses = wait_terminal(ids)
-    result = record("whole worker SIGKILL mid-task", settings=stack, project_id=project, clean=clean_reference,
-                    submitted=len(ids), note="STUCK → re-driven by reconcile")
-    assert set(statuses.values()) == {"graph_complete"}, statuses
-    result.assert_ok()
+    settle("whole worker SIGKILL mid-task", settings=stack, project_id=project, ids=ids,
+           clean=clean_reference, note="STUCK → re-driven by reconcile")
 
 
 def test_redis_restarted_empty_loses_messages_and_reconcile_redrives_them(stack, chaos_workers, chaos_files,
@@ -67,11 +64,8 @@ def test_redis_restarted_empty_loses_messages_and_reconcile_redrives_them(stack,
     # THEN reconcile finds every document LOST and re-drives it
     report = _reconcile(stack, project, repair_problems=True)
     assert sorted(f["document_id"] for f in report.of_kind("LOST")) == sorted(ids), report.markdown()
-    statuses = wait_terminal(ids)
-    result = record("Redis restarted empty", settings=stack, project_id=project, clean=clean_reference,
-                    submitted=len(ids), note="LOST → re-driven by reconcile")
-    assert set(statuses.values()) == {"graph_complete"}, statuses
-    result.assert_ok()
+    settle("Redis restarted empty", settings=stack, project_id=project, ids=ids,
+           clean=clean_reference, note="LOST → re-driven by reconcile")
 
 
 def test_redis_unreachable_at_submit_time(stack, chaos_workers, chaos_files, clean_reference, project):
@@ -91,14 +85,10 @@ def test_redis_unreachable_at_submit_time(stack, chaos_workers, chaos_files, cle
     report = _reconcile(stack, project, repair_problems=True)
     ids = [r.document_id for r in results]
     assert sorted(f["document_id"] for f in report.of_kind("LOST")) == sorted(ids), report.markdown()
-    statuses = wait_terminal(ids)
     from tests.chaos.test_service_faults import _subset
 
-    result = record("Redis unreachable at submit time", settings=stack, project_id=project,
-                    clean=_subset(clean_reference, chaos_files.small), submitted=len(ids),
-                    note="LOST → re-driven by reconcile")
-    assert set(statuses.values()) == {"graph_complete"}, statuses
-    result.assert_ok()
+    settle("Redis unreachable at submit time", settings=stack, project_id=project, ids=ids,
+           clean=_subset(clean_reference, chaos_files.small), note="LOST → re-driven by reconcile")
 
 
 def test_sweep_process_killed_mid_sweep_and_rerun(stack, prefect_api, chaos_workers, project, tmp_path):

@@ -9,7 +9,7 @@ import uuid
 import pytest
 
 from docflow import services
-from tests.chaos.conftest import record, submit_all, wait_for_status, wait_terminal
+from tests.chaos.conftest import record, settle, submit_all, wait_for_status, wait_terminal
 
 pytestmark = [pytest.mark.chaos, pytest.mark.services, pytest.mark.workers, pytest.mark.slow]
 
@@ -33,11 +33,8 @@ def test_redis_restarted_cleanly_keeps_queued_work(stack, chaos_workers, chaos_f
     # THEN the queued messages are still there, and a worker completes them
     assert queue_lengths(redis_client(stack), [stack.queue_ocr])[stack.queue_ocr] == before
     chaos_workers.start(concurrency=2)
-    statuses = wait_terminal(ids)
-    report = record("Redis restarted cleanly (AOF)", settings=stack, project_id=project, clean=clean_reference,
-                    submitted=len(ids))
-    assert set(statuses.values()) == {"graph_complete"}, statuses
-    report.assert_ok()
+    settle("Redis restarted cleanly (AOF)", settings=stack, project_id=project, ids=ids,
+           clean=clean_reference)
 
 
 def test_postgres_stopped_abruptly_mid_task_then_restarted(stack, chaos_workers, chaos_files, clean_reference,
@@ -57,11 +54,8 @@ def test_postgres_stopped_abruptly_mid_task_then_restarted(stack, chaos_workers,
     postgres.start()
     db.reset_engine()
     # THEN the tasks that hit the outage retry and everything completes, with no partial rows
-    statuses = wait_terminal(ids)
-    report = record("PostgreSQL stopped abruptly mid-task", settings=stack, project_id=project,
-                    clean=clean_reference, submitted=len(ids))
-    assert set(statuses.values()) == {"graph_complete"}, statuses
-    report.assert_ok()
+    settle("PostgreSQL stopped abruptly mid-task", settings=stack, project_id=project, ids=ids,
+           clean=clean_reference)
 
 
 def test_neo4j_down_during_the_graph_stage(stack, chaos_workers, chaos_files, clean_reference, project):
@@ -79,11 +73,8 @@ def test_neo4j_down_during_the_graph_stage(stack, chaos_workers, chaos_files, cl
         assert {current_statuses(ids)[d][0] for d in ids} == {"graph_processing"}
     finally:
         neo4j.start()
-    statuses = wait_terminal(ids)
-    report = record("Neo4j down during the graph stage", settings=stack, project_id=project,
-                    clean=_subset(clean_reference, chaos_files.small), submitted=len(ids))
-    assert set(statuses.values()) == {"graph_complete"}, statuses
-    report.assert_ok()
+    settle("Neo4j down during the graph stage", settings=stack, project_id=project, ids=ids,
+           clean=_subset(clean_reference, chaos_files.small))
 
 
 def test_object_store_down_during_ocr(stack, chaos_workers, chaos_files, clean_reference, project):
@@ -99,11 +90,8 @@ def test_object_store_down_during_ocr(stack, chaos_workers, chaos_files, clean_r
     finally:
         s3.start()
     # THEN OCR retried and completes once the store is back
-    statuses = wait_terminal(ids)
-    report = record("object store down during OCR", settings=stack, project_id=project,
-                    clean=_subset(clean_reference, chaos_files.small), submitted=len(ids))
-    assert set(statuses.values()) == {"graph_complete"}, statuses
-    report.assert_ok()
+    settle("object store down during OCR", settings=stack, project_id=project, ids=ids,
+           clean=_subset(clean_reference, chaos_files.small))
 
 
 def test_object_store_down_during_intake(stack, chaos_workers, chaos_files, clean_reference, project, tmp_path):
@@ -150,11 +138,8 @@ def test_same_document_submitted_concurrently(stack, chaos_workers, chaos_files,
         results = list(pool.map(lambda path: ingest_file(path=path, project_id=project), files))
     ids = sorted({r.document_id for r in results})
     assert len(ids) == 2 and sum(r.created for r in results) == 2
-    statuses = wait_terminal(ids)
-    report = record("same document submitted concurrently (x4)", settings=stack, project_id=project,
-                    clean=_subset(clean_reference, chaos_files.small[:2]), submitted=2)
-    assert set(statuses.values()) == {"graph_complete"}, statuses
-    report.assert_ok()
+    settle("same document submitted concurrently (x4)", settings=stack, project_id=project, ids=ids,
+           clean=_subset(clean_reference, chaos_files.small[:2]))
 
 
 def _subset(reference, paths):

@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from tests.chaos.conftest import record, submit_all, wait_for_status, wait_terminal
+from tests.chaos.conftest import record, settle, submit_all, wait_for_status, wait_terminal
 
 pytestmark = [pytest.mark.chaos, pytest.mark.services, pytest.mark.workers, pytest.mark.slow]
 
@@ -32,11 +32,8 @@ def test_pool_child_sigkilled_mid_ocr_is_redelivered_at_once(stack, chaos_worker
     for child in children:
         child.send_signal(signal.SIGKILL)
     # THEN the message is requeued at once (late ack + reject on worker lost) and everything completes
-    statuses = wait_terminal(ids)
-    report = record("worker child SIGKILL mid-task", settings=stack, project_id=project, clean=clean_reference,
-                    submitted=len(ids))
-    assert set(statuses.values()) == {"graph_complete"}, statuses
-    report.assert_ok()
+    report = settle("worker child SIGKILL mid-task", settings=stack, project_id=project, ids=ids,
+                    clean=clean_reference)
     assert report.documents[_sha(chaos_files.scan)].attempts["ocr"] == 2
 
 
@@ -55,11 +52,8 @@ def test_warm_shutdown_finishes_the_current_task_and_leaves_the_rest_queued(stac
     assert current_statuses([ids[0]])[ids[0]][0] in {"ocr_complete", "text_processing"}
     # WHEN a worker comes back THEN the rest is processed
     chaos_workers.start(concurrency=2)
-    statuses = wait_terminal(ids)
-    report = record("worker SIGTERM (warm shutdown) mid-task", settings=stack, project_id=project,
-                    clean=clean_reference, submitted=len(ids))
-    assert set(statuses.values()) == {"graph_complete"}, statuses
-    report.assert_ok()
+    settle("worker SIGTERM (warm shutdown) mid-task", settings=stack, project_id=project, ids=ids,
+           clean=clean_reference)
 
 
 def test_a_duplicate_delivery_has_no_duplicate_effect(stack, chaos_workers, chaos_files, clean_reference, project):
