@@ -294,6 +294,7 @@ def unreachable_service(exc: BaseException) -> str | None:
     """A one-line explanation when ``exc`` means a service is down, else None (a real bug)."""
     import redis.exceptions
     import sqlalchemy.exc
+    from neo4j.exceptions import ServiceUnavailable
 
     settings = get_settings()
     if isinstance(exc, sqlalchemy.exc.OperationalError):
@@ -301,14 +302,10 @@ def unreachable_service(exc: BaseException) -> str | None:
     elif isinstance(exc, redis.exceptions.ConnectionError):
         host, port = settings.redis_host_port
         where, name = f"{host}:{port}", "Redis"
-    else:
-        try:
-            from neo4j.exceptions import ServiceUnavailable
-        except ImportError:  # pragma: no cover - neo4j is a runtime dependency
-            return None
-        if not isinstance(exc, ServiceUnavailable):
-            return None
+    elif isinstance(exc, ServiceUnavailable):
         where, name = settings.neo4j_uri, "Neo4j"
+    else:
+        return None
     detail = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [""])[0][:200]
     return f"{name} is unreachable at {where} ({detail}). Is it running? `docflow up` starts the local services."
 
