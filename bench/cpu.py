@@ -38,7 +38,8 @@ def snapshot() -> dict[int, tuple[str, float]]:
     """pid -> (group, user+system CPU seconds so far)."""
     own = psutil.Process().pid
     out: dict[int, tuple[str, float]] = {}
-    for process in psutil.process_iter(["pid", "cmdline", "cpu_times"]):
+    parents: dict[int, int] = {}
+    for process in psutil.process_iter(["pid", "ppid", "cmdline", "cpu_times"]):
         try:
             times = process.info["cpu_times"]
             if times is None:
@@ -47,8 +48,15 @@ def snapshot() -> dict[int, tuple[str, float]]:
             # children): counted with their parent, so nothing that ended between snapshots is lost.
             spent = times.user + times.system + times.children_user + times.children_system
             out[process.info["pid"]] = (_group(process.info["cmdline"] or [], own, process.info["pid"]), spent)
+            parents[process.info["pid"]] = process.info["ppid"]
         except (psutil.Error, TypeError):
             continue
+    # A Celery worker is a consumer (parent) and a pool (children): the parent's CPU is pure
+    # orchestration (messages, acks, dispatch), the children's is the stage work plus its overhead.
+    for pid, (group, spent) in list(out.items()):
+        if group == "worker":
+            child = out.get(parents.get(pid, 0), ("",))[0] in ("worker", "worker parent", "worker pool")
+            out[pid] = ("worker pool" if child else "worker parent", spent)
     # Not a process: CPU time the hypervisor gave to other guests while ours wanted it. A run
     # whose "steal" is large was slowed by a neighbour, not by docflow.
     out[STEAL_KEY] = ("steal", getattr(psutil.cpu_times(), "steal", 0.0))

@@ -31,7 +31,7 @@ def test_the_harness_runs_on_a_tiny_corpus_and_reports_every_figure(prefect_api,
     env = {key: value for key, value in os.environ.items() if not key.startswith("DOCFLOW_")}
     completed = subprocess.run(
         [sys.executable, "-m", "bench.pipeline", "--docs", "6", "--no-peer", "--graph-relationships", "20000",
-         "--graph-warmup-batches", "1",
+         "--graph-warmup-batches", "1", "--warmup-docs", "2", "--repeat", "2",
          "--out", str(tmp_path / "out"), "--corpus", str(tmp_path / "corpus")],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
     )
@@ -45,7 +45,14 @@ def test_the_harness_runs_on_a_tiny_corpus_and_reports_every_figure(prefect_api,
     # AND every document went through the real pipeline, with the same chunks as the raw floor
     assert results["pipeline"]["complete"] == 6, results["pipeline"]["errors"]
     assert results["floor"]["errors"] == [] and results["floor"]["same_chunks_as_pipeline"] == 6
-    assert results["ratios"]["pipeline_over_floor"] > 0
+    # AND the warm-up ran untimed, and each of the two rounds ran between two floor runs
+    assert results["warmup"]["complete"] == 2
+    assert [r["complete"] for r in results["rounds"]] == [6, 6]
+    assert len(results["floor"]["walls_s"]) == 3 and all(f["errors"] == [] for f in results["floors_after"])
+    assert all(len(r["floor_walls_s"]) == 2 for r in results["rounds"])
+    ratios = [r["ratio"] for r in results["rounds"]]
+    assert all(ratio > 0 for ratio in ratios)
+    assert results["ratios"]["pipeline_over_floor"] == pytest.approx(sum(ratios) / 2)  # the median of two
     assert all(stage["runs"] == 6 for stage in results["pipeline"]["stages"].values())
     # AND the figures are in their ranges (quality is measured, not asserted against goals)
     quality = results["quality"]
