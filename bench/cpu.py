@@ -53,10 +53,9 @@ def snapshot() -> dict[int, tuple[str, float]]:
             continue
     # A Celery worker is a consumer (parent) and a pool (children): the parent's CPU is pure
     # orchestration (messages, acks, dispatch), the children's is the stage work plus its overhead.
-    for pid, (group, spent) in list(out.items()):
-        if group == "worker":
-            child = out.get(parents.get(pid, 0), ("",))[0] in ("worker", "worker parent", "worker pool")
-            out[pid] = ("worker pool" if child else "worker parent", spent)
+    workers = {pid for pid, (group, _) in out.items() if group == "worker"}
+    for pid in workers:
+        out[pid] = ("worker pool" if parents.get(pid) in workers else "worker parent", out[pid][1])
     # Not a process: CPU time the hypervisor gave to other guests while ours wanted it. A run
     # whose "steal" is large was slowed by a neighbour, not by docflow.
     out[STEAL_KEY] = ("steal", getattr(psutil.cpu_times(), "steal", 0.0))

@@ -122,8 +122,8 @@ def corpus_for(args, workdir: Path) -> tuple[Path, list[dict]]:
 # --- the pipeline run -----------------------------------------------------------------------------
 
 
-def intake_folder(corpus: Path, workdir: Path, project_id: str, *, files: list[str] | None = None) -> Path:
-    """A fresh folder holding the corpus's documents (or only ``files``) as hard links.
+def intake_folder(corpus: Path, workdir: Path, project_id: str, *, files: list[str]) -> Path:
+    """A fresh folder holding the corpus's ``files`` as hard links.
 
     The intake ledger remembers (source folder, relative path): sweeping the same folder again is a
     no-op by design, so every run sweeps a folder of its own. Links, not symlinks: the sweep rejects
@@ -131,23 +131,20 @@ def intake_folder(corpus: Path, workdir: Path, project_id: str, *, files: list[s
     """
     import shutil
 
-    from bench.corpus import DOCUMENT_GLOBS
-
     folder = workdir / f"intake-{project_id}"
     folder.mkdir(parents=True)
-    paths = [corpus / name for name in files] if files is not None else \
-        [path for pattern in DOCUMENT_GLOBS for path in corpus.glob(pattern)]
-    for path in paths:
+    for name in files:
         try:
-            os.link(path, folder / path.name)
+            os.link(corpus / name, folder / name)
         except OSError:
-            shutil.copy2(path, folder / path.name)
+            shutil.copy2(corpus / name, folder / name)
     return folder
 
 
 def warm_up(settings, corpus: Path, truths: list[dict], workdir: Path, *, project_id: str, docs: int,
             processes: int, graph_relationships: int) -> dict | None:
-    """Untimed: the first ``docs`` documents through the whole pipeline, under a project of their own.
+    """Untimed: the graph-rate workload, then the first ``docs`` documents through the whole pipeline
+    under a project of their own.
 
     A long-running deployment's services are warm: Neo4j's JIT has compiled the Cypher and Bolt
     paths (a freshly started Neo4j spends ~20 extra CPU seconds on that during its first 200
@@ -165,14 +162,10 @@ def warm_up(settings, corpus: Path, truths: list[dict], workdir: Path, *, projec
     began = time.perf_counter()
     graph_rate.measure(settings, relationships=graph_relationships, warmup_batches=0)
     log(f"warm-up: Neo4j write path in {time.perf_counter() - began:.1f}s")
-    warm_project = f"{project_id}-warmup"
-    folder = intake_folder(corpus, workdir, warm_project, files=[t["file"] for t in truths[:docs]])
-    log(f"warm-up: {docs} documents through the pipeline (untimed, project {warm_project})")
-    run = run_pipeline(settings, folder, project_id=warm_project, processes=processes, timeout_s=600)
-    cleanup(settings, run["document_ids"], warm_project)
-    complete = sum(1 for s in run["final"].values() if s == "graph_complete")
-    log(f"warm-up: {complete}/{len(run['document_ids'])} graph_complete in {run['observed_s']:.1f}s")
-    return {"documents": len(run["document_ids"]), "complete": complete, "wall_s": run["observed_s"], "cpu_s": run["cpu"]}
+    pipeline, _stored, _sampler = pipeline_round(settings, corpus, truths[:docs], workdir, project_id=f"{project_id}-warmup",
+                                                  processes=processes, timeout_s=600)
+    return {"documents": docs, "complete": pipeline["complete"], "wall_s": pipeline["observed_s"],
+            "cpu_s": pipeline["cpu_s"]}
 
 
 def run_pipeline(settings, corpus: Path, *, project_id: str, processes: int, timeout_s: float) -> dict:
@@ -215,7 +208,7 @@ def pipeline_round(settings, corpus: Path, truths: list[dict], workdir: Path, *,
     """One timed pipeline run of the whole corpus; returns (figures, stored results, RSS sampler)."""
     pages = sum(t["pages"] for t in truths)
     log(f"pipeline: worker '{WORKER_NAME}' x{processes}, Prefect intake-sweep, project {project_id}")
-    source = intake_folder(corpus, workdir, project_id)
+    source = intake_folder(corpus, workdir, project_id, files=[t["file"] for t in truths])
     run = run_pipeline(settings, source, project_id=project_id, processes=processes, timeout_s=timeout_s)
     ids = run["document_ids"]
     try:
@@ -544,7 +537,7 @@ def main(argv: list[str] | None = None) -> dict:
                 floors.append(after)
                 results.setdefault("floors_after", []).append({"wall_s": after.wall_s, "cpu_s": after_cpu,
                                                                "errors": [d.file for d in after.documents if d.error]})
-            around = [f.wall_s for f in floors[-2:]] if len(floors) > number else [floors[-1].wall_s]
+            around = [f.wall_s for f in floors[number - 1:number + 1]]  # before it, and after it if run
             rounds.append({"round": number, "wall_s": pipeline["wall_s"], "complete": pipeline["complete"],
                            "cpu_s": pipeline["cpu_s"], "floor_walls_s": around,
                            "ratio": pipeline["wall_s"] / statistics.fmean(around)})
