@@ -5,8 +5,9 @@
 Steps (every figure comes from this one run, on this machine):
 
 1. a seeded mixed corpus with ground truth (:mod:`bench.corpus`);
-2. an untimed warm-up of the services: the graph-rate workload, then a few documents through the
-   whole pipeline under a project of their own (:func:`warm_up`);
+2. an untimed warm-up of the services: the graph-rate workload and the graph stage's per-document
+   write on synthetic documents, then a few documents through the whole pipeline under a project
+   of their own (:func:`warm_up`);
 3. the **raw floor**: the same stage steps called directly in a process pool of the worker pool's
    size (:mod:`bench.floor`);
 4. the **pipeline**, ``--repeat`` rounds, each followed by another floor run (A-B-A: a round is
@@ -142,9 +143,9 @@ def intake_folder(corpus: Path, workdir: Path, project_id: str, *, files: list[s
 
 
 def warm_up(settings, corpus: Path, truths: list[dict], workdir: Path, *, project_id: str, docs: int,
-            processes: int, graph_relationships: int) -> dict | None:
-    """Untimed: the graph-rate workload, then the first ``docs`` documents through the whole pipeline
-    under a project of their own.
+            processes: int, graph_relationships: int, graph_documents: int) -> dict | None:
+    """Untimed: the graph-rate workload and ``graph_documents`` synthetic graph-stage writes, then the
+    first ``docs`` documents through the whole pipeline under a project of their own.
 
     A long-running deployment's services are warm: Neo4j's JIT has compiled the Cypher and Bolt
     paths (a freshly started Neo4j spends ~20 extra CPU seconds on that during its first 200
@@ -161,10 +162,13 @@ def warm_up(settings, corpus: Path, truths: list[dict], workdir: Path, *, projec
     # the timed run.
     began = time.perf_counter()
     graph_rate.measure(settings, relationships=graph_relationships, warmup_batches=0)
-    log(f"warm-up: Neo4j write path in {time.perf_counter() - began:.1f}s")
+    graph_rate.warm_document_writes(settings, documents=graph_documents)
+    log(f"warm-up: Neo4j write paths in {time.perf_counter() - began:.1f}s "
+        f"({graph_documents} synthetic graph-stage documents)")
     pipeline, _stored, _sampler = pipeline_round(settings, corpus, truths[:docs], workdir, project_id=f"{project_id}-warmup",
                                                   processes=processes, timeout_s=600)
     return {"documents": docs, "complete": pipeline["complete"], "wall_s": pipeline["observed_s"],
+            "graph_documents": graph_documents,
             "cpu_s": pipeline["cpu_s"]}
 
 
@@ -465,6 +469,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--graph-warmup-batches", type=int, default=3, help="untimed batches before the graph rate")
     parser.add_argument("--warmup-docs", type=int, default=10,
                         help="documents run through the pipeline first, untimed, to warm the services (0: none)")
+    parser.add_argument("--warmup-graph-docs", type=int, default=1600,
+                        help="synthetic graph-stage documents written first, untimed, to warm Neo4j")
     parser.add_argument("--no-floor-after", dest="floor_after", action="store_false",
                         help="run the floor only before the pipeline, not on both sides of it")
     parser.add_argument("--repeat", type=int, default=1,
@@ -491,7 +497,8 @@ def main(argv: list[str] | None = None) -> dict:
 
         results["warmup"] = warm_up(settings, corpus, truths, workdir, project_id=project_id,
                                     docs=min(args.warmup_docs, len(truths)), processes=args.workers,
-                                    graph_relationships=min(50_000, args.graph_relationships))
+                                    graph_relationships=min(50_000, args.graph_relationships),
+                                    graph_documents=args.warmup_graph_docs)
 
         def floor_run(when: str):
             log(f"raw floor ({when}): {len(truths)} documents in a pool of {args.workers} processes")

@@ -7,10 +7,11 @@ the same task racing each other cannot both "win" a transition.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Row, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Session
 
@@ -65,6 +66,36 @@ def register_document(
     return Registration(document=document, created=inserted is not None)
 
 
+# The statements below run several times per stage task. Building a SQLAlchemy statement and its
+# cache key costs more CPU than executing it, so each shape is built once per process (with bind
+# parameters) and executed through the session's connection, without the ORM's unit of work.
+_DOCUMENTS = SourceDocument.__table__
+_STAGE_RUNS = StageRun.__table__
+
+
+@functools.cache
+def _transition_statement(to: Status, sources: frozenset[Status], bound: tuple[str, ...]):
+    values: dict = {
+        "celery_status": to.value,
+        "initial_processing_status": coarse(to).value,
+        "updated_at": func.now(),
+        **{name: bindparam(f"set_{name}") for name in bound},
+    }
+    for stage, complete in COMPLETE.items():
+        if to is complete:
+            values[f"{stage.value}_completed_at"] = func.now()
+    return (
+        update(_DOCUMENTS)
+        .where(_DOCUMENTS.c.id == bindparam("document_id"),
+               _DOCUMENTS.c.celery_status.in_(sorted(s.value for s in sources)))
+        .values(**values)
+        .returning(*_DOCUMENTS.c)
+    )
+
+
+_CURRENT_STATUS = select(_DOCUMENTS.c.celery_status).where(_DOCUMENTS.c.id == bindparam("document_id"))
+
+
 def transition(
     session: Session,
     *,
@@ -74,52 +105,51 @@ def transition(
     error_message: str | None = None,
     extra: dict | None = None,
     allowed_from: frozenset[Status] | None = None,
-) -> SourceDocument:
+) -> Row:
     """Move a document to ``to`` if the status machine allows it from its current status.
 
     ``task_id`` (when given) becomes ``celery_task_id``. ``allowed_from`` overrides the machine's
-    sources only for explicit re-drives. Raises :class:`IllegalTransition` otherwise.
+    sources only for explicit re-drives. Raises :class:`IllegalTransition` otherwise. Returns the
+    updated row (its columns as attributes).
     """
     sources = allowed_from if allowed_from is not None else sources_of(to)
-    values: dict = {
-        "celery_status": to.value,
-        "initial_processing_status": coarse(to).value,
-        "updated_at": func.now(),
-        "error_message": error_message[:MAX_ERROR_CHARS] if error_message else None,
-        **(extra or {}),
-    }
+    values = {"error_message": error_message[:MAX_ERROR_CHARS] if error_message else None, **(extra or {})}
     if task_id is not None:
         values["celery_task_id"] = task_id
-    for stage, complete in COMPLETE.items():
-        if to is complete:
-            values[f"{stage.value}_completed_at"] = func.now()
-    statement = (
-        update(SourceDocument)
-        .where(SourceDocument.id == document_id, SourceDocument.celery_status.in_([s.value for s in sources]))
-        .values(**values)
-        .returning(SourceDocument)
-        .execution_options(synchronize_session=False)
-    )
-    document = session.execute(statement).scalar_one_or_none()
-    if document is None:
-        current = session.execute(
-            select(SourceDocument.celery_status).where(SourceDocument.id == document_id)
-        ).scalar_one_or_none()
+    bound = tuple(sorted(values))
+    connection = session.connection()
+    row = connection.execute(_transition_statement(to, frozenset(sources), bound),
+                             {"document_id": document_id, **{f"set_{k}": v for k, v in values.items()}}).one_or_none()
+    if row is None:
+        current = connection.execute(_CURRENT_STATUS, {"document_id": document_id}).scalar_one_or_none()
         if current is None:
             raise IllegalTransition(f"document {document_id} does not exist")
         raise IllegalTransition(f"illegal status transition {current} → {to.value} for document {document_id}")
-    return document
+    return row
 
 
-def lock_document(session: Session, *, document_id: int) -> SourceDocument | None:
-    """Load the row with a row lock for the rest of the unit of work."""
-    return session.execute(
-        select(SourceDocument).where(SourceDocument.id == document_id).with_for_update()
-    ).scalar_one_or_none()
+_LOCK = select(_DOCUMENTS).where(_DOCUMENTS.c.id == bindparam("document_id")).with_for_update()
 
 
-def get_document(session: Session, *, document_id: int) -> SourceDocument | None:
-    return session.get(SourceDocument, document_id)
+def lock_document(session: Session, *, document_id: int) -> Row | None:
+    """Load the row (columns as attributes) with a row lock for the rest of the unit of work."""
+    return session.connection().execute(_LOCK, {"document_id": document_id}).one_or_none()
+
+
+_DELIVERY = insert(_STAGE_RUNS).values(started_at=func.now(), outcome="started", deliveries=1)
+_RECORD_DELIVERY = (
+    _DELIVERY
+    .on_conflict_do_update(
+        constraint="uq_stage_runs_task_attempt",
+        set_={
+            "deliveries": _STAGE_RUNS.c.deliveries + 1,
+            "worker_hostname": _DELIVERY.excluded.worker_hostname,
+            "started_at": func.now(),
+            "outcome": "started",
+        },
+    )
+    .returning(_STAGE_RUNS.c.deliveries)
+)
 
 
 def record_stage_delivery(
@@ -132,44 +162,33 @@ def record_stage_delivery(
     worker_hostname: str | None,
 ) -> int:
     """Upsert the stage-run row of this (task id, attempt); return how often it has been delivered."""
-    statement = (
-        insert(StageRun)
-        .values(
-            document_id=document_id,
-            stage=stage.value,
-            attempt=attempt,
-            celery_task_id=task_id,
-            worker_hostname=worker_hostname,
-            started_at=func.now(),
-            outcome="started",
-            deliveries=1,
-        )
-        .on_conflict_do_update(
-            constraint="uq_stage_runs_task_attempt",
-            set_={
-                "deliveries": StageRun.deliveries + 1,
-                "worker_hostname": worker_hostname,
-                "started_at": func.now(),
-                "outcome": "started",
-            },
-        )
-        .returning(StageRun.deliveries)
-    )
-    return int(session.execute(statement).scalar_one())
+    return int(session.connection().execute(_RECORD_DELIVERY, {
+        "document_id": document_id, "stage": stage.value, "attempt": attempt, "celery_task_id": task_id,
+        "worker_hostname": worker_hostname,
+    }).scalar_one())
+
+
+_FINISH_STAGE_RUN = (
+    update(_STAGE_RUNS)
+    .where(_STAGE_RUNS.c.celery_task_id == bindparam("task_id"), _STAGE_RUNS.c.attempt == bindparam("run_attempt"))
+    .values(outcome=bindparam("outcome"), finished_at=func.now(), error=bindparam("error"))
+)
 
 
 def finish_stage_run(session: Session, *, task_id: str, attempt: int, outcome: str, error: str | None = None) -> None:
-    session.execute(
-        update(StageRun)
-        .where(StageRun.celery_task_id == task_id, StageRun.attempt == attempt)
-        .values(outcome=outcome, finished_at=func.now(), error=error[:MAX_ERROR_CHARS] if error else None)
-    )
+    session.connection().execute(_FINISH_STAGE_RUN, {
+        "task_id": task_id, "run_attempt": attempt, "outcome": outcome,
+        "error": error[:MAX_ERROR_CHARS] if error else None,
+    })
 
 
 def record_queued(session: Session, *, document_id: int, stage: Stage, task_id: str, outcome: str = "queued") -> None:
     """Note that a task was published for a stage (the queued time for latency figures)."""
     record_queued_many(session, stage=stage, task_ids={document_id: task_id}, outcome=outcome)
 
+
+_RECORD_QUEUED = (insert(_STAGE_RUNS).values(queued_at=func.now())
+                  .on_conflict_do_nothing(constraint="uq_stage_runs_task_attempt"))
 
 REDRIVE_ATTEMPT = -1  # the stage-log row of a re-drive: never touched by the task's own attempts
 
@@ -189,8 +208,7 @@ def record_queued_many(session: Session, *, stage: Stage, task_ids: dict[int, st
         return
     rows = [dict(document_id=document_id, stage=stage.value, attempt=0, celery_task_id=task_id,
                  outcome=outcome, deliveries=0) for document_id, task_id in task_ids.items()]
-    insert_many(session, insert(StageRun.__table__).values(queued_at=func.now())
-                .on_conflict_do_nothing(constraint="uq_stage_runs_task_attempt"), rows)
+    insert_many(session, _RECORD_QUEUED, rows)
 
 
 def transition_many(session: Session, *, to: Status, task_ids: dict[int, str]) -> list[int]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-from sqlalchemy import delete, select
+from sqlalchemy import Row, bindparam, delete, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Session
 
@@ -19,23 +19,52 @@ from docflow.db import insert_many
 from docflow.models import CanonicalEntity, Chunk, DocumentExtraction, EntityMention, EntityRelationship, SourceDocument
 
 
+# Statements built once per process (bind parameters, Core, no unit of work): each stage task runs
+# a few of them, and building a statement costs more CPU than executing it (see documents.py).
+_EXTRACTIONS = DocumentExtraction.__table__
+_CHUNKS = Chunk.__table__
+_ENTITIES = CanonicalEntity.__table__
+_MENTIONS = EntityMention.__table__
+_RELATIONSHIPS = EntityRelationship.__table__
+_DOCUMENTS = SourceDocument.__table__
+
+_EXTRACTION_VALUES = ("elements_json", "char_count", "page_count", "ocr_pages", "text_pages")
+_UPSERT_EXTRACTION = insert(_EXTRACTIONS)
+_UPSERT_EXTRACTION = _UPSERT_EXTRACTION.on_conflict_do_update(
+    index_elements=[_EXTRACTIONS.c.document_id],
+    set_={name: _UPSERT_EXTRACTION.excluded[name] for name in _EXTRACTION_VALUES},
+)
+_SET_DOCUMENT_SHAPE = (
+    update(_DOCUMENTS).where(_DOCUMENTS.c.id == bindparam("document_id"))
+    .values(page_count=bindparam("b_page_count"), file_type=bindparam("b_file_type"))
+)
+
+
 def save_extraction(session: Session, *, document_id: int, elements_json: str, char_count: int, page_count: int,
                     ocr_pages: int, text_pages: int, file_type: str) -> None:
-    values = dict(elements_json=elements_json, char_count=char_count, page_count=page_count,
-                  ocr_pages=ocr_pages, text_pages=text_pages)
-    session.execute(
-        insert(DocumentExtraction).values(document_id=document_id, **values)
-        .on_conflict_do_update(index_elements=[DocumentExtraction.document_id], set_=values)
-    )
-    document = session.get(SourceDocument, document_id)
-    document.page_count = page_count
-    document.file_type = file_type
+    connection = session.connection()
+    connection.execute(_UPSERT_EXTRACTION, dict(
+        document_id=document_id, elements_json=elements_json, char_count=char_count, page_count=page_count,
+        ocr_pages=ocr_pages, text_pages=text_pages))
+    connection.execute(_SET_DOCUMENT_SHAPE, {"document_id": document_id, "b_page_count": page_count,
+                                             "b_file_type": file_type})
 
 
-def load_extraction(session: Session, *, document_id: int) -> DocumentExtraction | None:
-    return session.execute(
-        select(DocumentExtraction).where(DocumentExtraction.document_id == document_id)
-    ).scalar_one_or_none()
+_LOAD_EXTRACTION = select(_EXTRACTIONS).where(_EXTRACTIONS.c.document_id == bindparam("document_id"))
+
+
+def load_extraction(session: Session, *, document_id: int) -> Row | None:
+    """The stored extraction row (columns as attributes), or None."""
+    return session.connection().execute(_LOAD_EXTRACTION, {"document_id": document_id}).one_or_none()
+
+
+_UPSERT_CHUNK = insert(_CHUNKS)
+_UPSERT_CHUNK = _UPSERT_CHUNK.on_conflict_do_update(
+    constraint="uq_chunks_document_index",
+    set_={name: _UPSERT_CHUNK.excluded[name] for name in ("text", "page_start", "page_end", "char_start", "char_end")},
+)
+_DROP_CHUNKS_FROM = delete(_CHUNKS).where(_CHUNKS.c.document_id == bindparam("document_id"),
+                                          _CHUNKS.c.chunk_index >= bindparam("first_dropped"))
 
 
 def replace_chunks(session: Session, *, document_id: int, chunks: Sequence) -> int:
@@ -46,20 +75,24 @@ def replace_chunks(session: Session, *, document_id: int, chunks: Sequence) -> i
         for c in chunks
     ]
     if rows:
-        statement = insert(Chunk.__table__)
-        insert_many(session, statement.on_conflict_do_update(
-            constraint="uq_chunks_document_index",
-            set_={name: statement.excluded[name] for name in
-                  ("text", "page_start", "page_end", "char_start", "char_end")},
-        ), rows)
-    session.execute(delete(Chunk).where(Chunk.document_id == document_id, Chunk.chunk_index >= len(rows)))
+        insert_many(session, _UPSERT_CHUNK, rows)
+    session.connection().execute(_DROP_CHUNKS_FROM, {"document_id": document_id, "first_dropped": len(rows)})
     return len(rows)
 
 
-def load_chunks(session: Session, *, document_id: int) -> list[Chunk]:
-    return list(session.execute(
-        select(Chunk).where(Chunk.document_id == document_id).order_by(Chunk.chunk_index)
-    ).scalars())
+_LOAD_CHUNKS = select(_CHUNKS).where(_CHUNKS.c.document_id == bindparam("document_id")).order_by(_CHUNKS.c.chunk_index)
+
+
+def load_chunks(session: Session, *, document_id: int) -> list[Row]:
+    """The document's chunk rows in order (columns as attributes)."""
+    return list(session.connection().execute(_LOAD_CHUNKS, {"document_id": document_id}))
+
+
+_INSERT_ENTITIES = insert(_ENTITIES).on_conflict_do_nothing(constraint="uq_canonical_entities_project_key_label")
+_ENTITY_IDS = select(_ENTITIES.c.id, _ENTITIES.c.normalized_key, _ENTITIES.c.label).where(
+    _ENTITIES.c.project_id == bindparam("project_id"),
+    _ENTITIES.c.normalized_key.in_(bindparam("keys", expanding=True)),
+)
 
 
 def upsert_canonical_entities(session: Session, *, project_id: str, entities: Sequence[tuple[str, str, str]]) -> dict:
@@ -69,15 +102,16 @@ def upsert_canonical_entities(session: Session, *, project_id: str, entities: Se
         return {}
     rows = [dict(project_id=project_id, normalized_key=key[:512], label=label, display_name=name[:512])
             for (key, label), name in sorted(unique.items())]
-    insert_many(session, insert(CanonicalEntity.__table__).on_conflict_do_nothing(
-        constraint="uq_canonical_entities_project_key_label"), rows)
-    found = session.execute(
-        select(CanonicalEntity.id, CanonicalEntity.normalized_key, CanonicalEntity.label).where(
-            CanonicalEntity.project_id == project_id,
-            CanonicalEntity.normalized_key.in_([row["normalized_key"] for row in rows]),
-        )
-    ).all()
+    insert_many(session, _INSERT_ENTITIES, rows)
+    found = session.connection().execute(
+        _ENTITY_IDS, {"project_id": project_id, "keys": [row["normalized_key"] for row in rows]}).all()
     return {(key, label): entity_id for entity_id, key, label in found}
+
+
+_DELETE_MENTIONS = delete(_MENTIONS).where(_MENTIONS.c.document_id == bindparam("document_id"))
+_DELETE_RELATIONSHIPS = delete(_RELATIONSHIPS).where(_RELATIONSHIPS.c.document_id == bindparam("document_id"))
+_INSERT_MENTIONS = insert(_MENTIONS)
+_INSERT_RELATIONSHIPS = insert(_RELATIONSHIPS)
 
 
 def replace_entities(session: Session, *, document_id: int, project_id: str, mentions: Sequence,
@@ -87,8 +121,9 @@ def replace_entities(session: Session, *, document_id: int, project_id: str, men
         session, project_id=project_id,
         entities=[(m.canonical_key, m.label, m.canonical_name) for m in mentions],
     )
-    session.execute(delete(EntityMention).where(EntityMention.document_id == document_id))
-    session.execute(delete(EntityRelationship).where(EntityRelationship.document_id == document_id))
+    connection = session.connection()
+    connection.execute(_DELETE_MENTIONS, {"document_id": document_id})
+    connection.execute(_DELETE_RELATIONSHIPS, {"document_id": document_id})
     mention_rows = {
         (m.chunk_index, m.char_start, m.char_end, m.label): dict(
             document_id=document_id, chunk_index=m.chunk_index,
@@ -97,30 +132,33 @@ def replace_entities(session: Session, *, document_id: int, project_id: str, men
         for m in mentions
     }
     if mention_rows:
-        insert_many(session, insert(EntityMention.__table__), list(mention_rows.values()))
+        insert_many(session, _INSERT_MENTIONS, list(mention_rows.values()))
     relationship_rows = [
         dict(document_id=document_id, source_entity_id=ids[(r.source_key[:512], r.source_label)],
              target_entity_id=ids[(r.target_key[:512], r.target_label)], kind=r.kind, weight=r.weight)
         for r in relationships
     ]
     if relationship_rows:
-        insert_many(session, insert(EntityRelationship.__table__), relationship_rows)
+        insert_many(session, _INSERT_RELATIONSHIPS, relationship_rows)
     return {"mentions": len(mention_rows), "entities": len(set(ids.values())), "relationships": len(relationship_rows)}
+
+
+_MENTION_ROWS = (
+    select(_MENTIONS.c.chunk_index, _ENTITIES.c.id, _ENTITIES.c.normalized_key, _ENTITIES.c.label,
+           _ENTITIES.c.display_name, _ENTITIES.c.project_id)
+    .join(_ENTITIES, _ENTITIES.c.id == _MENTIONS.c.canonical_entity_id)
+    .where(_MENTIONS.c.document_id == bindparam("document_id"))
+)
+_RELATIONSHIP_ROWS = select(_RELATIONSHIPS.c.source_entity_id, _RELATIONSHIPS.c.target_entity_id,
+                            _RELATIONSHIPS.c.weight).where(_RELATIONSHIPS.c.document_id == bindparam("document_id"))
 
 
 def load_graph_rows(session: Session, *, document_id: int) -> dict:
     """Everything the graph stage writes for one document, read from PostgreSQL."""
     chunks = load_chunks(session, document_id=document_id)
-    mention_rows = session.execute(
-        select(EntityMention.chunk_index, CanonicalEntity.id, CanonicalEntity.normalized_key,
-               CanonicalEntity.label, CanonicalEntity.display_name, CanonicalEntity.project_id)
-        .join(CanonicalEntity, CanonicalEntity.id == EntityMention.canonical_entity_id)
-        .where(EntityMention.document_id == document_id)
-    ).all()
-    relationship_rows = session.execute(
-        select(EntityRelationship.source_entity_id, EntityRelationship.target_entity_id,
-               EntityRelationship.weight).where(EntityRelationship.document_id == document_id)
-    ).all()
+    connection = session.connection()
+    mention_rows = connection.execute(_MENTION_ROWS, {"document_id": document_id}).all()
+    relationship_rows = connection.execute(_RELATIONSHIP_ROWS, {"document_id": document_id}).all()
     entities = {row[1]: row for row in mention_rows}
     mention_counts = Counter((row[0], row[1]) for row in mention_rows)
     return {

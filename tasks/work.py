@@ -15,7 +15,6 @@ from docflow import results
 from docflow.db import session_scope
 from docflow.errors import PermanentError
 from docflow.graph import DocumentGraph, GraphStore, entity_key
-from docflow.models import SourceDocument
 from docflow.settings import Settings, get_settings
 from docflow.storage import ObjectStorage
 from tasks.runner import StageContext
@@ -43,9 +42,8 @@ def extract_file(*, path: Path, filename: str, settings: Settings) -> Extraction
 
 def ocr_work(ctx: StageContext) -> dict:
     settings = get_settings()
-    with session_scope() as session:
-        document = session.get(SourceDocument, ctx.document_id)
-        object_key, filename, size = document.object_key, document.original_file_name, document.size_bytes
+    document = ctx.document
+    object_key, filename, size = document.object_key, document.original_file_name, document.size_bytes
     if not object_key:
         raise PermanentError("the document has no stored original")
     if size > settings.max_file_bytes:
@@ -96,9 +94,8 @@ def entity_work(ctx: StageContext) -> dict:
 
 def graph_work(ctx: StageContext) -> dict:
     with session_scope() as session:
-        document = session.get(SourceDocument, ctx.document_id)
         rows = results.load_graph_rows(session, document_id=ctx.document_id)
-        name, file_type = document.original_file_name, document.file_type
+    name, file_type = ctx.document.original_file_name, ctx.document.file_type
 
     def key_of(entity_id: int) -> str:
         _chunk, _id, normalized, label, _name, project = rows["entities"][entity_id]

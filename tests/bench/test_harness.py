@@ -31,7 +31,7 @@ def test_the_harness_runs_on_a_tiny_corpus_and_reports_every_figure(prefect_api,
     env = {key: value for key, value in os.environ.items() if not key.startswith("DOCFLOW_")}
     completed = subprocess.run(
         [sys.executable, "-m", "bench.pipeline", "--docs", "6", "--no-peer", "--graph-relationships", "20000",
-         "--graph-warmup-batches", "1", "--warmup-docs", "2", "--repeat", "2",
+         "--graph-warmup-batches", "1", "--warmup-docs", "2", "--warmup-graph-docs", "20", "--repeat", "2",
          "--out", str(tmp_path / "out"), "--corpus", str(tmp_path / "corpus")],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
     )
@@ -46,7 +46,7 @@ def test_the_harness_runs_on_a_tiny_corpus_and_reports_every_figure(prefect_api,
     assert results["pipeline"]["complete"] == 6, results["pipeline"]["errors"]
     assert results["floor"]["errors"] == [] and results["floor"]["same_chunks_as_pipeline"] == 6
     # AND the warm-up ran untimed, and each of the two rounds ran between two floor runs
-    assert results["warmup"]["complete"] == 2
+    assert results["warmup"]["complete"] == 2 and results["warmup"]["graph_documents"] == 20
     assert [r["complete"] for r in results["rounds"]] == [6, 6]
     assert len(results["floor"]["walls_s"]) == 3 and all(f["errors"] == [] for f in results["floors_after"])
     assert all(len(r["floor_walls_s"]) == 2 for r in results["rounds"])
