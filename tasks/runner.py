@@ -40,14 +40,23 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class StageContext:
-    document_id: int
-    document_uuid: str
-    project_id: str
     stage: Stage
     task_id: str
     # The document's row as this delivery claimed it (columns as attributes): the stage's work
     # reads the file name, object key and size from here instead of a second round trip.
-    document: Row | None = None
+    document: Row
+
+    @property
+    def document_id(self) -> int:
+        return self.document.id
+
+    @property
+    def document_uuid(self) -> str:
+        return str(self.document.document_uuid)
+
+    @property
+    def project_id(self) -> str:
+        return self.document.project_id
 
 
 def classify(exc: BaseException) -> type[Exception]:
@@ -137,7 +146,7 @@ def _begin(task: Task, stage: Stage, document_id: int) -> StageContext | None:
             session, document_id=document_id, to=processing, task_id=task_id,
             extra={attempts_column: getattr(document, attempts_column) + 1},
         )
-    ctx = StageContext(document_id, str(claimed.document_uuid), claimed.project_id, stage, task_id, claimed)
+    ctx = StageContext(stage, task_id, claimed)
     _monitor(ctx, worker=hostname or "", status=processing.value,
              started_at=datetime.now(timezone.utc).isoformat(), attempt=attempt)
     return ctx
