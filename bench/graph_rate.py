@@ -1,10 +1,14 @@
 """Graph write rate: batched ``UNWIND`` relationship writes into Neo4j, relationships per second.
 
 A synthetic write with the graph stage's own statements and row shapes, imported from
-:mod:`docflow.graph` (``ENTITIES_CYPHER``, ``CO_OCCURS_CYPHER``): entities merged on their
-constrained key, then ``CO_OCCURS`` edges created per (pair, document) with their weight, one
-``UNWIND`` statement per batch inside a managed write transaction (``GraphStore._run``, so the
-same session, retry and error classification as the graph stage).
+:mod:`docflow.graph` (``merge_entities``, ``create_co_occurs``): entities merged on their
+constrained key, then ``CO_OCCURS`` edges created per (pair, document) with their weight through
+the merged nodes' element ids, one ``UNWIND`` statement per batch inside a managed write
+transaction (``GraphStore._run``, so the same session, retry and error classification as the
+graph stage). The graph stage merges a document's entities and creates its edges in one
+transaction; here the entities are merged first and timed apart (``entities_per_s``), so the
+relationship rate is the edges' own. Their element ids stay valid across those transactions
+because nothing deletes the run's nodes until the measurement is over.
 
 Guarantees: every node it creates carries a key under a run-unique prefix and is removed (with
 its relationships) before returning, also when the measurement fails; nothing else is touched.
@@ -33,7 +37,7 @@ def measure(settings, *, relationships: int = 100_000, entities: int = 20_000, b
     started Neo4j writes its first batches at about half the steady rate). The first batch's own
     rate is reported too (``cold_relationships_per_s``), so the warm-up is never hidden.
     """
-    from docflow.graph import CO_OCCURS_CYPHER, ENTITIES_CYPHER, GraphStore, co_occurs_rows, entity_rows
+    from docflow.graph import GraphStore, create_co_occurs, merge_entities
 
     rng = random.Random(seed)
     project = f"bench-graph-{uuid.uuid4().hex[:8]}"
@@ -45,19 +49,17 @@ def measure(settings, *, relationships: int = 100_000, entities: int = 20_000, b
         a, b = rng.randrange(entities), rng.randrange(entities)
         if a != b:
             pairs.add((min(a, b), max(a, b)))
-    rows = co_occurs_rows([{"source_key": keys[a], "target_key": keys[b], "weight": 1 + (a + b) % 5}
-                           for a, b in sorted(pairs)])
+    rows = [{"source_key": keys[a], "target_key": keys[b], "weight": 1 + (a + b) % 5} for a, b in sorted(pairs)]
     rng.shuffle(rows)
 
     with GraphStore(settings) as store:
         store.ensure_constraints()
         try:
             began = time.perf_counter()
+            node_ids: dict[str, str] = {}
             for start in range(0, entities, batch):
-                chunk = entity_rows([{"key": k, "name": k.rsplit("|", 1)[-1], "label": "ORG"}
-                                     for k in keys[start:start + batch]])
-                store._run("bench entity write", lambda tx, rows: tx.run(ENTITIES_CYPHER, rows=rows, project=project).consume(),
-                           rows=chunk)
+                chunk = [{"key": k, "name": k.rsplit("|", 1)[-1], "label": "ORG"} for k in keys[start:start + batch]]
+                node_ids |= store._run("bench entity write", merge_entities, entities=chunk, project_id=project)
             entity_s = time.perf_counter() - began
             began = cold_s = None
             for number, start in enumerate(range(0, len(rows), batch)):
@@ -65,9 +67,8 @@ def measure(settings, *, relationships: int = 100_000, entities: int = 20_000, b
                     began = time.perf_counter()
                 first = time.perf_counter()
                 # One "document" per batch, like one graph-stage transaction per document.
-                store._run("bench relationship write",
-                           lambda tx, rows, uuid: tx.run(CO_OCCURS_CYPHER, rows=rows, uuid=uuid).consume(),
-                           rows=rows[start:start + batch], uuid=f"{project}-doc-{number}")
+                store._run("bench relationship write", create_co_occurs, relationships=rows[start:start + batch],
+                           node_ids=node_ids, document_uuid=f"{project}-doc-{number}")
                 cold_s = cold_s or time.perf_counter() - first
             relationship_s = time.perf_counter() - began
             timed = len(rows) - warmup

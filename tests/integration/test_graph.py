@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 
+from docflow.errors import PermanentError
 from docflow.graph import DocumentGraph, GraphStore, entity_key
 
 pytestmark = [pytest.mark.neo4j]
@@ -84,3 +85,34 @@ def test_concurrent_writers_of_one_document_leave_one_subgraph(store):
         assert _next_links(store, doc) == 3
     finally:
         store.delete_document(doc)
+
+
+def test_edges_join_the_entities_they_name_and_a_dangling_edge_fails_the_write_whole(store):
+    project = f"graph-{uuid.uuid4().hex[:8]}"
+    doc = str(uuid.uuid4())
+    try:
+        # GIVEN a document naming three entities, written once
+        store.replace_document(_document(project, doc, ["Acme", "Globex", "Initech"], chunks=2))
+        # THEN each CO_OCCURS edge joins the two entities its row named, with its weight
+        edges = store.query(
+            "MATCH (a:Entity)-[r:CO_OCCURS {document_uuid: $u}]->(b:Entity) RETURN a.name AS a, b.name AS b, r.weight AS w",
+            u=doc)
+        assert sorted((e["a"], e["b"], e["w"]) for e in edges) == [
+            ("Acme", "Globex", 2), ("Acme", "Initech", 2), ("Globex", "Initech", 2)]
+        mentioned = store.query("MATCH (c:Chunk {document_uuid: $u})-[m:MENTIONS]->(e:Entity) "
+                                "RETURN c.index AS chunk, e.name AS name", u=doc)
+        assert sorted((m["chunk"], m["name"]) for m in mentioned) == [
+            (c, n) for c in range(2) for n in ("Acme", "Globex", "Initech")]
+
+        # WHEN a rewrite carries an edge to an entity the document does not list (an upstream bug)
+        bad = _document(project, doc, ["Acme"], chunks=1)
+        ghost = entity_key(project_id=project, label="ORG", normalized_key="ghost")
+        bad = DocumentGraph(**{**bad.__dict__, "relationships": [
+            {"source_key": bad.entities[0]["key"], "target_key": ghost, "weight": 1}]})
+        # THEN the write fails as permanent, naming the entity, and rolls back whole
+        with pytest.raises(PermanentError, match="ghost"):
+            store.replace_document(bad)
+        assert store.document_counts(doc) == {"chunks": 2, "mentions": 6, "entities": 3, "co_occurs": 3}
+    finally:
+        store.delete_document(doc)
+    assert _entity_names(store, project) == set()
