@@ -95,6 +95,11 @@ class GraphStore:
         except ClientError as exc:
             if exc.code and "Security" in exc.code:
                 raise TransientError(f"neo4j refused the credentials during {what}") from None
+            if exc.code == "Neo.ClientError.Statement.EntityNotFound":
+                # A node this write had matched was deleted by a concurrent transaction that
+                # committed first (another document's rewrite dropping an entity it alone
+                # mentioned). A re-run sees the committed graph and merges the node anew.
+                raise TransientError(f"neo4j: a node read during {what} was deleted concurrently") from None
             raise PermanentError(f"neo4j rejected {what}: {exc.code}") from None
         except Neo4jError as exc:
             raise TransientError(f"neo4j error during {what}: {exc.code}") from None
@@ -220,13 +225,19 @@ def _delete_document_tx(tx, *, document_uuid: str) -> list[str]:
 
 
 def _drop_unmentioned(tx, keys: list[str]) -> None:
-    # An entity survives while any chunk of any document still mentions it.
     if not keys:
         return
+    # An entity survives while any chunk of any document still mentions it. The entity is
+    # write-locked before that is checked: a concurrent writer that is mentioning it right now
+    # holds its lock (creating an edge locks both ends), so the check waits for that writer's
+    # commit and then sees its mention. Checked unlocked, the entity was deleted -- with the other
+    # document's new edges, silently -- whenever the two transactions overlapped.
     tx.run(
         """
         UNWIND $keys AS key
         MATCH (e:Entity {key: key})
+        SET e.project_id = e.project_id
+        WITH e
         WHERE NOT EXISTS { (:Chunk)-[:MENTIONS]->(e) }
         DETACH DELETE e
         """,

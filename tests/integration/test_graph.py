@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import concurrent.futures
+import threading
 import uuid
 
 import pytest
+from neo4j.exceptions import TransientError as Neo4jTransientError
 
-from docflow.errors import PermanentError
-from docflow.graph import DocumentGraph, GraphStore, entity_key
+from docflow.errors import PermanentError, TransientError
+from docflow.graph import DocumentGraph, GraphStore, _replace_document_tx, entity_key
 
 pytestmark = [pytest.mark.neo4j]
 
@@ -116,3 +118,62 @@ def test_edges_join_the_entities_they_name_and_a_dangling_edge_fails_the_write_w
     finally:
         store.delete_document(doc)
     assert _entity_names(store, project) == set()
+
+
+def _overlap(store: GraphStore, first: DocumentGraph, second: DocumentGraph) -> tuple[bool, list[Exception]]:
+    """Write ``first`` in an open transaction, start ``second`` in a thread, commit ``first``.
+
+    Each write that fails is run again once, as the graph task's retry would; returns whether
+    ``second`` had to wait for ``first`` and the errors the first attempts raised.
+    """
+    errors: list[Exception] = []
+
+    def second_writer() -> None:
+        try:
+            store.replace_document(second)
+        except TransientError as exc:
+            errors.append(exc)
+            store.replace_document(second)
+
+    with store.driver.session(database=store.database) as session:
+        tx = session.begin_transaction()
+        _replace_document_tx(tx, graph=first)
+        thread = threading.Thread(target=second_writer)
+        thread.start()
+        thread.join(timeout=1.5)
+        waited = thread.is_alive()
+        try:
+            tx.commit()
+        except Neo4jTransientError as exc:  # a deadlock victim: the driver's managed retry would re-run it
+            errors.append(exc)
+            thread.join()
+            store.replace_document(first)
+        finally:
+            tx.close()
+    thread.join()
+    return waited, errors
+
+
+@pytest.mark.parametrize("first_writer", ["new mention", "rewrite dropping the entity"])
+def test_a_rewrite_never_drops_an_entity_a_concurrent_writer_is_mentioning(store, first_writer):
+    project = f"graph-{uuid.uuid4().hex[:8]}"
+    doc_a, doc_b = str(uuid.uuid4()), str(uuid.uuid4())
+    # GIVEN document B is the only one naming "Shared"
+    store.replace_document(_document(project, doc_b, ["Shared"]))
+    mention = _document(project, doc_a, ["Shared"])    # A starts naming Shared
+    rewrite = _document(project, doc_b, ["Other"])     # B no longer does: Shared is B's to drop
+    try:
+        # WHEN A's write and B's rewrite overlap, in either order of who starts first
+        first, second = (mention, rewrite) if first_writer == "new mention" else (rewrite, mention)
+        waited, errors = _overlap(store, first, second)
+        # THEN the second writer waited for the first's locks, a failure was transient (retried),
+        assert waited
+        assert all(isinstance(e, (TransientError, Neo4jTransientError)) for e in errors), errors
+        # AND A keeps every mention of Shared, B has its new subgraph, and Shared exists once
+        assert store.document_counts(doc_a) == {"chunks": 2, "mentions": 2, "entities": 1, "co_occurs": 0}
+        assert store.document_counts(doc_b) == {"chunks": 2, "mentions": 2, "entities": 1, "co_occurs": 0}
+        assert _entity_names(store, project) == {"Shared", "Other"}
+        assert store.query("MATCH (e:Entity {project_id: $p, name: 'Shared'}) RETURN count(e) AS n", p=project) == [{"n": 1}]
+    finally:
+        store.delete_document(doc_a)
+        store.delete_document(doc_b)
