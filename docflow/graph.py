@@ -13,6 +13,11 @@ are removed), so a re-run never duplicates anything, and an entity is deleted on
 no chunk of any document mentions it any more. Co-occurrence edges carry the document they came
 from, so one document's re-run cannot disturb another's contribution; a pair's total weight is
 the sum over its edges.
+
+Concurrent writers of different documents that share entities are safe: an entity is deleted
+only under its write lock, after every overlapping writer mentioning it has committed (or lost a
+deadlock and been retried by the driver), and a node deleted under a write by a commit that came
+first surfaces as a transient error, so the task's retry merges it anew. Nothing is lost silently.
 """
 
 from __future__ import annotations
