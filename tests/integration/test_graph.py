@@ -10,7 +10,9 @@ import pytest
 from neo4j.exceptions import TransientError as Neo4jTransientError
 
 from docflow.errors import PermanentError, TransientError
-from docflow.graph import DocumentGraph, GraphStore, _replace_document_tx, entity_key
+from docflow.graph import (
+    DocumentGraph, GraphStore, _replace_document_tx, create_co_occurs, entity_key, merge_entities,
+)
 
 pytestmark = [pytest.mark.neo4j]
 
@@ -174,6 +176,32 @@ def test_a_rewrite_never_drops_an_entity_a_concurrent_writer_is_mentioning(store
         assert store.document_counts(doc_b) == {"chunks": 2, "mentions": 2, "entities": 1, "co_occurs": 0}
         assert _entity_names(store, project) == {"Shared", "Other"}
         assert store.query("MATCH (e:Entity {project_id: $p, name: 'Shared'}) RETURN count(e) AS n", p=project) == [{"n": 1}]
+    finally:
+        store.delete_document(doc_a)
+        store.delete_document(doc_b)
+
+
+def test_an_edge_whose_entity_was_deleted_under_the_write_fails_it_as_transient_never_silently(store):
+    project = f"graph-{uuid.uuid4().hex[:8]}"
+    doc_a, doc_b = str(uuid.uuid4()), str(uuid.uuid4())
+    # GIVEN document B is the only one naming "Shared"
+    store.replace_document(_document(project, doc_b, ["Shared"]))
+    graph_a = _document(project, doc_a, ["Shared", "Acme"])
+    try:
+        with store.driver.session(database=store.database) as session:
+            tx = session.begin_transaction()
+            # WHEN A's write has merged its entities (Shared matched, not locked) but not yet its edges
+            node_ids = merge_entities(tx, entities=graph_a.entities, project_id=project)
+            # AND B is rewritten without Shared and commits meanwhile, deleting it
+            store.replace_document(_document(project, doc_b, ["Other"]))
+            # THEN A's edge to Shared fails the write as transient instead of going missing
+            with pytest.raises(TransientError, match="deleted by a concurrent write"):
+                create_co_occurs(tx, relationships=graph_a.relationships, node_ids=node_ids, document_uuid=doc_a)
+            tx.rollback()
+        # AND the retry writes A whole, merging Shared anew
+        store.replace_document(graph_a)
+        assert store.document_counts(doc_a) == {"chunks": 2, "mentions": 4, "entities": 2, "co_occurs": 1}
+        assert _entity_names(store, project) == {"Shared", "Acme", "Other"}
     finally:
         store.delete_document(doc_a)
         store.delete_document(doc_b)
