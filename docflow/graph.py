@@ -16,8 +16,10 @@ the sum over its edges.
 
 Concurrent writers of different documents that share entities are safe: an entity is deleted
 only under its write lock, after every overlapping writer mentioning it has committed (or lost a
-deadlock and been retried by the driver), and a node deleted under a write by a commit that came
-first surfaces as a transient error, so the task's retry merges it anew. Nothing is lost silently.
+deadlock and been retried by the driver); and when an entity a write has already merged is deleted
+by a commit that came first, the write's edge statements create fewer edges than their rows and
+the write fails as transient (or Neo4j reports the node gone), so the task's retry merges it anew.
+Nothing is lost silently.
 """
 
 from __future__ import annotations
