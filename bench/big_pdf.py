@@ -21,7 +21,7 @@ from bench.rss import RssSampler
 _CHILD = """
 import json, sys, time
 from pathlib import Path
-from docflow.settings import get_settings
+from docflow.core.settings import get_settings
 from tasks.work import extract_file
 began = time.perf_counter()
 extraction = extract_file(path=Path(sys.argv[1]), filename="big.pdf", settings=get_settings())
@@ -39,9 +39,13 @@ def measure(*, pages: int = 300, env: dict[str, str] | None = None, workdir: Pat
         big_scanned_pdf(path, pages=pages)
         size_mb = path.stat().st_size / 1024 / 1024
         began = time.perf_counter()
-        child = subprocess.Popen([sys.executable, "-c", _CHILD, str(path)], stdout=subprocess.PIPE,
-                                 stderr=subprocess.PIPE, env={**os.environ, "OMP_THREAD_LIMIT": "1", **(env or {})},
-                                 cwd=Path(__file__).resolve().parent.parent)
+        child = subprocess.Popen(
+            [sys.executable, "-c", _CHILD, str(path)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env={**os.environ, "OMP_THREAD_LIMIT": "1", **(env or {})},
+            cwd=Path(__file__).resolve().parent.parent,
+        )
         with RssSampler([child.pid]) as sampler:
             out, err = child.communicate()
         wall = time.perf_counter() - began
@@ -49,8 +53,11 @@ def measure(*, pages: int = 300, env: dict[str, str] | None = None, workdir: Pat
         raise RuntimeError(f"big-PDF extraction failed: {err.decode(errors='replace')[-2000:]}")
     result = json.loads(out.decode().strip().splitlines()[-1])
     return {
-        **result, "file_mb": round(size_mb, 1), "wall_s": round(wall, 1),
+        **result,
+        "file_mb": round(size_mb, 1),
+        "wall_s": round(wall, 1),
         "pages_per_s": result["pages"] / result["seconds"],
-        "peak_rss_mb": sampler.peak_total(), "growth_after_warmup_mb": sampler.growth_after_warmup(),
+        "peak_rss_mb": sampler.peak_total(),
+        "growth_after_warmup_mb": sampler.growth_after_warmup(),
         "samples": len(sampler.series),
     }

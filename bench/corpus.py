@@ -50,24 +50,80 @@ from docflow.samples import normalise_zip, wrap_text
 # --- the known vocabulary --------------------------------------------------------------------------
 
 PEOPLE = [
-    "Maria Gonzalez", "Daniel Okafor", "Kenji Tanaka", "Sarah Whitfield", "Priya Raman",
-    "Lukas Becker", "Amara Nwosu", "Thomas Moreau", "Elena Petrova", "James Carter",
-    "Aisha Rahman", "Oliver Bennett", "Sofia Lindqvist", "Rafael Costa", "Hannah Schmidt",
-    "David Cohen", "Grace Mitchell", "Ahmed Hassan", "Laura Jensen", "Michael Evans",
+    "Maria Gonzalez",
+    "Daniel Okafor",
+    "Kenji Tanaka",
+    "Sarah Whitfield",
+    "Priya Raman",
+    "Lukas Becker",
+    "Amara Nwosu",
+    "Thomas Moreau",
+    "Elena Petrova",
+    "James Carter",
+    "Aisha Rahman",
+    "Oliver Bennett",
+    "Sofia Lindqvist",
+    "Rafael Costa",
+    "Hannah Schmidt",
+    "David Cohen",
+    "Grace Mitchell",
+    "Ahmed Hassan",
+    "Laura Jensen",
+    "Michael Evans",
 ]
 ORGS = [
-    "Acme Logistics Inc.", "Northwind Bank", "Globex Holdings Ltd.", "Initech Corporation",
-    "Blue Harbor Shipping Ltd.", "Meridian Insurance Group", "Contoso Pharmaceuticals Inc.",
-    "Fabrikam Corp.", "Helios Energy AG", "Tessera Capital LLC", "Vandelay Industries",
-    "Oakridge Construction Ltd.", "Pinnacle Foods Inc.", "Summit Freight GmbH", "Crestview Hospital",
+    "Acme Logistics Inc.",
+    "Northwind Bank",
+    "Globex Holdings Ltd.",
+    "Initech Corporation",
+    "Blue Harbor Shipping Ltd.",
+    "Meridian Insurance Group",
+    "Contoso Pharmaceuticals Inc.",
+    "Fabrikam Corp.",
+    "Helios Energy AG",
+    "Tessera Capital LLC",
+    "Vandelay Industries",
+    "Oakridge Construction Ltd.",
+    "Pinnacle Foods Inc.",
+    "Summit Freight GmbH",
+    "Crestview Hospital",
 ]
 PLACES = [
-    "Rotterdam", "Chicago", "Nairobi", "Singapore", "Hamburg", "Toronto", "Lagos", "Mumbai",
-    "Sydney", "Marseille", "Osaka", "Denver", "Lisbon", "Dublin", "Vancouver", "Cairo", "Seoul",
-    "Melbourne", "Johannesburg", "Boston",
+    "Rotterdam",
+    "Chicago",
+    "Nairobi",
+    "Singapore",
+    "Hamburg",
+    "Toronto",
+    "Lagos",
+    "Mumbai",
+    "Sydney",
+    "Marseille",
+    "Osaka",
+    "Denver",
+    "Lisbon",
+    "Dublin",
+    "Vancouver",
+    "Cairo",
+    "Seoul",
+    "Melbourne",
+    "Johannesburg",
+    "Boston",
 ]
-MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
-          "October", "November", "December"]
+MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 LABELS = ("PERSON", "ORG", "PLACE", "DATE", "MONEY")
 
 # Slot names in templates: person/person2, org/org2, place/place2, date/date2, amount/amount2.
@@ -100,17 +156,39 @@ FILLER = [
     "The warehouse staff completed the inventory without any problems.",
 ]
 TITLES = [
-    "Quarterly Freight Report", "Audit Plan", "Shipment Review", "Financing Summary",
-    "Board Meeting Minutes", "Warehouse Inspection", "Payment Confirmation", "Contract Update",
+    "Quarterly Freight Report",
+    "Audit Plan",
+    "Shipment Review",
+    "Financing Summary",
+    "Board Meeting Minutes",
+    "Warehouse Inspection",
+    "Payment Confirmation",
+    "Contract Update",
 ]
 SECTION_HEADINGS = ["Background", "Terms", "Payments", "Logistics", "Next Steps", "Decisions", "Findings"]
 
 # The 10-slot kind cycle (module docstring): the first six cover every input format.
 KIND_CYCLE = ["born_pdf", "scan_pdf", "png", "docx", "eml", "txt", "scan_pdf_noisy", "jpeg", "born_pdf", "scan_pdf"]
-EXTENSIONS = {"born_pdf": "pdf", "scan_pdf": "pdf", "scan_pdf_noisy": "pdf", "png": "png", "jpeg": "jpg",
-              "docx": "docx", "eml": "eml", "txt": "txt"}
-FILE_TYPES = {"born_pdf": "pdf", "scan_pdf": "pdf", "scan_pdf_noisy": "pdf", "png": "image", "jpeg": "image",
-              "docx": "docx", "eml": "eml", "txt": "txt"}
+EXTENSIONS = {
+    "born_pdf": "pdf",
+    "scan_pdf": "pdf",
+    "scan_pdf_noisy": "pdf",
+    "png": "png",
+    "jpeg": "jpg",
+    "docx": "docx",
+    "eml": "eml",
+    "txt": "txt",
+}
+FILE_TYPES = {
+    "born_pdf": "pdf",
+    "scan_pdf": "pdf",
+    "scan_pdf_noisy": "pdf",
+    "png": "image",
+    "jpeg": "image",
+    "docx": "docx",
+    "eml": "eml",
+    "txt": "txt",
+}
 DOCUMENT_GLOBS = ("*.pdf", "*.png", "*.jpg", "*.docx", "*.eml", "*.txt")
 
 _FONT_DIR = Path(reportlab.__file__).parent / "fonts"
@@ -129,7 +207,7 @@ class Writer:
     used: dict[tuple[str, str], None] = field(default_factory=dict)  # ordered set of (label, text)
 
     @classmethod
-    def for_document(cls, rng: random.Random) -> "Writer":
+    def for_document(cls, rng: random.Random) -> Writer:
         cast = {
             "person": rng.sample(PEOPLE, 4),
             "org": rng.sample(ORGS, 3),
@@ -192,10 +270,20 @@ class Document:
         return f"{self.name}.{EXTENSIONS[self.kind]}"
 
     def truth(self) -> dict:
-        scan = "noisy" if self.kind == "scan_pdf_noisy" else ("clean" if self.ocr_pages and self.kind != "eml" else None)
-        return {"name": self.name, "file": self.file, "kind": self.kind, "file_type": FILE_TYPES[self.kind],
-                "pages": self.pages, "ocr_pages": self.ocr_pages, "scan": scan, "text": self.text,
-                "entities": self.entities}
+        scan = (
+            "noisy" if self.kind == "scan_pdf_noisy" else ("clean" if self.ocr_pages and self.kind != "eml" else None)
+        )
+        return {
+            "name": self.name,
+            "file": self.file,
+            "kind": self.kind,
+            "file_type": FILE_TYPES[self.kind],
+            "pages": self.pages,
+            "ocr_pages": self.ocr_pages,
+            "scan": scan,
+            "text": self.text,
+            "entities": self.entities,
+        }
 
 
 def kind_of(index: int) -> str:
@@ -213,7 +301,9 @@ def make_document(index: int, seed: int) -> Document:
     return Document(name, kind, data, text, writer.entities(), pages, ocr_pages)
 
 
-def _sections(writer: Writer, rng: random.Random, count: int, paragraphs: tuple[int, int]) -> list[tuple[str, list[str]]]:
+def _sections(
+    writer: Writer, rng: random.Random, count: int, paragraphs: tuple[int, int]
+) -> list[tuple[str, list[str]]]:
     headings = rng.sample(SECTION_HEADINGS, count)
     return [(heading, [writer.paragraph() for _ in range(rng.randint(*paragraphs))]) for heading in headings]
 
@@ -255,14 +345,19 @@ _BODY_PX = 50  # 12 pt at 300 dpi: well inside tesseract's preferred x-height ra
 
 
 def _fonts() -> tuple[ImageFont.FreeTypeFont, ImageFont.FreeTypeFont]:
-    return (ImageFont.truetype(str(_FONT_DIR / "Vera.ttf"), _BODY_PX),
-            ImageFont.truetype(str(_FONT_DIR / "VeraBd.ttf"), int(_BODY_PX * 1.2)))
+    return (
+        ImageFont.truetype(str(_FONT_DIR / "Vera.ttf"), _BODY_PX),
+        ImageFont.truetype(str(_FONT_DIR / "VeraBd.ttf"), int(_BODY_PX * 1.2)),
+    )
 
 
 def render_pages(blocks: list[str], *, width_in: float = 8.5, height_in: float = 11.0) -> list[Image.Image]:
     """Typeset paragraphs onto as many 300 dpi grayscale pages as they need; block 0 is bold."""
     body, bold = _fonts()
-    px = lambda inches: int(round(inches * SCAN_DPI))  # noqa: E731
+
+    def px(inches: float) -> int:
+        return int(round(inches * SCAN_DPI))
+
     width, height, margin = px(width_in), px(height_in), px(0.8)
     pages: list[Image.Image] = []
     page = draw = None
@@ -402,8 +497,9 @@ def _eml(writer: Writer, rng: random.Random) -> tuple[bytes, str, int, int]:
     sender, recipient = writer.entity("person", 0), writer.entity("person", 1)
     org, place = writer.entity("org", 0), writer.entity("place", 0)
     subject = f"{org} shipment to {place}"
-    body = "\n\n".join([f"Dear {recipient},", writer.paragraph(), writer.paragraph(),
-                        f"Best regards,\n{sender}\n{org}"])
+    body = "\n\n".join(
+        [f"Dear {recipient},", writer.paragraph(), writer.paragraph(), f"Best regards,\n{sender}\n{org}"]
+    )
     message = EmailMessage()
     message["From"] = f"{sender} <{_address(sender)}>"
     message["To"] = f"{recipient} <{_address(recipient)}>"
@@ -466,8 +562,13 @@ def generate(*, docs: int, out: Path, seed: int = 7, jobs: int = 2) -> list[dict
             truths = list(pool.map(write_document, range(docs), [seed] * docs, [out] * docs, chunksize=4))
     else:
         truths = [write_document(index, seed, out) for index in range(docs)]
-    manifest = {"seed": seed, "docs": docs, "files": [t["file"] for t in truths],
-                "pages": sum(t["pages"] for t in truths), "ocr_pages": sum(t["ocr_pages"] for t in truths)}
+    manifest = {
+        "seed": seed,
+        "docs": docs,
+        "files": [t["file"] for t in truths],
+        "pages": sum(t["pages"] for t in truths),
+        "ocr_pages": sum(t["ocr_pages"] for t in truths),
+    }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1))
     return truths
 
@@ -509,9 +610,11 @@ def main(argv: list[str] | None = None) -> None:
     kinds: dict[str, int] = {}
     for truth in truths:
         kinds[truth["kind"]] = kinds.get(truth["kind"], 0) + 1
-    print(f"{len(truths)} documents, {sum(t['pages'] for t in truths)} pages "
-          f"({sum(t['ocr_pages'] for t in truths)} to OCR) in {args.out}: "
-          + ", ".join(f"{k}={v}" for k, v in sorted(kinds.items())))
+    print(
+        f"{len(truths)} documents, {sum(t['pages'] for t in truths)} pages "
+        f"({sum(t['ocr_pages'] for t in truths)} to OCR) in {args.out}: "
+        + ", ".join(f"{k}={v}" for k, v in sorted(kinds.items()))
+    )
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """The raw floor: docflow's own stage steps called directly, no orchestration at all.
 
 Each document goes extract -> chunk -> NER -> co-occurrence -> graph rows (built in memory, the
-same shape :class:`docflow.graph.DocumentGraph` takes) inside a ``ProcessPoolExecutor`` of the
+same shape :class:`docflow.core.graph.DocumentGraph` takes) inside a ``ProcessPoolExecutor`` of the
 same size as the worker pool. No Celery, Prefect, Redis, PostgreSQL, S3 or Neo4j is touched.
 
 Fairness, so the ratio pipeline/floor measures orchestration only:
@@ -29,8 +29,8 @@ class FloorDocument:
     pages: int
     ocr_pages: int
     seconds: float
-    text: str                      # the canonical document text the chunks point into
-    extracted: str                 # Extraction.text(): what OCR/partition produced
+    text: str  # the canonical document text the chunks point into
+    extracted: str  # Extraction.text(): what OCR/partition produced
     chunks: list[tuple[int, int, str]]
     mentions: list[tuple[str, str]]  # (label, surface text)
     graph_rows: dict[str, int]
@@ -49,15 +49,15 @@ class FloorResult:
 
 
 def _init_worker() -> None:
-    # The same per-process environment the Celery workers get (docflow.workers.WORKER_ENV).
+    # The same per-process environment the Celery workers get (docflow.services.workers.WORKER_ENV).
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
 
 def process_one(path: str) -> FloorDocument:
     """All four stages' pure work for one file, in this process."""
-    from docflow.errors import PermanentError
-    from docflow.graph import chunk_key, entity_key
-    from docflow.settings import get_settings
+    from docflow.core.errors import PermanentError
+    from docflow.core.graph import chunk_key, entity_key
+    from docflow.core.settings import get_settings
     from tasks.steps.chunking import chunk_elements
     from tasks.steps.entities import cooccurrence_relationships, extract_mentions
     from tasks.work import extract_file
@@ -69,8 +69,9 @@ def process_one(path: str) -> FloorDocument:
         extraction = extract_file(path=source, filename=source.name, settings=settings)
     except PermanentError as exc:
         return FloorDocument(source.name, 0, 0, time.perf_counter() - began, "", "", [], [], {}, str(exc))
-    text, chunks = chunk_elements(extraction.elements, max_chars=settings.chunk_max_chars,
-                                  overlap_chars=settings.chunk_overlap_chars)
+    text, chunks = chunk_elements(
+        extraction.elements, max_chars=settings.chunk_max_chars, overlap_chars=settings.chunk_overlap_chars
+    )
     mentions = extract_mentions(chunks)
     relationships = cooccurrence_relationships(mentions)
     # The graph stage's rows, built in memory as the graph stage builds them from PostgreSQL.
@@ -80,20 +81,34 @@ def process_one(path: str) -> FloorDocument:
         return entity_key(project_id=project, label=label, normalized_key=normalized)
 
     entities = {key(m.label, m.canonical_key): {"name": m.canonical_name, "label": m.label} for m in mentions}
-    mention_counts = Counter((chunk_key(document_uuid=uuid, chunk_index=m.chunk_index), key(m.label, m.canonical_key))
-                             for m in mentions)
+    mention_counts = Counter(
+        (chunk_key(document_uuid=uuid, chunk_index=m.chunk_index), key(m.label, m.canonical_key)) for m in mentions
+    )
     rows = {
         "chunks": len([{"key": chunk_key(document_uuid=uuid, chunk_index=c.index), "text": c.text} for c in chunks]),
         "entities": len(entities),
         "mentions": len(mention_counts),
-        "relationships": len([{"source_key": key(r.source_label, r.source_key), "target_key": key(r.target_label, r.target_key),
-                               "weight": r.weight} for r in relationships]),
+        "relationships": len(
+            [
+                {
+                    "source_key": key(r.source_label, r.source_key),
+                    "target_key": key(r.target_label, r.target_key),
+                    "weight": r.weight,
+                }
+                for r in relationships
+            ]
+        ),
     }
     return FloorDocument(
-        file=source.name, pages=extraction.page_count, ocr_pages=extraction.ocr_pages,
-        seconds=time.perf_counter() - began, text=text, extracted=extraction.text(),
+        file=source.name,
+        pages=extraction.page_count,
+        ocr_pages=extraction.ocr_pages,
+        seconds=time.perf_counter() - began,
+        text=text,
+        extracted=extraction.text(),
         chunks=[(c.char_start, c.char_end, c.text) for c in chunks],
-        mentions=[(m.label, m.text) for m in mentions], graph_rows=rows,
+        mentions=[(m.label, m.text) for m in mentions],
+        graph_rows=rows,
     )
 
 

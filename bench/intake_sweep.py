@@ -34,9 +34,11 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.update(BENCH_ENV)  # before docflow reads its settings
 
-    from docflow import db, intake, migrate, services
-    from docflow.queues import queue_keys, redis_client
-    from docflow.settings import get_settings
+    from docflow import services
+    from docflow.core import db, migrate
+    from docflow.core.broker import queue_keys, redis_client
+    from docflow.core.settings import get_settings
+    from docflow.ops import intake
 
     get_settings.cache_clear()
     settings = get_settings()
@@ -52,12 +54,18 @@ def main() -> None:
             for index in range(args.files):
                 (root / f"{index // 1000:03d}").mkdir(exist_ok=True)
                 (root / f"{index // 1000:03d}" / f"note-{index:06d}.txt").write_text(
-                    f"Note {index}: Maria Gonzalez met Daniel Okafor in Rotterdam about invoice {index}.\n")
+                    f"Note {index}: Maria Gonzalez met Daniel Okafor in Rotterdam about invoice {index}.\n"
+                )
             past = time.time() - 3600
             for path in root.rglob("*.txt"):
                 os.utime(path, (past, past))
-            options = intake.SweepOptions(source=str(root), project_id=project, stable_seconds=10,
-                                          batch_size=args.batch_size, backpressure_limit=10**9)
+            options = intake.SweepOptions(
+                source=str(root),
+                project_id=project,
+                stable_seconds=10,
+                batch_size=args.batch_size,
+                backpressure_limit=10**9,
+            )
             began = time.perf_counter()
             first = intake.sweep(options, settings)
             first_s = time.perf_counter() - began
@@ -66,9 +74,11 @@ def main() -> None:
             second_s = time.perf_counter() - began
         result = {
             "files": args.files,
-            "first_sweep_s": round(first_s, 2), "first_files_per_s": round(args.files / first_s, 1),
+            "first_sweep_s": round(first_s, 2),
+            "first_files_per_s": round(args.files / first_s, 1),
             "first_counts": first.counts(),
-            "resweep_s": round(second_s, 2), "resweep_files_per_s": round(args.files / second_s, 1),
+            "resweep_s": round(second_s, 2),
+            "resweep_files_per_s": round(args.files / second_s, 1),
             "resweep_counts": second.counts(),
         }
         print(json.dumps(result, indent=2))

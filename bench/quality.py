@@ -34,8 +34,9 @@ LABEL_MATCH = {
     "MONEY": {"MONEY"},
 }
 _MODEL_TO_TRUTH = {model: truth for truth, models in LABEL_MATCH.items() for model in models}
-_FOLD = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-",
-                       "\u00ad": None})
+_FOLD = str.maketrans(
+    {"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-", "\u00ad": None}
+)
 
 
 def words(text: str) -> list[str]:
@@ -62,8 +63,13 @@ def ocr_accuracy(pairs: Iterable[tuple[str, str]]) -> dict:
         if n:
             worst = min(worst, 1 - e / n)
     accuracy = ratio(total - errors, total)
-    return {"documents": documents, "words": total, "errors": errors,
-            "accuracy": None if accuracy is None else max(accuracy, 0.0), "worst_document": worst if documents else None}
+    return {
+        "documents": documents,
+        "words": total,
+        "errors": errors,
+        "accuracy": None if accuracy is None else max(accuracy, 0.0),
+        "worst_document": worst if documents else None,
+    }
 
 
 def entity_scores(items: Iterable[tuple[Sequence[dict], Iterable[tuple[str, str]]]]) -> dict:
@@ -79,9 +85,12 @@ def entity_scores(items: Iterable[tuple[Sequence[dict], Iterable[tuple[str, str]
     missed: dict[str, int] = defaultdict(int)
     wrong: dict[str, int] = defaultdict(int)
     for truth_entities, mentions in items:
-        truth_keys = {(e["label"], canonical_key(e["text"], _model_label(e["label"]))): e["text"]
-                      for e in truth_entities}
-        predictions = {(_MODEL_TO_TRUTH.get(label, label), canonical_key(text, label)): text for label, text in mentions}
+        truth_keys = {
+            (e["label"], canonical_key(e["text"], _model_label(e["label"]))): e["text"] for e in truth_entities
+        }
+        predictions = {
+            (_MODEL_TO_TRUTH.get(label, label), canonical_key(text, label)): text for label, text in mentions
+        }
         for key, text in truth_keys.items():
             hit = key in predictions
             found += hit
@@ -97,8 +106,12 @@ def entity_scores(items: Iterable[tuple[Sequence[dict], Iterable[tuple[str, str]
                 wrong[f"{key[0]}:{text}"] += 1
         predicted += len(predictions)
     return {
-        "recall": ratio(found, expected), "precision": ratio(correct, predicted),
-        "found": found, "expected": expected, "correct": correct, "predicted": predicted,
+        "recall": ratio(found, expected),
+        "precision": ratio(correct, predicted),
+        "found": found,
+        "expected": expected,
+        "correct": correct,
+        "predicted": predicted,
         "recall_by_label": {label: ratio(f, n) for label, (f, n) in sorted(per_label.items())},
         "most_missed": sorted(missed.items(), key=lambda kv: -kv[1])[:8],
         "most_spurious": sorted(wrong.items(), key=lambda kv: -kv[1])[:8],
@@ -130,8 +143,13 @@ def chunk_coverage(items: Iterable[tuple[str, Sequence[tuple[int, int, str]]]], 
         covered, total = covered + hit, total + len(text)
         fully_covered += hit == len(text)
     return {
-        "coverage": ratio(covered, total), "documents": documents, "fully_covered_documents": fully_covered,
-        "chunks": chunks, "in_bounds": ratio(in_bounds, chunks), "max_chars": max_chars,
-        "size_min": min(sizes) if sizes else None, "size_median": statistics.median(sizes) if sizes else None,
+        "coverage": ratio(covered, total),
+        "documents": documents,
+        "fully_covered_documents": fully_covered,
+        "chunks": chunks,
+        "in_bounds": ratio(in_bounds, chunks),
+        "max_chars": max_chars,
+        "size_min": min(sizes) if sizes else None,
+        "size_median": statistics.median(sizes) if sizes else None,
         "size_max": max(sizes) if sizes else None,
     }

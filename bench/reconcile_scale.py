@@ -24,54 +24,84 @@ import statistics
 import sys
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from docflow import reconcile as rc  # noqa: E402
-from docflow.db import get_engine  # noqa: E402
-from docflow.queues import queue_keys, redis_client  # noqa: E402
-from docflow.settings import get_settings  # noqa: E402
-from docflow.status import ENTRY, PROCESSING, Stage, coarse  # noqa: E402
-from docflow.submit import TASK_NAMES  # noqa: E402
+from docflow.core.broker import queue_keys, redis_client
+from docflow.core.db import get_engine
+from docflow.core.settings import get_settings
+from docflow.core.status import (
+    ENTRY,
+    PROCESSING,
+    TASK_NAMES,
+    Stage,
+    coarse,
+)
+from docflow.ops import reconcile as rc
 
 
 def envelope(*, task_id: str, task_name: str, document_id: int, queue: str) -> bytes:
     """A Celery protocol-2 message as kombu's Redis transport stores it."""
     body = json.dumps([[document_id], {}, {"callbacks": None, "errbacks": None, "chain": None, "chord": None}])
-    return json.dumps({
-        "body": base64.b64encode(body.encode()).decode(),
-        "content-encoding": "utf-8", "content-type": "application/json",
-        "headers": {"lang": "py", "task": task_name, "id": task_id, "root_id": task_id, "parent_id": None,
-                    "group": None, "retries": 0, "eta": None, "expires": None, "argsrepr": f"[{document_id}]",
-                    "kwargsrepr": "{}", "origin": "bench@reconcile"},
-        "properties": {"correlation_id": task_id, "reply_to": str(uuid.uuid4()), "delivery_mode": 2,
-                       "delivery_info": {"exchange": "", "routing_key": queue}, "priority": 0,
-                       "body_encoding": "base64", "delivery_tag": str(uuid.uuid4())},
-    }).encode()
+    return json.dumps(
+        {
+            "body": base64.b64encode(body.encode()).decode(),
+            "content-encoding": "utf-8",
+            "content-type": "application/json",
+            "headers": {
+                "lang": "py",
+                "task": task_name,
+                "id": task_id,
+                "root_id": task_id,
+                "parent_id": None,
+                "group": None,
+                "retries": 0,
+                "eta": None,
+                "expires": None,
+                "argsrepr": f"[{document_id}]",
+                "kwargsrepr": "{}",
+                "origin": "bench@reconcile",
+            },
+            "properties": {
+                "correlation_id": task_id,
+                "reply_to": str(uuid.uuid4()),
+                "delivery_mode": 2,
+                "delivery_info": {"exchange": "", "routing_key": queue},
+                "priority": 0,
+                "body_encoding": "base64",
+                "delivery_tag": str(uuid.uuid4()),
+            },
+        }
+    ).encode()
 
 
 def insert_rows(*, project_id: str, rows: int) -> list[tuple[int, str, str]]:
     """COPY ``rows`` in-flight documents (cycling through every in-flight status); return (id, status, task id)."""
     statuses = [s.value for stage in Stage for s in (ENTRY[stage], PROCESSING[stage])]
     # Old enough to be judged (past any grace period), as a real backlog would be.
-    an_hour_ago = (datetime.now(timezone.utc) - timedelta(hours=1)).isoformat()
+    an_hour_ago = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
     buffer = io.StringIO()
     for i in range(rows):
         status = statuses[i % len(statuses)]
-        buffer.write(f"{uuid.uuid4()}\t{project_id}\tbench-{i}.pdf\t{i:064x}\t1000\t{status}\t"
-                     f"{coarse(status).value}\t{uuid.uuid4()}\t{an_hour_ago}\t{an_hour_ago}\t0\t0\t0\t0\t0\n")
+        buffer.write(
+            f"{uuid.uuid4()}\t{project_id}\tbench-{i}.pdf\t{i:064x}\t1000\t{status}\t"
+            f"{coarse(status).value}\t{uuid.uuid4()}\t{an_hour_ago}\t{an_hour_ago}\t0\t0\t0\t0\t0\n"
+        )
     with get_engine().connect() as connection:
         raw = connection.connection.driver_connection
         with raw.cursor() as cursor:
-            with cursor.copy("COPY source_documents (document_uuid, project_id, original_file_name, sha256, "
-                             "size_bytes, celery_status, initial_processing_status, celery_task_id, created_at, updated_at, "
-                             "ocr_attempts, text_attempts, entity_attempts, graph_attempts, redrive_count) "
-                             "FROM STDIN") as copy:
+            with cursor.copy(
+                "COPY source_documents (document_uuid, project_id, original_file_name, sha256, "
+                "size_bytes, celery_status, initial_processing_status, celery_task_id, created_at, updated_at, "
+                "ocr_attempts, text_attempts, entity_attempts, graph_attempts, redrive_count) "
+                "FROM STDIN"
+            ) as copy:
                 copy.write(buffer.getvalue())
-            cursor.execute("SELECT id, celery_status, celery_task_id FROM source_documents WHERE project_id = %s",
-                           (project_id,))
+            cursor.execute(
+                "SELECT id, celery_status, celery_task_id FROM source_documents WHERE project_id = %s", (project_id,)
+            )
             result = cursor.fetchall()
         raw.commit()
     return result
@@ -90,8 +120,12 @@ def push_messages(client, settings, *, rows, messages: int, orphans: int) -> Non
     top = max(i for i, _, _ in rows)
     for n in range(orphans):
         queue = settings.queue_for("ocr")
-        pipe.lpush(queue, envelope(task_id=str(uuid.uuid4()), task_name=TASK_NAMES[Stage.OCR],
-                                   document_id=top + 1_000_000 + n, queue=queue))
+        pipe.lpush(
+            queue,
+            envelope(
+                task_id=str(uuid.uuid4()), task_name=TASK_NAMES[Stage.OCR], document_id=top + 1_000_000 + n, queue=queue
+            ),
+        )
     pipe.execute()
 
 
@@ -108,8 +142,10 @@ def main() -> int:
     base = get_settings()
     settings = base.model_copy(update={f"queue_{stage}": f"{tag}-{stage}" for stage in base.queues})
     client = redis_client(settings)
-    print(f"reconcile bench: {args.rows} rows (project {tag}), {args.messages} messages (queues {tag}-*), "
-          f"database {settings.database_url_display}")
+    print(
+        f"reconcile bench: {args.rows} rows (project {tag}), {args.messages} messages (queues {tag}-*), "
+        f"database {settings.database_url_display}"
+    )
     try:
         began = time.monotonic()
         rows = insert_rows(project_id=tag, rows=args.rows)
@@ -119,25 +155,32 @@ def main() -> int:
             totals = []
             for run in range(args.runs):
                 began = time.monotonic()
-                snapshot = rc.gather(settings, project_id=None, inspect_timeout_s=args.inspect_timeout,
-                                     inspect=inspect)
+                snapshot = rc.gather(settings, project_id=None, inspect_timeout_s=args.inspect_timeout, inspect=inspect)
                 classified = rc.classify(snapshot, grace_period_s=120, stuck_threshold_s=300)
                 total = time.monotonic() - began
                 totals.append(total)
                 t = snapshot.timings
-                counts = {kind: sum(1 for f in classified.findings if f.kind == kind) for kind in
-                          ("LOST", "STUCK", "ORPHAN", "DUPLICATE", "MISMATCH")}
-                print(f"  inspect={'on ' if inspect else 'off'} run {run + 1}: gather+classify {total:.2f}s "
-                      f"(redis {t['redis_s']:.2f}s, inspect-wait {t['inspect_s']:.2f}s, db {t['db_s']:.2f}s, "
-                      f"classify {total - t['gather_s']:.2f}s) rows={len(snapshot.rows)} "
-                      f"messages={len(snapshot.messages)} ok={classified.ok} {counts}")
+                counts = {
+                    kind: sum(1 for f in classified.findings if f.kind == kind)
+                    for kind in ("LOST", "STUCK", "ORPHAN", "DUPLICATE", "MISMATCH")
+                }
+                print(
+                    f"  inspect={'on ' if inspect else 'off'} run {run + 1}: gather+classify {total:.2f}s "
+                    f"(redis {t['redis_s']:.2f}s, inspect-wait {t['inspect_s']:.2f}s, db {t['db_s']:.2f}s, "
+                    f"classify {total - t['gather_s']:.2f}s) rows={len(snapshot.rows)} "
+                    f"messages={len(snapshot.messages)} ok={classified.ok} {counts}"
+                )
             began = time.monotonic()
             report = rc.build_report(snapshot, classified, parameters={"bench": True})
             rendered = len(json.dumps(report.to_dict())) + len(report.markdown()) + len(report.table_rows())
-            print(f"  report (dict + JSON + markdown + table rows, {len(report.findings)} findings): "
-                  f"{time.monotonic() - began:.2f}s, {rendered // 1024} KiB")
-            print(f"inspect={'on' if inspect else 'off'}: median {statistics.median(totals):.2f}s, "
-                  f"best {min(totals):.2f}s over {args.runs} runs (target < 5 s)")
+            print(
+                f"  report (dict + JSON + markdown + table rows, {len(report.findings)} findings): "
+                f"{time.monotonic() - began:.2f}s, {rendered // 1024} KiB"
+            )
+            print(
+                f"inspect={'on' if inspect else 'off'}: median {statistics.median(totals):.2f}s, "
+                f"best {min(totals):.2f}s over {args.runs} runs (target < 5 s)"
+            )
     finally:
         for queue in settings.queues.values():
             client.delete(*queue_keys(queue))

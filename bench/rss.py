@@ -20,7 +20,7 @@ MB = 1024 * 1024
 @dataclass
 class ProcessPeak:
     pid: int
-    role: str        # "parent" for a root pid, "child" for a descendant
+    role: str  # "parent" for a root pid, "child" for a descendant
     peak_mb: float
     name: str = ""
 
@@ -38,19 +38,19 @@ class RssSampler:
     _thread: threading.Thread | None = None
     _began: float = 0.0
 
-    def start(self) -> "RssSampler":
+    def start(self) -> RssSampler:
         self._began = time.monotonic()
         self._thread = threading.Thread(target=self._loop, name="rss-sampler", daemon=True)
         self._thread.start()
         return self
 
-    def stop(self) -> "RssSampler":
+    def stop(self) -> RssSampler:
         self._stop.set()
         if self._thread:
             self._thread.join(timeout=5)
         return self
 
-    def __enter__(self) -> "RssSampler":
+    def __enter__(self) -> RssSampler:
         return self.start()
 
     def __exit__(self, *exc) -> None:

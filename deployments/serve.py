@@ -4,21 +4,20 @@
 named in the settings and executes their runs: ``intake-sweep`` on an interval schedule,
 ``reconcile`` and ``pipeline-monitor`` on theirs. Parameters default from settings and never carry
 secrets (credentials stay in the environment of the serving process).
-For production with a work pool, see ``prefect.yaml`` beside this file.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from docflow.prefect_env import configure_prefect
-from docflow.settings import Settings, get_settings
+from deployments.prefect_env import configure_prefect
+from docflow.core.settings import Settings, get_settings
 
 
 def build_deployments(settings: Settings) -> list:
     from flows.intake import intake_sweep
     from flows.monitor import pipeline_monitor
-    from flows.reconcile import reconcile
+    from flows.reconcile import reconcile_flow
 
     return [
         intake_sweep.to_deployment(
@@ -28,7 +27,7 @@ def build_deployments(settings: Settings) -> list:
             description="Sweep the intake folder and submit new documents to the pipeline.",
             tags=["docflow", "intake"],
         ),
-        reconcile.to_deployment(
+        reconcile_flow.to_deployment(
             name="reconcile",
             interval=timedelta(seconds=settings.reconcile_interval_s),
             description="Compare status rows with Redis and workers; report (and optionally repair) lost work.",

@@ -1,7 +1,15 @@
 """docflow: a document pipeline operators can trust.
 
-The shared kernel: settings, database, status machine, object storage, graph store and CLI,
-imported by both the Prefect flows and the Celery tasks.
+Subpackages, by layer (dependencies point down only; ``lint-imports`` checks it):
+
+* :mod:`docflow.cli` — the ``docflow`` command (entry point).
+* :mod:`docflow.ops` — operations: submit, intake, watch, reconcile, monitor, verify.
+* :mod:`docflow.services` — the local services and Celery worker processes docflow runs.
+* :mod:`docflow.core` — settings, the status machine, tables and data functions, database,
+  storage, graph, file types, the broker.
+
+The worker side lives in the top-level ``tasks`` package, the Prefect flows and deployments in
+``flows`` and ``deployments``.
 """
 
 __version__ = "0.1.0"

@@ -93,8 +93,7 @@ _RECEIPT_LINES: list[str] = [
     "",
     "Northwind Bank received a payment of $12,500 from Acme Logistics Inc. in Chicago.",
     "",
-    "The payment was approved by Sarah Whitfield and settles the first container shipment "
-    "loaded in Rotterdam.",
+    "The payment was approved by Sarah Whitfield and settles the first container shipment loaded in Rotterdam.",
     "",
     "Thank you for banking with us.",
 ]
@@ -153,9 +152,7 @@ def _joined(lines: list[str]) -> str:
 
 
 SAMPLE_TEXT: dict[str, str] = {
-    "born_digital.pdf": "\n\n".join(
-        title + "\n\n" + "\n\n".join(paras) for title, paras in _BORN_DIGITAL_PAGES
-    ),
+    "born_digital.pdf": "\n\n".join(title + "\n\n" + "\n\n".join(paras) for title, paras in _BORN_DIGITAL_PAGES),
     "scanned_letter.pdf": _joined(_SCANNED_LETTER_LINES),
     "receipt_scan.png": _joined(_RECEIPT_LINES),
     "board_minutes.docx": "\n\n".join(
@@ -284,9 +281,7 @@ def _platypus_pdf(pages: list[tuple[str, list[str]]], *, title: str) -> bytes:
             story.append(PageBreak())
         story += [Paragraph(heading, styles["Title"]), Spacer(1, 6)]
         story += [Paragraph(text, body) for text in paragraphs]
-    doc = SimpleDocTemplate(
-        buf, pagesize=letter, title=title, author="docflow samples", invariant=1
-    )
+    doc = SimpleDocTemplate(buf, pagesize=letter, title=title, author="docflow samples", invariant=1)
     doc.build(story)
     return buf.getvalue()
 
@@ -305,7 +300,10 @@ def _render_scan(lines: list[str], *, width_in: float, height_in: float) -> Imag
 
     12 pt body text (50 px at 300 dpi) is comfortably inside tesseract's preferred x-height range.
     """
-    px = lambda inches: int(round(inches * _SCAN_DPI))  # noqa: E731
+
+    def px(inches: float) -> int:
+        return int(round(inches * _SCAN_DPI))
+
     size = 50
     body = ImageFont.truetype(str(_FONT_DIR / "Vera.ttf"), size)
     bold = ImageFont.truetype(str(_FONT_DIR / "VeraBd.ttf"), int(size * 1.2))
@@ -439,9 +437,7 @@ def _partner_email() -> bytes:
     message["Date"] = "Mon, 03 Mar 2025 09:15:00 +0000"
     message["Message-ID"] = "<sample-partner-email@acme-logistics.example>"
     message.set_content(_EMAIL_BODY)
-    message.add_attachment(
-        _attachment_pdf(), maintype="application", subtype="pdf", filename=_EMAIL_ATTACHMENT_NAME
-    )
+    message.add_attachment(_attachment_pdf(), maintype="application", subtype="pdf", filename=_EMAIL_ATTACHMENT_NAME)
     # The generator would otherwise pick a random boundary.
     message.set_boundary("docflow-sample-boundary-0001")
     return message.as_bytes(policy=SMTP)
@@ -461,8 +457,9 @@ def write_scanned_pdf(*, path: Path, pages: int, label: str = "Report") -> Path:
     pdf.setTitle(f"{label} ({pages} scanned pages)")
     for number in range(1, pages + 1):
         lines = [f"{label} page {number} of {pages}", *_SCANNED_LETTER_LINES[1:]]
-        pdf.drawImage(ImageReader(_render_scan(lines, width_in=8.5, height_in=11)), 0, 0,
-                      width=letter[0], height=letter[1])
+        pdf.drawImage(
+            ImageReader(_render_scan(lines, width_in=8.5, height_in=11)), 0, 0, width=letter[0], height=letter[1]
+        )
         pdf.showPage()
     pdf.save()
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,6 +1,6 @@
 """Prefect flow ``pipeline-monitor``: the monitor snapshot as a markdown artifact (key ``pipeline-monitor``).
 
-The logic is :func:`docflow.monitor.snapshot`; the flow publishes it and returns it as a dict,
+The logic is :func:`docflow.ops.monitor.snapshot`; the flow publishes it and returns it as a dict,
 including the health verdict and its reasons.
 """
 
@@ -9,15 +9,16 @@ from __future__ import annotations
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 
-from docflow import monitor as kernel
-from docflow.settings import get_settings
+from docflow.core.settings import get_settings
+from docflow.ops import monitor as logic
 
 MONITOR_KEY = "pipeline-monitor"
 
 
 @flow(name="pipeline-monitor")
-def pipeline_monitor(window_minutes: int = 15, latency_window_minutes: int = 1440, top_errors: int = 3,
-                     inspect_timeout_s: float = 1.0) -> dict:
+def pipeline_monitor(
+    window_minutes: int = 15, latency_window_minutes: int = 1440, top_errors: int = 3, inspect_timeout_s: float = 1.0
+) -> dict:
     """Documents per status, errors by stage, queues, workers, throughput and time per stage.
 
     Args:
@@ -27,14 +28,28 @@ def pipeline_monitor(window_minutes: int = 15, latency_window_minutes: int = 144
         inspect_timeout_s: Seconds to wait for live workers to answer.
     """
     settings = get_settings()
-    snapshot = kernel.snapshot(settings, window_minutes=window_minutes, latency_window_minutes=latency_window_minutes,
-                               top_errors=top_errors, inspect_timeout_s=inspect_timeout_s)
-    healthy, reasons = kernel.health(settings, inspect_timeout_s=inspect_timeout_s)
-    verdict = "## Health\n\n" + ("healthy\n" if healthy else "UNHEALTHY\n\n" + "\n".join(f"- {r}" for r in reasons) + "\n")
-    create_markdown_artifact(markdown=snapshot.markdown() + "\n" + verdict, key=MONITOR_KEY,
-                             description="Pipeline monitor: statuses, queues, workers, throughput, latency, errors")
-    get_run_logger().info("%s; %d queued; %d worker(s)", "healthy" if healthy else "UNHEALTHY: " + "; ".join(reasons),
-                          snapshot.total_queued, len(snapshot.workers))
+    snapshot = logic.snapshot(
+        settings,
+        window_minutes=window_minutes,
+        latency_window_minutes=latency_window_minutes,
+        top_errors=top_errors,
+        inspect_timeout_s=inspect_timeout_s,
+    )
+    healthy, reasons = logic.health(settings, inspect_timeout_s=inspect_timeout_s)
+    verdict = "## Health\n\n" + (
+        "healthy\n" if healthy else "UNHEALTHY\n\n" + "\n".join(f"- {r}" for r in reasons) + "\n"
+    )
+    create_markdown_artifact(
+        markdown=snapshot.markdown() + "\n" + verdict,
+        key=MONITOR_KEY,
+        description="Pipeline monitor: statuses, queues, workers, throughput, latency, errors",
+    )
+    get_run_logger().info(
+        "%s; %d queued; %d worker(s)",
+        "healthy" if healthy else "UNHEALTHY: " + "; ".join(reasons),
+        snapshot.total_queued,
+        len(snapshot.workers),
+    )
     return {**snapshot.to_dict(), "healthy": healthy, "reasons": reasons}
 
 

@@ -1,6 +1,6 @@
 """Prefect flow ``reconcile``: status rows vs Redis vs live workers, reported in the UI, optionally repaired.
 
-The flow only orchestrates; the logic is :mod:`docflow.reconcile`. Three coarse tasks (gather,
+The flow only orchestrates; the logic is :mod:`docflow.ops.reconcile`. Three coarse tasks (gather,
 classify, repair) — never one Prefect task per document, which would cost more than the work at
 100,000 documents. Every run publishes a markdown artifact under the key ``reconcile-report`` and a
 table artifact under ``reconcile-problems`` (stable keys: the UI shows their history), and returns
@@ -13,8 +13,8 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
-from docflow import reconcile as kernel
-from docflow.settings import get_settings
+from docflow.core.settings import get_settings
+from docflow.ops import reconcile as logic
 
 REPORT_KEY = "reconcile-report"
 PROBLEMS_KEY = "reconcile-problems"
@@ -22,22 +22,22 @@ PROBLEMS_KEY = "reconcile-problems"
 
 # Snapshots hold every queued message: never hash them for caching, never persist them.
 @task(name="gather", cache_policy=NO_CACHE, persist_result=False)
-def gather_task(project_id: str | None, inspect_timeout_s: float) -> kernel.Snapshot:
-    return kernel.gather(get_settings(), project_id=project_id, inspect_timeout_s=inspect_timeout_s)
+def gather_task(project_id: str | None, inspect_timeout_s: float) -> logic.Snapshot:
+    return logic.gather(get_settings(), project_id=project_id, inspect_timeout_s=inspect_timeout_s)
 
 
 @task(name="classify", cache_policy=NO_CACHE, persist_result=False)
-def classify_task(snapshot: kernel.Snapshot, grace_period_s: float, stuck_threshold_s: float) -> kernel.Classification:
-    return kernel.classify(snapshot, grace_period_s=grace_period_s, stuck_threshold_s=stuck_threshold_s)
+def classify_task(snapshot: logic.Snapshot, grace_period_s: float, stuck_threshold_s: float) -> logic.Classification:
+    return logic.classify(snapshot, grace_period_s=grace_period_s, stuck_threshold_s=stuck_threshold_s)
 
 
 @task(name="repair", cache_policy=NO_CACHE, persist_result=False)
-def repair_task(snapshot: kernel.Snapshot, classification: kernel.Classification, max_repairs: int) -> list[kernel.Action]:
-    return kernel.repair(snapshot, classification, settings=get_settings(), max_repairs=max_repairs)
+def repair_task(snapshot: logic.Snapshot, classification: logic.Classification, max_repairs: int) -> list[logic.Action]:
+    return logic.repair(snapshot, classification, settings=get_settings(), max_repairs=max_repairs)
 
 
 @flow(name="reconcile", log_prints=False)
-def reconcile(
+def reconcile_flow(
     grace_period_s: float = 120.0,
     stuck_threshold_s: float = 300.0,
     project_id: str | None = None,
@@ -60,18 +60,31 @@ def reconcile(
     snapshot = gather_task(project_id, inspect_timeout_s)
     classification = classify_task(snapshot, grace_period_s, stuck_threshold_s)
     actions = repair_task(snapshot, classification, max_repairs) if repair else []
-    parameters = {"grace_period_s": grace_period_s, "stuck_threshold_s": stuck_threshold_s, "project_id": project_id,
-                  "repair": repair, "max_repairs": max_repairs, "inspect_timeout_s": inspect_timeout_s}
-    report = kernel.build_report(snapshot, classification, parameters=parameters, actions=actions)
+    parameters = logic.parameters(
+        grace_period_s=grace_period_s,
+        stuck_threshold_s=stuck_threshold_s,
+        project_id=project_id,
+        repair=repair,
+        max_repairs=max_repairs,
+        inspect_timeout_s=inspect_timeout_s,
+    )
+    report = logic.build_report(snapshot, classification, parameters=parameters, actions=actions)
     counts = ", ".join(f"{kind}={n}" for kind, n in report.counts.items() if n) or "none"
-    logger.info("%d in flight, %d OK; problems: %s; %d action(s)", report.in_flight, report.ok, counts,
-                len(report.actions))
-    create_markdown_artifact(markdown=report.markdown(), key=REPORT_KEY,
-                             description="Reconcile: PostgreSQL vs Redis vs workers, problems and actions")
-    create_table_artifact(table=report.table_rows() or [{"kind": "OK", "document_id": None, "detail": "no problems"}],
-                          key=PROBLEMS_KEY, description="Reconcile problems, one row per document or message")
+    logger.info(
+        "%d in flight, %d OK; problems: %s; %d action(s)", report.in_flight, report.ok, counts, len(report.actions)
+    )
+    create_markdown_artifact(
+        markdown=report.markdown(),
+        key=REPORT_KEY,
+        description="Reconcile: PostgreSQL vs Redis vs workers, problems and actions",
+    )
+    create_table_artifact(
+        table=report.table_rows() or [{"kind": "OK", "document_id": None, "detail": "no problems"}],
+        key=PROBLEMS_KEY,
+        description="Reconcile problems, one row per document or message",
+    )
     return report.to_dict()
 
 
 if __name__ == "__main__":  # pragma: no cover - `python -m flows.reconcile` runs it once
-    reconcile()
+    reconcile_flow()

@@ -3,9 +3,9 @@
 from alembic import context
 from sqlmodel import SQLModel
 
-import docflow.models  # noqa: F401 - registers every table on SQLModel.metadata
-from docflow.db import make_engine
-from docflow.settings import get_settings
+import docflow.core.models  # noqa: F401 - registers every table on SQLModel.metadata
+from docflow.core.db import make_engine
+from docflow.core.settings import get_settings
 
 config = context.config
 target_metadata = SQLModel.metadata

@@ -11,27 +11,39 @@ import functools
 import tempfile
 from pathlib import Path
 
-from docflow import results
-from docflow.db import session_scope
-from docflow.errors import PermanentError
-from docflow.graph import DocumentGraph, GraphStore, entity_key
-from docflow.settings import Settings, get_settings
-from docflow.storage import ObjectStorage
+from docflow.core import results
+from docflow.core.db import session_scope
+from docflow.core.errors import PermanentError
+from docflow.core.filetypes import detect_file_type
+from docflow.core.graph import DocumentGraph, GraphStore, entity_key
+from docflow.core.settings import Settings, get_settings
+from docflow.core.storage import ObjectStorage
 from tasks.runner import StageContext
 from tasks.steps.chunking import chunk_elements
 from tasks.steps.entities import cooccurrence_relationships, extract_mentions
-from tasks.steps.extract import Extraction, ExtractionLimits, configure_ocr, detect_file_type, extract_document
+from tasks.steps.extract import Extraction, ExtractionLimits, configure, extract_document
 
 
 def extraction_limits(settings: Settings) -> ExtractionLimits:
-    return ExtractionLimits(max_bytes=settings.max_file_bytes, max_pages=settings.max_pages,
-                            max_pixels=settings.max_pixels, max_text_chars=settings.max_text_chars,
-                            ocr_dpi=settings.ocr_dpi)
+    return ExtractionLimits(
+        max_bytes=settings.max_file_bytes,
+        max_pages=settings.max_pages,
+        max_pixels=settings.max_pixels,
+        max_text_chars=settings.max_text_chars,
+        ocr_dpi=settings.ocr_dpi,
+    )
+
+
+def configure_extraction(settings: Settings) -> None:
+    """The process-wide side of extraction (tesseract's data and language, PIL's pixel guard).
+
+    Called at worker start-up and before each document (cheap when nothing changed)."""
+    configure(tessdata_dir=settings.tessdata_dir, max_pixels=settings.max_pixels)
 
 
 def extract_file(*, path: Path, filename: str, settings: Settings) -> Extraction:
     """Detect the type from the bytes and extract (shared by the OCR stage and the raw floor)."""
-    configure_ocr(tessdata_dir=settings.tessdata_dir)
+    configure_extraction(settings)
     if path.stat().st_size == 0:
         raise PermanentError("empty file: 0 bytes")
     with open(path, "rb") as handle:
@@ -56,8 +68,13 @@ def ocr_work(ctx: StageContext) -> dict:
     text = extraction.text()
     with session_scope() as session:
         results.save_extraction(
-            session, document_id=ctx.document_id, elements_json=extraction.to_json(), char_count=len(text),
-            page_count=extraction.page_count, ocr_pages=extraction.ocr_pages, text_pages=extraction.text_pages,
+            session,
+            document_id=ctx.document_id,
+            elements_json=extraction.to_json(),
+            char_count=len(text),
+            page_count=extraction.page_count,
+            ocr_pages=extraction.ocr_pages,
+            text_pages=extraction.text_pages,
             file_type=extraction.file_type,
         )
     return {"pages": extraction.page_count, "ocr_pages": extraction.ocr_pages, "chars": len(text)}
@@ -70,8 +87,9 @@ def text_work(ctx: StageContext) -> dict:
         if stored is None:
             raise PermanentError("no extraction stored for this document (OCR stage output missing)")
         extraction = Extraction.from_json(stored.elements_json)
-    _text, chunks = chunk_elements(extraction.elements, max_chars=settings.chunk_max_chars,
-                                   overlap_chars=settings.chunk_overlap_chars)
+    _text, chunks = chunk_elements(
+        extraction.elements, max_chars=settings.chunk_max_chars, overlap_chars=settings.chunk_overlap_chars
+    )
     if not chunks:
         raise PermanentError("the extracted text is empty after cleaning")
     with session_scope() as session:
@@ -87,8 +105,13 @@ def entity_work(ctx: StageContext) -> dict:
     mentions = extract_mentions(views)
     relationships = cooccurrence_relationships(mentions)
     with session_scope() as session:
-        counts = results.replace_entities(session, document_id=ctx.document_id, project_id=ctx.project_id,
-                                          mentions=mentions, relationships=relationships)
+        counts = results.replace_entities(
+            session,
+            document_id=ctx.document_id,
+            project_id=ctx.project_id,
+            mentions=mentions,
+            relationships=relationships,
+        )
     return counts
 
 
@@ -106,14 +129,22 @@ def graph_work(ctx: StageContext) -> dict:
         project_id=ctx.project_id,
         name=name,
         file_type=file_type,
-        chunks=[{"index": c.chunk_index, "text": c.text, "page_start": c.page_start, "page_end": c.page_end}
-                for c in rows["chunks"]],
-        entities=[{"key": key_of(entity_id), "name": row[4], "label": row[3]}
-                  for entity_id, row in sorted(rows["entities"].items())],
-        mentions=[{"chunk_index": chunk_index, "entity_key": key_of(entity_id), "count": count}
-                  for (chunk_index, entity_id), count in sorted(rows["mention_counts"].items())],
-        relationships=[{"source_key": key_of(source), "target_key": key_of(target), "weight": weight}
-                       for source, target, weight in rows["relationships"]],
+        chunks=[
+            {"index": c.chunk_index, "text": c.text, "page_start": c.page_start, "page_end": c.page_end}
+            for c in rows["chunks"]
+        ],
+        entities=[
+            {"key": key_of(entity_id), "name": row[4], "label": row[3]}
+            for entity_id, row in sorted(rows["entities"].items())
+        ],
+        mentions=[
+            {"chunk_index": chunk_index, "entity_key": key_of(entity_id), "count": count}
+            for (chunk_index, entity_id), count in sorted(rows["mention_counts"].items())
+        ],
+        relationships=[
+            {"source_key": key_of(source), "target_key": key_of(target), "weight": weight}
+            for source, target, weight in rows["relationships"]
+        ],
     )
     return _graph_store().replace_document(graph)
 

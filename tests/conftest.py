@@ -44,7 +44,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
 
 @pytest.fixture(scope="session")
 def settings():
-    from docflow.settings import get_settings
+    from docflow.core.settings import get_settings
 
     get_settings.cache_clear()
     return get_settings()
@@ -53,7 +53,8 @@ def settings():
 @pytest.fixture(scope="session")
 def stack(settings):
     """PostgreSQL, Redis, S3 and Neo4j running (started if needed), the test schema at head."""
-    from docflow import migrate, services
+    from docflow import services
+    from docflow.core import migrate
 
     services.up(settings, services.CORE_SERVICES, echo=lambda line: print("stack:", line))
     services.Postgres(settings).ensure_database()
@@ -69,7 +70,7 @@ def project_id() -> str:
 @pytest.fixture(scope="session")
 def workers(stack):
     """Real Celery worker processes (all four queues), stopped at the end of the session."""
-    from docflow import workers as worker_processes
+    from docflow.services import workers as worker_processes
 
     worker_processes.start(stack, name="pytest", echo=lambda line: print("workers:", line))
     worker_processes.wait_ready(stack, timeout=120)

@@ -18,13 +18,14 @@ Pure: no I/O, no framework imports.
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from docflow.errors import PermanentError
+from docflow.core.errors import PermanentError
 
 __all__ = [
     "HEADING_KINDS",
@@ -75,7 +76,7 @@ class Chunk:
 _TO_NEWLINE = {ord(c): "\n" for c in "\x0b\x0c\x85\u2028\u2029"}
 _SPACE_LIKE = "\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000"
 _TRANSLATE = {
-    **{cp: None for cp in [*range(0x00, 0x20), *range(0x7F, 0xA0)] if chr(cp) not in "\n\t"},
+    **{cp: None for cp in [*range(0x20), *range(0x7F, 0xA0)] if chr(cp) not in "\n\t"},
     # Invisible characters that only break word matching downstream.
     **{ord(c): None for c in "\u00ad\u200b\u2060\ufeff"},
     **_TO_NEWLINE,
@@ -207,7 +208,7 @@ def _hard_split(text: str, lo: int, hi: int, max_chars: int) -> list[tuple[int, 
         # Let the last part start early enough to carry the trailing whitespace, so no
         # piece starts with whitespace.
         cuts.append(hi - max_chars)
-    return list(zip(cuts, [*cuts[1:], hi]))
+    return list(zip(cuts, [*cuts[1:], hi], strict=True))
 
 
 def _split(text: str, lo: int, hi: int, max_chars: int, level: int) -> list[tuple[int, int]]:
@@ -218,7 +219,7 @@ def _split(text: str, lo: int, hi: int, max_chars: int, level: int) -> list[tupl
         return _hard_split(text, lo, hi, max_chars)
     cuts = _sentence_starts(text, lo, hi) if level == 0 else _word_starts(text, lo, hi)
     bounds = [lo, *cuts, hi]
-    units = list(zip(bounds, bounds[1:]))
+    units = list(itertools.pairwise(bounds))
     if level == 0:
         # Sentences stay separate pieces: the packer joins them with neighbouring elements.
         out: list[tuple[int, int]] = []
@@ -256,9 +257,7 @@ def _pieces(text: str, spans: Sequence[_Span], max_chars: int) -> list[_Piece]:
 # --- packing ----------------------------------------------------------------------------
 
 
-def _overlap_start(
-    text: str, *, chunk_start: int, chunk_end: int, lowest: int, overlap_chars: int
-) -> int:
+def _overlap_start(text: str, *, chunk_start: int, chunk_end: int, lowest: int, overlap_chars: int) -> int:
     """Where the next chunk starts so it repeats about ``overlap_chars`` of this one.
 
     Always in ``[lowest, chunk_end]``, at a sentence or word start; ``chunk_end`` (no

@@ -20,7 +20,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 __all__ = [
     "COOCCURRENCE_LABELS",
@@ -105,8 +105,19 @@ _SCALES = ["thousand", "million", "billion", "trillion", "k", "m", "bn", "mn"]
 # "Bank" is left out on purpose: the model already finds "Northwind Bank", and as a
 # pattern it turned people ("Tom Bank") into ORGs for no measured gain.
 _ORG_SUFFIX_TOKENS = [
-    "inc", "inc.", "ltd", "ltd.", "llc", "corp", "corp.", "corporation", "co.", "gmbh",
-    "plc", "s.a.", "ag",
+    "inc",
+    "inc.",
+    "ltd",
+    "ltd.",
+    "llc",
+    "corp",
+    "corp.",
+    "corporation",
+    "co.",
+    "gmbh",
+    "plc",
+    "s.a.",
+    "ag",
 ]
 _NAME_TOKEN = {"SHAPE": {"REGEX": "^X"}, "IS_STOP": False, "IS_PUNCT": False}
 
@@ -153,11 +164,7 @@ _RULER_PATTERNS: list[dict[str, Any]] = [
 
 def _ner_upstreams(nlp: Any) -> set[str]:
     """Components whose output the "ner" model listens to (empty for sm/md/lg)."""
-    return {
-        node.upstream_name
-        for node in nlp.get_pipe("ner").model.walk()
-        if hasattr(node, "upstream_name")
-    }
+    return {node.upstream_name for node in nlp.get_pipe("ner").model.walk() if hasattr(node, "upstream_name")}
 
 
 def load_nlp(model: str = DEFAULT_MODEL) -> Any:
@@ -174,6 +181,7 @@ def load_nlp(model: str = DEFAULT_MODEL) -> Any:
 @functools.cache  # keyed on the resolved name, so load_nlp() and load_nlp(DEFAULT_MODEL) share
 def _load_nlp(model: str) -> Any:
     import spacy  # deferred: importing spaCy takes ~0.8 s, and only NER callers need it
+    from spacy.pipeline import EntityRuler
 
     nlp = spacy.load(model, exclude=list(_NOT_NEEDED_FOR_NER))
     if "ner" not in nlp.pipe_names:
@@ -184,7 +192,7 @@ def _load_nlp(model: str) -> Any:
         # silently predict garbage without it; load again keeping that layer ("*" = any).
         keep = missing | ({"tok2vec"} if "*" in missing else set())
         nlp = spacy.load(model, exclude=[n for n in _NOT_NEEDED_FOR_NER if n not in keep])
-    ruler = nlp.add_pipe("entity_ruler", before="ner", config={"validate": True})
+    ruler = cast(EntityRuler, nlp.add_pipe("entity_ruler", before="ner", config={"validate": True}))
     ruler.add_patterns(_RULER_PATTERNS)
     return nlp
 
@@ -194,8 +202,22 @@ def _load_nlp(model: str) -> Any:
 # Compared after casefolding and dropping trailing "," and ".", so "Inc." == "inc".
 _ORG_SUFFIXES = frozenset(
     {
-        "inc", "incorporated", "ltd", "limited", "llc", "l.l.c", "corp", "corporation", "co",
-        "gmbh", "plc", "s.a", "sa", "ag", "n.v", "b.v",
+        "inc",
+        "incorporated",
+        "ltd",
+        "limited",
+        "llc",
+        "l.l.c",
+        "corp",
+        "corporation",
+        "co",
+        "gmbh",
+        "plc",
+        "s.a",
+        "sa",
+        "ag",
+        "n.v",
+        "b.v",
     }
 )
 _WS = re.compile(r"\s+")
@@ -277,9 +299,7 @@ def _is_meaningful(key: str, label: str) -> bool:
 # --- extraction -------------------------------------------------------------------------
 
 
-def extract_mentions(
-    chunks: Iterable[ChunkLike], *, nlp: Any = None, batch_size: int = 64
-) -> list[Mention]:
+def extract_mentions(chunks: Iterable[ChunkLike], *, nlp: Any = None, batch_size: int = 64) -> list[Mention]:
     """Entity mentions of ``KEPT_LABELS`` in ``chunks``, in chunk order then text order.
 
     Drops mentions whose key is empty, or has no letter unless it is a DATE/MONEY.

@@ -38,8 +38,11 @@ def test_word_accuracy_counts_substitutions_insertions_and_deletions():
 
 
 def test_entity_scores_match_on_canonical_keys_and_label_kinds():
-    truth = [{"text": "Acme Logistics Inc.", "label": "ORG"}, {"text": "Rotterdam", "label": "PLACE"},
-             {"text": "Maria Gonzalez", "label": "PERSON"}]
+    truth = [
+        {"text": "Acme Logistics Inc.", "label": "ORG"},
+        {"text": "Rotterdam", "label": "PLACE"},
+        {"text": "Maria Gonzalez", "label": "PERSON"},
+    ]
     predicted = [("ORG", "ACME Logistics"), ("LOC", "Rotterdam"), ("ORG", "Maria Gonzalez")]
     scores = quality.entity_scores([(truth, predicted)])
     assert (scores["found"], scores["expected"], scores["correct"], scores["predicted"]) == (2, 3, 2, 3)

@@ -19,9 +19,15 @@ pytestmark = [pytest.mark.slow, pytest.mark.services, pytest.mark.workers]
 
 REPO = Path(__file__).resolve().parents[2]
 EXPECTED_FIGURES = (
-    "RATIO pipeline wall / floor wall", "pipeline documents/min", "floor documents/min",
-    "stage ocr: p50 / p95 (s)", "stage graph: p50 / p95 (s)", "peak RSS per worker child, max (MB)",
-    "OCR word accuracy, clean scans", "entity recall (known vocabulary)", "entity precision (known vocabulary)",
+    "RATIO pipeline wall / floor wall",
+    "pipeline documents/min",
+    "floor documents/min",
+    "stage ocr: p50 / p95 (s)",
+    "stage graph: p50 / p95 (s)",
+    "peak RSS per worker child, max (MB)",
+    "OCR word accuracy, clean scans",
+    "entity recall (known vocabulary)",
+    "entity precision (known vocabulary)",
     "chunk coverage (chars in a chunk)",
 )
 
@@ -30,10 +36,33 @@ def test_the_harness_runs_on_a_tiny_corpus_and_reports_every_figure(prefect_api,
     # GIVEN the running stack WHEN the harness runs on 6 documents (one of each input kind)
     env = {key: value for key, value in os.environ.items() if not key.startswith("DOCFLOW_")}
     completed = subprocess.run(
-        [sys.executable, "-m", "bench.pipeline", "--docs", "6", "--no-peer", "--graph-relationships", "20000",
-         "--graph-warmup-batches", "1", "--warmup-docs", "2", "--warmup-graph-docs", "20", "--repeat", "2",
-         "--out", str(tmp_path / "out"), "--corpus", str(tmp_path / "corpus")],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "bench.pipeline",
+            "--docs",
+            "6",
+            "--no-peer",
+            "--graph-relationships",
+            "20000",
+            "--graph-warmup-batches",
+            "1",
+            "--warmup-docs",
+            "2",
+            "--warmup-graph-docs",
+            "20",
+            "--repeat",
+            "2",
+            "--out",
+            str(tmp_path / "out"),
+            "--corpus",
+            str(tmp_path / "corpus"),
+        ],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
     # THEN it prints one table with every figure and writes the same figures as JSON
@@ -56,8 +85,12 @@ def test_the_harness_runs_on_a_tiny_corpus_and_reports_every_figure(prefect_api,
     assert all(stage["runs"] == 6 for stage in results["pipeline"]["stages"].values())
     # AND the figures are in their ranges (quality is measured, not asserted against goals)
     quality = results["quality"]
-    for value in (quality["ocr_clean"]["accuracy"], quality["entities"]["recall"],
-                  quality["entities"]["precision"], quality["chunks"]["coverage"]):
+    for value in (
+        quality["ocr_clean"]["accuracy"],
+        quality["entities"]["recall"],
+        quality["entities"]["precision"],
+        quality["chunks"]["coverage"],
+    ):
         assert 0.0 <= value <= 1.0
     assert quality["chunks"]["coverage"] == 1.0 and quality["chunks"]["in_bounds"] == 1.0
     assert results["memory"]["worker_child_peak_mb"] > 50

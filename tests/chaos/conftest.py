@@ -28,7 +28,7 @@ SCENARIO_TIMEOUT_S = 240
 
 @dataclass
 class ChaosFiles:
-    scan: Path       # a 6-page scanned PDF: several seconds of OCR to interrupt
+    scan: Path  # a 6-page scanned PDF: several seconds of OCR to interrupt
     small: list[Path]
 
     @property
@@ -57,7 +57,7 @@ class WorkerControl:
         self.started: list[str] = []
 
     def start(self, name: str = "chaos", concurrency: int = 1, env: dict | None = None) -> int:
-        from docflow import workers
+        from docflow.services import workers
 
         pid = workers.start(self.settings, name=name, concurrency=concurrency, env=env, echo=lambda _l: None)
         self.started.append(name)
@@ -65,7 +65,7 @@ class WorkerControl:
         return pid
 
     def wait_ready(self, name: str, timeout: float = 120) -> None:
-        from docflow import workers
+        from docflow.services import workers
 
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -75,7 +75,7 @@ class WorkerControl:
         raise TimeoutError(f"worker {name} did not answer")
 
     def pid(self, name: str = "chaos") -> int | None:
-        from docflow import workers
+        from docflow.services import workers
 
         return workers.running(self.settings).get(name)
 
@@ -97,7 +97,7 @@ class WorkerControl:
         psutil.wait_procs(processes, timeout=10)
 
     def stop(self, name: str = "chaos", timeout: float = 60) -> None:
-        from docflow import workers
+        from docflow.services import workers
 
         workers.stop(self.settings, name=name, timeout=timeout, echo=lambda _l: None)
 
@@ -109,7 +109,7 @@ class WorkerControl:
 @pytest.fixture
 def chaos_workers(stack):
     """Exclusive worker control: the session worker is stopped; ours are stopped afterwards."""
-    from docflow import workers
+    from docflow.services import workers
 
     workers.stop(stack, name="pytest", timeout=30, echo=lambda _l: None)
     control = WorkerControl(stack)
@@ -118,19 +118,19 @@ def chaos_workers(stack):
 
 
 def submit_all(files: list[Path], project_id: str) -> list[int]:
-    from docflow.submit import ingest_file
+    from docflow.ops.submit import ingest_file
 
     return [ingest_file(path=path, project_id=project_id).document_id for path in files]
 
 
 def wait_terminal(ids: list[int], timeout_s: float = SCENARIO_TIMEOUT_S) -> dict[int, str]:
-    from docflow.progress import wait_for_documents
+    from docflow.ops.progress import wait_for_documents
 
     return wait_for_documents(ids, timeout_s=timeout_s)
 
 
 def wait_for_status(document_id: int, statuses: set[str], timeout_s: float = 120) -> str:
-    from docflow.progress import current_statuses
+    from docflow.ops.progress import current_statuses
 
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -144,7 +144,7 @@ def wait_for_status(document_id: int, statuses: set[str], timeout_s: float = 120
 @pytest.fixture(scope="session")
 def clean_reference(stack, chaos_files) -> InvariantReport:
     """The same files through an undisturbed pipeline: what every faulted run must equal."""
-    from docflow import workers
+    from docflow.services import workers
 
     project = f"clean-{uuid.uuid4().hex[:8]}"
     workers.stop(stack, name="pytest", timeout=30, echo=lambda _l: None)
@@ -161,30 +161,60 @@ def clean_reference(stack, chaos_files) -> InvariantReport:
         control.stop("chaos-clean", timeout=20)
 
 
-def settle(scenario: str, *, settings, project_id: str, ids: list[int], clean: InvariantReport,
-           submitted: int | None = None, note: str = "") -> InvariantReport:
+def settle(
+    scenario: str,
+    *,
+    settings,
+    project_id: str,
+    ids: list[int],
+    clean: InvariantReport,
+    submitted: int | None = None,
+    note: str = "",
+) -> InvariantReport:
     """Wait for the documents, add the scenario's table row, then require all ``graph_complete``
     and the invariants (the row is recorded first, so a failing scenario still shows in the table)."""
     statuses = wait_terminal(ids)
-    report = record(scenario, settings=settings, project_id=project_id, clean=clean,
-                    submitted=len(ids) if submitted is None else submitted, note=note)
+    report = record(
+        scenario,
+        settings=settings,
+        project_id=project_id,
+        clean=clean,
+        submitted=len(ids) if submitted is None else submitted,
+        note=note,
+    )
     assert set(statuses.values()) == {"graph_complete"}, statuses
     report.assert_ok()
     return report
 
 
-def record(scenario: str, *, settings, project_id: str, clean: InvariantReport, submitted: int,
-           expect_complete: int | None = None, note: str = "") -> InvariantReport:
+def record(
+    scenario: str,
+    *,
+    settings,
+    project_id: str,
+    clean: InvariantReport,
+    submitted: int,
+    expect_complete: int | None = None,
+    note: str = "",
+) -> InvariantReport:
     """Check the invariants, compare with the clean run, and add the scenario's table row."""
     report = check_project(settings, project_id, expected_documents=submitted)
-    differences = [] if expect_complete is not None and expect_complete < submitted else compare_with_clean(clean, report)
+    differences = (
+        [] if expect_complete is not None and expect_complete < submitted else compare_with_clean(clean, report)
+    )
     duplicated = sum(1 for v in report.violations if v.startswith("duplicate"))
-    RESULTS.append({
-        "scenario": scenario, "submitted": submitted, "completed": report.completed,
-        "duplicated": duplicated, "lost": report.lost,
-        "errors": sum(d.status.startswith("error") for d in report.documents.values()),
-        "matches_clean_run": not differences, "note": note,
-    })
+    RESULTS.append(
+        {
+            "scenario": scenario,
+            "submitted": submitted,
+            "completed": report.completed,
+            "duplicated": duplicated,
+            "lost": report.lost,
+            "errors": sum(d.status.startswith("error") for d in report.documents.values()),
+            "matches_clean_run": not differences,
+            "note": note,
+        }
+    )
     report.violations += differences
     return report
 
@@ -193,12 +223,16 @@ def write_results_table() -> list[str]:
     """The results table as markdown lines (also written to <data_dir>/chaos-results.md/.json)."""
     if not RESULTS:
         return []
-    lines = ["| scenario | submitted | completed | duplicated | lost | errors | equals clean run | note |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| scenario | submitted | completed | duplicated | lost | errors | equals clean run | note |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for row in RESULTS:
-        lines.append(f"| {row['scenario']} | {row['submitted']} | {row['completed']} | {row['duplicated']} | "
-                     f"{row['lost']} | {row['errors']} | {'yes' if row['matches_clean_run'] else 'no'} | {row['note']} |")
-    from docflow.settings import get_settings
+        lines.append(
+            f"| {row['scenario']} | {row['submitted']} | {row['completed']} | {row['duplicated']} | "
+            f"{row['lost']} | {row['errors']} | {'yes' if row['matches_clean_run'] else 'no'} | {row['note']} |"
+        )
+    from docflow.core.settings import get_settings
 
     out = get_settings().data_dir / "chaos-results.md"
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import text
 
-from docflow.db import session_scope
-from docflow.graph import GraphStore
-from docflow.settings import Settings
-from docflow.status import TERMINAL_STATUSES
-from docflow.storage import ObjectStorage
+from docflow.core.db import session_scope
+from docflow.core.graph import GraphStore
+from docflow.core.settings import Settings
+from docflow.core.status import TERMINAL_STATUSES
+from docflow.core.storage import ObjectStorage
 
 
 @dataclass
@@ -38,8 +38,16 @@ class DocumentOutcome:
 
     def fingerprint(self) -> tuple:
         """What must be equal between a clean and a faulted run of the same bytes."""
-        return (self.status, self.chunks, self.mentions, self.relationships, self.graph_chunks,
-                self.graph_mentions, self.graph_entities, self.graph_co_occurs)
+        return (
+            self.status,
+            self.chunks,
+            self.mentions,
+            self.relationships,
+            self.graph_chunks,
+            self.graph_mentions,
+            self.graph_entities,
+            self.graph_co_occurs,
+        )
 
 
 @dataclass
@@ -63,18 +71,23 @@ def _scalar_rows(session, sql: str, **params) -> list:
     return list(session.execute(text(sql), params).all())
 
 
-def check_project(settings: Settings, project_id: str, *, expected_documents: int | None = None,
-                  max_attempts: int | None = None) -> InvariantReport:
+def check_project(
+    settings: Settings, project_id: str, *, expected_documents: int | None = None, max_attempts: int | None = None
+) -> InvariantReport:
     report = InvariantReport()
     bound = max_attempts if max_attempts is not None else (settings.retry_max_retries + 1) * settings.max_deliveries
     with session_scope() as session:
-        docs = _scalar_rows(session, """
+        docs = _scalar_rows(
+            session,
+            """
             SELECT d.id, d.document_uuid::text, d.sha256, d.celery_status,
                    d.ocr_attempts, d.text_attempts, d.entity_attempts, d.graph_attempts,
                    (SELECT count(*) FROM chunks c WHERE c.document_id = d.id),
                    (SELECT count(*) FROM entity_mentions m WHERE m.document_id = d.id),
                    (SELECT count(*) FROM entity_relationships r WHERE r.document_id = d.id)
-            FROM source_documents d WHERE d.project_id = :project ORDER BY d.id""", project=project_id)
+            FROM source_documents d WHERE d.project_id = :project ORDER BY d.id""",
+            project=project_id,
+        )
         duplicate_checks = {
             "duplicate documents per sha256": """
                 SELECT sha256 FROM source_documents WHERE project_id = :project GROUP BY sha256 HAVING count(*) > 1""",
@@ -104,16 +117,29 @@ def check_project(settings: Settings, project_id: str, *, expected_documents: in
         report.violations.append(f"expected {expected_documents} documents, found {len(docs)}")
 
     with GraphStore(settings) as graph:
-        for (doc_id, uuid, sha, status, a_ocr, a_text, a_entity, a_graph, chunks, mentions, rels) in docs:
+        for doc_id, uuid, sha, status, a_ocr, a_text, a_entity, a_graph, chunks, mentions, rels in docs:
             counts = graph.document_counts(uuid)
-            outcome = DocumentOutcome(doc_id, uuid, sha, status, chunks, mentions, rels, counts["chunks"],
-                                      counts["mentions"], counts["entities"], counts["co_occurs"],
-                                      {"ocr": a_ocr, "text": a_text, "entity": a_entity, "graph": a_graph})
+            outcome = DocumentOutcome(
+                doc_id,
+                uuid,
+                sha,
+                status,
+                chunks,
+                mentions,
+                rels,
+                counts["chunks"],
+                counts["mentions"],
+                counts["entities"],
+                counts["co_occurs"],
+                {"ocr": a_ocr, "text": a_text, "entity": a_entity, "graph": a_graph},
+            )
             report.documents[sha] = outcome
             if status not in {s.value for s in TERMINAL_STATUSES}:
                 report.violations.append(f"document {doc_id} left non-terminal in {status}")
             if status == "graph_complete" and counts["chunks"] != chunks:
-                report.violations.append(f"document {doc_id}: {chunks} chunks in PostgreSQL, {counts['chunks']} in Neo4j")
+                report.violations.append(
+                    f"document {doc_id}: {chunks} chunks in PostgreSQL, {counts['chunks']} in Neo4j"
+                )
             for stage, attempts in outcome.attempts.items():
                 if attempts > bound:
                     report.violations.append(f"document {doc_id}: {attempts} {stage} attempts (bound {bound})")
@@ -137,11 +163,16 @@ def check_project(settings: Settings, project_id: str, *, expected_documents: in
             report.violations.append(f"duplicate graph nodes/relationships: {duplicates[:5]}")
 
     storage = ObjectStorage(settings)
-    from docflow.storage import original_key
+    from docflow.core.storage import original_key
 
-    stored = {obj.object_name for obj in storage.client.list_objects(
-        storage.bucket, prefix=original_key(project_id=project_id, sha256="0" * 64).rsplit("/", 2)[0] + "/",
-        recursive=True)}
+    stored = {
+        obj.object_name
+        for obj in storage.client.list_objects(
+            storage.bucket,
+            prefix=original_key(project_id=project_id, sha256="0" * 64).rsplit("/", 2)[0] + "/",
+            recursive=True,
+        )
+    }
     expected_keys = {original_key(project_id=project_id, sha256=d.sha256) for d in report.documents.values()}
     if stored - expected_keys:
         report.violations.append(f"objects without a document: {sorted(stored - expected_keys)[:5]}")

@@ -25,14 +25,15 @@ def project() -> str:
 
 
 def _reconcile(settings, project: str, **kwargs):
-    from docflow.reconcile import reconcile
+    from docflow.ops.reconcile import run_reconcile as reconcile
 
     options = {"grace_period_s": 0, "stuck_threshold_s": 2, "project_id": project, "inspect_timeout_s": 2}
     return reconcile(settings, **{**options, **kwargs})
 
 
-def test_whole_worker_sigkilled_mid_ocr_is_found_stuck_and_redriven(stack, chaos_workers, chaos_files,
-                                                                      clean_reference, project):
+def test_whole_worker_sigkilled_mid_ocr_is_found_stuck_and_redriven(
+    stack, chaos_workers, chaos_files, clean_reference, project
+):
     # GIVEN a worker OCRing the scan
     chaos_workers.start(concurrency=1)
     ids = submit_all(chaos_files.all, project)
@@ -47,12 +48,19 @@ def test_whole_worker_sigkilled_mid_ocr_is_found_stuck_and_redriven(stack, chaos
     stuck = report.of_kind("STUCK")
     assert [f["document_id"] for f in stuck] == [ids[0]], report.markdown()
     assert any(a["action"] == "redrive" and a["ok"] for a in report.actions)
-    settle("whole worker SIGKILL mid-task", settings=stack, project_id=project, ids=ids,
-           clean=clean_reference, note="STUCK → re-driven by reconcile")
+    settle(
+        "whole worker SIGKILL mid-task",
+        settings=stack,
+        project_id=project,
+        ids=ids,
+        clean=clean_reference,
+        note="STUCK → re-driven by reconcile",
+    )
 
 
-def test_redis_restarted_empty_loses_messages_and_reconcile_redrives_them(stack, chaos_workers, chaos_files,
-                                                                          clean_reference, project):
+def test_redis_restarted_empty_loses_messages_and_reconcile_redrives_them(
+    stack, chaos_workers, chaos_files, clean_reference, project
+):
     # GIVEN queued documents and no worker
     ids = submit_all(chaos_files.all, project)
     redis = services.Redis(stack)
@@ -64,12 +72,18 @@ def test_redis_restarted_empty_loses_messages_and_reconcile_redrives_them(stack,
     # THEN reconcile finds every document LOST and re-drives it
     report = _reconcile(stack, project, repair_problems=True)
     assert sorted(f["document_id"] for f in report.of_kind("LOST")) == sorted(ids), report.markdown()
-    settle("Redis restarted empty", settings=stack, project_id=project, ids=ids,
-           clean=clean_reference, note="LOST → re-driven by reconcile")
+    settle(
+        "Redis restarted empty",
+        settings=stack,
+        project_id=project,
+        ids=ids,
+        clean=clean_reference,
+        note="LOST → re-driven by reconcile",
+    )
 
 
 def test_redis_unreachable_at_submit_time(stack, chaos_workers, chaos_files, clean_reference, project):
-    from docflow.submit import ingest_file
+    from docflow.ops.submit import ingest_file
 
     redis = services.Redis(stack)
     redis.stop()
@@ -87,26 +101,35 @@ def test_redis_unreachable_at_submit_time(stack, chaos_workers, chaos_files, cle
     assert sorted(f["document_id"] for f in report.of_kind("LOST")) == sorted(ids), report.markdown()
     from tests.chaos.test_service_faults import _subset
 
-    settle("Redis unreachable at submit time", settings=stack, project_id=project, ids=ids,
-           clean=_subset(clean_reference, chaos_files.small), note="LOST → re-driven by reconcile")
+    settle(
+        "Redis unreachable at submit time",
+        settings=stack,
+        project_id=project,
+        ids=ids,
+        clean=_subset(clean_reference, chaos_files.small),
+        note="LOST → re-driven by reconcile",
+    )
 
 
 def test_sweep_process_killed_mid_sweep_and_rerun(stack, prefect_api, chaos_workers, project, tmp_path):
     from sqlalchemy import func, select
 
-    from docflow.db import session_scope
-    from docflow.models import SourceDocument
+    from docflow.core.db import session_scope
+    from docflow.core.models import SourceDocument
 
     folder = tmp_path / "intake"
     folder.mkdir()
     for index in range(60):
         (folder / f"memo-{index:03d}.txt").write_text(
-            f"Memo {index}. Maria Gonzalez of Acme Logistics Inc. met Daniel Okafor in Rotterdam on March 3, 2025.\n")
+            f"Memo {index}. Maria Gonzalez of Acme Logistics Inc. met Daniel Okafor in Rotterdam on March 3, 2025.\n"
+        )
     past = time.time() - 600
     for path in folder.iterdir():
         os.utime(path, (past, past))
-    code = ("from flows.intake import intake_sweep; "
-            f"intake_sweep(source={str(folder)!r}, project_id={project!r}, batch_size=4, stable_seconds=1)")
+    code = (
+        "from flows.intake import intake_sweep; "
+        f"intake_sweep(source={str(folder)!r}, project_id={project!r}, batch_size=4, stable_seconds=1)"
+    )
     env = {**os.environ, "PREFECT_API_URL": prefect_api}
     root = Path(__file__).resolve().parents[2]
 
@@ -115,8 +138,9 @@ def test_sweep_process_killed_mid_sweep_and_rerun(stack, prefect_api, chaos_work
             return session.scalar(select(func.count()).where(SourceDocument.project_id == project))
 
     # WHEN the Prefect flow process is SIGKILLed after a few batches
-    process = subprocess.Popen([sys.executable, "-c", code], env=env, cwd=root,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, "-c", code], env=env, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     deadline = time.monotonic() + 120
     while registered() < 8 and time.monotonic() < deadline and process.poll() is None:
         time.sleep(0.05)
@@ -125,8 +149,7 @@ def test_sweep_process_killed_mid_sweep_and_rerun(stack, prefect_api, chaos_work
     interrupted = registered()
     assert 0 < interrupted < 60, "the sweep was not interrupted mid-way"
     # AND the sweep is run again to the end
-    subprocess.run([sys.executable, "-c", code], env=env, cwd=root, check=True, timeout=300,
-                   capture_output=True)
+    subprocess.run([sys.executable, "-c", code], env=env, cwd=root, check=True, timeout=300, capture_output=True)
     # THEN every file is registered exactly once and every document completes
     assert registered() == 60
     chaos_workers.start(concurrency=2)
@@ -138,9 +161,17 @@ def test_sweep_process_killed_mid_sweep_and_rerun(stack, prefect_api, chaos_work
     report = check_project(stack, project, expected_documents=60)
     from tests.chaos.conftest import RESULTS
 
-    RESULTS.append({"scenario": "intake flow process SIGKILLed mid-sweep, re-run", "submitted": 60,
-                    "completed": report.completed, "duplicated": sum(v.startswith("duplicate") for v in report.violations),
-                    "lost": report.lost, "errors": sum(d.status.startswith("error") for d in report.documents.values()),
-                    "matches_clean_run": True, "note": f"killed after {interrupted} registered"})
+    RESULTS.append(
+        {
+            "scenario": "intake flow process SIGKILLed mid-sweep, re-run",
+            "submitted": 60,
+            "completed": report.completed,
+            "duplicated": sum(v.startswith("duplicate") for v in report.violations),
+            "lost": report.lost,
+            "errors": sum(d.status.startswith("error") for d in report.documents.values()),
+            "matches_clean_run": True,
+            "note": f"killed after {interrupted} registered",
+        }
+    )
     assert set(statuses.values()) == {"graph_complete"}, statuses
     report.assert_ok()

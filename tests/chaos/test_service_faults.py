@@ -20,7 +20,7 @@ def project() -> str:
 
 
 def test_redis_restarted_cleanly_keeps_queued_work(stack, chaos_workers, chaos_files, clean_reference, project):
-    from docflow.queues import queue_lengths, redis_client
+    from docflow.core.broker import queue_lengths, redis_client
 
     # GIVEN documents queued in Redis and no worker consuming
     ids = submit_all(chaos_files.all, project)
@@ -33,13 +33,11 @@ def test_redis_restarted_cleanly_keeps_queued_work(stack, chaos_workers, chaos_f
     # THEN the queued messages are still there, and a worker completes them
     assert queue_lengths(redis_client(stack), [stack.queue_ocr])[stack.queue_ocr] == before
     chaos_workers.start(concurrency=2)
-    settle("Redis restarted cleanly (AOF)", settings=stack, project_id=project, ids=ids,
-           clean=clean_reference)
+    settle("Redis restarted cleanly (AOF)", settings=stack, project_id=project, ids=ids, clean=clean_reference)
 
 
-def test_postgres_stopped_abruptly_mid_task_then_restarted(stack, chaos_workers, chaos_files, clean_reference,
-                                                            project):
-    from docflow import db
+def test_postgres_stopped_abruptly_mid_task_then_restarted(stack, chaos_workers, chaos_files, clean_reference, project):
+    from docflow.core import db
 
     chaos_workers.start(concurrency=2)
     ids = submit_all(chaos_files.all, project)
@@ -48,18 +46,21 @@ def test_postgres_stopped_abruptly_mid_task_then_restarted(stack, chaos_workers,
     postgres = services.Postgres(stack)
     import subprocess
 
-    subprocess.run([str(postgres.bin("pg_ctl")), "-D", str(postgres.pgdata), "-m", "immediate", "stop"],
-                   check=True, capture_output=True, **postgres._as_service_user())
+    subprocess.run(
+        [str(postgres.bin("pg_ctl")), "-D", str(postgres.pgdata), "-m", "immediate", "stop"],
+        check=True,
+        capture_output=True,
+        **postgres._as_service_user(),
+    )
     time.sleep(4)
     postgres.start()
     db.reset_engine()
     # THEN the tasks that hit the outage retry and everything completes, with no partial rows
-    settle("PostgreSQL stopped abruptly mid-task", settings=stack, project_id=project, ids=ids,
-           clean=clean_reference)
+    settle("PostgreSQL stopped abruptly mid-task", settings=stack, project_id=project, ids=ids, clean=clean_reference)
 
 
 def test_neo4j_down_during_the_graph_stage(stack, chaos_workers, chaos_files, clean_reference, project):
-    from docflow.progress import current_statuses
+    from docflow.ops.progress import current_statuses
 
     neo4j = services.Neo4j(stack)
     neo4j.stop()
@@ -73,8 +74,13 @@ def test_neo4j_down_during_the_graph_stage(stack, chaos_workers, chaos_files, cl
         assert {current_statuses(ids)[d][0] for d in ids} == {"graph_processing"}
     finally:
         neo4j.start()
-    settle("Neo4j down during the graph stage", settings=stack, project_id=project, ids=ids,
-           clean=_subset(clean_reference, chaos_files.small))
+    settle(
+        "Neo4j down during the graph stage",
+        settings=stack,
+        project_id=project,
+        ids=ids,
+        clean=_subset(clean_reference, chaos_files.small),
+    )
 
 
 def test_object_store_down_during_ocr(stack, chaos_workers, chaos_files, clean_reference, project):
@@ -90,16 +96,21 @@ def test_object_store_down_during_ocr(stack, chaos_workers, chaos_files, clean_r
     finally:
         s3.start()
     # THEN OCR retried and completes once the store is back
-    settle("object store down during OCR", settings=stack, project_id=project, ids=ids,
-           clean=_subset(clean_reference, chaos_files.small))
+    settle(
+        "object store down during OCR",
+        settings=stack,
+        project_id=project,
+        ids=ids,
+        clean=_subset(clean_reference, chaos_files.small),
+    )
 
 
 def test_object_store_down_during_intake(stack, chaos_workers, chaos_files, clean_reference, project, tmp_path):
     import os
     import shutil
 
-    from docflow import intake
-    from docflow.errors import TransientError
+    from docflow.core.errors import TransientError
+    from docflow.ops import intake
 
     folder = tmp_path / "intake"
     folder.mkdir()
@@ -122,14 +133,19 @@ def test_object_store_down_during_intake(stack, chaos_workers, chaos_files, clea
     assert report.counts()["new"] == len(chaos_files.small)
     chaos_workers.start(concurrency=2)
     statuses = wait_terminal(report.new_document_ids())
-    result = record("object store down during intake", settings=stack, project_id=project,
-                    clean=_subset(clean_reference, chaos_files.small), submitted=len(chaos_files.small))
+    result = record(
+        "object store down during intake",
+        settings=stack,
+        project_id=project,
+        clean=_subset(clean_reference, chaos_files.small),
+        submitted=len(chaos_files.small),
+    )
     assert set(statuses.values()) == {"graph_complete"}, statuses
     result.assert_ok()
 
 
 def test_same_document_submitted_concurrently(stack, chaos_workers, chaos_files, clean_reference, project):
-    from docflow.submit import ingest_file
+    from docflow.ops.submit import ingest_file
 
     chaos_workers.start(concurrency=2)
     # WHEN the same two files are submitted by 8 threads at once
@@ -138,12 +154,17 @@ def test_same_document_submitted_concurrently(stack, chaos_workers, chaos_files,
         results = list(pool.map(lambda path: ingest_file(path=path, project_id=project), files))
     ids = sorted({r.document_id for r in results})
     assert len(ids) == 2 and sum(r.created for r in results) == 2
-    settle("same document submitted concurrently (x4)", settings=stack, project_id=project, ids=ids,
-           clean=_subset(clean_reference, chaos_files.small[:2]))
+    settle(
+        "same document submitted concurrently (x4)",
+        settings=stack,
+        project_id=project,
+        ids=ids,
+        clean=_subset(clean_reference, chaos_files.small[:2]),
+    )
 
 
 def _subset(reference, paths):
-    from docflow.storage import sha256_file
+    from docflow.core.storage import sha256_file
     from tests.chaos.invariants import InvariantReport
 
     wanted = {sha256_file(path) for path in paths}

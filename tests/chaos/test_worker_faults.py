@@ -19,8 +19,9 @@ def project() -> str:
     return f"chaos-{uuid.uuid4().hex[:8]}"
 
 
-def test_pool_child_sigkilled_mid_ocr_is_redelivered_at_once(stack, chaos_workers, chaos_files, clean_reference,
-                                                              project):
+def test_pool_child_sigkilled_mid_ocr_is_redelivered_at_once(
+    stack, chaos_workers, chaos_files, clean_reference, project
+):
     # GIVEN one worker process working on a 6-page scan
     chaos_workers.start(concurrency=1)
     ids = submit_all(chaos_files.all, project)
@@ -32,13 +33,13 @@ def test_pool_child_sigkilled_mid_ocr_is_redelivered_at_once(stack, chaos_worker
     for child in children:
         child.send_signal(signal.SIGKILL)
     # THEN the message is requeued at once (late ack + reject on worker lost) and everything completes
-    report = settle("worker child SIGKILL mid-task", settings=stack, project_id=project, ids=ids,
-                    clean=clean_reference)
+    report = settle("worker child SIGKILL mid-task", settings=stack, project_id=project, ids=ids, clean=clean_reference)
     assert report.documents[_sha(chaos_files.scan)].attempts["ocr"] == 2
 
 
-def test_warm_shutdown_finishes_the_current_task_and_leaves_the_rest_queued(stack, chaos_workers, chaos_files,
-                                                                             clean_reference, project):
+def test_warm_shutdown_finishes_the_current_task_and_leaves_the_rest_queued(
+    stack, chaos_workers, chaos_files, clean_reference, project
+):
     chaos_workers.start(concurrency=1)
     ids = submit_all(chaos_files.all, project)
     wait_for_status(ids[0], {"ocr_processing"})
@@ -47,18 +48,19 @@ def test_warm_shutdown_finishes_the_current_task_and_leaves_the_rest_queued(stac
     chaos_workers.stop(timeout=120)
     # THEN it finished the running OCR task before exiting, and nothing was lost
     assert time.monotonic() - began > 0.5
-    from docflow.progress import current_statuses
+    from docflow.ops.progress import current_statuses
 
     assert current_statuses([ids[0]])[ids[0]][0] in {"ocr_complete", "text_processing"}
     # WHEN a worker comes back THEN the rest is processed
     chaos_workers.start(concurrency=2)
-    settle("worker SIGTERM (warm shutdown) mid-task", settings=stack, project_id=project, ids=ids,
-           clean=clean_reference)
+    settle(
+        "worker SIGTERM (warm shutdown) mid-task", settings=stack, project_id=project, ids=ids, clean=clean_reference
+    )
 
 
 def test_a_duplicate_delivery_has_no_duplicate_effect(stack, chaos_workers, chaos_files, clean_reference, project):
     """What Redis does when a task outlives the visibility timeout: the same message twice."""
-    from docflow.queues import redis_client
+    from docflow.core.broker import redis_client
 
     # GIVEN the scan's OCR message waiting in Redis (no worker yet), duplicated byte for byte
     ids = submit_all([chaos_files.scan], project)
@@ -71,15 +73,21 @@ def test_a_duplicate_delivery_has_no_duplicate_effect(stack, chaos_workers, chao
     chaos_workers.start(concurrency=2)
     statuses = wait_terminal(ids)
     # THEN the document completes once: one set of chunks, entities, nodes and edges
-    report = record("duplicate delivery (task outlives visibility timeout)", settings=stack, project_id=project,
-                    clean=_only(clean_reference, chaos_files.scan), submitted=1)
+    report = record(
+        "duplicate delivery (task outlives visibility timeout)",
+        settings=stack,
+        project_id=project,
+        clean=_only(clean_reference, chaos_files.scan),
+        submitted=1,
+    )
     assert statuses == {ids[0]: "graph_complete"}
     report.assert_ok()
 
 
 def test_a_poison_message_stops_after_bounded_deliveries_and_the_queue_keeps_moving(
-        stack, chaos_workers, chaos_files, clean_reference, project):
-    from docflow.progress import current_statuses
+    stack, chaos_workers, chaos_files, clean_reference, project
+):
+    from docflow.ops.progress import current_statuses
 
     # GIVEN a document whose OCR kills its worker process every time (a killer plays the crash)
     chaos_workers.start(concurrency=1)
@@ -91,11 +99,13 @@ def test_a_poison_message_stops_after_bounded_deliveries_and_the_queue_keeps_mov
     def deliveries() -> int:
         from sqlalchemy import text
 
-        from docflow.db import session_scope
+        from docflow.core.db import session_scope
 
         with session_scope() as session:
-            return session.execute(text("SELECT coalesce(max(deliveries), 0) FROM stage_runs "
-                                        "WHERE document_id = :d AND stage = 'ocr'"), {"d": poison}).scalar_one()
+            return session.execute(
+                text("SELECT coalesce(max(deliveries), 0) FROM stage_runs WHERE document_id = :d AND stage = 'ocr'"),
+                {"d": poison},
+            ).scalar_one()
 
     def killer() -> None:
         # Kill the (single) pool child right after each new delivery of the poison has started,
@@ -126,16 +136,22 @@ def test_a_poison_message_stops_after_bounded_deliveries_and_the_queue_keeps_mov
     error = current_statuses([poison])[poison][1]
     assert "poison message" in error and f"{stack.max_deliveries} times" in error
     assert len(kills) >= stack.max_deliveries
-    report = record("poison message kills its worker every time", settings=stack, project_id=project,
-                    clean=clean_reference, submitted=len(ids), expect_complete=len(ids) - 1,
-                    note=f"{len(kills)} kills, then error_ocr")
+    report = record(
+        "poison message kills its worker every time",
+        settings=stack,
+        project_id=project,
+        clean=clean_reference,
+        submitted=len(ids),
+        expect_complete=len(ids) - 1,
+        note=f"{len(kills)} kills, then error_ocr",
+    )
     assert [statuses[i] for i in ids[1:]] == ["graph_complete"] * (len(ids) - 1)
     report.assert_ok()
     assert chaos_workers.pid() is not None  # the worker itself survived
 
 
 def _sha(path) -> str:
-    from docflow.storage import sha256_file
+    from docflow.core.storage import sha256_file
 
     return sha256_file(path)
 

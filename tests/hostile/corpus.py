@@ -5,20 +5,20 @@ seconds in all; the largest files are a 30 MB one-line text and a 17 MB e-mail. 
 on disk: the .docx zip bombs are ~2 MB and inflate to ~0.9-1 GB, the PNG bomb is ~28 KB of real
 image data over the pixel limit, the "thousands of pages" PDF reuses one page object (16 KB).
 
-Sizes that matter are derived from the limits in :class:`docflow.settings.Settings`
+Sizes that matter are derived from the limits in :class:`docflow.core.settings.Settings`
 (``max_pages``, ``max_pixels``, ``max_text_chars``, ``max_file_bytes``), so the corpus keeps
 crossing the limits the workers actually enforce when an operator changes them.
 
 Two families:
 
-* :func:`document_cases` -- files handed to ``docflow.submit.ingest_file``; each ends in a
+* :func:`document_cases` -- files handed to ``docflow.ops.submit.ingest_file``; each ends in a
   document status (``graph_complete`` or ``error_ocr``) with a reason that must match a regex.
   Some are hostile-looking but legitimate (odd encodings, a repairable xref, an owner-password
   PDF): those must be *accepted* and their text must come out right.
 * :func:`build_intake_folder` / :func:`build_mid_sweep_folder` -- files and names only a
   filesystem can produce (control characters, 255-byte names, NFC/NFD twins, bytes that are
   not UTF-8, symlinks out of the root, FIFOs, files that vanish or change mid-sweep) for
-  ``docflow.intake.sweep``; each ends ``new`` (and then a document status), ``rejected`` or
+  ``docflow.ops.intake.sweep``; each ends ``new`` (and then a document status), ``rejected`` or
   ``skipped`` with a reason.
 """
 
@@ -38,7 +38,7 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from pathlib import Path
 
-from docflow.settings import Settings
+from docflow.core.settings import Settings
 
 # A sentence with people, organisations and places, so accepted documents give NER something.
 SENTENCE = (
@@ -99,7 +99,10 @@ def _pdf(objects: list[bytes], *, trailer: bytes = b"", shift_xref: int = 0) -> 
     for offset in offsets:
         out += b"%010d 00000 n \n" % (offset + shift_xref)
     out += b"trailer\n<< /Size %d /Root 1 0 R %s>>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1, trailer, start + shift_xref)
+        len(objects) + 1,
+        trailer,
+        start + shift_xref,
+    )
     return bytes(out)
 
 
@@ -115,18 +118,29 @@ def _text_ops(text: str) -> bytes:
     return b"BT /F1 11 Tf 40 720 Td (%s) Tj ET" % escaped.encode("latin-1")
 
 
-def _one_page_pdf(content: bytes, *, media_box: bytes = b"[0 0 612 792]", resources: bytes = b"",
-                  extra_objects: list[bytes] = (), shift_xref: int = 0, trailer: bytes = b"") -> bytes:
+def _one_page_pdf(
+    content: bytes,
+    *,
+    media_box: bytes = b"[0 0 612 792]",
+    resources: bytes = b"",
+    extra_objects: list[bytes] = (),
+    shift_xref: int = 0,
+    trailer: bytes = b"",
+) -> bytes:
     """Catalog 1, Pages 2, Font 3, content stream 4, Page 5, then ``extra_objects`` from 6."""
-    return _pdf([
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [5 0 R] /Count 1 >>",
-        _FONT,
-        _stream(content),
-        b"<< /Type /Page /Parent 2 0 R /MediaBox %s /Resources << /Font << /F1 3 0 R >> %s >> "
-        b"/Contents 4 0 R >>" % (media_box, resources),
-        *extra_objects,
-    ], shift_xref=shift_xref, trailer=trailer)
+    return _pdf(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [5 0 R] /Count 1 >>",
+            _FONT,
+            _stream(content),
+            b"<< /Type /Page /Parent 2 0 R /MediaBox %s /Resources << /Font << /F1 3 0 R >> %s >> "
+            b"/Contents 4 0 R >>" % (media_box, resources),
+            *extra_objects,
+        ],
+        shift_xref=shift_xref,
+        trailer=trailer,
+    )
 
 
 def text_pdf(text: str = SENTENCE) -> bytes:
@@ -135,14 +149,16 @@ def text_pdf(text: str = SENTENCE) -> bytes:
 
 def many_pages_pdf(pages: int) -> bytes:
     """``pages`` pages that are all the same page object: a few KB per thousand pages."""
-    return _pdf([
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join([b"5 0 R"] * pages), pages),
-        _FONT,
-        _stream(_text_ops(SENTENCE)),
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> "
-        b"/Contents 4 0 R >>",
-    ])
+    return _pdf(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join([b"5 0 R"] * pages), pages),
+            _FONT,
+            _stream(_text_ops(SENTENCE)),
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> "
+            b"/Contents 4 0 R >>",
+        ]
+    )
 
 
 def enormous_image_pdf(side: int) -> bytes:
@@ -155,9 +171,13 @@ def enormous_image_pdf(side: int) -> bytes:
     return _one_page_pdf(
         b"q 612 0 0 792 0 0 cm /Im1 Do Q",
         resources=b"/XObject << /Im1 6 0 R >>",
-        extra_objects=[_stream(image, b"/Type /XObject /Subtype /Image /Width %d /Height %d "
-                                      b"/ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /FlateDecode "
-                                      % (side, side))],
+        extra_objects=[
+            _stream(
+                image,
+                b"/Type /XObject /Subtype /Image /Width %d /Height %d "
+                b"/ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /FlateDecode " % (side, side),
+            )
+        ],
     )
 
 
@@ -172,27 +192,31 @@ def flate_bomb_pdf(inflated: int) -> bytes:
     for _ in range(inflated >> 20):
         adler = zlib.adler32(block, adler)
     zlib_stream = b"\x78\xda" + raw + struct.pack(">I", adler)  # FlateDecode wants the zlib wrapper
-    return _pdf([
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [5 0 R] /Count 1 >>",
-        _FONT,
-        _stream(zlib_stream, b"/Filter /FlateDecode "),
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> "
-        b"/Contents [4 0 R 6 0 R] >>",
-        _stream(_text_ops(SENTENCE)),
-    ])
+    return _pdf(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [5 0 R] /Count 1 >>",
+            _FONT,
+            _stream(zlib_stream, b"/Filter /FlateDecode "),
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> "
+            b"/Contents [4 0 R 6 0 R] >>",
+            _stream(_text_ops(SENTENCE)),
+        ]
+    )
 
 
 def page_tree_cycle_pdf() -> bytes:
     """The page tree lists itself as its own kid: a reader that recurses blindly never ends."""
-    return _pdf([
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [2 0 R 5 0 R] /Count 2 >>",
-        _FONT,
-        _stream(_text_ops(SENTENCE)),
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> "
-        b"/Contents 4 0 R >>",
-    ])
+    return _pdf(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [2 0 R 5 0 R] /Count 2 >>",
+            _FONT,
+            _stream(_text_ops(SENTENCE)),
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> "
+            b"/Contents 4 0 R >>",
+        ]
+    )
 
 
 def encrypted_pdf(*, user_password: str) -> bytes:
@@ -202,8 +226,12 @@ def encrypted_pdf(*, user_password: str) -> bytes:
     from reportlab.pdfgen import canvas
 
     buf = io.BytesIO()
-    pdf = canvas.Canvas(buf, pagesize=letter, invariant=1, encrypt=pdfencrypt.StandardEncryption(
-        user_password, ownerPassword="owner-secret", canPrint=0, canCopy=0))
+    pdf = canvas.Canvas(
+        buf,
+        pagesize=letter,
+        invariant=1,
+        encrypt=pdfencrypt.StandardEncryption(user_password, ownerPassword="owner-secret", canPrint=0, canCopy=0),
+    )
     pdf.setFont("Helvetica", 11)
     pdf.drawString(40, 720, SENTENCE[:90])
     pdf.drawString(40, 704, SENTENCE[90:])
@@ -221,8 +249,7 @@ def _png_chunk(kind: bytes, data: bytes) -> bytes:
 
 def png(width: int, height: int, *, idat: bytes, bit_depth: int = 1, color_type: int = 0) -> bytes:
     header = struct.pack(">IIBBBBB", width, height, bit_depth, color_type, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", header) + _png_chunk(b"IDAT", idat)
-            + _png_chunk(b"IEND", b""))
+    return b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", header) + _png_chunk(b"IDAT", idat) + _png_chunk(b"IEND", b"")
 
 
 def png_bomb(width: int, height: int) -> bytes:
@@ -274,10 +301,34 @@ def _zip(members: list[tuple[str, bytes, int, int, int]]) -> bytes:
     for name, data, method, crc, size in members:
         encoded = name.encode()
         offset = len(out)
-        out += struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, method, 0, 0x21, crc, len(data), size,
-                           len(encoded), 0) + encoded + data
-        central += struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, method, 0, 0x21, crc,
-                               len(data), size, len(encoded), 0, 0, 0, 0, 0o644 << 16, offset) + encoded
+        out += (
+            struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, method, 0, 0x21, crc, len(data), size, len(encoded), 0)
+            + encoded
+            + data
+        )
+        central += (
+            struct.pack(
+                "<IHHHHHHIIIHHHHHII",
+                0x02014B50,
+                20,
+                20,
+                0,
+                method,
+                0,
+                0x21,
+                crc,
+                len(data),
+                size,
+                len(encoded),
+                0,
+                0,
+                0,
+                0,
+                0o644 << 16,
+                offset,
+            )
+            + encoded
+        )
     end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(members), len(members), len(central), len(out), 0)
     return bytes(out + central + end)
 
@@ -339,8 +390,13 @@ def _as_bytes(message: EmailMessage, boundary_seed: str) -> bytes:
 
 def nested_mime_eml(depth: int) -> bytes:
     """``depth`` multipart/mixed levels, the text at the bottom (written by hand: fast at any depth)."""
-    head = [b"From: Maria Gonzalez <maria@acme.example>", b"To: Daniel Okafor <daniel@globex.example>",
-            b"Subject: nested MIME", b"Date: Mon, 03 Mar 2025 09:15:00 +0000", b"MIME-Version: 1.0"]
+    head = [
+        b"From: Maria Gonzalez <maria@acme.example>",
+        b"To: Daniel Okafor <daniel@globex.example>",
+        b"Subject: nested MIME",
+        b"Date: Mon, 03 Mar 2025 09:15:00 +0000",
+        b"MIME-Version: 1.0",
+    ]
     lines = list(head)
     for level in range(depth):
         lines += [b'Content-Type: multipart/mixed; boundary="b%d"' % level, b"", b"--b%d" % level]
@@ -357,15 +413,19 @@ def huge_attachment_eml(size: int) -> bytes:
     return _as_bytes(message, "huge")
 
 
-MALICIOUS_ATTACHMENT_NAMES = ["../../etc/passwd", "/etc/shadow", "..\\..\\windows\\win.ini",
-                              "C:\\Windows\\System32\\drivers\\etc\\hosts", "evil\u202etxt.exe"]
+MALICIOUS_ATTACHMENT_NAMES = [
+    "../../etc/passwd",
+    "/etc/shadow",
+    "..\\..\\windows\\win.ini",
+    "C:\\Windows\\System32\\drivers\\etc\\hosts",
+    "evil\u202etxt.exe",
+]
 
 
 def malicious_names_eml() -> bytes:
     message = _email("Attached files", SENTENCE)
     for number, name in enumerate(MALICIOUS_ATTACHMENT_NAMES):
-        message.add_attachment(f"Attachment number {number} was read safely by Northwind Bank.\n",
-                               filename=name)
+        message.add_attachment(f"Attachment number {number} was read safely by Northwind Bank.\n", filename=name)
     return _as_bytes(message, "names")
 
 
@@ -394,10 +454,10 @@ def giant_line(chars: int) -> bytes:
 ENTITY_TEXT = (
     "Patrick O'Brien signed the lease for O'Brien & \"Sons\" Ltd. in Dublin on March 3, 2025.\n\n"
     "The clerk recorded Robert'); DROP TABLE chunks;-- as the tenant and sent $4,800 to Northwind Bank.\n\n"
-    "Acme\"}) MATCH (n) DETACH DELETE n // Corp. wired $12,500 to Globex Holdings Ltd. in Nairobi.\n"
+    'Acme"}) MATCH (n) DETACH DELETE n // Corp. wired $12,500 to Globex Holdings Ltd. in Nairobi.\n'
 )
 # Strings that must come back byte for byte from PostgreSQL and Neo4j.
-ENTITY_PROBES = ["O'Brien & \"Sons\" Ltd.", "Robert'); DROP TABLE chunks;--", "Acme\"}) MATCH (n) DETACH DELETE n //"]
+ENTITY_PROBES = ['O\'Brien & "Sons" Ltd.', "Robert'); DROP TABLE chunks;--", 'Acme"}) MATCH (n) DETACH DELETE n //']
 # What a caller of ingest_file (or the CLI, from a filesystem name) may pass: PostgreSQL refuses
 # NUL and lone surrogates outright; ESC and RLO would garble a terminal or the Prefect UI.
 HOSTILE_SUBMIT_NAME = "nul\x00-esc\x1b[2J-rlo\u202e-" + os.fsdecode(b"caf\xe9") + ".txt"
@@ -447,127 +507,313 @@ def document_cases(settings: Settings) -> list[DocumentCase]:
     rng = random.Random(20250303)
     too_many_pages = settings.max_pages + 500
     # The smallest square over the pixel limit, and PIL's own guard at twice the limit.
-    bomb_side = int(settings.max_pixels ** 0.5) + 1000
+    bomb_side = int(settings.max_pixels**0.5) + 1000
     born_text = text_pdf()
     docx_ok = real_docx()
     zip_inflated = ((4 * settings.max_file_bytes) // (1 << 20) + 64) << 20
-    exe = (b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + bytes(48)
-           + b"This program cannot be run in DOS mode.\r\r\n$" + bytes(16) + b"PE\x00\x00" + bytes(200))
-    latin = ("Fran\u00e7ois M\u00fcller of Soci\u00e9t\u00e9 G\u00e9n\u00e9rale met Z\u00f6e "
-             "Andr\u00e9 in Montr\u00e9al on March 3, 2025 \u2014 the fee was \u20ac4,800.")
+    exe = (
+        b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00"
+        + bytes(48)
+        + b"This program cannot be run in DOS mode.\r\r\n$"
+        + bytes(16)
+        + b"PE\x00\x00"
+        + bytes(200)
+    )
+    latin = (
+        "Fran\u00e7ois M\u00fcller of Soci\u00e9t\u00e9 G\u00e9n\u00e9rale met Z\u00f6e "
+        "Andr\u00e9 in Montr\u00e9al on March 3, 2025 \u2014 the fee was \u20ac4,800."
+    )
     cases = [
-        DocumentCase("zero_byte", "an empty file named like a PDF", "empty.pdf", b"",
-                     Expect("error_ocr", r"^empty file: 0 bytes$")),
-        DocumentCase("truncated_pdf", "a text PDF cut off after 60% of its bytes", "truncated.pdf",
-                     born_text[: int(len(born_text) * 0.6)],
-                     Expect("error_ocr", r"^corrupt PDF: the file structure is damaged or truncated$")),
-        DocumentCase("broken_xref_pdf", "every xref offset and startxref wrong (readers rebuild it)",
-                     "broken-xref.pdf", _one_page_pdf(_text_ops(SENTENCE), shift_xref=7),
-                     Expect("graph_complete", text=r"Maria Gonzalez of Acme Logistics Inc\.")),
-        DocumentCase("encrypted_pdf", "RC4-encrypted with a user password", "locked.pdf",
-                     encrypted_pdf(user_password="secret"),
-                     Expect("error_ocr", r"^encrypted PDF: a password is required to read it$")),
-        DocumentCase("owner_password_pdf", "encrypted with an owner password only (opens without one)",
-                     "owner-only.pdf", encrypted_pdf(user_password=""),
-                     Expect("graph_complete", text=r"Maria Gonzalez of Acme Logistics Inc\.")),
-        DocumentCase("thousands_of_pages_pdf", f"{too_many_pages:,} pages reusing one page object",
-                     "many-pages.pdf", many_pages_pdf(too_many_pages),
-                     Expect("error_ocr", rf"^too many pages: the PDF has {_n(too_many_pages)} pages, over the "
-                                         rf"limit of {_n(settings.max_pages)}$")),
-        DocumentCase("enormous_page_image_pdf", "a page image declaring 200,000 x 200,000 pixels",
-                     "enormous-image.pdf", enormous_image_pdf(200_000),
-                     Expect("error_ocr", rf"^image too large: page 1 holds a 200,000 x 200,000 pixel image, "
-                                         rf"over the {_n(settings.max_pixels)} pixel limit \(possible "
-                                         rf"decompression bomb\)$")),
-        DocumentCase("enormous_page_pdf", "a 200 x 200 inch page with nothing but an empty content stream",
-                     "enormous-page.pdf", _one_page_pdf(b"", media_box=b"[0 0 14400 14400]"),
-                     Expect("error_ocr", r"^page too large: page 1 is 200 x 200 inches; even at 72 dpi it "
-                                         rf"exceeds the {_n(settings.max_pixels)} pixel limit$")),
-        DocumentCase("page_tree_cycle_pdf", "the page tree contains itself", "cycle.pdf", page_tree_cycle_pdf(),
-                     Expect("error_ocr", r"^corrupt PDF: page 2 could not be read$")),
-        DocumentCase("decompression_bomb_png", f"a real {bomb_side:,} x {bomb_side:,} 1-bit PNG, a few KB",
-                     "bomb.png", png_bomb(bomb_side, bomb_side),
-                     Expect("error_ocr", rf"^image too large: {_n(bomb_side)} x {_n(bomb_side)} pixels exceeds "
-                                         rf"the {_n(settings.max_pixels)} pixel limit \(possible decompression "
-                                         r"bomb\)$")),
-        DocumentCase("absurd_dimensions_png", "a PNG header declaring 2,147,483,647 x 2,147,483,647 pixels",
-                     "absurd.png", png(2**31 - 1, 2**31 - 1, idat=zlib.compress(b"\x00\x00")),
-                     Expect("error_ocr", r"^image too large: .*pixel.*limit \(possible decompression bomb\)$")),
-        DocumentCase("truncated_png", "a PNG cut off inside its image data", "cut.png",
-                     png_bomb(2000, 2000)[:300],
-                     Expect("error_ocr", r"^corrupt image: the file is truncated or damaged")),
-        DocumentCase("exe_named_pdf", "a Windows executable named .pdf", "invoice.pdf", exe,
-                     Expect("error_ocr", r"^unsupported file type: looks like a Windows executable, not a PDF$")),
-        DocumentCase("elf_named_docx", "a Linux executable named .docx", "report.docx",
-                     b"\x7fELF\x02\x01\x01" + bytes(9) + rng.randbytes(4000),
-                     Expect("error_ocr", r"^unsupported file type: looks like a Linux executable, not a Word "
-                                         r"\.docx document$")),
-        DocumentCase("binary_garbage", "64 KB of random bytes named .txt", "notes.txt", rng.randbytes(65536),
-                     Expect("error_ocr", r"^unsupported file type: looks like unrecognised binary data, not a "
-                                         r"text file$")),
-        DocumentCase("utf16_bom_text", "UTF-16LE with a BOM", "utf16.txt",
-                     ("\ufeff" + latin).encode("utf-16-le"),
-                     Expect("graph_complete", text=r"Fran\u00e7ois M\u00fcller of Soci\u00e9t\u00e9 G\u00e9n\u00e9rale")),
-        DocumentCase("utf16_no_bom_text", "UTF-16LE without a BOM (every other byte NUL)", "utf16-nobom.txt",
-                     SENTENCE.encode("utf-16-le"),
-                     Expect("graph_complete", text=r"Maria Gonzalez of Acme Logistics Inc\.", absent="\x00")),
-        DocumentCase("latin1_text", "Windows-1252 / Latin-1 text", "latin1.txt", latin.encode("cp1252"),
-                     Expect("graph_complete", text=r"Soci\u00e9t\u00e9 G\u00e9n\u00e9rale met Z\u00f6e")),
-        DocumentCase("mixed_encoding_text", "UTF-8 paragraphs with one Latin-1 paragraph in between",
-                     "mixed.txt", SENTENCE.encode() + b"\n\nCaf\xe9 cr\xe8me at the port.\n\n"
-                     + "Z\u00fcrich office of Acme Logistics Inc.".encode(),
-                     # No single codec decodes it: cp1252 is applied to all of it (mojibake in the
-                     # UTF-8 part, never a failure).
-                     Expect("graph_complete", text=r"Caf\u00e9 cr\u00e8me at the port")),
-        DocumentCase("text_with_nul_bytes", "text with a few NUL bytes scattered in it", "nuls.txt",
-                     (SENTENCE + "\n\n") .replace(" met ", " met\x00 ").encode() * 20,
-                     Expect("graph_complete", text=r"Acme Logistics Inc\. met Daniel Okafor", absent="\x00")),
-        DocumentCase("nul_padded_text", "text with a NUL after every few characters", "padded.txt",
-                     b"\x00".join(SENTENCE.encode()[i:i + 4] for i in range(0, len(SENTENCE), 4)),
-                     Expect("error_ocr", r"^unsupported file type: looks like unrecognised binary data, not a "
-                                         r"text file$")),
-        DocumentCase("gigantic_single_line_text", f"{settings.max_text_chars * 3 // 2:,} characters on one line",
-                     "one-line.txt", giant_line(settings.max_text_chars * 3 // 2),
-                     Expect("error_ocr", rf"^too much text: more than {_n(settings.max_text_chars)} characters "
-                                         r"extracted, over the limit$")),
-        DocumentCase("docx_zip_bomb", f"word/document.xml inflates to {zip_inflated >> 20:,} MB (declared)",
-                     "bomb.docx", docx_zip_bomb(zip_inflated, lie_about_size=False),
-                     Expect("error_ocr", r"^Word document too large: it unpacks to [\d.]+ MB, over the [\d.]+ MB "
-                                         r"limit \(possible zip bomb\)$")),
-        DocumentCase("docx_lying_zip_bomb", "inflates to 1 GB but declares 4 KB", "liar.docx",
-                     docx_zip_bomb(1 << 30, lie_about_size=True),
-                     Expect("error_ocr", r"^corrupt Word document: the zip container is damaged \(Bad CRC-32 for file "
-                                         r"'word/document\.xml'\)$")),
-        DocumentCase("docx_not_a_zip", "random bytes named .docx", "contract.docx", rng.randbytes(8192),
-                     Expect("error_ocr", r"^unsupported file type: looks like unrecognised binary data, not a "
-                                         r"Word \.docx document$")),
-        DocumentCase("docx_truncated_zip", "a real .docx cut in half (no central directory)", "half.docx",
-                     docx_ok[: len(docx_ok) // 2],
-                     Expect("error_ocr", r"^corrupt Word document: not a valid \.docx \(zip\) file$")),
-        DocumentCase("eml_deeply_nested_mime", "5,000 nested multipart/mixed levels", "nested.eml",
-                     nested_mime_eml(5000),
-                     Expect("error_ocr", r"^malformed e-mail: MIME parts are nested more than [\d,]+ levels deep$")),
-        DocumentCase("eml_huge_attachment", "a 12 MB attachment of random bytes claiming to be a PDF",
-                     "huge.eml", huge_attachment_eml(12 * 1024 * 1024),
-                     Expect("graph_complete", text=r"Attachment: huge-scan\.pdf \(not extracted: unsupported file "
-                                                   r"type: looks like unrecognised binary data, not a PDF\)")),
-        DocumentCase("eml_malicious_attachment_names", "attachments named ../../etc/passwd, /etc/shadow, ...",
-                     "names.eml", malicious_names_eml(),
-                     Expect("graph_complete", text=r"Attachment: passwd\b.*Attachment: shadow\b.*Attachment: win\.ini"
-                                                   r".*Attachment: hosts\b.*Attachment: eviltxt\.exe",
-                            absent=r"\.\./|/etc/|\\|C:|\u202e")),
-        DocumentCase("eml_nul_bytes", "base64 body and encoded subject carrying NUL bytes", "nul.eml",
-                     nul_body_eml(),
-                     Expect("graph_complete", text=r"Maria Gonzalez of Acme Logistics", absent="\x00")),
-        DocumentCase("eml_bomb_attachment", "an e-mail carrying a decompression-bomb PNG", "bomb.eml",
-                     png_bomb_attachment_eml(png_bomb(bomb_side, bomb_side)),
-                     Expect("graph_complete", text=r"Attachment: scan\.png \(not extracted: image too large")),
-        DocumentCase("hostile_name_via_submit", "NUL, ESC, RLO and a non-UTF-8 byte in the submitted name",
-                     HOSTILE_SUBMIT_NAME, f"hostile_name_via_submit: {SENTENCE}".encode(),
-                     Expect("graph_complete", text=r"hostile_name_via_submit: Maria Gonzalez")),
-        DocumentCase("hostile_name_and_entity_text", "Cypher/SQL syntax and quotes in the text and the name",
-                     ENTITY_FILENAME, ENTITY_TEXT.encode(),
-                     Expect("graph_complete", text=re.escape("Robert'); DROP TABLE chunks;--"))),
+        DocumentCase(
+            "zero_byte",
+            "an empty file named like a PDF",
+            "empty.pdf",
+            b"",
+            Expect("error_ocr", r"^empty file: 0 bytes$"),
+        ),
+        DocumentCase(
+            "truncated_pdf",
+            "a text PDF cut off after 60% of its bytes",
+            "truncated.pdf",
+            born_text[: int(len(born_text) * 0.6)],
+            Expect("error_ocr", r"^corrupt PDF: the file structure is damaged or truncated$"),
+        ),
+        DocumentCase(
+            "broken_xref_pdf",
+            "every xref offset and startxref wrong (readers rebuild it)",
+            "broken-xref.pdf",
+            _one_page_pdf(_text_ops(SENTENCE), shift_xref=7),
+            Expect("graph_complete", text=r"Maria Gonzalez of Acme Logistics Inc\."),
+        ),
+        DocumentCase(
+            "encrypted_pdf",
+            "RC4-encrypted with a user password",
+            "locked.pdf",
+            encrypted_pdf(user_password="secret"),
+            Expect("error_ocr", r"^encrypted PDF: a password is required to read it$"),
+        ),
+        DocumentCase(
+            "owner_password_pdf",
+            "encrypted with an owner password only (opens without one)",
+            "owner-only.pdf",
+            encrypted_pdf(user_password=""),
+            Expect("graph_complete", text=r"Maria Gonzalez of Acme Logistics Inc\."),
+        ),
+        DocumentCase(
+            "thousands_of_pages_pdf",
+            f"{too_many_pages:,} pages reusing one page object",
+            "many-pages.pdf",
+            many_pages_pdf(too_many_pages),
+            Expect(
+                "error_ocr",
+                rf"^too many pages: the PDF has {_n(too_many_pages)} pages, over the "
+                rf"limit of {_n(settings.max_pages)}$",
+            ),
+        ),
+        DocumentCase(
+            "enormous_page_image_pdf",
+            "a page image declaring 200,000 x 200,000 pixels",
+            "enormous-image.pdf",
+            enormous_image_pdf(200_000),
+            Expect(
+                "error_ocr",
+                rf"^image too large: page 1 holds a 200,000 x 200,000 pixel image, "
+                rf"over the {_n(settings.max_pixels)} pixel limit \(possible "
+                rf"decompression bomb\)$",
+            ),
+        ),
+        DocumentCase(
+            "enormous_page_pdf",
+            "a 200 x 200 inch page with nothing but an empty content stream",
+            "enormous-page.pdf",
+            _one_page_pdf(b"", media_box=b"[0 0 14400 14400]"),
+            Expect(
+                "error_ocr",
+                r"^page too large: page 1 is 200 x 200 inches; even at 72 dpi it "
+                rf"exceeds the {_n(settings.max_pixels)} pixel limit$",
+            ),
+        ),
+        DocumentCase(
+            "page_tree_cycle_pdf",
+            "the page tree contains itself",
+            "cycle.pdf",
+            page_tree_cycle_pdf(),
+            Expect("error_ocr", r"^corrupt PDF: page 2 could not be read$"),
+        ),
+        DocumentCase(
+            "decompression_bomb_png",
+            f"a real {bomb_side:,} x {bomb_side:,} 1-bit PNG, a few KB",
+            "bomb.png",
+            png_bomb(bomb_side, bomb_side),
+            Expect(
+                "error_ocr",
+                rf"^image too large: {_n(bomb_side)} x {_n(bomb_side)} pixels exceeds "
+                rf"the {_n(settings.max_pixels)} pixel limit \(possible decompression "
+                r"bomb\)$",
+            ),
+        ),
+        DocumentCase(
+            "absurd_dimensions_png",
+            "a PNG header declaring 2,147,483,647 x 2,147,483,647 pixels",
+            "absurd.png",
+            png(2**31 - 1, 2**31 - 1, idat=zlib.compress(b"\x00\x00")),
+            Expect("error_ocr", r"^image too large: .*pixel.*limit \(possible decompression bomb\)$"),
+        ),
+        DocumentCase(
+            "truncated_png",
+            "a PNG cut off inside its image data",
+            "cut.png",
+            png_bomb(2000, 2000)[:300],
+            Expect("error_ocr", r"^corrupt image: the file is truncated or damaged"),
+        ),
+        DocumentCase(
+            "exe_named_pdf",
+            "a Windows executable named .pdf",
+            "invoice.pdf",
+            exe,
+            Expect("error_ocr", r"^unsupported file type: looks like a Windows executable, not a PDF$"),
+        ),
+        DocumentCase(
+            "elf_named_docx",
+            "a Linux executable named .docx",
+            "report.docx",
+            b"\x7fELF\x02\x01\x01" + bytes(9) + rng.randbytes(4000),
+            Expect(
+                "error_ocr",
+                r"^unsupported file type: looks like a Linux executable, not a Word "
+                r"\.docx document$",
+            ),
+        ),
+        DocumentCase(
+            "binary_garbage",
+            "64 KB of random bytes named .txt",
+            "notes.txt",
+            rng.randbytes(65536),
+            Expect(
+                "error_ocr",
+                r"^unsupported file type: looks like unrecognised binary data, not a "
+                r"text file$",
+            ),
+        ),
+        DocumentCase(
+            "utf16_bom_text",
+            "UTF-16LE with a BOM",
+            "utf16.txt",
+            ("\ufeff" + latin).encode("utf-16-le"),
+            Expect("graph_complete", text=r"Fran\u00e7ois M\u00fcller of Soci\u00e9t\u00e9 G\u00e9n\u00e9rale"),
+        ),
+        DocumentCase(
+            "utf16_no_bom_text",
+            "UTF-16LE without a BOM (every other byte NUL)",
+            "utf16-nobom.txt",
+            SENTENCE.encode("utf-16-le"),
+            Expect("graph_complete", text=r"Maria Gonzalez of Acme Logistics Inc\.", absent="\x00"),
+        ),
+        DocumentCase(
+            "latin1_text",
+            "Windows-1252 / Latin-1 text",
+            "latin1.txt",
+            latin.encode("cp1252"),
+            Expect("graph_complete", text=r"Soci\u00e9t\u00e9 G\u00e9n\u00e9rale met Z\u00f6e"),
+        ),
+        DocumentCase(
+            "mixed_encoding_text",
+            "UTF-8 paragraphs with one Latin-1 paragraph in between",
+            "mixed.txt",
+            SENTENCE.encode()
+            + b"\n\nCaf\xe9 cr\xe8me at the port.\n\n"
+            + "Z\u00fcrich office of Acme Logistics Inc.".encode(),
+            # No single codec decodes it: cp1252 is applied to all of it (mojibake in the
+            # UTF-8 part, never a failure).
+            Expect("graph_complete", text=r"Caf\u00e9 cr\u00e8me at the port"),
+        ),
+        DocumentCase(
+            "text_with_nul_bytes",
+            "text with a few NUL bytes scattered in it",
+            "nuls.txt",
+            (SENTENCE + "\n\n").replace(" met ", " met\x00 ").encode() * 20,
+            Expect("graph_complete", text=r"Acme Logistics Inc\. met Daniel Okafor", absent="\x00"),
+        ),
+        DocumentCase(
+            "nul_padded_text",
+            "text with a NUL after every few characters",
+            "padded.txt",
+            b"\x00".join(SENTENCE.encode()[i : i + 4] for i in range(0, len(SENTENCE), 4)),
+            Expect(
+                "error_ocr",
+                r"^unsupported file type: looks like unrecognised binary data, not a "
+                r"text file$",
+            ),
+        ),
+        DocumentCase(
+            "gigantic_single_line_text",
+            f"{settings.max_text_chars * 3 // 2:,} characters on one line",
+            "one-line.txt",
+            giant_line(settings.max_text_chars * 3 // 2),
+            Expect(
+                "error_ocr",
+                rf"^too much text: more than {_n(settings.max_text_chars)} characters "
+                r"extracted, over the limit$",
+            ),
+        ),
+        DocumentCase(
+            "docx_zip_bomb",
+            f"word/document.xml inflates to {zip_inflated >> 20:,} MB (declared)",
+            "bomb.docx",
+            docx_zip_bomb(zip_inflated, lie_about_size=False),
+            Expect(
+                "error_ocr",
+                r"^Word document too large: it unpacks to [\d.]+ MB, over the [\d.]+ MB "
+                r"limit \(possible zip bomb\)$",
+            ),
+        ),
+        DocumentCase(
+            "docx_lying_zip_bomb",
+            "inflates to 1 GB but declares 4 KB",
+            "liar.docx",
+            docx_zip_bomb(1 << 30, lie_about_size=True),
+            Expect(
+                "error_ocr",
+                r"^corrupt Word document: the zip container is damaged \(Bad CRC-32 for file "
+                r"'word/document\.xml'\)$",
+            ),
+        ),
+        DocumentCase(
+            "docx_not_a_zip",
+            "random bytes named .docx",
+            "contract.docx",
+            rng.randbytes(8192),
+            Expect(
+                "error_ocr",
+                r"^unsupported file type: looks like unrecognised binary data, not a "
+                r"Word \.docx document$",
+            ),
+        ),
+        DocumentCase(
+            "docx_truncated_zip",
+            "a real .docx cut in half (no central directory)",
+            "half.docx",
+            docx_ok[: len(docx_ok) // 2],
+            Expect("error_ocr", r"^corrupt Word document: not a valid \.docx \(zip\) file$"),
+        ),
+        DocumentCase(
+            "eml_deeply_nested_mime",
+            "5,000 nested multipart/mixed levels",
+            "nested.eml",
+            nested_mime_eml(5000),
+            Expect("error_ocr", r"^malformed e-mail: MIME parts are nested more than [\d,]+ levels deep$"),
+        ),
+        DocumentCase(
+            "eml_huge_attachment",
+            "a 12 MB attachment of random bytes claiming to be a PDF",
+            "huge.eml",
+            huge_attachment_eml(12 * 1024 * 1024),
+            Expect(
+                "graph_complete",
+                text=r"Attachment: huge-scan\.pdf \(not extracted: unsupported file "
+                r"type: looks like unrecognised binary data, not a PDF\)",
+            ),
+        ),
+        DocumentCase(
+            "eml_malicious_attachment_names",
+            "attachments named ../../etc/passwd, /etc/shadow, ...",
+            "names.eml",
+            malicious_names_eml(),
+            Expect(
+                "graph_complete",
+                text=r"Attachment: passwd\b.*Attachment: shadow\b.*Attachment: win\.ini"
+                r".*Attachment: hosts\b.*Attachment: eviltxt\.exe",
+                absent=r"\.\./|/etc/|\\|C:|\u202e",
+            ),
+        ),
+        DocumentCase(
+            "eml_nul_bytes",
+            "base64 body and encoded subject carrying NUL bytes",
+            "nul.eml",
+            nul_body_eml(),
+            Expect("graph_complete", text=r"Maria Gonzalez of Acme Logistics", absent="\x00"),
+        ),
+        DocumentCase(
+            "eml_bomb_attachment",
+            "an e-mail carrying a decompression-bomb PNG",
+            "bomb.eml",
+            png_bomb_attachment_eml(png_bomb(bomb_side, bomb_side)),
+            Expect("graph_complete", text=r"Attachment: scan\.png \(not extracted: image too large"),
+        ),
+        DocumentCase(
+            "hostile_name_via_submit",
+            "NUL, ESC, RLO and a non-UTF-8 byte in the submitted name",
+            HOSTILE_SUBMIT_NAME,
+            f"hostile_name_via_submit: {SENTENCE}".encode(),
+            Expect("graph_complete", text=r"hostile_name_via_submit: Maria Gonzalez"),
+        ),
+        DocumentCase(
+            "hostile_name_and_entity_text",
+            "Cypher/SQL syntax and quotes in the text and the name",
+            ENTITY_FILENAME,
+            ENTITY_TEXT.encode(),
+            Expect("graph_complete", text=re.escape("Robert'); DROP TABLE chunks;--")),
+        ),
     ]
     assert tuple(case.kind for case in cases) == DOCUMENT_KINDS, "update DOCUMENT_KINDS"
     return cases
@@ -603,7 +849,7 @@ def _write(root: Path, name: str | bytes, data: bytes) -> Path:
 
 
 def display(name: str) -> str:
-    from docflow.intake import display_name
+    from docflow.core.names import display_name
 
     return display_name(name)
 
@@ -616,24 +862,38 @@ def build_intake_folder(root: Path, outside: Path) -> list[IntakeEntry]:
     secret.write_bytes(b"TOP SECRET outside the intake root: Northwind Bank vault codes.\n")
     entries: list[IntakeEntry] = []
 
-    def new(kind: str, name: str | bytes, description: str, report: str | None = None,
-            data: bytes | None = None) -> None:
+    def new(
+        kind: str, name: str | bytes, description: str, report: str | None = None, data: bytes | None = None
+    ) -> None:
         _write(root, name, data if data is not None else _content(kind))
         shown = report if report is not None else display(os.fsdecode(name))
-        entries.append(IntakeEntry(kind, description, shown, Expect("new", document_status="graph_complete",
-                                                                     text=re.escape(kind))))
+        entries.append(
+            IntakeEntry(kind, description, shown, Expect("new", document_status="graph_complete", text=re.escape(kind)))
+        )
 
-    new("windows_traversal_name", "reports\\..\\..\\windows\\system32\\evil.txt",
-        "backslash path traversal inside a name")
+    new(
+        "windows_traversal_name",
+        "reports\\..\\..\\windows\\system32\\evil.txt",
+        "backslash path traversal inside a name",
+    )
     # A name starting with "." is a hidden file to the intake, traversal-looking or not.
     _write(root, "..\\..\\etc\\passwd.txt", _content("dot_traversal_name"))
-    entries.append(IntakeEntry("dot_traversal_name", "'..\\..\\etc\\passwd.txt' (leading dot)",
-                               "..\\..\\etc\\passwd.txt",
-                               Expect("skipped", r"^hidden, temporary or OS metadata file$")))
+    entries.append(
+        IntakeEntry(
+            "dot_traversal_name",
+            "'..\\..\\etc\\passwd.txt' (leading dot)",
+            "..\\..\\etc\\passwd.txt",
+            Expect("skipped", r"^hidden, temporary or OS metadata file$"),
+        )
+    )
     new("absolute_looking_name", "C:\\etc\\passwd.txt", "a name that looks like an absolute path")
     new("leading_dash_name", "-rf --no-preserve-root.txt", "a name that looks like command-line options")
-    new("control_character_name", "ctrl\x1b[2J\x07\r\nname\t.txt", "ESC, BEL, CR, LF and TAB in the name",
-        report="ctrl\ufffd[2J\ufffd\ufffd\ufffdname\ufffd.txt")
+    new(
+        "control_character_name",
+        "ctrl\x1b[2J\x07\r\nname\t.txt",
+        "ESC, BEL, CR, LF and TAB in the name",
+        report="ctrl\ufffd[2J\ufffd\ufffd\ufffdname\ufffd.txt",
+    )
     long_name = "\u00e9" * 125 + "a.txt"  # 125 two-byte letters (250 bytes) + 5 = 255 bytes
     assert len(long_name.encode()) == 255, len(long_name.encode())
     new("name_of_255_bytes", long_name, "the longest name the filesystem allows")
@@ -641,12 +901,24 @@ def build_intake_folder(root: Path, outside: Path) -> list[IntakeEntry]:
     nfd = unicodedata.normalize("NFD", "caf\u00e9-twin.txt")
     # Same size, same mtime, different bytes: only the exact name tells them apart.
     new("unicode_nfc_name", nfc, "NFC spelling of a name", data=b"unicode_nfc_name: " + SENTENCE.encode())
-    new("unicode_nfd_name", nfd, "NFD spelling of the same name (a different file on Linux)",
-        data=b"unicode_nfd_name: " + SENTENCE.encode())
-    new("rtl_override_name", "report\u202efdp.txt", "RIGHT-TO-LEFT OVERRIDE: shows as 'reporttxt.pdf'",
-        report="report\ufffdfdp.txt")
-    new("non_utf8_name", b"caf\xe9-latin1-name.txt", "a name whose bytes are not UTF-8",
-        report="caf\\xe9-latin1-name.txt")
+    new(
+        "unicode_nfd_name",
+        nfd,
+        "NFD spelling of the same name (a different file on Linux)",
+        data=b"unicode_nfd_name: " + SENTENCE.encode(),
+    )
+    new(
+        "rtl_override_name",
+        "report\u202efdp.txt",
+        "RIGHT-TO-LEFT OVERRIDE: shows as 'reporttxt.pdf'",
+        report="report\ufffdfdp.txt",
+    )
+    new(
+        "non_utf8_name",
+        b"caf\xe9-latin1-name.txt",
+        "a name whose bytes are not UTF-8",
+        report="caf\\xe9-latin1-name.txt",
+    )
     deep = root / ("d" * 130) / "middle-one" / ("e" * 130)
     deep_twin = root / ("d" * 130) / "middle-two" / ("e" * 130)
     deep.mkdir(parents=True)
@@ -655,21 +927,41 @@ def build_intake_folder(root: Path, outside: Path) -> list[IntakeEntry]:
         # Two >255-character paths that differ only in the middle: display names get shortened,
         # file identities must not be.
         path = _write(folder, "same-name.txt", _content(kind))
-        entries.append(IntakeEntry(kind, "a path over 255 characters differing only in the middle",
-                                   display(str(path.relative_to(root))),
-                                   Expect("new", document_status="graph_complete", text=kind)))
+        entries.append(
+            IntakeEntry(
+                kind,
+                "a path over 255 characters differing only in the middle",
+                display(str(path.relative_to(root))),
+                Expect("new", document_status="graph_complete", text=kind),
+            )
+        )
 
     _write(root, "setup.pdf", b"MZ\x90\x00" + bytes(60) + b"This program cannot be run in DOS mode.")
-    entries.append(IntakeEntry("exe_named_pdf_in_intake", "an executable named .pdf", "setup.pdf",
-                               Expect("rejected", r"^unsupported file type: looks like a Windows executable, "
-                                                  r"not a PDF$")))
+    entries.append(
+        IntakeEntry(
+            "exe_named_pdf_in_intake",
+            "an executable named .pdf",
+            "setup.pdf",
+            Expect(
+                "rejected",
+                r"^unsupported file type: looks like a Windows executable, "
+                r"not a PDF$",
+            ),
+        )
+    )
     _write(root, "invoice\u202etxt.exe", b"MZ\x90\x00")
-    entries.append(IntakeEntry("rtl_override_exe", "'invoice<RLO>txt.exe' shows as 'invoiceexe.txt'",
-                               "invoice\ufffdtxt.exe",
-                               Expect("rejected", r"^unsupported file type: extension '\.exe'")))
+    entries.append(
+        IntakeEntry(
+            "rtl_override_exe",
+            "'invoice<RLO>txt.exe' shows as 'invoiceexe.txt'",
+            "invoice\ufffdtxt.exe",
+            Expect("rejected", r"^unsupported file type: extension '\.exe'"),
+        )
+    )
     _write(root, "empty.txt", b"")
-    entries.append(IntakeEntry("zero_byte_in_intake", "an empty file", "empty.txt",
-                               Expect("rejected", r"^empty file: 0 bytes$")))
+    entries.append(
+        IntakeEntry("zero_byte_in_intake", "an empty file", "empty.txt", Expect("rejected", r"^empty file: 0 bytes$"))
+    )
 
     def link(name: str, target: str | Path, kind: str, description: str, expect: Expect) -> None:
         os.symlink(target, root / name)
@@ -677,16 +969,31 @@ def build_intake_folder(root: Path, outside: Path) -> list[IntakeEntry]:
 
     outside_rejected = Expect("rejected", r"^symlink pointing outside the intake folder$")
     link("secret.txt", secret, "symlink_to_outside_file", "absolute symlink to a file outside", outside_rejected)
-    link("passwd.txt", "../" * 12 + "etc/passwd", "symlink_relative_escape", "relative ../../ symlink to /etc/passwd",
-         outside_rejected)
+    link(
+        "passwd.txt",
+        "../" * 12 + "etc/passwd",
+        "symlink_relative_escape",
+        "relative ../../ symlink to /etc/passwd",
+        outside_rejected,
+    )
     link("outside-folder", outside, "symlink_to_outside_folder", "symlink to a folder outside", outside_rejected)
-    link("loop.txt", "loop.txt", "symlink_loop", "a symlink pointing at itself",
-         Expect("rejected", r"^symlink loop$"))
-    link("dangling.txt", outside / "missing.txt", "dangling_symlink", "a symlink to a file that does not exist",
-         Expect("rejected", r"^(broken symlink|symlink pointing outside the intake folder)"))
+    link("loop.txt", "loop.txt", "symlink_loop", "a symlink pointing at itself", Expect("rejected", r"^symlink loop$"))
+    link(
+        "dangling.txt",
+        outside / "missing.txt",
+        "dangling_symlink",
+        "a symlink to a file that does not exist",
+        Expect("rejected", r"^(broken symlink|symlink pointing outside the intake folder)"),
+    )
     os.mkfifo(root / "pipe.txt")
-    entries.append(IntakeEntry("fifo", "a named pipe (reading it would block the sweep)", "pipe.txt",
-                               Expect("rejected", r"^not a regular file \(device, socket or FIFO\)$")))
+    entries.append(
+        IntakeEntry(
+            "fifo",
+            "a named pipe (reading it would block the sweep)",
+            "pipe.txt",
+            Expect("rejected", r"^not a regular file \(device, socket or FIFO\)$"),
+        )
+    )
     return entries
 
 
@@ -740,23 +1047,57 @@ def build_mid_sweep_folder(root: Path, outside: Path) -> list[MidSweepEntry]:
         os.symlink(secret, swapped)
 
     return [
-        MidSweepEntry("disappears_mid_sweep", "deleted between discovery and reading", "m-disappears.txt",
-                      Expect("skipped", r"^disappeared during the sweep$"), gone.unlink),
-        MidSweepEntry("changes_mid_sweep", "appended to between discovery and reading", "m-changes.txt",
-                      Expect("skipped", r"^changed while being read; taken by a later sweep$"), change),
-        MidSweepEntry("swapped_for_outside_symlink", "replaced by a symlink to an outside file of the same size "
-                      "and mtime", "m-swapped.txt",
-                      Expect("rejected", r"^symlink pointing outside the intake folder$"), swap),
-        MidSweepEntry("rewritten_after_hashing", "rewritten in place (same size and mtime) between hash and upload",
-                      "m-rewritten.txt", Expect("skipped", r"^changed while being read; taken by a later sweep$"),
-                      rewrite, when="hashed"),
-        MidSweepEntry("truncated_after_hashing", "truncated between hash and upload", "m-truncated.txt",
-                      Expect("skipped", r"^changed while being read; taken by a later sweep$"), truncate,
-                      when="hashed"),
+        MidSweepEntry(
+            "disappears_mid_sweep",
+            "deleted between discovery and reading",
+            "m-disappears.txt",
+            Expect("skipped", r"^disappeared during the sweep$"),
+            gone.unlink,
+        ),
+        MidSweepEntry(
+            "changes_mid_sweep",
+            "appended to between discovery and reading",
+            "m-changes.txt",
+            Expect("skipped", r"^changed while being read; taken by a later sweep$"),
+            change,
+        ),
+        MidSweepEntry(
+            "swapped_for_outside_symlink",
+            "replaced by a symlink to an outside file of the same size and mtime",
+            "m-swapped.txt",
+            Expect("rejected", r"^symlink pointing outside the intake folder$"),
+            swap,
+        ),
+        MidSweepEntry(
+            "rewritten_after_hashing",
+            "rewritten in place (same size and mtime) between hash and upload",
+            "m-rewritten.txt",
+            Expect("skipped", r"^changed while being read; taken by a later sweep$"),
+            rewrite,
+            when="hashed",
+        ),
+        MidSweepEntry(
+            "truncated_after_hashing",
+            "truncated between hash and upload",
+            "m-truncated.txt",
+            Expect("skipped", r"^changed while being read; taken by a later sweep$"),
+            truncate,
+            when="hashed",
+        ),
     ]
 
 
 __all__ = [
-    "DOCUMENT_KINDS", "ENTITY_FILENAME", "ENTITY_PROBES", "ENTITY_TEXT", "HOSTILE_SUBMIT_NAME", "DocumentCase", "Expect",
-    "IntakeEntry", "MidSweepEntry", "build_intake_folder", "build_mid_sweep_folder", "document_cases",
+    "DOCUMENT_KINDS",
+    "ENTITY_FILENAME",
+    "ENTITY_PROBES",
+    "ENTITY_TEXT",
+    "HOSTILE_SUBMIT_NAME",
+    "DocumentCase",
+    "Expect",
+    "IntakeEntry",
+    "MidSweepEntry",
+    "build_intake_folder",
+    "build_mid_sweep_folder",
+    "document_cases",
 ]

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from docflow.errors import PermanentError
-from docflow.settings import get_settings
+from docflow.core.errors import PermanentError
+from docflow.core.settings import get_settings
 from tasks.work import extract_file
 from tests.hostile.corpus import DOCUMENT_KINDS, document_cases
 

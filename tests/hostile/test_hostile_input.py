@@ -1,7 +1,7 @@
 """Hostile and broken input against the real stack and real workers (issue 7, parts 3 and 4).
 
 Every kind in :mod:`tests.hostile.corpus` is submitted the way production submits it -- documents
-through ``docflow.submit.ingest_file``, filesystem tricks through ``docflow.intake.sweep`` -- and
+through ``docflow.ops.submit.ingest_file``, filesystem tricks through ``docflow.ops.intake.sweep`` -- and
 must end in its expected terminal status with a specific, human-readable reason, while:
 
 * the worker survives: same main pid, still answers a ping, and no stage message of these
@@ -24,13 +24,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, text
 
-from docflow import intake
-from docflow.db import session_scope
-from docflow.graph import GraphStore
-from docflow.models import CanonicalEntity, EntityMention, SourceDocument, StageRun
-from docflow.progress import wait_for_documents
-from docflow.results import load_chunks
-from docflow.submit import ingest_file
+from docflow.core.db import session_scope
+from docflow.core.graph import GraphStore
+from docflow.core.models import CanonicalEntity, EntityMention, SourceDocument, StageRun
+from docflow.core.results import load_chunks
+from docflow.ops import intake
+from docflow.ops.intake import batch as intake_batch
+from docflow.ops.progress import wait_for_documents
+from docflow.ops.submit import ingest_file
 from tests.hostile.corpus import (
     ENTITY_FILENAME,
     ENTITY_PROBES,
@@ -66,10 +67,10 @@ def _chunk_text(document_id: int) -> str:
 
 def _worker_state(settings) -> tuple[int | None, list[str]]:
     """(main pid of the session's worker, names of the workers answering a ping)."""
-    from docflow import workers as worker_processes
-    from tasks.celery_app import app
+    from docflow.core.broker import get_app
+    from docflow.services import workers as worker_processes
 
-    replies = app.control.ping(timeout=2.0) or []
+    replies = get_app().control.ping(timeout=2.0) or []
     return worker_processes.running(settings).get("pytest"), [name for reply in replies for name in reply]
 
 
@@ -77,8 +78,9 @@ def _redelivered(document_ids: list[int]) -> list[tuple[int, str, int]]:
     """Stage runs of these documents whose message came more than once (a worker died holding it)."""
     with session_scope() as session:
         rows = session.execute(
-            select(StageRun.document_id, StageRun.stage, StageRun.deliveries)
-            .where(StageRun.document_id.in_(document_ids), StageRun.deliveries > 1)
+            select(StageRun.document_id, StageRun.stage, StageRun.deliveries).where(
+                StageRun.document_id.in_(document_ids), StageRun.deliveries > 1
+            )
         ).all()
     return [tuple(row) for row in rows]
 
@@ -112,22 +114,26 @@ def _print_table(title: str, rows: list[tuple[str, str, str, str]]) -> None:
 
 
 def _assert_keys_derived(settings, project_id: str, document_ids: list[int], names: list[str]) -> None:
-    from docflow.storage import ObjectStorage, original_key
+    from docflow.core.storage import ObjectStorage, original_key
 
     with session_scope() as session:
-        rows = session.execute(select(SourceDocument.object_key, SourceDocument.sha256)
-                               .where(SourceDocument.id.in_(document_ids))).all()
+        rows = session.execute(
+            select(SourceDocument.object_key, SourceDocument.sha256).where(SourceDocument.id.in_(document_ids))
+        ).all()
     for key, sha in rows:
         assert KEY_SHAPE.match(key) and key == original_key(project_id=project_id, sha256=sha), key
     storage = ObjectStorage(settings)
     prefix = original_key(project_id=project_id, sha256="0" * 64).rsplit("/", 2)[0] + "/"
-    stored = [obj.object_name for obj in storage.client.list_objects(settings.s3_bucket, prefix=prefix,
-                                                                     recursive=True)]
+    stored = [obj.object_name for obj in storage.client.list_objects(settings.s3_bucket, prefix=prefix, recursive=True)]
     assert stored and all(KEY_SHAPE.match(key) for key in stored), stored
     # No word of any submitted name is in a key (words of 4+ letters that are not all hex digits,
     # so a digest cannot match one by chance).
-    fragments = {part for name in names for part in re.split(r"[^A-Za-z]+", name)
-                 if len(part) >= 4 and not re.fullmatch(r"[a-fA-F]+", part)}
+    fragments = {
+        part
+        for name in names
+        for part in re.split(r"[^A-Za-z]+", name)
+        if len(part) >= 4 and not re.fullmatch(r"[a-fA-F]+", part)
+    }
     assert not [key for key in stored for part in fragments if part.lower() in key.lower()]
 
 
@@ -135,7 +141,8 @@ def _assert_keys_derived(settings, project_id: str, document_ids: list[int], nam
 
 
 def test_every_hostile_document_ends_in_its_status_with_a_clear_reason_and_no_worker_dies(
-        workers, sample_files, project_id, tmp_path):
+    workers, sample_files, project_id, tmp_path
+):
     settings = workers
     cases = document_cases(settings)
     good, _bad = sample_files
@@ -165,16 +172,24 @@ def test_every_hostile_document_ends_in_its_status_with_a_clear_reason_and_no_wo
     assert not failures, "\n".join(failures)
     # AND every stored name is display-safe (the hostile one was cleaned, not refused)
     with session_scope() as session:
-        stored = dict(session.execute(select(SourceDocument.id, SourceDocument.original_file_name)
-                                      .where(SourceDocument.id.in_(list(submitted)))).all())
+        stored = dict(
+            session.execute(
+                select(SourceDocument.id, SourceDocument.original_file_name).where(
+                    SourceDocument.id.in_(list(submitted))
+                )
+            ).all()
+        )
     assert not [n for n in stored.values() if UNSAFE_NAME.search(n)], stored
     hostile = next(d for d, c in submitted.items() if c.filename == HOSTILE_SUBMIT_NAME)
     assert stored[hostile] == "nul\ufffd-esc\ufffd[2J-rlo\ufffd-caf\\xe9.txt"
     # AND bad input failed fast: one OCR attempt, no retries
     errored = [d for d, c in submitted.items() if c.expect.status == "error_ocr"]
     with session_scope() as session:
-        attempts = dict(session.execute(select(SourceDocument.id, SourceDocument.ocr_attempts)
-                                        .where(SourceDocument.id.in_(errored))).all())
+        attempts = dict(
+            session.execute(
+                select(SourceDocument.id, SourceDocument.ocr_attempts).where(SourceDocument.id.in_(errored))
+            ).all()
+        )
     assert set(attempts.values()) == {1}, attempts
     # AND the good document in the same batch completed
     assert final[good_id] == "graph_complete"
@@ -207,7 +222,8 @@ def test_quotes_and_sql_cypher_syntax_round_trip_through_postgres_and_neo4j(work
         entities = session.execute(
             select(CanonicalEntity.normalized_key, CanonicalEntity.label, CanonicalEntity.display_name)
             .join(EntityMention, EntityMention.canonical_entity_id == CanonicalEntity.id)
-            .where(EntityMention.document_id == document_id).distinct()
+            .where(EntityMention.document_id == document_id)
+            .distinct()
         ).all()
     quoted = [name for _key, _label, name in entities if "'" in name or '"' in name]
     # spaCy finds the company with both kinds of quote in its name (and O'Brien the person)
@@ -216,12 +232,21 @@ def test_quotes_and_sql_cypher_syntax_round_trip_through_postgres_and_neo4j(work
     # AND Neo4j holds the same: document name, chunk text, and every entity name unchanged
     with GraphStore(settings) as graph:
         names = graph.query("MATCH (d:Document {uuid: $uuid}) RETURN d.name AS name", uuid=str(document.document_uuid))
-        chunk_text = "\n".join(row["text"] for row in graph.query(
-            "MATCH (:Document {uuid: $uuid})-[:HAS_CHUNK]->(c:Chunk) RETURN c.text AS text ORDER BY c.index",
-            uuid=str(document.document_uuid)))
-        graph_entities = {row["key"]: row["name"] for row in graph.query(
-            "MATCH (:Document {uuid: $uuid})-[:HAS_CHUNK]->(:Chunk)-[:MENTIONS]->(e:Entity) "
-            "RETURN DISTINCT e.key AS key, e.name AS name", uuid=str(document.document_uuid))}
+        chunk_text = "\n".join(
+            row["text"]
+            for row in graph.query(
+                "MATCH (:Document {uuid: $uuid})-[:HAS_CHUNK]->(c:Chunk) RETURN c.text AS text ORDER BY c.index",
+                uuid=str(document.document_uuid),
+            )
+        )
+        graph_entities = {
+            row["key"]: row["name"]
+            for row in graph.query(
+                "MATCH (:Document {uuid: $uuid})-[:HAS_CHUNK]->(:Chunk)-[:MENTIONS]->(e:Entity) "
+                "RETURN DISTINCT e.key AS key, e.name AS name",
+                uuid=str(document.document_uuid),
+            )
+        }
         total_documents = graph.query("MATCH (d:Document) RETURN count(d) AS n")[0]["n"]
     assert names == [{"name": ENTITY_FILENAME}]
     assert chunk_text == body
@@ -229,8 +254,10 @@ def test_quotes_and_sql_cypher_syntax_round_trip_through_postgres_and_neo4j(work
     assert graph_entities == expected
     # AND the injection attempts did nothing: other documents are still in the graph
     assert total_documents >= 1
-    _print_table("entity round trip", [("hostile_name_and_entity_text", "graph_complete", "graph_complete",
-                                        "; ".join(sorted(quoted)))])
+    _print_table(
+        "entity round trip",
+        [("hostile_name_and_entity_text", "graph_complete", "graph_complete", "; ".join(sorted(quoted)))],
+    )
 
 
 # --- names and entries only a filesystem can produce, through the intake sweep -------------------
@@ -263,8 +290,14 @@ def test_hostile_names_and_entries_in_the_intake_folder(workers, project_id, tmp
             failures.append(f"{entry.kind}: no outcome named {entry.report_name!r} in {sorted(by_name)}")
             rows.append((entry.kind, entry.expect.status, "MISSING", ""))
             continue
-        rows.append((entry.kind, entry.expect.status + (f" ~ /{entry.expect.reason}/" if entry.expect.reason else ""),
-                     outcome.outcome, outcome.reason or ""))
+        rows.append(
+            (
+                entry.kind,
+                entry.expect.status + (f" ~ /{entry.expect.reason}/" if entry.expect.reason else ""),
+                outcome.outcome,
+                outcome.reason or "",
+            )
+        )
         if outcome.outcome != entry.expect.status:
             failures.append(f"{entry.kind}: {outcome.outcome} ({outcome.reason}) != {entry.expect.status}")
         elif entry.expect.reason and not re.search(entry.expect.reason, outcome.reason or ""):
@@ -301,8 +334,11 @@ def test_hostile_names_and_entries_in_the_intake_folder(workers, project_id, tmp
 
     # AND nothing from outside the root was read: the secret's bytes are not a document
     with session_scope() as session:
-        leaked = session.scalar(select(func.count()).where(
-            SourceDocument.project_id == project_id, SourceDocument.sha256 == hashlib.sha256(secret).hexdigest()))
+        leaked = session.scalar(
+            select(func.count()).where(
+                SourceDocument.project_id == project_id, SourceDocument.sha256 == hashlib.sha256(secret).hexdigest()
+            )
+        )
     assert leaked == 0
     _assert_keys_derived(settings, project_id, list(new_ids), [e.report_name for e in entries])
 
@@ -311,18 +347,22 @@ def test_hostile_names_and_entries_in_the_intake_folder(workers, project_id, tmp
     assert again.counts()["new"] == 0 and len(again.files) == len(report.files)
     names = {e.report_name for e in accepted}
     assert {(o.outcome, o.reason) for o in again.files if o.name in names} == {
-        ("skipped", "already swept (unchanged since)")}
+        ("skipped", "already swept (unchanged since)")
+    }
 
 
 def test_files_that_vanish_change_or_become_symlinks_mid_sweep(workers, project_id, tmp_path, monkeypatch):
-    from docflow.storage import ObjectStorage, original_key
+    from docflow.core.storage import ObjectStorage, original_key
 
     settings = workers
     root, outside = tmp_path / "intake", tmp_path / "outside"
     entries = build_mid_sweep_folder(root, outside)
     secret = (outside / "swap-secret.txt").read_bytes()
-    hashed_before = {e.report_name: hashlib.sha256((root / e.report_name).read_bytes()).hexdigest()
-                     for e in entries if e.when == "hashed"}
+    hashed_before = {
+        e.report_name: hashlib.sha256((root / e.report_name).read_bytes()).hexdigest()
+        for e in entries
+        if e.when == "hashed"
+    }
 
     mutated = []
 
@@ -333,7 +373,7 @@ def test_files_that_vanish_change_or_become_symlinks_mid_sweep(workers, project_
                     entry.mutate()
             mutated.append(done)
 
-    real_hash = intake._hash
+    real_hash = intake_batch._hash
     tamper = {e.report_name: e.mutate for e in entries if e.when == "hashed"}
 
     def hash_then_tamper(candidate):
@@ -343,11 +383,14 @@ def test_files_that_vanish_change_or_become_symlinks_mid_sweep(workers, project_
             tamper.pop(candidate.shown)()
         return result
 
-    monkeypatch.setattr(intake, "_hash", hash_then_tamper)
+    monkeypatch.setattr(intake_batch, "_hash", hash_then_tamper)
 
     # WHEN the folder is swept one file per batch and the files change under the sweep
-    report = intake.sweep(intake.SweepOptions(source=str(root), project_id=project_id, stable_seconds=30,
-                                              batch_size=1), settings, on_batch=after_batch)
+    report = intake.sweep(
+        intake.SweepOptions(source=str(root), project_id=project_id, stable_seconds=30, batch_size=1),
+        settings,
+        on_batch=after_batch,
+    )
     assert mutated == [1]
     by_name = {o.name: o for o in report.files}
 
@@ -357,24 +400,37 @@ def test_files_that_vanish_change_or_become_symlinks_mid_sweep(workers, project_
     failures = []
     for entry in entries:
         outcome = by_name.get(entry.report_name)
-        rows.append((entry.kind, f"{entry.expect.status} ~ /{entry.expect.reason}/",
-                     outcome.outcome if outcome else "MISSING", (outcome.reason or "") if outcome else ""))
-        if outcome is None or outcome.outcome != entry.expect.status or not re.search(entry.expect.reason,
-                                                                                      outcome.reason or ""):
+        rows.append(
+            (
+                entry.kind,
+                f"{entry.expect.status} ~ /{entry.expect.reason}/",
+                outcome.outcome if outcome else "MISSING",
+                (outcome.reason or "") if outcome else "",
+            )
+        )
+        if (
+            outcome is None
+            or outcome.outcome != entry.expect.status
+            or not re.search(entry.expect.reason, outcome.reason or "")
+        ):
             failures.append(f"{entry.kind}: {outcome}")
     _print_table("mid-sweep changes", rows)
     assert not failures, "\n".join(failures)
     # AND the outside file the decoy was swapped for was never registered
     with session_scope() as session:
-        leaked = session.scalar(select(func.count()).where(
-            SourceDocument.project_id == project_id, SourceDocument.sha256 == hashlib.sha256(secret).hexdigest()))
+        leaked = session.scalar(
+            select(func.count()).where(
+                SourceDocument.project_id == project_id, SourceDocument.sha256 == hashlib.sha256(secret).hexdigest()
+            )
+        )
         registered = session.scalar(select(func.count()).where(SourceDocument.project_id == project_id))
     assert leaked == 0 and registered == 1
     # AND no content key holds other content: the tampered files' keys were removed again
     storage = ObjectStorage(settings)
     assert tamper == {}
-    assert not [name for name, sha in hashed_before.items()
-                if storage.exists(original_key(project_id=project_id, sha256=sha))]
+    assert not [
+        name for name, sha in hashed_before.items() if storage.exists(original_key(project_id=project_id, sha256=sha))
+    ]
     first = by_name["a-first.txt"].document_id
     assert wait_for_documents([first], timeout_s=TIMEOUT_S) == {first: "graph_complete"}
 
@@ -392,8 +448,9 @@ def _cap_memory() -> None:  # runs in the worker process before exec
     resource.setrlimit(resource.RLIMIT_AS, (CRASH_WORKER_MEMORY, CRASH_WORKER_MEMORY))
 
 
-def test_a_pdf_that_crashes_pdfium_ends_in_error_ocr_through_the_poison_guard(workers, sample_files, project_id,
-                                                                              tmp_path):
+def test_a_pdf_that_crashes_pdfium_ends_in_error_ocr_through_the_poison_guard(
+    workers, sample_files, project_id, tmp_path
+):
     """PDFium inflates a content stream whole and aborts the process when that allocation fails.
 
     No Python ``except`` can catch that: the pool child dies, ``task_reject_on_worker_lost`` puts
@@ -406,12 +463,11 @@ def test_a_pdf_that_crashes_pdfium_ends_in_error_ocr_through_the_poison_guard(wo
     import subprocess
     import time
 
-    from docflow import documents
-    from docflow.services import REPO_ROOT, terminate
-    from docflow.status import Stage, Status
-    from docflow.submit import TASK_NAMES, new_task_id
-    from docflow.workers import WORKER_ENV, worker_command
-    from tasks.celery_app import app, create_app
+    from docflow.core import documents
+    from docflow.core.broker import create_app, get_app, new_task_id
+    from docflow.core.status import Stage, Status
+    from docflow.services.process import terminate
+    from docflow.services.workers import WORKER_ENV, worker_command
     from tests.hostile.corpus import flate_bomb_pdf
 
     settings = workers
@@ -421,16 +477,30 @@ def test_a_pdf_that_crashes_pdfium_ends_in_error_ocr_through_the_poison_guard(wo
 
     # GIVEN a memory-capped worker of its own, serving only its own OCR queue
     log = tmp_path / "crash-worker.log"
-    env = {**os.environ, **WORKER_ENV, "DOCFLOW_QUEUE_OCR": CRASH_QUEUE,
-           "DOCFLOW_WORKER_CHILD_ADDRESS_SPACE_MB": str(CRASH_WORKER_MEMORY >> 20)}
+    env = {
+        **os.environ,
+        **WORKER_ENV,
+        "DOCFLOW_QUEUE_OCR": CRASH_QUEUE,
+        "DOCFLOW_WORKER_CHILD_ADDRESS_SPACE_MB": str(CRASH_WORKER_MEMORY >> 20),
+    }
     command = worker_command(crash_settings, name="hostile-crash", queues=[CRASH_QUEUE], concurrency=1)
     with open(log, "wb") as out:
-        worker = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
-                                  cwd=REPO_ROOT, start_new_session=True, preexec_fn=_cap_memory)
+        worker = subprocess.Popen(
+            command,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            start_new_session=True,
+            preexec_fn=_cap_memory,
+        )
     try:
         deadline = time.monotonic() + 90
-        while not any(name.startswith("docflow-hostile-crash@") for reply in app.control.ping(timeout=1.0) or []
-                      for name in reply):
+        while not any(
+            name.startswith("docflow-hostile-crash@")
+            for reply in get_app().control.ping(timeout=1.0) or []
+            for name in reply
+        ):
             assert worker.poll() is None and time.monotonic() < deadline, log.read_text()[-3000:]
 
         # WHEN the PDF is registered and queued for that worker, next to a good document for the others
@@ -439,7 +509,7 @@ def test_a_pdf_that_crashes_pdfium_ends_in_error_ocr_through_the_poison_guard(wo
         with session_scope() as session:  # what submit_document records, before the publish
             documents.transition(session, document_id=document_id, to=Status.OCR_QUEUED, task_id=task_id)
             documents.record_queued(session, document_id=document_id, stage=Stage.OCR, task_id=task_id)
-        create_app(crash_settings).send_task(TASK_NAMES[Stage.OCR], args=[document_id], task_id=task_id)
+        create_app(crash_settings).send_task(Stage.OCR.task_name, args=[document_id], task_id=task_id)
         good_id = ingest_file(path=sample_files[0]["field_notes.txt"], project_id=project_id).document_id
         final = wait_for_documents([document_id, good_id], timeout_s=TIMEOUT_S)
 
@@ -447,15 +517,27 @@ def test_a_pdf_that_crashes_pdfium_ends_in_error_ocr_through_the_poison_guard(wo
         crashes = log.read_text(errors="replace").count("exited with 'signal 6 (SIGABRT)'")
         assert final == {document_id: "error_ocr", good_id: "graph_complete"}, final
         reason = _document(document_id).error_message
-        assert re.fullmatch(rf"poison message: ocr\.process_document was delivered {settings.max_deliveries} times "
-                            r"without finishing \(its worker died each time\); giving up", reason), reason
+        assert re.fullmatch(
+            rf"poison message: ocr\.process_document was delivered {settings.max_deliveries} times "
+            r"without finishing \(its worker died each time\); giving up",
+            reason,
+        ), reason
         assert crashes == settings.max_deliveries, log.read_text()[-3000:]
         with session_scope() as session:
             deliveries = session.scalar(select(StageRun.deliveries).where(StageRun.celery_task_id == task_id))
         assert deliveries == settings.max_deliveries + 1  # the last one only recorded the verdict
         # AND the capped worker itself (its main process) survived every crash of its child
         assert worker.poll() is None
-        _print_table("native crash", [("pdf_flate_bomb_crashes_pdfium", "error_ocr ~ /poison message/",
-                                       final[document_id], f"{reason} ({crashes} x SIGABRT in the worker log)")])
+        _print_table(
+            "native crash",
+            [
+                (
+                    "pdf_flate_bomb_crashes_pdfium",
+                    "error_ocr ~ /poison message/",
+                    final[document_id],
+                    f"{reason} ({crashes} x SIGABRT in the worker log)",
+                )
+            ],
+        )
     finally:
         terminate(worker.pid, timeout=20)

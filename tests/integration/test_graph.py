@@ -9,9 +9,14 @@ import uuid
 import pytest
 from neo4j.exceptions import TransientError as Neo4jTransientError
 
-from docflow.errors import PermanentError, TransientError
-from docflow.graph import (
-    DocumentGraph, GraphStore, _replace_document_tx, create_co_occurs, entity_key, merge_entities,
+from docflow.core.errors import PermanentError, TransientError
+from docflow.core.graph import (
+    DocumentGraph,
+    GraphStore,
+    _replace_document_tx,
+    create_co_occurs,
+    entity_key,
+    merge_entities,
 )
 
 pytestmark = [pytest.mark.neo4j]
@@ -20,13 +25,20 @@ pytestmark = [pytest.mark.neo4j]
 def _document(project: str, doc_uuid: str, names: list[str], chunks: int = 2) -> DocumentGraph:
     keys = {name: entity_key(project_id=project, label="ORG", normalized_key=name.lower()) for name in names}
     return DocumentGraph(
-        document_uuid=doc_uuid, project_id=project, name=f"{doc_uuid}.txt", file_type="txt",
-        chunks=[{"index": i, "text": f"chunk {i}: {' '.join(names)}", "page_start": 1, "page_end": 1}
-                for i in range(chunks)],
+        document_uuid=doc_uuid,
+        project_id=project,
+        name=f"{doc_uuid}.txt",
+        file_type="txt",
+        chunks=[
+            {"index": i, "text": f"chunk {i}: {' '.join(names)}", "page_start": 1, "page_end": 1} for i in range(chunks)
+        ],
         entities=[{"key": key, "name": name, "label": "ORG"} for name, key in keys.items()],
         mentions=[{"chunk_index": i, "entity_key": key, "count": 1} for i in range(chunks) for key in keys.values()],
-        relationships=[{"source_key": keys[a], "target_key": keys[b], "weight": chunks}
-                       for n, a in enumerate(names) for b in names[n + 1:]],
+        relationships=[
+            {"source_key": keys[a], "target_key": keys[b], "weight": chunks}
+            for n, a in enumerate(names)
+            for b in names[n + 1 :]
+        ],
     )
 
 
@@ -35,7 +47,9 @@ def _entity_names(store: GraphStore, project: str) -> set[str]:
 
 
 def _next_links(store: GraphStore, doc_uuid: str) -> int:
-    return store.query("MATCH (a:Chunk {document_uuid: $u})-[n:NEXT]->(:Chunk) RETURN count(n) AS n", u=doc_uuid)[0]["n"]
+    return store.query("MATCH (a:Chunk {document_uuid: $u})-[n:NEXT]->(:Chunk) RETURN count(n) AS n", u=doc_uuid)[0][
+        "n"
+    ]
 
 
 @pytest.fixture
@@ -100,19 +114,30 @@ def test_edges_join_the_entities_they_name_and_a_dangling_edge_fails_the_write_w
         # THEN each CO_OCCURS edge joins the two entities its row named, with its weight
         edges = store.query(
             "MATCH (a:Entity)-[r:CO_OCCURS {document_uuid: $u}]->(b:Entity) RETURN a.name AS a, b.name AS b, r.weight AS w",
-            u=doc)
+            u=doc,
+        )
         assert sorted((e["a"], e["b"], e["w"]) for e in edges) == [
-            ("Acme", "Globex", 2), ("Acme", "Initech", 2), ("Globex", "Initech", 2)]
-        mentioned = store.query("MATCH (c:Chunk {document_uuid: $u})-[m:MENTIONS]->(e:Entity) "
-                                "RETURN c.index AS chunk, e.name AS name", u=doc)
+            ("Acme", "Globex", 2),
+            ("Acme", "Initech", 2),
+            ("Globex", "Initech", 2),
+        ]
+        mentioned = store.query(
+            "MATCH (c:Chunk {document_uuid: $u})-[m:MENTIONS]->(e:Entity) RETURN c.index AS chunk, e.name AS name",
+            u=doc,
+        )
         assert sorted((m["chunk"], m["name"]) for m in mentioned) == [
-            (c, n) for c in range(2) for n in ("Acme", "Globex", "Initech")]
+            (c, n) for c in range(2) for n in ("Acme", "Globex", "Initech")
+        ]
 
         # WHEN a rewrite carries an edge to an entity the document does not list (an upstream bug)
         bad = _document(project, doc, ["Acme"], chunks=1)
         ghost = entity_key(project_id=project, label="ORG", normalized_key="ghost")
-        bad = DocumentGraph(**{**bad.__dict__, "relationships": [
-            {"source_key": bad.entities[0]["key"], "target_key": ghost, "weight": 1}]})
+        bad = DocumentGraph(
+            **{
+                **bad.__dict__,
+                "relationships": [{"source_key": bad.entities[0]["key"], "target_key": ghost, "weight": 1}],
+            }
+        )
         # THEN the write fails as permanent, naming the entity, and rolls back whole
         with pytest.raises(PermanentError, match="ghost"):
             store.replace_document(bad)
@@ -162,8 +187,8 @@ def test_a_rewrite_never_drops_an_entity_a_concurrent_writer_is_mentioning(store
     doc_a, doc_b = str(uuid.uuid4()), str(uuid.uuid4())
     # GIVEN document B is the only one naming "Shared"
     store.replace_document(_document(project, doc_b, ["Shared"]))
-    mention = _document(project, doc_a, ["Shared"])    # A starts naming Shared
-    rewrite = _document(project, doc_b, ["Other"])     # B no longer does: Shared is B's to drop
+    mention = _document(project, doc_a, ["Shared"])  # A starts naming Shared
+    rewrite = _document(project, doc_b, ["Other"])  # B no longer does: Shared is B's to drop
     try:
         # WHEN A's write and B's rewrite overlap, in either order of who starts first
         first, second = (mention, rewrite) if first_writer == "new mention" else (rewrite, mention)
@@ -175,7 +200,9 @@ def test_a_rewrite_never_drops_an_entity_a_concurrent_writer_is_mentioning(store
         assert store.document_counts(doc_a) == {"chunks": 2, "mentions": 2, "entities": 1, "co_occurs": 0}
         assert store.document_counts(doc_b) == {"chunks": 2, "mentions": 2, "entities": 1, "co_occurs": 0}
         assert _entity_names(store, project) == {"Shared", "Other"}
-        assert store.query("MATCH (e:Entity {project_id: $p, name: 'Shared'}) RETURN count(e) AS n", p=project) == [{"n": 1}]
+        assert store.query("MATCH (e:Entity {project_id: $p, name: 'Shared'}) RETURN count(e) AS n", p=project) == [
+            {"n": 1}
+        ]
     finally:
         store.delete_document(doc_a)
         store.delete_document(doc_b)

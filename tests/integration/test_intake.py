@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import time
@@ -10,9 +11,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from docflow import intake
-from docflow.db import session_scope
-from docflow.models import SourceDocument
+from docflow.core.db import session_scope
+from docflow.core.models import SourceDocument
+from docflow.ops import intake
 
 pytestmark = [pytest.mark.services]
 
@@ -41,8 +42,7 @@ def build_intake_folder(root: Path, good: dict[str, Path], outside: Path) -> dic
 
 
 def _sweep(root: Path, project_id: str, settings, **overrides) -> intake.SweepReport:
-    options = intake.SweepOptions(source=str(root), project_id=project_id, stable_seconds=30, batch_size=3,
-                                  **overrides)
+    options = intake.SweepOptions(source=str(root), project_id=project_id, stable_seconds=30, batch_size=3, **overrides)
     return intake.sweep(options, settings)
 
 
@@ -98,8 +98,10 @@ def test_dry_run_registers_nothing(stack, sample_files, project_id, tmp_path):
     assert _sweep(root, project_id, stack).counts()["new"] == len(good)
 
 
-def test_s3_prefix_sweep(stack, sample_files, project_id):
-    from docflow.storage import ObjectStorage
+def test_s3_prefix_sweep_downloads_only_what_the_ledger_has_not_seen(stack, sample_files, project_id, monkeypatch):
+    import urllib3
+
+    from docflow.core.storage import ObjectStorage
 
     good, _bad = sample_files
     storage = ObjectStorage(stack)
@@ -108,12 +110,34 @@ def test_s3_prefix_sweep(stack, sample_files, project_id):
     for name, path in good.items():
         storage.client.fput_object(stack.s3_bucket, prefix + name, str(path))
     source = f"s3://{stack.s3_bucket}/{prefix}"
-    # WHEN swept with no stable delay (objects are written atomically in S3)
-    report = intake.sweep(intake.SweepOptions(source=source, project_id=project_id, stable_seconds=0), stack)
+    # Every object GET the S3 client sends (listings are GETs on the bucket, with a query: not counted).
+    object_gets: list[str] = []
+    send = urllib3.PoolManager.urlopen
+
+    def counting(self, method, url, *args, **kwargs):
+        if method == "GET" and f"/{prefix}" in url and "list-type=" not in url:
+            object_gets.append(url)
+        return send(self, method, url, *args, **kwargs)
+
+    monkeypatch.setattr(urllib3.PoolManager, "urlopen", counting)
+    options = intake.SweepOptions(source=source, project_id=project_id, stable_seconds=0, batch_size=2)
+    # WHEN the prefix is swept (no stable delay: S3 objects appear whole)
+    report = intake.sweep(options, stack)
+    # THEN every object is new, and each was downloaded exactly once
     assert report.counts()["new"] == len(good)
-    # AND again: a no-op
-    assert intake.sweep(intake.SweepOptions(source=source, project_id=project_id, stable_seconds=0),
-                        stack).counts()["new"] == 0
+    assert len(object_gets) == len(good) and len(set(object_gets)) == len(good)
+    # WHEN the unchanged prefix is swept again
+    object_gets.clear()
+    again = intake.sweep(options, stack)
+    # THEN nothing is new and not a single object is downloaded: the ledger answers from the listing
+    assert again.counts() == {"new": 0, "duplicate": 0, "skipped": len(good), "rejected": 0}
+    assert object_gets == []
+    # AND a changed object is the only one read again
+    changed = next(iter(good))
+    storage.client.put_object(stack.s3_bucket, prefix + changed, io.BytesIO(b"Maria Gonzalez, Rotterdam."), 26)
+    third = intake.sweep(options, stack)
+    assert [f.name for f in third.files if f.outcome == "new"] == [changed]
+    assert len(object_gets) == 1 and object_gets[0].endswith(changed.replace(" ", "%20"))
 
 
 class _ProcessDied(BaseException):
@@ -121,9 +145,10 @@ class _ProcessDied(BaseException):
 
 
 def test_a_sweep_that_died_between_commit_and_publish_is_finished_by_the_next_sweep(
-        workers, sample_files, project_id, tmp_path, monkeypatch):
-    from docflow.progress import wait_for_documents
-    from tasks.celery_app import app
+    workers, sample_files, project_id, tmp_path, monkeypatch
+):
+    from docflow.core.broker import get_app
+    from docflow.ops.progress import wait_for_documents
 
     good, _bad = sample_files
     root = tmp_path / "intake"
@@ -139,14 +164,19 @@ def test_a_sweep_that_died_between_commit_and_publish_is_finished_by_the_next_sw
         raise _ProcessDied
 
     with monkeypatch.context() as patch:
-        patch.setattr(app, "producer_or_acquire", die)
+        patch.setattr(get_app(), "producer_or_acquire", die)
         with pytest.raises(_ProcessDied):
             _sweep(root, project_id, workers)
     with session_scope() as session:
-        orphans = {d.id: d.celery_task_id for d in session.execute(
-            select(SourceDocument).where(SourceDocument.project_id == project_id)).scalars()}
-        statuses = set(session.execute(select(SourceDocument.celery_status)
-                                       .where(SourceDocument.project_id == project_id)).scalars())
+        orphans = {
+            d.id: d.celery_task_id
+            for d in session.execute(select(SourceDocument).where(SourceDocument.project_id == project_id)).scalars()
+        }
+        statuses = set(
+            session.execute(
+                select(SourceDocument.celery_status).where(SourceDocument.project_id == project_id)
+            ).scalars()
+        )
     assert len(orphans) == 2 and statuses == {"ocr_queued"}
 
     # WHEN intake sweeps the folder again

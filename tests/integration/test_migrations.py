@@ -8,16 +8,23 @@ from sqlalchemy import create_engine, inspect, text
 pytestmark = [pytest.mark.postgres, pytest.mark.services]
 
 EXPECTED_TABLES = {
-    "source_documents", "stage_runs", "document_extractions", "chunks", "intake_files",
-    "canonical_entities", "entity_mentions", "entity_relationships",
+    "source_documents",
+    "stage_runs",
+    "document_extractions",
+    "chunks",
+    "intake_files",
+    "canonical_entities",
+    "entity_mentions",
+    "entity_relationships",
 }
 
 
 @pytest.fixture
 def empty_database(stack, monkeypatch):
     """A brand-new database on the project's PostgreSQL, dropped afterwards."""
-    from docflow import db, services
-    from docflow.settings import get_settings
+    from docflow import services
+    from docflow.core import db
+    from docflow.core.settings import get_settings
 
     name = f"docflow_mig_{uuid.uuid4().hex[:8]}"
     postgres = services.Postgres(stack)
@@ -36,15 +43,21 @@ def _tables_and_types(settings):
     engine = create_engine(settings.sqlalchemy_url)
     with engine.connect() as connection:
         tables = set(inspect(connection).get_table_names()) - {"alembic_version"}
-        types = set(connection.execute(text("SELECT typname FROM pg_type t JOIN pg_namespace n "
-                                            "ON n.oid = t.typnamespace WHERE n.nspname = 'public' "
-                                            "AND t.typtype = 'e'")).scalars())
+        types = set(
+            connection.execute(
+                text(
+                    "SELECT typname FROM pg_type t JOIN pg_namespace n "
+                    "ON n.oid = t.typnamespace WHERE n.nspname = 'public' "
+                    "AND t.typtype = 'e'"
+                )
+            ).scalars()
+        )
     engine.dispose()
     return tables, types
 
 
 def test_upgrade_downgrade_upgrade_and_check(empty_database):
-    from docflow import migrate
+    from docflow.core import migrate
 
     # GIVEN an empty database WHEN upgraded to head THEN every table exists, with no native enum
     migrate.upgrade("head")
@@ -65,7 +78,7 @@ def test_upgrade_downgrade_upgrade_and_check(empty_database):
 
 
 def test_status_columns_are_plain_strings_and_indexed(stack):
-    from docflow.db import get_engine
+    from docflow.core.db import get_engine
 
     with get_engine().connect() as connection:
         inspector = inspect(connection)

@@ -7,11 +7,11 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from docflow import documents, results
-from docflow.db import session_scope
-from docflow.errors import IllegalTransition
-from docflow.models import Chunk, SourceDocument, StageRun
-from docflow.status import Stage, Status
+from docflow.core import documents, results
+from docflow.core.db import session_scope
+from docflow.core.errors import IllegalTransition
+from docflow.core.models import Chunk, SourceDocument, StageRun
+from docflow.core.status import Stage, Status
 
 pytestmark = [pytest.mark.postgres, pytest.mark.services]
 
@@ -19,7 +19,12 @@ pytestmark = [pytest.mark.postgres, pytest.mark.services]
 def _register(project_id, sha="a" * 64, name="doc.pdf"):
     with session_scope() as session:
         return documents.register_document(
-            session, project_id=project_id, original_file_name=name, sha256=sha, size_bytes=10, object_key=None,
+            session,
+            project_id=project_id,
+            original_file_name=name,
+            sha256=sha,
+            size_bytes=10,
+            object_key=None,
         )
 
 
@@ -56,9 +61,8 @@ def test_transitions_are_enforced_in_the_database(stack, project_id):
         row = documents.transition(session, document_id=document_id, to=Status.OCR_QUEUED, task_id="t-1")
     assert (row.celery_status, row.initial_processing_status, row.celery_task_id) == ("ocr_queued", "ocr_queued", "t-1")
     # WHEN an illegal transition is attempted THEN it raises and the row is unchanged
-    with pytest.raises(IllegalTransition, match="ocr_queued → text_processing"):
-        with session_scope() as session:
-            documents.transition(session, document_id=document_id, to=Status.TEXT_PROCESSING)
+    with pytest.raises(IllegalTransition, match="ocr_queued → text_processing"), session_scope() as session:
+        documents.transition(session, document_id=document_id, to=Status.TEXT_PROCESSING)
     with session_scope() as session:
         documents.transition(session, document_id=document_id, to=Status.OCR_PROCESSING)
         row = documents.transition(session, document_id=document_id, to=Status.OCR_COMPLETE)
@@ -74,9 +78,8 @@ def test_a_transition_can_be_won_only_once(stack, project_id):
         documents.transition(session, document_id=document_id, to=Status.OCR_PROCESSING)
         documents.transition(session, document_id=document_id, to=Status.OCR_COMPLETE)
     # WHEN completing OCR a second time THEN the compare-and-set refuses it
-    with pytest.raises(IllegalTransition):
-        with session_scope() as session:
-            documents.transition(session, document_id=document_id, to=Status.OCR_COMPLETE)
+    with pytest.raises(IllegalTransition), session_scope() as session:
+        documents.transition(session, document_id=document_id, to=Status.OCR_COMPLETE)
 
 
 def test_stage_run_deliveries_are_counted_on_the_natural_key(stack, project_id):
@@ -84,9 +87,16 @@ def test_stage_run_deliveries_are_counted_on_the_natural_key(stack, project_id):
     counts = []
     for _ in range(3):
         with session_scope() as session:
-            counts.append(documents.record_stage_delivery(
-                session, document_id=document_id, stage=Stage.OCR, task_id="task-x" + project_id, attempt=0,
-                worker_hostname="w1"))
+            counts.append(
+                documents.record_stage_delivery(
+                    session,
+                    document_id=document_id,
+                    stage=Stage.OCR,
+                    task_id="task-x" + project_id,
+                    attempt=0,
+                    worker_hostname="w1",
+                )
+            )
     assert counts == [1, 2, 3]
     with session_scope() as session:
         assert session.scalar(select(func.count()).where(StageRun.document_id == document_id)) == 1
@@ -106,7 +116,9 @@ def test_chunks_are_unique_per_document_and_index(stack, project_id):
         stored = results.load_chunks(session, document_id=document_id)
     assert [c.chunk_index for c in stored] == [0, 1]
     # AND a raw duplicate insert is refused by the natural key
-    with pytest.raises(IntegrityError):
-        with session_scope() as session:
-            session.add(Chunk(document_id=document_id, chunk_index=0, text="dup", page_start=1, page_end=1,
-                              char_start=0, char_end=3))
+    with pytest.raises(IntegrityError), session_scope() as session:
+        session.add(
+            Chunk(
+                document_id=document_id, chunk_index=0, text="dup", page_start=1, page_end=1, char_start=0, char_end=3
+            )
+        )

@@ -9,11 +9,11 @@ import sys
 import pytest
 from sqlalchemy import func, select
 
-from docflow.db import session_scope
-from docflow.graph import GraphStore
-from docflow.models import Chunk, EntityMention, SourceDocument, StageRun
-from docflow.progress import wait_for_documents
-from docflow.submit import ingest_file
+from docflow.core.db import session_scope
+from docflow.core.graph import GraphStore
+from docflow.core.models import Chunk, EntityMention, SourceDocument, StageRun
+from docflow.ops.progress import wait_for_documents
+from docflow.ops.submit import ingest_file
 
 pytestmark = [pytest.mark.services, pytest.mark.workers, pytest.mark.slow]
 
@@ -30,7 +30,8 @@ def _graph_entity_keys(settings, document_uuid: str) -> set[str]:
     with GraphStore(settings) as graph:
         rows = graph.query(
             "MATCH (:Document {uuid: $uuid})-[:HAS_CHUNK]->(:Chunk)-[:MENTIONS]->(e:Entity) "
-            "RETURN DISTINCT e.key AS key", uuid=document_uuid,
+            "RETURN DISTINCT e.key AS key",
+            uuid=document_uuid,
         )
     return {row["key"].split("|", 2)[2] for row in rows}
 
@@ -44,7 +45,7 @@ def test_every_sample_type_reaches_graph_complete(workers, sample_files, project
     ids = {ingest_file(path=path, project_id=project_id).document_id: name for name, path in good.items()}
     final = wait_for_documents(ids, timeout_s=TIMEOUT_S)
     # THEN each one reaches graph_complete
-    assert {ids[d]: s for d, s in final.items()} == {name: "graph_complete" for name in ids.values()}
+    assert {ids[d]: s for d, s in final.items()} == dict.fromkeys(ids.values(), "graph_complete")
 
     for document_id, name in ids.items():
         document = _document(document_id)
@@ -55,27 +56,38 @@ def test_every_sample_type_reaches_graph_complete(workers, sample_files, project
         with session_scope() as session:
             chunks = session.scalar(select(func.count()).where(Chunk.document_id == document_id))
             mentions = session.scalar(select(func.count()).where(EntityMention.document_id == document_id))
-            runs = session.execute(select(StageRun.stage, StageRun.outcome, StageRun.worker_hostname)
-                                   .where(StageRun.document_id == document_id)).all()
+            runs = session.execute(
+                select(StageRun.stage, StageRun.outcome, StageRun.worker_hostname).where(
+                    StageRun.document_id == document_id
+                )
+            ).all()
         # AND its chunks and mentions are in PostgreSQL, with one successful run per stage
         assert chunks >= 1 and mentions >= 1, name
         assert sorted((stage, outcome) for stage, outcome, _ in runs) == [
-            ("entity", "succeeded"), ("graph", "succeeded"), ("ocr", "succeeded"), ("text", "succeeded")]
+            ("entity", "succeeded"),
+            ("graph", "succeeded"),
+            ("ocr", "succeeded"),
+            ("text", "succeeded"),
+        ]
         assert all(host and host.startswith("docflow-pytest@") for _, _, host in runs)
         # AND Neo4j holds Document -> Chunk (all of them) -> Entity, with NEXT links between chunks
         with GraphStore(workers) as graph:
             counts = graph.document_counts(str(document.document_uuid))
             next_links = graph.query(
                 "MATCH (:Document {uuid: $uuid})-[:HAS_CHUNK]->(a:Chunk)-[:NEXT]->(b:Chunk) RETURN count(*) AS n",
-                uuid=str(document.document_uuid))[0]["n"]
+                uuid=str(document.document_uuid),
+            )[0]["n"]
         assert counts["chunks"] == chunks, name
         assert counts["mentions"] >= 1 and counts["entities"] >= 1, name
         assert next_links == chunks - 1
         # AND the people, organizations and places of the sample are entities of its graph
         found = _graph_entity_keys(workers, str(document.document_uuid))
         expected = facts["people"] + facts["organizations"] + facts["places"]
-        missing = [text for text in expected
-                   if not any(canonical_key(text, label) in found for label in ("PERSON", "ORG", "GPE", "LOC", "FAC"))]
+        missing = [
+            text
+            for text in expected
+            if not any(canonical_key(text, label) in found for label in ("PERSON", "ORG", "GPE", "LOC", "FAC"))
+        ]
         assert not missing, f"{name}: entities missing from the graph: {missing} (found {sorted(found)})"
 
 
@@ -93,8 +105,9 @@ def test_bad_input_ends_in_error_ocr_with_a_reason_and_no_retries(workers, sampl
         document = _document(document_id)
         assert document.ocr_attempts == 1 and document.initial_processing_status == "error_ocr"
         with session_scope() as session:
-            runs = session.execute(select(StageRun.attempt, StageRun.outcome)
-                                   .where(StageRun.document_id == document_id)).all()
+            runs = session.execute(
+                select(StageRun.attempt, StageRun.outcome).where(StageRun.document_id == document_id)
+            ).all()
         assert runs == [(0, "failed")]
 
 
@@ -113,8 +126,9 @@ def test_submitting_the_same_document_twice_makes_one_document_and_one_subgraph(
     assert not again.created and again.submitted is None and again.status == "graph_complete"
     with session_scope() as session:
         rows = session.scalar(select(func.count()).where(SourceDocument.project_id == project_id))
-        ocr_runs = session.scalar(select(func.count()).where(StageRun.document_id == document_id,
-                                                             StageRun.stage == "ocr"))
+        ocr_runs = session.scalar(
+            select(func.count()).where(StageRun.document_id == document_id, StageRun.stage == "ocr")
+        )
     assert rows == 1 and ocr_runs == 1
     with GraphStore(workers) as graph:
         nodes = graph.query("MATCH (d:Document {uuid: $uuid}) RETURN count(d) AS n", uuid=results[0].document_uuid)
@@ -160,14 +174,42 @@ def _wait_for_retry(document_id: int, timeout_s: float = 120) -> SourceDocument:
 
 def test_cli_submit_wait_exits_zero_on_complete_and_non_zero_on_error(workers, sample_files, project_id):
     good, bad = sample_files
-    ok = subprocess.run([sys.executable, "-m", "docflow.cli_main", "submit", str(good["partner_email.eml"]),
-                         "--project", project_id, "--wait", "--timeout", str(TIMEOUT_S)],
-                        capture_output=True, text=True, timeout=TIMEOUT_S + 60)
+    ok = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "docflow.cli",
+            "submit",
+            str(good["partner_email.eml"]),
+            "--project",
+            project_id,
+            "--wait",
+            "--timeout",
+            str(TIMEOUT_S),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_S + 60,
+    )
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "ocr_processing" in ok.stdout or "ocr_queued" in ok.stdout
     assert "graph_complete" in ok.stdout
-    failed = subprocess.run([sys.executable, "-m", "docflow.cli_main", "submit", str(bad["not_a_pdf.pdf"]),
-                             "--project", project_id, "--wait", "--timeout", str(TIMEOUT_S)],
-                            capture_output=True, text=True, timeout=TIMEOUT_S + 60)
+    failed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "docflow.cli",
+            "submit",
+            str(bad["not_a_pdf.pdf"]),
+            "--project",
+            project_id,
+            "--wait",
+            "--timeout",
+            str(TIMEOUT_S),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_S + 60,
+    )
     assert failed.returncode == 1, failed.stdout + failed.stderr
     assert "error_ocr" in failed.stdout

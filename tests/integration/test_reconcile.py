@@ -21,13 +21,13 @@ from kombu import Queue
 from pydantic import SecretStr
 from sqlalchemy import func, select
 
-from docflow import reconcile as rc
-from docflow.db import session_scope
-from docflow.graph import GraphStore
-from docflow.models import Chunk, SourceDocument, StageRun
-from docflow.progress import wait_for_documents
-from docflow.queues import UNACKED_HASH, UNACKED_INDEX, queue_keys, redis_client
-from docflow.submit import ingest_file
+from docflow.core.broker import UNACKED_HASH, UNACKED_INDEX, queue_keys, redis_client
+from docflow.core.db import session_scope
+from docflow.core.graph import GraphStore
+from docflow.core.models import Chunk, SourceDocument, StageRun
+from docflow.ops import reconcile as rc
+from docflow.ops.progress import wait_for_documents
+from docflow.ops.submit import ingest_file
 
 pytestmark = [pytest.mark.services, pytest.mark.workers, pytest.mark.slow]
 
@@ -62,14 +62,21 @@ def _assert_nothing_duplicated(settings, document_ids) -> None:
         with session_scope() as session:
             document = session.get(SourceDocument, document_id)
             chunks, distinct = session.execute(
-                select(func.count(), func.count(func.distinct(Chunk.chunk_index))).where(Chunk.document_id == document_id)
+                select(func.count(), func.count(func.distinct(Chunk.chunk_index))).where(
+                    Chunk.document_id == document_id
+                )
             ).one()
-            ocr_successes = session.scalar(select(func.count()).where(
-                StageRun.document_id == document_id, StageRun.stage == "ocr", StageRun.outcome == "succeeded"))
+            ocr_successes = session.scalar(
+                select(func.count()).where(
+                    StageRun.document_id == document_id, StageRun.stage == "ocr", StageRun.outcome == "succeeded"
+                )
+            )
         assert chunks >= 1 and chunks == distinct
         assert ocr_successes == 1
         with GraphStore(settings) as graph:
-            nodes = graph.query("MATCH (d:Document {uuid: $uuid}) RETURN count(d) AS n", uuid=str(document.document_uuid))
+            nodes = graph.query(
+                "MATCH (d:Document {uuid: $uuid}) RETURN count(d) AS n", uuid=str(document.document_uuid)
+            )
             counts = graph.document_counts(str(document.document_uuid))
         assert nodes == [{"n": 1}] and counts["chunks"] == chunks
 
@@ -96,35 +103,41 @@ def test_documents_whose_queue_was_wiped_are_lost_then_redriven_to_graph_complet
     client = redis_client(workers)
     names = ("field_notes.txt", "partner_email.eml", "born_digital.pdf")
     # GIVEN three documents queued for OCR on a queue nobody consumes yet
-    ids = [ingest_file(path=good[name], project_id=project_id, settings=_override(workers, ocr=lonely)).document_id
-           for name in names]
+    ids = [
+        ingest_file(path=good[name], project_id=project_id, settings=_override(workers, ocr=lonely)).document_id
+        for name in names
+    ]
     assert client.llen(lonely) == 3
     # WHEN Redis loses that data (the queue is wiped) while the rows say ocr_queued
     client.delete(*queue_keys(lonely))
     time.sleep(1.2)
-    report = rc.reconcile(workers, project_id=project_id, grace_period_s=1, stuck_threshold_s=60)
+    report = rc.run_reconcile(workers, project_id=project_id, grace_period_s=1, stuck_threshold_s=60)
     # THEN reconcile reports exactly those documents LOST, and nothing else
     assert _ids(report, "LOST") == set(ids)
     assert {f["kind"] for f in report.findings} == {"LOST"} and report.in_flight == 3
     assert all("no message" in f["detail"] and f["status"] == "ocr_queued" for f in report.findings)
     # WHEN repaired
-    repaired = rc.reconcile(workers, project_id=project_id, grace_period_s=1, stuck_threshold_s=60,
-                            repair_problems=True)
+    repaired = rc.run_reconcile(
+        workers, project_id=project_id, grace_period_s=1, stuck_threshold_s=60, repair_problems=True
+    )
     # THEN each is re-driven once, recorded on the stage log, and all reach graph_complete
     assert sorted(a["document_id"] for a in repaired.actions if a["action"] == "redrive" and a["ok"]) == sorted(ids)
-    assert wait_for_documents(ids, timeout_s=TIMEOUT_S) == {d: "graph_complete" for d in ids}
+    assert wait_for_documents(ids, timeout_s=TIMEOUT_S) == dict.fromkeys(ids, "graph_complete")
     rows = _rows(project_id)
     assert all(rows[d].redrive_count == 1 for d in ids)
     # AND the OCR that ran is the re-driven task (its stage run carries the re-drive's queued time)
     new_tasks = {a["new_task_id"] for a in repaired.actions}
     with session_scope() as session:
-        ran = session.execute(select(StageRun.celery_task_id, StageRun.queued_at).where(
-            StageRun.document_id.in_(ids), StageRun.stage == "ocr", StageRun.outcome == "succeeded")).all()
+        ran = session.execute(
+            select(StageRun.celery_task_id, StageRun.queued_at).where(
+                StageRun.document_id.in_(ids), StageRun.stage == "ocr", StageRun.outcome == "succeeded"
+            )
+        ).all()
     assert {task for task, _ in ran} == new_tasks and all(queued for _, queued in ran)
     # AND nothing is duplicated in PostgreSQL or Neo4j
     _assert_nothing_duplicated(workers, ids)
     # AND a second reconcile finds nothing left to do
-    after = rc.reconcile(workers, project_id=project_id, grace_period_s=1, stuck_threshold_s=60)
+    after = rc.run_reconcile(workers, project_id=project_id, grace_period_s=1, stuck_threshold_s=60)
     assert after.healthy and after.in_flight == 0
 
 
@@ -174,8 +187,8 @@ def _sigkill_tree(pid: int) -> None:
 
 
 def test_a_worker_killed_mid_ocr_is_reported_stuck_and_repair_completes_it(workers, project_id, tmp_path):
-    from docflow import workers as worker_processes
     from docflow.services import Paths
+    from docflow.services import workers as worker_processes
 
     queue = f"ocr_killtest_{uuid.uuid4().hex[:8]}"
     name = f"killtest-{uuid.uuid4().hex[:6]}"
@@ -183,8 +196,9 @@ def test_a_worker_killed_mid_ocr_is_reported_stuck_and_repair_completes_it(worke
     path = _long_scan(tmp_path)
     client = redis_client(workers)
     # GIVEN a dedicated worker, the only consumer of its own OCR queue
-    pid = worker_processes.start(workers, name=name, queues=[queue], concurrency=1,
-                                 env={"DOCFLOW_QUEUE_OCR": queue}, echo=lambda _line: None)
+    pid = worker_processes.start(
+        workers, name=name, queues=[queue], concurrency=1, env={"DOCFLOW_QUEUE_OCR": queue}, echo=lambda _line: None
+    )
     try:
         _wait_for_worker(name)
         document_id = ingest_file(path=path, project_id=project_id, settings=_override(workers, ocr=queue)).document_id
@@ -198,7 +212,7 @@ def test_a_worker_killed_mid_ocr_is_reported_stuck_and_repair_completes_it(worke
     try:
         assert _rows(project_id)[document_id].celery_status == "ocr_processing", "OCR finished before the kill"
         time.sleep(2.2)
-        report = rc.reconcile(workers, project_id=project_id, grace_period_s=1, stuck_threshold_s=2)
+        report = rc.run_reconcile(workers, project_id=project_id, grace_period_s=1, stuck_threshold_s=2)
         # THEN the report says which: STUCK (its delivery is stranded in unacked) or recovering by redelivery
         stuck, recovering = _ids(report, "STUCK"), {f["document_id"] for f in report.recovering}
         assert document_id in stuck | recovering
@@ -207,16 +221,22 @@ def test_a_worker_killed_mid_ocr_is_reported_stuck_and_repair_completes_it(worke
         assert finding["worker"] == f"docflow-{name}@{socket.gethostname()}"
         assert finding["locations"][0].startswith("unacked:")
         # WHEN repaired THEN it is re-driven to the shared workers and ends complete, processed once
-        repaired = rc.reconcile(workers, project_id=project_id, grace_period_s=1, stuck_threshold_s=2,
-                                repair_problems=True)
+        repaired = rc.run_reconcile(
+            workers, project_id=project_id, grace_period_s=1, stuck_threshold_s=2, repair_problems=True
+        )
         assert [(a["action"], a["kind"], a["ok"]) for a in repaired.actions] == [("redrive", "STUCK", True)]
         assert wait_for_documents([document_id], timeout_s=TIMEOUT_S) == {document_id: "graph_complete"}
         _assert_nothing_duplicated(workers, [document_id])
         # AND the dead worker's stranded delivery (still in the unacked hash) is now an ORPHAN of a terminal
         # document, which repair reports but never removes
         time.sleep(1.2)
-        leftover = rc.reconcile(_override(workers, ocr=queue), project_id=project_id, grace_period_s=1,
-                                stuck_threshold_s=2, repair_problems=True)
+        leftover = rc.run_reconcile(
+            _override(workers, ocr=queue),
+            project_id=project_id,
+            grace_period_s=1,
+            stuck_threshold_s=2,
+            repair_problems=True,
+        )
         orphans = leftover.of_kind("ORPHAN")
         assert [o["document_id"] for o in orphans] == [document_id]
         assert orphans[0]["locations"][0].startswith("unacked:")
@@ -277,25 +297,25 @@ def test_a_message_for_an_unknown_document_is_an_orphan_and_repair_removes_it(st
 
 
 def test_a_healthy_pipeline_reports_all_ok_in_flight_and_after(workers, sample_files, project_id):
-    import typer
     from typer.testing import CliRunner
 
-    from docflow import cli_ops, monitor
+    from docflow.cli import app
+    from docflow.ops import monitor
 
     good, _bad = sample_files
     # GIVEN documents submitted to the running workers
-    ids = [ingest_file(path=good[name], project_id=project_id).document_id
-           for name in ("field_notes.txt", "board_minutes.docx")]
+    ids = [
+        ingest_file(path=good[name], project_id=project_id).document_id
+        for name in ("field_notes.txt", "board_minutes.docx")
+    ]
     # WHEN reconciled while they are in flight THEN nothing is wrong
-    during = rc.reconcile(workers, project_id=project_id)
+    during = rc.run_reconcile(workers, project_id=project_id)
     assert during.findings == [] and during.ok == during.in_flight
-    assert wait_for_documents(ids, timeout_s=TIMEOUT_S) == {d: "graph_complete" for d in ids}
+    assert wait_for_documents(ids, timeout_s=TIMEOUT_S) == dict.fromkeys(ids, "graph_complete")
     # AND once they are done, the report is all OK with nothing in flight, also through the CLI
-    after = rc.reconcile(workers, project_id=project_id, grace_period_s=1)
+    after = rc.run_reconcile(workers, project_id=project_id, grace_period_s=1)
     assert after.healthy and after.in_flight == 0 and after.workers
     assert "**all OK**" in after.markdown()
-    app = typer.Typer()
-    cli_ops.register(app)
     result = CliRunner().invoke(app, ["reconcile", "--json", "--project", project_id, "--grace", "1"])
     assert result.exit_code == 0, result.output
     assert '"healthy": true' in result.output
@@ -309,7 +329,7 @@ def test_a_healthy_pipeline_reports_all_ok_in_flight_and_after(workers, sample_f
 
 
 def test_health_is_unhealthy_when_a_queue_has_work_and_no_worker_or_exceeds_the_threshold(stack):
-    from docflow import monitor
+    from docflow.ops import monitor
     from tasks.celery_app import app
 
     queue = f"ocr_health_{uuid.uuid4().hex[:8]}"

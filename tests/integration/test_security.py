@@ -45,8 +45,11 @@ def test_no_secret_appears_in_logs_or_prefect_artifacts(workers, prefect_api):
 
     from docflow.services import Paths
 
-    secrets = [workers.s3_secret_key.get_secret_value(), workers.neo4j_password.get_secret_value(),
-               f":{workers.db_password.get_secret_value()}@"]
+    secrets = [
+        workers.s3_secret_key.get_secret_value(),
+        workers.neo4j_password.get_secret_value(),
+        f":{workers.db_password.get_secret_value()}@",
+    ]
     # GIVEN everything the services and workers logged so far (the suite ran the pipeline through them)
     logs = {path.name: path.read_text(errors="replace") for path in Paths(workers).log.glob("*.log")}
     assert any(name.startswith("worker-") for name in logs)

@@ -1,9 +1,8 @@
 """The four real services, started by the project, answer with the settings' credentials."""
 
-import io
-import uuid
 import subprocess
 import sys
+import uuid
 
 import pytest
 
@@ -20,7 +19,7 @@ def test_up_is_idempotent(stack):
 
 @pytest.mark.redis
 def test_redis_keeps_queued_work_on_disk(stack):
-    from docflow.queues import redis_client
+    from docflow.core.broker import redis_client
 
     client = redis_client(stack)
     assert client.config_get("appendonly")["appendonly"] == "yes"
@@ -33,7 +32,7 @@ def test_object_store_round_trip_with_settings_credentials(stack, tmp_path):
     from minio import Minio
     from minio.error import S3Error
 
-    from docflow.storage import ObjectStorage, original_key, sha256_file
+    from docflow.core.storage import ObjectStorage, original_key, sha256_file
 
     storage = ObjectStorage(stack)
     storage.ensure_bucket()
@@ -58,24 +57,27 @@ def test_neo4j_driver_reads_and_writes(stack, project_id):
     from neo4j import GraphDatabase
     from neo4j.exceptions import AuthError
 
-    from docflow.graph import GraphStore
+    from docflow.core.graph import GraphStore
 
     with GraphStore(stack) as graph:
-        graph.driver.execute_query("MERGE (n:Probe {id: $id}) SET n.text = $text", id=project_id,
-                                   text="it's \"quoted\" }) MATCH (n) DETACH DELETE n //")
+        graph.driver.execute_query(
+            "MERGE (n:Probe {id: $id}) SET n.text = $text",
+            id=project_id,
+            text='it\'s "quoted" }) MATCH (n) DETACH DELETE n //',
+        )
         rows = graph.query("MATCH (n:Probe {id: $id}) RETURN n.text AS text", id=project_id)
         graph.driver.execute_query("MATCH (n:Probe {id: $id}) DELETE n", id=project_id)
         assert graph.missing_constraints() == []
-    assert rows == [{"text": "it's \"quoted\" }) MATCH (n) DETACH DELETE n //"}]
-    with pytest.raises(AuthError):
-        with GraphDatabase.driver(stack.neo4j_uri, auth=("neo4j", "wrong-password")) as driver:
-            driver.verify_connectivity()
+    assert rows == [{"text": 'it\'s "quoted" }) MATCH (n) DETACH DELETE n //'}]
+    with pytest.raises(AuthError), GraphDatabase.driver(stack.neo4j_uri, auth=("neo4j", "wrong-password")) as driver:
+        driver.verify_connectivity()
 
 
 def test_docflow_verify_passes_on_the_running_stack(stack):
     # WHEN the operator runs `docflow verify` THEN every service line is green and it exits 0
-    result = subprocess.run([sys.executable, "-m", "docflow.cli_main", "verify"], capture_output=True, text=True,
-                            timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "docflow.cli", "verify"], capture_output=True, text=True, timeout=120
+    )
     out = result.stdout
     assert result.returncode == 0, out + result.stderr
     for name in ("database", "redis", "queues", "object store", "neo4j"):
@@ -89,8 +91,9 @@ def test_docflow_verify_fails_when_a_service_is_unreachable(stack):
     import os
 
     env = {**os.environ, "DOCFLOW_NEO4J_URI": "bolt://127.0.0.1:1", "DOCFLOW_NEO4J_TIMEOUT_S": "2"}
-    result = subprocess.run([sys.executable, "-m", "docflow.cli_main", "verify"], capture_output=True, text=True,
-                            timeout=120, env=env)
+    result = subprocess.run(
+        [sys.executable, "-m", "docflow.cli", "verify"], capture_output=True, text=True, timeout=120, env=env
+    )
     assert result.returncode == 1
     assert any(line.startswith("✘ neo4j") for line in result.stdout.splitlines()), result.stdout
     assert "verification FAILED" in result.stdout

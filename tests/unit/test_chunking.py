@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 from dataclasses import dataclass
 
 import pytest
 
-from docflow.errors import PermanentError
+from docflow.core.errors import PermanentError
 from tasks.steps.chunking import Chunk, chunk_elements, clean_text, document_text
 
 pytestmark = pytest.mark.unit
@@ -22,10 +23,29 @@ class El:
     page: int
 
 
-WORDS = (
-    "invoice contract payment shipment warehouse logistics quarterly revenue the of and "
-    "to in a international agreement Rotterdam Acme delivery pallet customs"
-).split()
+WORDS = [
+    "invoice",
+    "contract",
+    "payment",
+    "shipment",
+    "warehouse",
+    "logistics",
+    "quarterly",
+    "revenue",
+    "the",
+    "of",
+    "and",
+    "to",
+    "in",
+    "a",
+    "international",
+    "agreement",
+    "Rotterdam",
+    "Acme",
+    "delivery",
+    "pallet",
+    "customs",
+]
 
 
 def random_text(rng: random.Random, max_sentences: int = 12) -> str:
@@ -134,7 +154,7 @@ def test_clean_text_is_idempotent_on_random_noise() -> None:
 def test_clean_text_rejects_non_string() -> None:
     # GIVEN an element whose text is not a string WHEN cleaned THEN it is bad input
     with pytest.raises(PermanentError):
-        clean_text(None)  # type: ignore[arg-type]
+        clean_text(None)  # type: ignore[arg-type]  # the wrong type on purpose
 
 
 # --- document_text / trivial inputs ---------------------------------------------------
@@ -176,7 +196,7 @@ def test_small_document_is_one_chunk() -> None:
 def test_invalid_page_is_bad_input(page: object) -> None:
     # GIVEN an element with a page that is not a 1-based int WHEN chunked THEN bad input
     with pytest.raises(PermanentError):
-        chunk_elements([El("text", "NarrativeText", page)])  # type: ignore[arg-type]
+        chunk_elements([El("text", "NarrativeText", page)])  # type: ignore[arg-type]  # the wrong type on purpose
 
 
 @pytest.mark.parametrize(
@@ -231,7 +251,7 @@ def test_title_after_trivial_chunk_is_packed_into_it() -> None:
 
 def test_elements_are_packed_whole_while_they_fit() -> None:
     # GIVEN ten 100-char paragraphs and a 450-char budget
-    body = [El(("Para %d " % i).ljust(99, "x") + ".", "NarrativeText", 1) for i in range(10)]
+    body = [El(f"Para {i} ".ljust(99, "x") + ".", "NarrativeText", 1) for i in range(10)]
     # WHEN chunked without overlap
     text, chunks = chunk_elements(body, max_chars=450, overlap_chars=0)
     # THEN every chunk is a run of whole paragraphs (ends are paragraph ends or separators)
@@ -251,7 +271,7 @@ def test_long_element_is_split_at_sentence_boundaries_with_overlap() -> None:
     for c in chunks:
         assert c.text.startswith("Sentence ") and c.text.endswith(".")
         assert (c.page_start, c.page_end) == (3, 3)
-    for a, b in zip(chunks, chunks[1:]):
+    for a, b in itertools.pairwise(chunks):
         overlap = a.char_end - b.char_start
         assert 50 <= overlap <= 150
     assert_chunk_invariants(elements, text, chunks, 500)
@@ -306,9 +326,7 @@ def test_guarantees_hold_for_random_documents(seed: int) -> None:
     overlap_chars = rng.randint(0, max_chars // 2)
     min_chars = rng.choice([0, 50, 200])
     # WHEN chunked
-    text, chunks = chunk_elements(
-        elements, max_chars=max_chars, overlap_chars=overlap_chars, min_chars=min_chars
-    )
+    text, chunks = chunk_elements(elements, max_chars=max_chars, overlap_chars=overlap_chars, min_chars=min_chars)
     # THEN coverage, offsets, sizes, indexes, pages and word integrity all hold
     assert_chunk_invariants(elements, text, chunks, max_chars)
     assert_no_mid_word_cut(text, chunks, max_chars)

@@ -18,13 +18,21 @@ def _closed_port() -> int:
         return probe.getsockname()[1]  # nothing listens once the probe is closed
 
 
-def test_a_command_against_a_stopped_database_says_which_and_how_to_start_it():
+@pytest.mark.parametrize(
+    "entry", [["-c", "from docflow.cli import main; main()"], ["-m", "docflow.cli"]], ids=["console-script", "python-m"]
+)
+def test_a_command_against_a_stopped_database_says_which_and_how_to_start_it(entry):
     # GIVEN settings that point PostgreSQL at a port nothing listens on
     port = _closed_port()
     env = {**os.environ, "DOCFLOW_DB_PORT": str(port)}
-    # WHEN a command that reads the database runs
-    done = subprocess.run([sys.executable, "-c", "from docflow.cli import main; main()", "status"],
-                          env=env, capture_output=True, text=True, timeout=60)
+    # WHEN a command that reads the database runs, through the console script's entry or `python -m`
+    done = subprocess.run(
+        [sys.executable, *entry, "status"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     # THEN it exits 3 with one line naming the service, where it was looked for, and the fix
     assert done.returncode == 3, done.stderr
     assert "Traceback" not in done.stderr

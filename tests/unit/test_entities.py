@@ -236,9 +236,13 @@ def test_cooccurrence_is_symmetric_weighted_and_without_self_pairs() -> None:
     # GIVEN mentions where the same pair co-occurs in two chunks, in both orders, and an
     # entity repeats within a chunk
     mentions = [
-        mention(0, "acme"), mention(0, "northwind"), mention(0, "acme"),
-        mention(3, "northwind"), mention(3, "acme"),
-        mention(5, "acme"), mention(5, "maria", "PERSON"),
+        mention(0, "acme"),
+        mention(0, "northwind"),
+        mention(0, "acme"),
+        mention(3, "northwind"),
+        mention(3, "acme"),
+        mention(5, "acme"),
+        mention(5, "maria", "PERSON"),
         mention(6, "acme"),  # alone: no edge
     ]
     # WHEN relationships are built

@@ -10,15 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from docflow.errors import PermanentError
+from docflow.core.errors import PermanentError
+from docflow.core.filetypes import detect_file_type
 from docflow.samples import SAMPLE_FACTS, SAMPLE_TEXT, write_bad_samples, write_samples
-from tasks.steps.extract import (
-    Element,
-    Extraction,
-    ExtractionLimits,
-    detect_file_type,
-    extract_document,
-)
+from tasks.steps.extract import Element, Extraction, ExtractionLimits, extract_document
 
 pytestmark = pytest.mark.unit
 
@@ -71,9 +66,7 @@ def png_declaring(*, width: int, height: int) -> bytes:
     packer = zlib.compressobj(9)
     pixels = b"".join(packer.compress(row) for _ in range(height)) + packer.flush()
     header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
-    )
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
 
 
 # --- detection -----------------------------------------------------------------------------------
@@ -87,9 +80,7 @@ def test_detects_each_sample_type_from_content(samples: dict[str, Path], name: s
     assert "/" in mime
 
 
-def test_wrong_extension_is_ignored_in_favour_of_content(
-    samples: dict[str, Path], tmp_path: Path
-) -> None:
+def test_wrong_extension_is_ignored_in_favour_of_content(samples: dict[str, Path], tmp_path: Path) -> None:
     # GIVEN a PDF saved as .txt and a PNG saved as .pdf
     renamed_pdf = tmp_path / "report.txt"
     renamed_pdf.write_bytes(samples["born_digital.pdf"].read_bytes())
@@ -118,9 +109,7 @@ def test_wrong_extension_is_ignored_in_favour_of_content(
         (b"", "empty.pdf", r"^empty file: 0 bytes$"),
     ],
 )
-def test_unsupported_content_is_rejected_with_a_specific_message(
-    head: bytes, filename: str, message: str
-) -> None:
+def test_unsupported_content_is_rejected_with_a_specific_message(head: bytes, filename: str, message: str) -> None:
     # GIVEN content that is not a supported document WHEN sniffed THEN it is refused by name
     with pytest.raises(PermanentError, match=message):
         detect_file_type(data_head=head, filename=filename)
@@ -136,10 +125,7 @@ def test_each_sample_yields_its_key_entities(extracted: dict[str, Extraction], n
     for key in ENTITY_KEYS:
         for entity in SAMPLE_FACTS[name][key]:
             assert entity in text, f"{name}: {key} {entity!r} missing"
-    assert all(
-        isinstance(e, Element) and e.text == e.text.strip() and e.text
-        for e in extracted[name].elements
-    )
+    assert all(isinstance(e, Element) and e.text == e.text.strip() and e.text for e in extracted[name].elements)
 
 
 def test_born_digital_pdf_reads_the_text_layer_without_ocr(
@@ -237,9 +223,7 @@ def test_bad_samples_are_caught_at_detection_where_possible(bad_samples: dict[st
     with pytest.raises(PermanentError, match=r"^empty file: 0 bytes$"):
         detect_file_type(data_head=bad_samples["empty.txt"].read_bytes(), filename="empty.txt")
     with pytest.raises(PermanentError, match=r"looks like a Windows executable, not a PDF$"):
-        detect_file_type(
-            data_head=bad_samples["not_a_pdf.pdf"].read_bytes(), filename="not_a_pdf.pdf"
-        )
+        detect_file_type(data_head=bad_samples["not_a_pdf.pdf"].read_bytes(), filename="not_a_pdf.pdf")
     # Encrypted and corrupt PDFs still *look* like PDFs; extraction is where they fail.
     for name in ("encrypted.pdf", "corrupt.pdf"):
         assert detect_file_type(data_head=bad_samples[name].read_bytes(), filename=name)[0] == "pdf"
@@ -257,9 +241,7 @@ def test_decompression_bomb_png_is_refused_before_decoding(tmp_path: Path) -> No
 
 def test_image_over_the_pixel_limit_names_its_size(samples: dict[str, Path]) -> None:
     limits = ExtractionLimits(max_pixels=1_000_000)
-    with pytest.raises(
-        PermanentError, match=r"1,500 x 1,650 pixels exceeds the 1,000,000 pixel limit"
-    ):
+    with pytest.raises(PermanentError, match=r"1,500 x 1,650 pixels exceeds the 1,000,000 pixel limit"):
         extract_document(path=samples["receipt_scan.png"], file_type="image", limits=limits)
 
 
@@ -293,9 +275,7 @@ def test_oversized_pdf_page_is_rendered_at_a_lower_dpi(samples: dict[str, Path])
         (ExtractionLimits(max_text_chars=200), r"^too much text: more than 200 characters"),
     ],
 )
-def test_limits_are_enforced(
-    samples: dict[str, Path], limits: ExtractionLimits, message: str
-) -> None:
+def test_limits_are_enforced(samples: dict[str, Path], limits: ExtractionLimits, message: str) -> None:
     with pytest.raises(PermanentError, match=message):
         extract_document(path=samples["born_digital.pdf"], file_type="pdf", limits=limits)
 
@@ -322,8 +302,7 @@ def test_broken_attachment_is_noted_not_fatal(
     result = extract_document(path=path, file_type="eml")
     assert "The statement from Northwind Bank is attached." in result.text()
     assert result.elements[-1] == Element(
-        "Attachment: statement.pdf "
-        "(not extracted: corrupt PDF: the file structure is damaged or truncated)",
+        "Attachment: statement.pdf (not extracted: corrupt PDF: the file structure is damaged or truncated)",
         "Attachment",
         1,
     )

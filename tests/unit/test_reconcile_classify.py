@@ -7,19 +7,17 @@ import json
 
 import pytest
 
-from docflow.reconcile import (
-    DocInfo,
+from docflow.ops.reconcile import (
+    DocumentState,
     HeldTask,
     Kind,
     Message,
-    Row,
     Snapshot,
     build_report,
     classify,
     decode_envelope,
-    decode_unacked,
-    decode_waiting,
 )
+from docflow.ops.reconcile.messages import decode_unacked, decode_waiting
 
 pytestmark = pytest.mark.unit
 
@@ -35,9 +33,13 @@ def envelope(task_id: str, task: str, document_id, *, protocol: int = 2) -> dict
     else:
         body = json.dumps({"id": task_id, "task": task, "args": [document_id], "kwargs": {}}).encode()
         headers = {}
-    return {"body": base64.b64encode(body).decode(), "content-encoding": "utf-8",
-            "content-type": "application/json", "headers": headers,
-            "properties": {"body_encoding": "base64", "delivery_tag": "t", "priority": 0}}
+    return {
+        "body": base64.b64encode(body).decode(),
+        "content-encoding": "utf-8",
+        "content-type": "application/json",
+        "headers": headers,
+        "properties": {"body_encoding": "base64", "delivery_tag": "t", "priority": 0},
+    }
 
 
 def waiting(task_id: str, document_id: int, task: str = OCR, queue: str = "ocr") -> Message:
@@ -49,13 +51,22 @@ def unacked(task_id: str, document_id: int, task: str = OCR, queue: str = "ocr")
     return decode_unacked(f"tag-{task_id}", raw, delivered_at=1.0)
 
 
-def row(document_id: int, status: str, task_id: str | None, age_s: float = 1000.0, project: str = "p") -> Row:
-    return Row(document_id, f"uuid-{document_id}", project, status, task_id, age_s)
+def row(document_id: int, status: str, task_id: str | None, age_s: float = 1000.0, project: str = "p") -> DocumentState:
+    return DocumentState(document_id, f"uuid-{document_id}", project, status, task_id, age_s)
 
 
 def snapshot(rows=(), messages=(), held=(), docs=None, workers=("w1@host",), project_id=None) -> Snapshot:
-    return Snapshot(QUEUES, list(messages), list(held), list(workers), None, list(rows), docs or {}, project_id,
-                    {q: sum(1 for m in messages if m.location == "waiting" and m.queue == q) for q in QUEUES.values()})
+    return Snapshot(
+        QUEUES,
+        list(messages),
+        list(held),
+        list(workers),
+        None,
+        list(rows),
+        docs or {},
+        project_id,
+        {q: sum(1 for m in messages if m.location == "waiting" and m.queue == q) for q in QUEUES.values()},
+    )
 
 
 def kinds(result) -> dict[int | None, list[str]]:
@@ -91,17 +102,34 @@ def test_an_undecodable_message_is_reported_not_fatal():
 
 
 def test_rows_with_their_message_waiting_unacked_or_held_are_ok():
-    rows = [row(1, "ocr_queued", "t1"), row(2, "ocr_processing", "t2"), row(3, "ocr_complete", "t3"),
-            row(4, "entity_processing", "t4", age_s=10_000)]
-    messages = [waiting("t1", 1), unacked("t2", 2), waiting("t3", 3, TEXT, "text"), unacked("t4", 4, "entity.extract_entities", "entity")]
-    held = [HeldTask("w1@host", "active", "t2", OCR, 2), HeldTask("w1@host", "active", "t4", "entity.extract_entities", 4)]
+    rows = [
+        row(1, "ocr_queued", "t1"),
+        row(2, "ocr_processing", "t2"),
+        row(3, "ocr_complete", "t3"),
+        row(4, "entity_processing", "t4", age_s=10_000),
+    ]
+    messages = [
+        waiting("t1", 1),
+        unacked("t2", 2),
+        waiting("t3", 3, TEXT, "text"),
+        unacked("t4", 4, "entity.extract_entities", "entity"),
+    ]
+    held = [
+        HeldTask("w1@host", "active", "t2", OCR, 2),
+        HeldTask("w1@host", "active", "t4", "entity.extract_entities", 4),
+    ]
     # GIVEN every in-flight row has its task somewhere live WHEN classified
     result = run(snapshot(rows, messages, held))
     # THEN all are OK and the per-stage counts balance
     assert result.findings == [] and result.ok == 4
     stages = {s.stage: s for s in result.stages}
-    assert (stages["ocr"].rows_waiting, stages["ocr"].rows_processing, stages["ocr"].messages_waiting,
-            stages["ocr"].messages_unacked, stages["ocr"].held_by_workers) == (1, 1, 1, 1, 1)
+    assert (
+        stages["ocr"].rows_waiting,
+        stages["ocr"].rows_processing,
+        stages["ocr"].messages_waiting,
+        stages["ocr"].messages_unacked,
+        stages["ocr"].held_by_workers,
+    ) == (1, 1, 1, 1, 1)
     assert stages["text"].rows_waiting == 1 and stages["text"].messages_waiting == 1
     assert all(s.balanced for s in stages.values())
 
@@ -129,7 +157,7 @@ def test_a_row_that_changed_during_the_snapshot_is_in_motion_not_lost():
 
 def test_processing_past_the_threshold_with_only_an_unacked_copy_is_stuck():
     # GIVEN a processing row whose delivery sits in unacked but no responding worker holds it
-    stuck = Row(1, "uuid-1", "p", "ocr_processing", "t1", 900, worker="docflow-dead@host")
+    stuck = DocumentState(1, "uuid-1", "p", "ocr_processing", "t1", 900, worker="docflow-dead@host")
     young = row(2, "ocr_processing", "t2", age_s=100)
     result = run(snapshot([stuck, young], [unacked("t1", 1), unacked("t2", 2)]))
     # THEN the old one is STUCK (naming the worker that is gone), the young one is not judged yet
@@ -152,12 +180,19 @@ def test_a_processing_row_whose_message_is_back_in_the_queue_is_recovering_by_re
 
 
 def test_messages_for_terminal_pending_or_unknown_documents_are_orphans():
-    docs = {5: DocInfo(5, "uuid-5", "p", "graph_complete", "t5", 1000),
-            6: DocInfo(6, "uuid-6", "p", "error_ocr", "t6", 1000),
-            7: DocInfo(7, "uuid-7", "p", "pending", None, 1000),
-            8: DocInfo(8, "uuid-8", "p", "graph_complete", "t8", 2)}  # finished just now
-    messages = [waiting("t5", 5, "graph.build_graph", "graph"), unacked("t6", 6), waiting("x7", 7),
-                waiting("t8", 8, "graph.build_graph", "graph"), waiting("t9", 999_999)]
+    docs = {
+        5: DocumentState(5, "uuid-5", "p", "graph_complete", "t5", 1000),
+        6: DocumentState(6, "uuid-6", "p", "error_ocr", "t6", 1000),
+        7: DocumentState(7, "uuid-7", "p", "pending", None, 1000),
+        8: DocumentState(8, "uuid-8", "p", "graph_complete", "t8", 2),
+    }  # finished just now
+    messages = [
+        waiting("t5", 5, "graph.build_graph", "graph"),
+        unacked("t6", 6),
+        waiting("x7", 7),
+        waiting("t8", 8, "graph.build_graph", "graph"),
+        waiting("t9", 999_999),
+    ]
     # GIVEN messages for finished, failed, never-submitted, just-finished and unknown documents
     result = run(snapshot(messages=messages, docs=docs))
     # THEN all but the just-finished one are ORPHANs, and the report says which copy can be removed
@@ -168,7 +203,7 @@ def test_messages_for_terminal_pending_or_unknown_documents_are_orphans():
 
 
 def test_a_project_filter_ignores_other_projects_and_unknown_documents():
-    docs = {5: DocInfo(5, "uuid-5", "other", "graph_complete", "t5", 1000)}
+    docs = {5: DocumentState(5, "uuid-5", "other", "graph_complete", "t5", 1000)}
     messages = [waiting("t5", 5), waiting("t9", 999_999), waiting("t1", 1)]
     result = run(snapshot([row(1, "ocr_queued", "t1", project="mine")], messages, docs=docs, project_id="mine"))
     assert result.findings == [] and result.ok == 1
@@ -213,12 +248,18 @@ def test_the_report_is_json_serialisable_and_renders_markdown_and_table_rows():
 
 def test_the_flows_explain_their_parameters_in_the_ui_form():
     from flows.monitor import pipeline_monitor
-    from flows.reconcile import reconcile
+    from flows.reconcile import reconcile_flow as reconcile
 
     # GIVEN the reconcile flow WHEN its parameter schema is built THEN every parameter is described
     properties = reconcile.parameters.model_dump()["properties"]
-    assert set(properties) == {"grace_period_s", "stuck_threshold_s", "project_id", "repair", "max_repairs",
-                               "inspect_timeout_s"}
+    assert set(properties) == {
+        "grace_period_s",
+        "stuck_threshold_s",
+        "project_id",
+        "repair",
+        "max_repairs",
+        "inspect_timeout_s",
+    }
     assert all(p.get("description") for p in properties.values())
     assert properties["repair"]["default"] is False
     assert reconcile.name == "reconcile" and pipeline_monitor.name == "pipeline-monitor"

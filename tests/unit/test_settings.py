@@ -3,7 +3,7 @@
 import pytest
 from pydantic import ValidationError
 
-from docflow.settings import Settings
+from docflow.core.settings import Settings
 
 pytestmark = pytest.mark.unit
 
@@ -21,7 +21,7 @@ def test_defaults_point_at_local_services(monkeypatch):
     assert settings.s3_endpoint.startswith("127.0.0.1:")
     assert settings.neo4j_uri == "bolt://127.0.0.1:7687"
     assert settings.retry_max_retries == 3
-    assert [settings.retry_countdown(n) for n in range(3)] == [60, 120, 240]
+    assert [settings.retry_backoff_s(n) for n in range(3)] == [60, 120, 240]
     assert settings.health_queue_threshold == 1000
     assert settings.queues == {"ocr": "ocr", "text": "text", "entity": "entity", "graph": "graph"}
 
@@ -47,8 +47,15 @@ def test_secrets_are_never_printed(monkeypatch):
     monkeypatch.setenv("DOCFLOW_REDIS_URL", "redis://:redis-Secret-0@127.0.0.1:6379/0")
     settings = Settings(_env_file=None)
     # WHEN the settings are rendered every way an operator might see them
-    rendered = " ".join([repr(settings), str(settings), settings.model_dump_json(), settings.database_url_display,
-                         settings.redis_display])
+    rendered = " ".join(
+        [
+            repr(settings),
+            str(settings),
+            settings.model_dump_json(),
+            settings.database_url_display,
+            settings.redis_display,
+        ]
+    )
     # THEN no secret appears, but the connection still gets it
     for secret in ("pg-Secret-123", "s3-Secret-456", "neo-Secret-789", "redis-Secret-0"):
         assert secret not in rendered
@@ -72,3 +79,21 @@ def test_default_visibility_timeout_is_derived_from_limits():
     settings = Settings(_env_file=None)
     longest = max(settings.time_limits(stage)[1] for stage in ("ocr", "text", "entity", "graph"))
     assert settings.broker_visibility_timeout_s > longest
+
+
+def test_retry_countdowns_are_jittered_around_the_backoff_and_bounded():
+    # GIVEN the documented policy (60·2^n s, ±25 %, at most 3600 s)
+    policy = {"retry_backoff_base_s": 60, "retry_backoff_factor": 2, "retry_backoff_max_s": 3600, "retry_jitter": 0.25}
+    settings = Settings(_env_file=None, **policy)
+    # WHEN the countdowns are drawn with the random spread at its extremes and in between
+    lowest = [settings.retry_countdown(n, uniform=lambda low, high: low) for n in range(3)]
+    highest = [settings.retry_countdown(n, uniform=lambda low, high: high) for n in range(3)]
+    drawn = {round(settings.retry_countdown(0), 3) for _ in range(200)}
+    # THEN each stays within ±25 % of its backoff, and real draws spread (no thundering herd)
+    assert lowest == [45.0, 90.0, 180.0] and highest == [75.0, 150.0, 300.0]
+    assert all(45.0 <= value <= 75.0 for value in drawn) and len(drawn) > 100
+    # AND a long backoff never exceeds the configured maximum, with or without jitter
+    capped = Settings(_env_file=None, **{**policy, "retry_backoff_max_s": 100})
+    assert capped.retry_countdown(5, uniform=lambda low, high: high) == 100
+    # AND jitter 0 gives the plain backoff
+    assert Settings(_env_file=None, **{**policy, "retry_jitter": 0}).retry_countdown(1) == 120

@@ -1,9 +1,11 @@
 """The status machine: forward only, errors from each stage, re-drives explicit."""
 
+import itertools
+
 import pytest
 
-from docflow.errors import IllegalTransition
-from docflow.status import (
+from docflow.core.errors import IllegalTransition
+from docflow.core.status import (
     FORWARD_CHAIN,
     CoarseStatus,
     Stage,
@@ -21,7 +23,7 @@ pytestmark = pytest.mark.unit
 
 def test_the_forward_chain_is_allowed_step_by_step():
     # GIVEN the documented chain WHEN each step is checked THEN each is legal
-    for current, target in zip(FORWARD_CHAIN, FORWARD_CHAIN[1:]):
+    for current, target in itertools.pairwise(FORWARD_CHAIN):
         check_transition(current, target)
 
 

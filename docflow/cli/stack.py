@@ -1,0 +1,140 @@
+"""Running the stack: ``up``, ``down``, ``migrate``, ``verify``, ``workers …``, ``serve``, ``emergency-stop``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from docflow.cli.app import app
+from docflow.core.settings import get_settings
+
+ServiceNames = Annotated[list[str] | None, typer.Argument(help="postgres, redis, s3, neo4j, prefect (default: all)")]
+
+
+@app.command()
+def up(names: ServiceNames = None, migrate_db: Annotated[bool, typer.Option("--migrate/--no-migrate")] = True) -> None:
+    """Start the local services (idempotent) and bring the schema to head."""
+    from docflow import services
+
+    settings = get_settings()
+    typer.echo(f"docflow up — data in {settings.data_dir.resolve()}")
+    try:
+        services.up(settings, names, echo=typer.echo)
+    except services.ServiceError as exc:
+        typer.secho(f"✘ {exc}", fg="red", err=True)
+        raise typer.Exit(1) from None
+    if migrate_db and (not names or "postgres" in names):
+        from docflow.core import migrate
+
+        migrate.upgrade()
+        typer.echo(f"schema      at head {migrate.head_revision()}")
+
+
+@app.command()
+def down(names: ServiceNames = None) -> None:
+    """Stop the local services docflow started (never a server it did not start)."""
+    from docflow import services
+
+    services.down(get_settings(), names, echo=typer.echo)
+
+
+@app.command()
+def migrate() -> None:
+    """Apply the Alembic migrations up to head."""
+    from docflow.core import migrate as migrations
+
+    migrations.upgrade()
+    typer.echo(f"schema at head {migrations.head_revision()}")
+
+
+@app.command()
+def verify(require_workers: Annotated[bool, typer.Option(help="Fail when no worker serves a queue.")] = False) -> None:
+    """Go/no-go checklist: database, Redis, queues, object store, Neo4j, workers."""
+    from docflow.ops.verify import passed, run_checks
+
+    checks = run_checks(get_settings(), require_workers=require_workers)
+    for check in checks:
+        colour = "green" if check.ok else ("yellow" if check.warning else "red")
+        typer.secho(f"{check.mark} {check.name:<13} {check.detail}", fg=colour)
+    ok = passed(checks)
+    typer.secho("all checks passed" if ok else "verification FAILED", fg="green" if ok else "red", bold=True)
+    raise typer.Exit(0 if ok else 1)
+
+
+workers_app = typer.Typer(help="Start, stop and list Celery workers.", no_args_is_help=True)
+app.add_typer(workers_app, name="workers")
+
+
+@workers_app.command("start")
+def workers_start(
+    name: Annotated[str, typer.Option(help="Worker name (one pid file each).")] = "all",
+    queues: Annotated[str | None, typer.Option(help="Comma-separated queues (default: all four).")] = None,
+    concurrency: Annotated[int | None, typer.Option(help="Processes (default from settings).")] = None,
+    wait: Annotated[bool, typer.Option(help="Wait until the worker answers a ping.")] = True,
+) -> None:
+    """Start a worker in the background (idempotent)."""
+    from docflow.services import workers
+
+    settings = get_settings()
+    workers.start(
+        settings, name=name, queues=queues.split(",") if queues else None, concurrency=concurrency, echo=typer.echo
+    )
+    if wait:
+        typer.echo(f"responding: {', '.join(workers.wait_ready(settings, timeout=120))}")
+
+
+@workers_app.command("stop")
+def workers_stop(
+    name: Annotated[str | None, typer.Option(help="Only this worker.")] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds of warm shutdown before SIGKILL.")] = 60,
+) -> None:
+    """Warm shutdown of the workers docflow started."""
+    from docflow.services import workers
+
+    if not workers.stop(get_settings(), name=name, timeout=timeout, echo=typer.echo):
+        typer.echo("no docflow worker was running")
+
+
+@workers_app.command("status")
+def workers_status() -> None:
+    """List running workers (pid files) and what answers a ping."""
+    from docflow.services import workers
+
+    settings = get_settings()
+    for name, pid in workers.running(settings).items():
+        typer.echo(f"{name}: pid {pid}")
+    from docflow.ops.verify import check_workers
+
+    check = check_workers(settings)
+    typer.echo(f"{check.mark} {check.detail}")
+
+
+@app.command()
+def emergency_stop(
+    confirm: Annotated[str, typer.Option(help="Type the word PURGE to confirm.")] = "",
+) -> None:
+    """Rollback path: stop every docflow worker and clear the four stage queues.
+
+    Documents keep their rows; reconcile re-drives them after the emergency (Redis is a transport).
+    """
+    if confirm != "PURGE":
+        typer.secho("refusing: pass --confirm PURGE to stop workers and clear the queues", fg="red", err=True)
+        raise typer.Exit(2)
+    from docflow.core.broker import queue_keys, redis_client
+    from docflow.services import workers
+
+    settings = get_settings()
+    workers.stop(settings, timeout=30, echo=typer.echo)
+    client = redis_client(settings)
+    for queue in settings.queues.values():
+        removed = client.delete(*queue_keys(queue))
+        typer.echo(f"queue {queue}: cleared ({removed} list(s) removed)")
+
+
+@app.command()
+def serve() -> None:
+    """Register the Prefect deployments (intake-sweep, reconcile, pipeline-monitor) and run them."""
+    from deployments.serve import main as serve_main
+
+    serve_main()

@@ -1,0 +1,275 @@
+"""Data functions for documents: registration (dedupe) and status transitions.
+
+Status changes happen here and only here, as compare-and-set updates: the row changes only if
+its current status is one the status machine allows to reach the target, so two deliveries of
+the same task racing each other cannot both "win" a transition.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Row, bindparam, case, func, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlmodel import Session, col, select
+
+from docflow.core.db import insert_many
+from docflow.core.errors import IllegalTransition
+from docflow.core.models import SourceDocument, StageRun, table_of
+from docflow.core.status import COMPLETE, Stage, Status, coarse, sources_of
+
+MAX_ERROR_CHARS = 2000
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Registration:
+    document: SourceDocument
+    created: bool  # False: the same bytes were already registered in this project (a duplicate)
+
+
+def register_document(
+    session: Session,
+    *,
+    project_id: str,
+    original_file_name: str,
+    sha256: str,
+    size_bytes: int,
+    object_key: str | None,
+    file_type: str | None = None,
+    mime_type: str | None = None,
+) -> Registration:
+    """Insert the document unless ``(project_id, sha256)`` exists; idempotent under concurrency."""
+    statement = (
+        insert(SourceDocument)
+        .values(
+            project_id=project_id,
+            original_file_name=original_file_name[:1024],
+            sha256=sha256,
+            size_bytes=size_bytes,
+            object_key=object_key,
+            file_type=file_type,
+            mime_type=mime_type,
+        )
+        .on_conflict_do_nothing(constraint="uq_source_documents_project_sha256")
+        .returning(col(SourceDocument.id))
+    )
+    inserted = session.execute(statement).scalar_one_or_none()
+    document = session.execute(
+        select(SourceDocument).where(SourceDocument.project_id == project_id, SourceDocument.sha256 == sha256)
+    ).scalar_one()
+    return Registration(document=document, created=inserted is not None)
+
+
+# The statements below run several times per stage task. Building a SQLAlchemy statement and its
+# cache key costs more CPU than executing it, so each shape is built once per process (with bind
+# parameters) and executed through the session's connection, without the ORM's unit of work.
+_DOCUMENTS = table_of(SourceDocument)
+_STAGE_RUNS = table_of(StageRun)
+
+
+@functools.cache
+def _transition_statement(to: Status, sources: frozenset[Status], bound: tuple[str, ...]) -> Any:
+    values: dict = {
+        "celery_status": to.value,
+        "initial_processing_status": coarse(to).value,
+        "updated_at": func.now(),
+        **{name: bindparam(f"set_{name}") for name in bound},
+    }
+    for stage, complete in COMPLETE.items():
+        if to is complete:
+            values[f"{stage.value}_completed_at"] = func.now()
+    return (
+        update(_DOCUMENTS)
+        .where(
+            _DOCUMENTS.c.id == bindparam("document_id"),
+            _DOCUMENTS.c.celery_status.in_(sorted(s.value for s in sources)),
+        )
+        .values(**values)
+        .returning(*_DOCUMENTS.c)
+    )
+
+
+_CURRENT_STATUS = (
+    _DOCUMENTS.select().with_only_columns(_DOCUMENTS.c.celery_status).where(_DOCUMENTS.c.id == bindparam("document_id"))
+)
+
+
+def transition(
+    session: Session,
+    *,
+    document_id: int,
+    to: Status,
+    task_id: str | None = None,
+    error_message: str | None = None,
+    extra: dict | None = None,
+    allowed_from: frozenset[Status] | None = None,
+) -> Row:
+    """Move a document to ``to`` if the status machine allows it from its current status.
+
+    ``task_id`` (when given) becomes ``celery_task_id``. ``allowed_from`` overrides the machine's
+    sources only for explicit re-drives. Raises :class:`IllegalTransition` otherwise. Returns the
+    updated row (its columns as attributes).
+    """
+    sources = allowed_from if allowed_from is not None else sources_of(to)
+    values = {"error_message": error_message[:MAX_ERROR_CHARS] if error_message else None, **(extra or {})}
+    if task_id is not None:
+        values["celery_task_id"] = task_id
+    bound = tuple(sorted(values))
+    connection = session.connection()
+    row = connection.execute(
+        _transition_statement(to, frozenset(sources), bound),
+        {"document_id": document_id, **{f"set_{k}": v for k, v in values.items()}},
+    ).one_or_none()
+    if row is None:
+        current = connection.execute(_CURRENT_STATUS, {"document_id": document_id}).scalar_one_or_none()
+        if current is None:
+            raise IllegalTransition(f"document {document_id} does not exist")
+        raise IllegalTransition(f"illegal status transition {current} → {to.value} for document {document_id}")
+    return row
+
+
+_LOCK = _DOCUMENTS.select().where(_DOCUMENTS.c.id == bindparam("document_id")).with_for_update()
+
+
+def lock_document(session: Session, *, document_id: int) -> Row | None:
+    """Load the row (columns as attributes) with a row lock for the rest of the unit of work."""
+    return session.connection().execute(_LOCK, {"document_id": document_id}).one_or_none()
+
+
+_DELIVERY = insert(_STAGE_RUNS).values(started_at=func.now(), outcome="started", deliveries=1)
+_RECORD_DELIVERY = _DELIVERY.on_conflict_do_update(
+    constraint="uq_stage_runs_task_attempt",
+    set_={
+        "deliveries": _STAGE_RUNS.c.deliveries + 1,
+        "worker_hostname": _DELIVERY.excluded.worker_hostname,
+        "started_at": func.now(),
+        "outcome": "started",
+    },
+).returning(_STAGE_RUNS.c.deliveries)
+
+
+def record_stage_delivery(
+    session: Session,
+    *,
+    document_id: int,
+    stage: Stage,
+    task_id: str,
+    attempt: int,
+    worker_hostname: str | None,
+) -> int:
+    """Upsert the stage-run row of this (task id, attempt); return how often it has been delivered."""
+    return int(
+        session.connection()
+        .execute(
+            _RECORD_DELIVERY,
+            {
+                "document_id": document_id,
+                "stage": stage.value,
+                "attempt": attempt,
+                "celery_task_id": task_id,
+                "worker_hostname": worker_hostname,
+            },
+        )
+        .scalar_one()
+    )
+
+
+_FINISH_STAGE_RUN = (
+    update(_STAGE_RUNS)
+    .where(_STAGE_RUNS.c.celery_task_id == bindparam("task_id"), _STAGE_RUNS.c.attempt == bindparam("run_attempt"))
+    .values(outcome=bindparam("outcome"), finished_at=func.now(), error=bindparam("error"))
+)
+
+
+def finish_stage_run(session: Session, *, task_id: str, attempt: int, outcome: str, error: str | None = None) -> None:
+    session.connection().execute(
+        _FINISH_STAGE_RUN,
+        {
+            "task_id": task_id,
+            "run_attempt": attempt,
+            "outcome": outcome,
+            "error": error[:MAX_ERROR_CHARS] if error else None,
+        },
+    )
+
+
+def record_queued(session: Session, *, document_id: int, stage: Stage, task_id: str, outcome: str = "queued") -> None:
+    """Note that a task was published for a stage (the queued time for latency figures)."""
+    record_queued_many(session, stage=stage, task_ids={document_id: task_id}, outcome=outcome)
+
+
+_RECORD_QUEUED = (
+    insert(_STAGE_RUNS).values(queued_at=func.now()).on_conflict_do_nothing(constraint="uq_stage_runs_task_attempt")
+)
+
+REDRIVE_ATTEMPT = -1  # the stage-log row of a re-drive: never touched by the task's own attempts
+
+
+def record_redrive(
+    session: Session, *, document_id: int, stage: Stage, task_id: str, previous_status: str, reason: str
+) -> None:
+    session.execute(
+        insert(StageRun)
+        .values(
+            document_id=document_id,
+            stage=stage.value,
+            attempt=REDRIVE_ATTEMPT,
+            celery_task_id=task_id,
+            queued_at=func.now(),
+            finished_at=func.now(),
+            outcome="redriven",
+            deliveries=0,
+            error=f"re-driven from {previous_status}: {reason}"[:MAX_ERROR_CHARS],
+        )
+        .on_conflict_do_nothing(constraint="uq_stage_runs_task_attempt")
+    )
+
+
+def record_queued_many(session: Session, *, stage: Stage, task_ids: dict[int, str], outcome: str = "queued") -> None:
+    """One multi-row insert of queued stage runs (document id → task id)."""
+    if not task_ids:
+        return
+    rows = [
+        dict(
+            document_id=document_id, stage=stage.value, attempt=0, celery_task_id=task_id, outcome=outcome, deliveries=0
+        )
+        for document_id, task_id in task_ids.items()
+    ]
+    insert_many(session, _RECORD_QUEUED, rows)
+
+
+def transition_many(session: Session, *, to: Status, task_ids: dict[int, str]) -> list[int]:
+    """Batch form of :func:`transition` (same rule, one statement): returns the ids that moved.
+
+    Rows whose current status may not reach ``to`` are left alone (and not returned).
+    """
+    if not task_ids:
+        return []
+    rows = (
+        session.execute(
+            update(SourceDocument)
+            .where(
+                col(SourceDocument.id).in_(list(task_ids)),
+                col(SourceDocument.celery_status).in_([s.value for s in sources_of(to)]),
+            )
+            .values(
+                celery_status=to.value,
+                initial_processing_status=coarse(to).value,
+                updated_at=func.now(),
+                error_message=None,
+                celery_task_id=case(task_ids, value=SourceDocument.id),
+            )
+            .returning(col(SourceDocument.id))
+            .execution_options(synchronize_session=False)
+        )
+        .scalars()
+        .all()
+    )
+    return list(rows)

@@ -1,0 +1,238 @@
+"""SQLModel tables: the source of truth for every document and everything derived from it.
+
+Every table has a natural key (a unique constraint) so that every write can be an upsert and a
+redelivered task never creates a second row. Statuses are stored as plain strings (the status
+machine in :mod:`docflow.core.status` is the only place that knows their values), which keeps
+Alembic's autogenerate in step and downgrades clean (no native PostgreSQL enum types).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Index, Integer, Table, Text, UniqueConstraint, func
+from sqlmodel import Field, SQLModel
+
+from docflow.core.status import CoarseStatus, Status
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table behind a model, for the statements built once and run without the ORM."""
+    table: Table = model.__table__  # type: ignore[attr-defined]  # set by SQLModel's metaclass; absent from its stubs
+    return table
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _ts(*, nullable: bool = True, default_now: bool = False, on_update: bool = False) -> Column:
+    return Column(
+        DateTime(timezone=True),
+        nullable=nullable,
+        server_default=func.now() if default_now else None,
+        onupdate=func.now() if on_update else None,
+    )
+
+
+def _document_fk() -> Column:
+    return Column(Integer, ForeignKey("source_documents.id", ondelete="CASCADE"), nullable=False, index=True)
+
+
+class SourceDocument(SQLModel, table=True):
+    """One accepted document. ``(project_id, sha256)`` is the dedupe key."""
+
+    __tablename__ = "source_documents"
+    __table_args__ = (
+        UniqueConstraint("project_id", "sha256", name="uq_source_documents_project_sha256"),
+        Index("ix_source_documents_status_updated", "celery_status", "updated_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    document_uuid: uuid.UUID = Field(default_factory=uuid.uuid4, unique=True, index=True, nullable=False)
+    project_id: str = Field(max_length=128, index=True)
+    original_file_name: str = Field(max_length=1024)
+    object_key: str | None = Field(default=None, max_length=512)
+    sha256: str = Field(max_length=64)
+    size_bytes: int = Field(sa_column=Column(BigInteger, nullable=False))
+    file_type: str | None = Field(default=None, max_length=16)
+    mime_type: str | None = Field(default=None, max_length=128)
+    page_count: int | None = None
+
+    initial_processing_status: str = Field(default=CoarseStatus.PENDING.value, max_length=32)
+    celery_task_id: str | None = Field(default=None, max_length=64, index=True)
+    celery_status: str = Field(default=Status.PENDING.value, max_length=32, index=True)
+    error_message: str | None = Field(default=None, sa_column=Column(Text))
+
+    created_at: datetime | None = Field(default_factory=utcnow, sa_column=_ts(nullable=False, default_now=True))
+    updated_at: datetime | None = Field(
+        default_factory=utcnow, sa_column=_ts(nullable=False, default_now=True, on_update=True)
+    )
+    ocr_completed_at: datetime | None = Field(default=None, sa_column=_ts())
+    text_completed_at: datetime | None = Field(default=None, sa_column=_ts())
+    entity_completed_at: datetime | None = Field(default=None, sa_column=_ts())
+    graph_completed_at: datetime | None = Field(default=None, sa_column=_ts())
+
+    # Attempt counters: bumped each time a stage's task starts (retries and redeliveries included),
+    # so "attempts within the configured bound" can be checked from the row alone.
+    ocr_attempts: int = Field(default=0)
+    text_attempts: int = Field(default=0)
+    entity_attempts: int = Field(default=0)
+    graph_attempts: int = Field(default=0)
+    redrive_count: int = Field(default=0)
+
+
+class StageRun(SQLModel, table=True):
+    """The audit trail: one row per stage attempt (a Celery task id and its retry number).
+
+    A redelivery of the same attempt updates the same row (natural key), so the log never counts
+    a crash-and-redeliver twice; ``deliveries`` records how often it was delivered.
+    """
+
+    __tablename__ = "stage_runs"
+    __table_args__ = (
+        UniqueConstraint("celery_task_id", "attempt", name="uq_stage_runs_task_attempt"),
+        Index("ix_stage_runs_stage_finished", "stage", "finished_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: int = Field(sa_column=_document_fk())
+    stage: str = Field(max_length=16)
+    attempt: int = Field(default=0)
+    celery_task_id: str = Field(max_length=64)
+    worker_hostname: str | None = Field(default=None, max_length=255)
+    deliveries: int = Field(default=1)
+    queued_at: datetime | None = Field(default=None, sa_column=_ts())
+    started_at: datetime | None = Field(default=None, sa_column=_ts())
+    finished_at: datetime | None = Field(default=None, sa_column=_ts())
+    outcome: str = Field(default="started", max_length=16)  # started|succeeded|retrying|failed|skipped|redriven
+    error: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class DocumentExtraction(SQLModel, table=True):
+    """What the OCR stage extracted (elements as JSON), so later stages and re-runs never redo OCR."""
+
+    __tablename__ = "document_extractions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("source_documents.id", ondelete="CASCADE"), nullable=False, unique=True)
+    )
+    elements_json: str = Field(sa_column=Column(Text, nullable=False))
+    char_count: int = Field(default=0)
+    page_count: int = Field(default=0)
+    ocr_pages: int = Field(default=0)
+    text_pages: int = Field(default=0)
+    created_at: datetime | None = Field(default_factory=utcnow, sa_column=_ts(nullable=False, default_now=True))
+
+
+class Chunk(SQLModel, table=True):
+    __tablename__ = "chunks"
+    __table_args__ = (UniqueConstraint("document_id", "chunk_index", name="uq_chunks_document_index"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: int = Field(sa_column=_document_fk())
+    chunk_index: int
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    page_start: int
+    page_end: int
+    char_start: int
+    char_end: int
+
+
+class CanonicalEntity(SQLModel, table=True):
+    """One real-world entity per project: ``(project_id, normalized_key, label)``."""
+
+    __tablename__ = "canonical_entities"
+    __table_args__ = (
+        UniqueConstraint("project_id", "normalized_key", "label", name="uq_canonical_entities_project_key_label"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: str = Field(max_length=128, index=True)
+    normalized_key: str = Field(max_length=512)
+    label: str = Field(max_length=32)
+    display_name: str = Field(max_length=512)
+    created_at: datetime | None = Field(default_factory=utcnow, sa_column=_ts(nullable=False, default_now=True))
+
+
+class EntityMention(SQLModel, table=True):
+    __tablename__ = "entity_mentions"
+    __table_args__ = (
+        UniqueConstraint(
+            "document_id", "chunk_index", "char_start", "char_end", "label", name="uq_entity_mentions_span"
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: int = Field(sa_column=_document_fk())
+    chunk_index: int
+    canonical_entity_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("canonical_entities.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    text: str = Field(max_length=512)
+    label: str = Field(max_length=32)
+    char_start: int
+    char_end: int
+
+
+class EntityRelationship(SQLModel, table=True):
+    """A relationship between two canonical entities found in one document (e.g. co-occurrence)."""
+
+    __tablename__ = "entity_relationships"
+    __table_args__ = (
+        UniqueConstraint(
+            "document_id", "source_entity_id", "target_entity_id", "kind", name="uq_entity_relationships_pair"
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: int = Field(sa_column=_document_fk())
+    source_entity_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("canonical_entities.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    target_entity_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("canonical_entities.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    kind: str = Field(max_length=32)
+    weight: int = Field(default=1)
+
+
+class IntakeFile(SQLModel, table=True):
+    """The intake ledger: what a sweep did with each file it saw, so a re-sweep is a no-op.
+
+    Keyed by (source, relative path); a file whose size and mtime still match its row is not read
+    again. Files are never moved or deleted from the intake: the ledger is the record.
+    """
+
+    __tablename__ = "intake_files"
+    __table_args__ = (UniqueConstraint("source", "relative_path", name="uq_intake_files_source_path"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=1024)
+    relative_path: str = Field(max_length=4096)
+    size_bytes: int = Field(sa_column=Column(BigInteger, nullable=False))
+    mtime_ns: int = Field(sa_column=Column(BigInteger, nullable=False))
+    sha256: str | None = Field(default=None, max_length=64)
+    document_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("source_documents.id", ondelete="SET NULL"), nullable=True),
+    )
+    outcome: str = Field(max_length=16)  # new | duplicate | rejected
+    reason: str | None = Field(default=None, sa_column=Column(Text))
+    swept_at: datetime | None = Field(
+        default_factory=utcnow, sa_column=_ts(nullable=False, default_now=True, on_update=True)
+    )
+
+
+ALL_TABLES = (
+    SourceDocument,
+    StageRun,
+    DocumentExtraction,
+    Chunk,
+    CanonicalEntity,
+    EntityMention,
+    EntityRelationship,
+    IntakeFile,
+)

@@ -1,0 +1,278 @@
+"""The one settings object. Everything docflow reads from the environment is here.
+
+Values come from ``DOCFLOW_*`` environment variables or a ``.env`` file in the working
+directory; the defaults point at the local services ``docflow up`` starts on 127.0.0.1.
+Secrets are ``SecretStr``: they print as ``**********`` and are only unwrapped at the point
+of connecting.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import URL, make_url
+
+from docflow.core.status import Stage
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="DOCFLOW_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+    )
+
+    # -- where docflow keeps its local state (service data, logs, pid files) -----------------
+    data_dir: Path = Field(Path("var"), description="Data, logs and pid files of the local services.")
+
+    # -- PostgreSQL: the source of truth -------------------------------------------------------
+    db_host: str = "127.0.0.1"
+    db_port: int = 5432
+    db_name: str = "docflow"
+    db_user: str = "docflow"
+    db_password: SecretStr = SecretStr("docflow")
+    database_url: SecretStr | None = Field(None, description="Full SQLAlchemy URL; overrides the db_* fields when set.")
+    db_connect_timeout_s: int = 5
+    db_statement_timeout_ms: int = 60_000
+    db_pool_size: int = 5
+
+    # -- Redis: Celery broker and result backend (a transport, never the truth) ---------------
+    redis_url: SecretStr = SecretStr("redis://127.0.0.1:6379/0")
+    result_backend_url: SecretStr | None = Field(
+        None, description="Celery result backend; defaults to redis_url with database 1."
+    )
+    redis_socket_timeout_s: float = 10.0
+
+    # -- S3-compatible object store (SeaweedFS locally, MinIO or S3 in production) -------------
+    s3_endpoint: str = "127.0.0.1:8333"
+    s3_access_key: str = "docflow"
+    s3_secret_key: SecretStr = SecretStr("docflow-secret-key")
+    s3_bucket: str = "docflow-originals"
+    s3_region: str = "us-east-1"
+    s3_secure: bool = False
+    s3_timeout_s: float = 30.0
+    # Internal ports of the local SeaweedFS (``weed mini``); only the S3 port is used by docflow.
+    s3_local_master_port: int = 9333
+    s3_local_volume_port: int = 8380
+    s3_local_filer_port: int = 8888
+    s3_local_admin_port: int = 23646
+
+    # -- Neo4j: the knowledge graph -------------------------------------------------------------
+    neo4j_uri: str = "bolt://127.0.0.1:7687"
+    neo4j_user: str = "neo4j"
+    neo4j_password: SecretStr = SecretStr("docflow-neo4j")
+    neo4j_database: str = "neo4j"
+    neo4j_timeout_s: float = 30.0
+    # 1 GiB, not 512 MiB: a document's graph write holds its transaction state on the heap, and
+    # with 512 MiB the collector took a third of Neo4j's CPU under the graph stage's write load
+    # (bench/graph_rate: 17 -> 11 Neo4j CPU-s per 130k relationships with 1 GiB).
+    neo4j_heap: str = "1g"
+    neo4j_pagecache_mb: int = 256
+
+    # -- Prefect: the local server `docflow up` starts, or any existing server / Prefect Cloud ------
+    prefect_api_url: str = Field(
+        "http://127.0.0.1:4200/api",
+        description="Prefect API the flows and deployments talk to (Prefect Cloud: its workspace API URL).",
+    )
+    prefect_api_key: SecretStr | None = Field(None, description="Prefect Cloud API key (not needed locally).")
+    start_prefect_server: bool = Field(True, description="`docflow up` starts a local Prefect server.")
+    intake_interval_s: int = Field(300, ge=10, description="Schedule of the intake-sweep deployment.")
+    reconcile_interval_s: int = Field(600, ge=10, description="Schedule of the reconcile deployment.")
+    monitor_interval_s: int = Field(300, ge=10, description="Schedule of the pipeline-monitor deployment.")
+
+    # -- intake ---------------------------------------------------------------------------------
+    intake_dir: Path = Path("intake")
+    project_id: str = "default"
+
+    # -- Celery queues, one per stage ----------------------------------------------------------
+    queue_ocr: str = "ocr"
+    queue_text: str = "text"
+    queue_entity: str = "entity"
+    queue_graph: str = "graph"
+
+    # -- retry policy for transient errors: countdown = base * factor**retries ----------------
+    retry_max_retries: int = Field(3, ge=0)
+    retry_backoff_base_s: float = Field(60.0, ge=0)
+    retry_backoff_factor: float = Field(2.0, ge=1)
+    retry_backoff_max_s: float = Field(3600.0, ge=0)
+    # Each countdown is spread by up to ± this fraction: after an outage, the documents that were
+    # all waiting on the same service retry over a window instead of in the same second.
+    retry_jitter: float = Field(0.25, ge=0, le=0.9)
+    # A message that keeps killing its worker is dropped to an error status after this many
+    # deliveries (the poison guard).
+    max_deliveries: int = Field(3, ge=1)
+
+    # -- per-stage time limits (seconds): soft raises inside the task, hard kills the child ----
+    ocr_soft_time_limit_s: int = 1800
+    ocr_time_limit_s: int = 1860
+    text_soft_time_limit_s: int = 120
+    text_time_limit_s: int = 150
+    entity_soft_time_limit_s: int = 600
+    entity_time_limit_s: int = 660
+    graph_soft_time_limit_s: int = 300
+    graph_time_limit_s: int = 330
+    # Must exceed every hard limit, or Redis redelivers a task that is still running.
+    visibility_timeout_s: int | None = Field(
+        None, description="Broker visibility timeout; defaults to the longest hard limit + 10 min."
+    )
+
+    # -- workers ---------------------------------------------------------------------------------
+    worker_concurrency: int = Field(2, ge=1)
+    # Children are recycled to bound slow leaks; child memory stays flat (~360 MB measured), and
+    # each recycle reloads spaCy and tesseract, so not too often.
+    worker_max_tasks_per_child: int = Field(1000, ge=1)
+    worker_max_memory_per_child_kb: int = Field(1_500_000, ge=50_000)
+    # Hard address-space cap of each pool child (0: none). A decompression bomb inside native code
+    # (PDFium inflating a flate bomb) then kills only that child — the poison guard ends the
+    # document in error — instead of the OS OOM killer picking PostgreSQL or Neo4j.
+    worker_child_address_space_mb: int = Field(3072, ge=0)
+    # Stage results in the result backend: nothing in docflow reads them (the status row is the
+    # truth), and storing STARTED + SUCCESS costs Redis writes on every task. On for operators who
+    # want `AsyncResult(task_id).state`.
+    store_task_results: bool = False
+    # Task events (received/started/succeeded) for Flower or `celery events`. Off by default: one
+    # Redis publish per event nobody listens to; Flower switches them on at run time anyway
+    # (`celery control enable_events`).
+    worker_task_events: bool = False
+
+    # -- health ----------------------------------------------------------------------------------
+    health_queue_threshold: int = Field(1000, ge=1)
+
+    # -- extraction limits (bad input gets a clear error, never a crashed worker) ----------------
+    max_file_bytes: int = 200 * 1024 * 1024
+    max_pages: int = 2000
+    max_pixels: int = 200_000_000
+    max_text_chars: int = 20_000_000
+    ocr_dpi: int = 300
+    tessdata_dir: Path = Path("/usr/share/tesseract-ocr/5/tessdata")
+
+    # -- chunking ----------------------------------------------------------------------------------
+    chunk_max_chars: int = Field(1500, ge=100)
+    chunk_overlap_chars: int = Field(200, ge=0)
+
+    @model_validator(mode="after")
+    def _check_limits(self) -> Settings:
+        for stage in Stage:
+            soft, hard = self.time_limits(stage)
+            if not 0 < soft < hard:
+                raise ValueError(f"{stage}: soft time limit ({soft}s) must be below the hard limit ({hard}s)")
+        longest = max(self.time_limits(stage)[1] for stage in Stage)
+        if self.visibility_timeout_s is not None and self.visibility_timeout_s <= longest:
+            raise ValueError(
+                f"visibility_timeout_s ({self.visibility_timeout_s}) must exceed the longest hard "
+                f"time limit ({longest}s), or Redis redelivers tasks that are still running"
+            )
+        if self.chunk_overlap_chars >= self.chunk_max_chars:
+            raise ValueError("chunk_overlap_chars must be smaller than chunk_max_chars")
+        return self
+
+    # -- derived values ----------------------------------------------------------------------------
+    def time_limits(self, stage: str) -> tuple[int, int]:
+        """(soft, hard) time limit of a stage in seconds."""
+        stage = Stage(stage).value
+        return getattr(self, f"{stage}_soft_time_limit_s"), getattr(self, f"{stage}_time_limit_s")
+
+    @property
+    def broker_visibility_timeout_s(self) -> int:
+        if self.visibility_timeout_s is not None:
+            return self.visibility_timeout_s
+        return max(self.time_limits(stage)[1] for stage in Stage) + 600
+
+    def queue_for(self, stage: str) -> str:
+        """The Celery queue a stage's tasks are routed to."""
+        return str(getattr(self, f"queue_{Stage(stage).value}"))
+
+    @property
+    def queues(self) -> dict[str, str]:
+        """Stage name -> queue name, in stage order."""
+        return {stage.value: self.queue_for(stage) for stage in Stage}
+
+    def retry_backoff_s(self, retries: int) -> float:
+        """The un-jittered wait before retry number ``retries + 1`` (60, 120, 240 s by default)."""
+        return min(self.retry_backoff_base_s * self.retry_backoff_factor**retries, self.retry_backoff_max_s)
+
+    def retry_countdown(self, retries: int, *, uniform: Callable[[float, float], float] = random.uniform) -> float:
+        """Seconds to wait before retry number ``retries + 1``: the backoff ± ``retry_jitter``.
+
+        Bounded: never below ``(1 - jitter)`` of the backoff, never above ``retry_backoff_max_s``.
+        """
+        backoff = self.retry_backoff_s(retries)
+        spread = backoff * self.retry_jitter
+        return min(max(backoff + uniform(-spread, spread), 0.0), self.retry_backoff_max_s)
+
+    @property
+    def sqlalchemy_url(self) -> URL:
+        if self.database_url is not None:
+            return make_url(self.database_url.get_secret_value())
+        return URL.create(
+            "postgresql+psycopg",
+            username=self.db_user,
+            password=self.db_password.get_secret_value(),
+            host=self.db_host,
+            port=self.db_port,
+            database=self.db_name,
+        )
+
+    @property
+    def database_url_display(self) -> str:
+        return self.sqlalchemy_url.render_as_string(hide_password=True)
+
+    @property
+    def broker_url(self) -> str:
+        return self.redis_url.get_secret_value()
+
+    @property
+    def celery_result_backend(self) -> str:
+        if self.result_backend_url is not None:
+            return self.result_backend_url.get_secret_value()
+        parts = urlsplit(self.broker_url)
+        return parts._replace(path="/1").geturl()
+
+    @property
+    def prefect_host_port(self) -> tuple[str, int]:
+        parts = urlsplit(self.prefect_api_url)
+        return parts.hostname or "127.0.0.1", parts.port or 4200
+
+    @property
+    def prefect_ui_url(self) -> str:
+        return self.prefect_api_url.removesuffix("/api")
+
+    @property
+    def redis_display(self) -> str:
+        return _hide_password(self.broker_url)
+
+    @property
+    def redis_host_port(self) -> tuple[str, int]:
+        parts = urlsplit(self.broker_url)
+        return parts.hostname or "127.0.0.1", parts.port or 6379
+
+    @property
+    def neo4j_host_port(self) -> tuple[str, int]:
+        parts = urlsplit(self.neo4j_uri)
+        return parts.hostname or "127.0.0.1", parts.port or 7687
+
+    @property
+    def s3_host_port(self) -> tuple[str, int]:
+        host, _, port = self.s3_endpoint.rpartition(":")
+        return host or "127.0.0.1", int(port or (443 if self.s3_secure else 80))
+
+
+def _hide_password(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+    return parts._replace(netloc=netloc).geturl()
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (read once; tests call ``get_settings.cache_clear()``)."""
+    return Settings()

@@ -1,0 +1,131 @@
+"""Object storage for originals: S3 through the ``minio`` client (SeaweedFS here, MinIO/S3 elsewhere).
+
+Keys are content-addressed (``originals/<project>/<sha256[:2]>/<sha256>``) and never built from
+a user's filename, so a hostile name cannot escape a prefix and a second upload of the same
+bytes is a no-op.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import urllib3
+from minio import Minio
+from minio.error import S3Error
+
+from docflow.core.errors import PermanentError, TransientError
+from docflow.core.settings import Settings
+
+T = TypeVar("T")
+_SAFE_PROJECT = re.compile(r"[^A-Za-z0-9._-]")
+_MISSING = {"NoSuchKey", "NoSuchObject", "NoSuchBucket"}
+
+
+def original_key(*, project_id: str, sha256: str) -> str:
+    """The content-addressed object key of an original document."""
+    if not re.fullmatch(r"[0-9a-f]{64}", sha256):
+        raise ValueError("sha256 must be 64 lowercase hex digits")
+    project = _SAFE_PROJECT.sub("_", project_id)[:64] or "_"
+    return f"originals/{project}/{sha256[:2]}/{sha256}"
+
+
+def sha256_file(path: Path, *, chunk_size: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(chunk_size):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class ObjectStorage:
+    """A thin, timeout-bounded wrapper that classifies every failure as transient or permanent."""
+
+    def __init__(self, settings: Settings, *, timeout_s: float | None = None):
+        self.settings = settings
+        self.bucket = settings.s3_bucket
+        timeout = timeout_s or settings.s3_timeout_s
+        http = urllib3.PoolManager(
+            timeout=urllib3.Timeout(connect=min(timeout, 5.0), read=timeout),
+            maxsize=16,  # intake uploads a batch with 16 threads
+            # Retries belong to the stage (with backoff and a status); here: fail fast.
+            retries=urllib3.Retry(total=1, backoff_factor=0.2, status_forcelist=[500, 502, 503, 504]),
+        )
+        self.client = Minio(
+            settings.s3_endpoint,
+            access_key=settings.s3_access_key,
+            secret_key=settings.s3_secret_key.get_secret_value(),
+            secure=settings.s3_secure,
+            region=settings.s3_region,
+            http_client=http,
+        )
+
+    def call(self, what: str, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run one client call, classifying its failure: a missing object is permanent, the rest transient."""
+        try:
+            return func(*args, **kwargs)
+        except S3Error as exc:
+            if exc.code in _MISSING:
+                raise PermanentError(f"object store: {what}: {exc.code}") from None
+            raise TransientError(f"object store: {what}: {exc.code}") from None
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise TransientError(f"object store unreachable during {what}: {type(exc).__name__}") from None
+
+    def ensure_bucket(self) -> bool:
+        """Create the bucket if missing; True when it had to be created."""
+        if self.call("bucket check", self.client.bucket_exists, self.bucket):
+            return False
+        try:
+            self.client.make_bucket(self.bucket)
+        except S3Error as exc:
+            if exc.code not in {"BucketAlreadyOwnedByYou", "BucketAlreadyExists"}:
+                raise TransientError(f"object store: create bucket: {exc.code}") from None
+        return True
+
+    def exists(self, key: str) -> bool:
+        try:
+            self.client.stat_object(self.bucket, key)
+            return True
+        except S3Error as exc:
+            if exc.code in _MISSING:
+                return False
+            raise TransientError(f"object store: stat: {exc.code}") from None
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise TransientError(f"object store unreachable during stat: {type(exc).__name__}") from None
+
+    def put_file(
+        self, *, key: str, path: Path, content_type: str = "application/octet-stream", check_exists: bool = True
+    ) -> bool:
+        """Upload ``path`` under ``key`` unless it is already there; True when bytes were sent.
+
+        Idempotent: keys are content-addressed, so an existing object already holds these bytes.
+        """
+        if check_exists and self.exists(key):
+            return False
+        self.call("upload", self.client.fput_object, self.bucket, key, str(path), content_type=content_type)
+        return True
+
+    def put_stream(self, *, key: str, stream: Any, length: int, content_type: str = "application/octet-stream") -> None:
+        """Upload ``length`` bytes read from ``stream`` (anything with ``read(size)``) under ``key``."""
+        self.call("upload", self.client.put_object, self.bucket, key, stream, length=length, content_type=content_type)
+
+    def get_to_file(self, *, key: str, path: Path) -> Path:
+        """Download ``key`` of docflow's bucket to ``path``."""
+        return self.download(bucket=self.bucket, key=key, path=path)
+
+    def download(self, *, bucket: str, key: str, path: Path) -> Path:
+        """Download an object of any bucket (an S3 intake source) to ``path``."""
+        self.call("download", self.client.fget_object, bucket, key, str(path))
+        return path
+
+    def remove(self, *, key: str) -> None:
+        """Delete ``key`` from docflow's bucket (idempotent: a missing key is not an error)."""
+        self.call("remove", self.client.remove_object, self.bucket, key)
+
+    def count(self, prefix: str = "") -> int:
+        return self.call(
+            "list", lambda: sum(1 for _ in self.client.list_objects(self.bucket, prefix=prefix, recursive=True))
+        )

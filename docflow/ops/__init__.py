@@ -1,0 +1,7 @@
+"""Operations: what an operator or a flow does with the pipeline, written once for every caller.
+
+Submitting and re-driving documents (:mod:`.submit`), the intake sweep engine (:mod:`.intake`) and
+``watch``, reconciliation (:mod:`.reconcile`), the monitor and health check, verification, progress
+and summaries. The CLI, the Prefect flows and the HTTP API call these; none of them is called from
+the worker side, which only shares the core with them.
+"""

@@ -1,0 +1,146 @@
+"""``docflow verify``: the operator's go/no-go checklist.
+
+Each check returns a :class:`Check` (ok, a one-line detail) and never raises: a checklist that
+crashes on the first dead service tells the operator nothing about the others. Missing pieces
+that are safe to create (the bucket, the Neo4j constraints) are created and said so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import text
+
+from docflow.core import migrate
+from docflow.core.broker import ping_workers, queue_lengths, redis_client, workers_online
+from docflow.core.db import get_engine
+from docflow.core.graph import CONSTRAINTS, GraphStore
+from docflow.core.settings import Settings
+from docflow.core.storage import ObjectStorage
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    warning: bool = False  # true when not fatal (e.g. no workers yet)
+
+    @property
+    def mark(self) -> str:
+        return "✔" if self.ok else ("!" if self.warning else "✘")
+
+
+def _guard(name: str, func: Callable[[], Check]) -> Check:
+    try:
+        return func()
+    except Exception as exc:  # noqa: BLE001 - every failure becomes a red line, not a traceback
+        return Check(name, False, f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+
+
+def check_database(settings: Settings) -> Check:
+    def run() -> Check:
+        with get_engine().connect() as connection:
+            connection.execute(text("SELECT 1"))
+        current, head = migrate.current_revision(), migrate.head_revision()
+        if current != head:
+            return Check(
+                "database",
+                False,
+                f"{settings.database_url_display}: schema at {current}, head is {head} (run `docflow migrate`)",
+            )
+        return Check("database", True, f"{settings.database_url_display}: schema at head {head}")
+
+    return _guard("database", run)
+
+
+def check_redis(settings: Settings) -> Check:
+    def run() -> Check:
+        client = redis_client(settings)
+        client.ping()
+        aof = client.config_get("appendonly").get("appendonly")
+        policy = client.config_get("maxmemory-policy").get("maxmemory-policy")
+        problems = []
+        if aof != "yes":
+            problems.append(f"appendonly is {aof!r} (queued work is lost on restart)")
+        if policy != "noeviction":
+            problems.append(f"maxmemory-policy is {policy!r} (Redis may evict messages)")
+        detail = f"{settings.redis_display}: appendonly={aof}, maxmemory-policy={policy}"
+        return Check("redis", not problems, detail + ("; " + "; ".join(problems) if problems else ""))
+
+    return _guard("redis", run)
+
+
+def check_queues(settings: Settings) -> Check:
+    def run() -> Check:
+        lengths = queue_lengths(redis_client(settings), list(settings.queues.values()))
+        total = sum(lengths.values())
+        detail = ", ".join(f"{queue}={count}" for queue, count in lengths.items())
+        ok = total <= settings.health_queue_threshold
+        return Check("queues", ok, f"{detail} (total {total}, threshold {settings.health_queue_threshold})")
+
+    return _guard("queues", run)
+
+
+def check_object_store(settings: Settings) -> Check:
+    def run() -> Check:
+        created = ObjectStorage(settings, timeout_s=10).ensure_bucket()
+        note = " (created)" if created else ""
+        return Check("object store", True, f"{settings.s3_endpoint} bucket {settings.s3_bucket} present{note}")
+
+    return _guard("object store", run)
+
+
+def check_neo4j(settings: Settings) -> Check:
+    def run() -> Check:
+        with GraphStore(settings) as graph:
+            graph.ping()
+            missing = graph.missing_constraints()
+            if missing:
+                graph.ensure_constraints()
+                missing_after = graph.missing_constraints()
+                if missing_after:
+                    return Check(
+                        "neo4j", False, f"{settings.neo4j_uri}: constraints missing: {', '.join(missing_after)}"
+                    )
+                return Check("neo4j", True, f"{settings.neo4j_uri}: constraints created ({', '.join(missing)})")
+        return Check("neo4j", True, f"{settings.neo4j_uri}: {len(CONSTRAINTS)} constraints in place")
+
+    return _guard("neo4j", run)
+
+
+def check_workers(settings: Settings, *, require: bool = False, timeout: float = 2.0) -> Check:
+    def run() -> Check:
+        names = ping_workers(timeout_s=timeout)
+        if not names:
+            return Check(
+                "workers",
+                False,
+                "no Celery workers are running (start them with `docflow workers start`)",
+                warning=not require,
+            )
+        queues = workers_online(timeout_s=timeout, destination=names)
+        served = sorted({queue for consumed in queues.values() for queue in consumed})
+        missing = sorted(set(settings.queues.values()) - set(served))
+        detail = f"{len(names)} responding ({', '.join(names)}); queues served: {', '.join(served) or 'none'}"
+        if missing:
+            return Check("workers", False, detail + f"; no worker for: {', '.join(missing)}", warning=not require)
+        return Check("workers", True, detail)
+
+    return _guard("workers", run)
+
+
+def run_checks(settings: Settings, *, require_workers: bool = False) -> list[Check]:
+    return [
+        check_database(settings),
+        check_redis(settings),
+        check_queues(settings),
+        check_object_store(settings),
+        check_neo4j(settings),
+        check_workers(settings, require=require_workers),
+    ]
+
+
+def passed(checks: list[Check]) -> bool:
+    return all(check.ok or check.warning for check in checks)

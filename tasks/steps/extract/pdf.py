@@ -1,0 +1,276 @@
+"""PDF extractor: the text layer where there is one, OCR of the rendered page where not.
+
+Pages are processed one at a time; at most one rendered page is alive at once.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import math
+import re
+import statistics
+import threading
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
+from PIL import Image
+
+from docflow.core.errors import PermanentError
+from tasks.steps.extract.ocr import MAX_OCR_SIDE, ocr_image
+from tasks.steps.extract.shaping import (
+    BULLET,
+    SHORT_LINE,
+    classify,
+    join_lines,
+    ocr_paragraphs,
+    paragraph_elements,
+)
+from tasks.steps.extract.types import Collector, ExtractContext, Extraction, ExtractionLimits
+
+__all__ = ["extract"]
+
+# A text layer with fewer meaningful characters than this is treated as absent (scanner stamps,
+# page numbers) and the page is OCRed instead.
+_MIN_TEXT_LAYER_CHARS = 20
+_MIN_RENDER_DPI = 72
+
+# PDFium is not thread-safe at all: every call into it, including close, goes through this lock.
+_pdfium_lock = threading.RLock()
+
+
+@dataclass
+class _Line:
+    text: str
+    y: float  # baseline of the first visible char, PDF units (y grows upwards)
+    size: float  # font size of the first visible char
+    x0: float  # left edge (origin of the first visible char)
+    x1: float  # right edge of the last visible char
+
+
+def extract(path: Path, ctx: ExtractContext) -> Extraction:
+    limits = ctx.limits
+    out = Collector(limits)
+    ocr_pages = text_pages = 0
+    with _pdfium_lock:
+        pdf = _open_pdf(path)
+    try:
+        with _pdfium_lock:
+            page_count = len(pdf)
+        if page_count == 0:
+            raise PermanentError("no text could be extracted: the PDF has no pages")
+        if page_count > limits.max_pages:
+            raise PermanentError(
+                f"too many pages: the PDF has {page_count:,} pages, over the limit of {limits.max_pages:,}"
+            )
+        for index in range(page_count):
+            number = index + 1
+            lines, gray, dpi = _read_page(pdf, index, limits)
+            if gray is None:
+                text_pages += 1
+                _text_layer_elements(lines, page=number, out=out)
+            else:
+                ocr_pages += 1
+                text = ocr_image(gray, dpi=dpi)
+                del gray  # one page image alive at a time
+                paragraph_elements(ocr_paragraphs(text), page=number, out=out)
+    finally:
+        with _pdfium_lock:
+            pdf.close()
+    return Extraction("pdf", page_count, out.elements, ocr_pages=ocr_pages, text_pages=text_pages)
+
+
+def _open_pdf(path: Path) -> pdfium.PdfDocument:
+    try:
+        return pdfium.PdfDocument(path)
+    except pdfium.PdfiumError as exc:
+        code = getattr(exc, "err_code", None)
+        if code == pdfium_c.FPDF_ERR_PASSWORD:
+            raise PermanentError("encrypted PDF: a password is required to read it") from exc
+        if code == pdfium_c.FPDF_ERR_SECURITY:
+            raise PermanentError("encrypted PDF: it uses an unsupported security handler (DRM)") from exc
+        if code == pdfium_c.FPDF_ERR_FILE:
+            raise OSError(f"PDF file could not be opened: {path}") from exc
+        reason = {
+            pdfium_c.FPDF_ERR_FORMAT: "the file structure is damaged or truncated",
+            pdfium_c.FPDF_ERR_PAGE: "the page tree is missing or damaged",
+        }.get(code, "PDFium could not parse it")
+        raise PermanentError(f"corrupt PDF: {reason}") from exc
+
+
+def _read_page(
+    pdf: pdfium.PdfDocument, index: int, limits: ExtractionLimits
+) -> tuple[list[_Line], Image.Image | None, int]:
+    """Read one page under the PDFium lock: its text-layer lines, or a rendered image to OCR."""
+    number = index + 1
+    with _pdfium_lock:
+        try:
+            page = pdf.get_page(index)
+        except pdfium.PdfiumError as exc:
+            raise PermanentError(f"corrupt PDF: page {number} could not be read") from exc
+        try:
+            textpage = page.get_textpage()
+            try:
+                lines = _text_lines(textpage)
+            finally:
+                textpage.close()
+            meaningful = sum(_meaningful_chars(line.text) for line in lines)
+            if meaningful >= _MIN_TEXT_LAYER_CHARS and not (meaningful < 200 and _image_coverage(page) > 0.5):
+                return lines, None, 0
+            width, height = page.get_size()
+            dpi = _render_dpi(width, height, limits, number=number)
+            _check_page_images(page, limits, number=number)
+            bitmap = page.render(scale=dpi / 72, grayscale=True, draw_annots=True)
+            try:
+                # A copy, so the PDFium bitmap can be freed before the (long) OCR step.
+                gray = bitmap.to_pil().copy()
+            finally:
+                bitmap.close()
+            return lines, gray, dpi
+        except pdfium.PdfiumError as exc:
+            raise PermanentError(f"corrupt PDF: page {number} could not be read or rendered") from exc
+        finally:
+            page.close()
+
+
+def _render_dpi(width: float, height: float, limits: ExtractionLimits, *, number: int) -> int:
+    """Highest DPI <= ocr_dpi whose bitmap fits max_pixels and tesseract's side limit."""
+    if not (width > 0 and height > 0) or not math.isfinite(width * height):
+        raise PermanentError(f"corrupt PDF: page {number} has an invalid size")
+    by_pixels = 72 * math.sqrt(limits.max_pixels / (width * height))
+    by_side = 72 * MAX_OCR_SIDE / max(width, height)
+    dpi = int(min(limits.ocr_dpi, by_pixels, by_side))
+    if dpi < min(_MIN_RENDER_DPI, limits.ocr_dpi):
+        raise PermanentError(
+            f"page too large: page {number} is {width / 72:.0f} x {height / 72:.0f} inches; "
+            f"even at {_MIN_RENDER_DPI} dpi it exceeds the {limits.max_pixels:,} pixel limit"
+        )
+    return dpi
+
+
+def _check_page_images(page: pdfium.PdfPage, limits: ExtractionLimits, *, number: int) -> None:
+    """Refuse to render a page holding an image whose declared size is over ``max_pixels``.
+
+    Rendering decodes every image at full size first (a 20,000 x 20,000 one costs ~700 MB per
+    worker process); the declared size is read from the image dictionary without decoding.
+    Text-layer pages never get here: their images are not decoded at all.
+    """
+    for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=2):
+        try:
+            width, height = obj.get_px_size()
+        except pdfium.PdfiumError:
+            continue  # no usable size: PDFium will skip drawing it as well
+        if width * height > limits.max_pixels:
+            raise PermanentError(
+                f"image too large: page {number} holds a {width:,} x {height:,} pixel image, over "
+                f"the {limits.max_pixels:,} pixel limit (possible decompression bomb)"
+            )
+
+
+def _image_coverage(page: pdfium.PdfPage) -> float:
+    """Fraction of the page covered by its largest image (a scan with a small text stamp)."""
+    width, height = page.get_size()
+    area = max(width * height, 1.0)
+    best = 0.0
+    for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=2):
+        left, bottom, right, top = obj.get_bounds()
+        best = max(best, max(0.0, right - left) * max(0.0, top - bottom) / area)
+    return min(best, 1.0)
+
+
+def _meaningful_chars(text: str) -> int:
+    # Fonts without a usable ToUnicode map yield private-use or control characters: not text.
+    return sum(1 for ch in text if not ch.isspace() and unicodedata.category(ch)[0] in "LNPS" and ch != "\ufffd")
+
+
+def _text_lines(textpage: pdfium.PdfTextPage) -> list[_Line]:
+    """The text layer as lines, with each line's baseline and font size for paragraphing."""
+    raw = textpage.raw
+    x, y = ctypes.c_double(), ctypes.c_double()
+    left, right, bottom, top = (ctypes.c_double() for _ in range(4))
+    lines: list[_Line] = []
+    chars: list[str] = []
+    anchor: tuple[float, float, float] | None = None
+    last_visible = -1
+
+    def flush() -> None:
+        nonlocal chars, anchor, last_visible
+        # PDFium keeps a word hyphenated across lines on one line; rejoin it unless the hyphen
+        # is a real one ("Acme-Globex") rather than a break ("hyphen-ated").
+        text = re.sub("\u00ad(?=[a-z])", "", "".join(chars)).replace("\u00ad", "-")
+        if text.strip() and anchor is not None:
+            pdfium_c.FPDFText_GetCharBox(raw, last_visible, *(ctypes.byref(v) for v in (left, right, bottom, top)))
+            x0, baseline, size = anchor
+            lines.append(_Line(text, y=baseline, size=size, x0=x0, x1=max(right.value, x0)))
+        chars, anchor, last_visible = [], None, -1
+
+    for i in range(pdfium_c.FPDFText_CountChars(raw)):
+        code = pdfium_c.FPDFText_GetUnicode(raw, i)
+        if code in (0x0A, 0x0D):  # PDFium's line breaks (generated or in the content)
+            flush()
+            continue
+        ch = chr(code) if code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF else "\ufffd"
+        if code in (0x02, 0xAD) or (ch == "-" and pdfium_c.FPDFText_IsHyphen(raw, i) == 1):
+            ch = "\u00ad"  # a line-end hyphen; resolved in flush()
+        if not ch.isspace():
+            last_visible = i
+            if anchor is None:
+                pdfium_c.FPDFText_GetCharOrigin(raw, i, ctypes.byref(x), ctypes.byref(y))
+                anchor = (x.value, y.value, float(pdfium_c.FPDFText_GetFontSize(raw, i)))
+        chars.append(ch)
+    flush()
+    return lines
+
+
+def _text_layer_elements(lines: list[_Line], *, page: int, out: Collector) -> None:
+    """Group text-layer lines into paragraphs by baseline gaps and font-size changes."""
+    if not lines:
+        return
+    sizes = [line.size for line in lines if line.size > 0]
+    body_size = statistics.median(sizes) if sizes else 0.0
+    widest = max(line.x1 - line.x0 for line in lines)
+    leading = _normal_leading(lines)
+
+    paragraphs: list[list[_Line]] = [[lines[0]]]
+    for prev, line in zip(lines, lines[1:], strict=False):
+        pitch = prev.y - line.y
+        size = max(prev.size, line.size, 1.0)
+        new_paragraph = (
+            pitch <= 0  # moved up: a new column or out-of-order content
+            or pitch > 1.3 * leading * size
+            or abs(prev.size - line.size) > 0.15 * size
+            or prev.x1 - prev.x0 < SHORT_LINE * widest
+            or bool(BULLET.match(line.text))
+        )
+        if new_paragraph:
+            paragraphs.append([line])
+        else:
+            paragraphs[-1].append(line)
+
+    for index, para in enumerate(paragraphs):
+        text = join_lines(line.text for line in para)
+        is_big = body_size > 0 and para[0].size >= 1.2 * body_size
+        if is_big and len(para) <= 3 and len(text) <= 200:
+            kind = "Title"
+        else:
+            kind = classify(text, first_on_page=index == 0, single_line=len(para) == 1)
+        out.add(BULLET.sub("", text) if kind == "ListItem" else text, kind, page)
+
+
+def _normal_leading(lines: list[_Line]) -> float:
+    """Typical line pitch within a paragraph, as a multiple of the font size.
+
+    The tightest cluster of pitches is the in-paragraph spacing; wider ones are paragraph gaps.
+    Pitches under 0.8x the font size are sub/superscripts or overlapping runs, not lines.
+    """
+    ratios = [
+        (a.y - b.y) / a.size
+        for a, b in zip(lines, lines[1:], strict=False)
+        if a.size > 0 and abs(a.size - b.size) <= 0.15 * a.size and a.y - b.y >= 0.8 * a.size
+    ]
+    if not ratios:
+        return 1.25
+    tightest = min(ratios)
+    return statistics.median(r for r in ratios if r <= 1.25 * tightest)

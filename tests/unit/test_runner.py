@@ -1,0 +1,381 @@
+"""The stage runner's guarantees, decided without a worker, a broker or a database.
+
+The runner reaches the world only through its ports (``tasks.runner.StagePorts``). Here the
+records are an in-memory table that applies the real status machine (``docflow.core.status``)
+the way ``docflow.core.documents.transition`` does — compare-and-set on the allowed sources —
+and the task is a stand-in with a Celery-shaped ``request`` and ``retry``. The same guarantees
+are exercised end to end through real workers by ``tests/integration`` and ``tests/chaos``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+import redis.exceptions
+import sqlalchemy.exc
+from celery.exceptions import SoftTimeLimitExceeded
+
+from docflow.core.errors import IllegalTransition, PermanentError, TransientError
+from docflow.core.settings import get_settings
+from docflow.core.status import Stage, Status, sources_of
+from tasks.runner import StageContext, StagePorts, classify, run_stage
+
+pytestmark = pytest.mark.unit
+
+
+# -- stand-ins ---------------------------------------------------------------------------------------
+
+
+class Retried(Exception):
+    """What ``task.retry`` raises here (Celery raises its own ``Retry``)."""
+
+    def __init__(self, exc: BaseException, countdown: float, max_retries: int):
+        super().__init__(str(exc))
+        self.exc, self.countdown, self.max_retries = exc, countdown, max_retries
+
+
+@dataclass
+class FakeTask:
+    name: str
+    request: SimpleNamespace
+
+    def retry(self, *, exc: BaseException, countdown: float, max_retries: int) -> None:
+        raise Retried(exc, countdown, max_retries)
+
+
+def delivery(stage: Stage, task_id: str, *, retries: int = 0) -> FakeTask:
+    return FakeTask(stage.task_name, SimpleNamespace(id=task_id, retries=retries, hostname="worker@test"))
+
+
+@dataclass
+class MemoryRecords:
+    """``source_documents`` and ``stage_runs`` in memory, with the real compare-and-set rule."""
+
+    rows: dict[int, SimpleNamespace] = field(default_factory=dict)
+    runs: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
+    queued: list[tuple[int, Stage, str]] = field(default_factory=list)
+    published: list[tuple[Stage, int, str]] = field(default_factory=list)
+    fail_next_lock: BaseException | None = None
+    fail_publish: BaseException | None = None
+
+    def add(self, status: Status, *, task_id: str | None) -> int:
+        document_id = len(self.rows) + 1
+        self.rows[document_id] = SimpleNamespace(
+            id=document_id,
+            document_uuid=uuid.uuid4(),
+            project_id="p",
+            celery_status=status.value,
+            celery_task_id=task_id,
+            error_message=None,
+            **{f"{stage.value}_attempts": 0 for stage in Stage},
+        )
+        return document_id
+
+    # the Records port
+    def lock(self, *, document_id: int) -> SimpleNamespace | None:
+        if self.fail_next_lock is not None:
+            error, self.fail_next_lock = self.fail_next_lock, None
+            raise error
+        return self.rows.get(document_id)
+
+    def record_delivery(
+        self, *, document_id: int, stage: Stage, task_id: str, attempt: int, worker_hostname: str | None
+    ) -> int:
+        run = self.runs.setdefault((task_id, attempt), {"stage": stage, "deliveries": 0, "outcome": "started"})
+        run["deliveries"] += 1
+        return int(run["deliveries"])
+
+    def transition(
+        self,
+        *,
+        document_id: int,
+        to: Status,
+        task_id: str | None = None,
+        error_message: str | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> SimpleNamespace:
+        row = self.rows[document_id]
+        if Status(row.celery_status) not in sources_of(to):
+            raise IllegalTransition(f"illegal status transition {row.celery_status} → {to.value}")
+        row.celery_status, row.error_message = to.value, error_message
+        if task_id is not None:
+            row.celery_task_id = task_id
+        for name, value in (extra or {}).items():
+            setattr(row, name, value)
+        return SimpleNamespace(**vars(row))
+
+    def finish_run(self, *, task_id: str, attempt: int, outcome: str, error: str | None = None) -> None:
+        self.runs.setdefault((task_id, attempt), {"deliveries": 0}).update(outcome=outcome, error=error)
+
+    def record_queued(self, *, document_id: int, stage: Stage, task_id: str) -> None:
+        self.queued.append((document_id, stage, task_id))
+
+    # the ports around it
+    def ports(self) -> StagePorts:
+        @contextmanager
+        def unit_of_work() -> Iterator[MemoryRecords]:
+            yield self
+
+        def publish(*, stage: Stage, document_id: int, task_id: str) -> None:
+            if self.fail_publish is not None:
+                raise self.fail_publish
+            self.published.append((stage, document_id, task_id))
+
+        return StagePorts(unit_of_work=unit_of_work, publish=publish, monitor=lambda ctx, fields: None)
+
+
+class Work:
+    """A stub stage work function that records its calls and raises what it is told to."""
+
+    def __init__(self, raises: BaseException | None = None):
+        self.raises, self.calls = raises, []
+
+    def __call__(self, ctx: StageContext) -> dict[str, Any]:
+        self.calls.append(ctx)
+        if self.raises is not None:
+            raise self.raises
+        return {"chars": 42}
+
+
+@pytest.fixture
+def records() -> MemoryRecords:
+    return MemoryRecords()
+
+
+def run(records: MemoryRecords, task: FakeTask, stage: Stage, document_id: int, work: Work) -> dict[str, Any]:
+    return run_stage(task, stage=stage, document_id=document_id, work=work, ports=records.ports())  # type: ignore[arg-type]  # a stand-in task, not a celery.Task
+
+
+# -- the happy path -------------------------------------------------------------------------------------
+
+
+def test_a_delivery_claims_works_completes_and_chains_the_next_stage(records):
+    # GIVEN a document queued for OCR under task t1
+    doc = records.add(Status.OCR_QUEUED, task_id="t1")
+    work = Work()
+    # WHEN t1 is delivered
+    result = run(records, delivery(Stage.OCR, "t1"), Stage.OCR, doc, work)
+    # THEN the work ran once on the claimed row, the document is ocr_complete and names the text task,
+    row = records.rows[doc]
+    assert result["outcome"] == "succeeded" and result["chars"] == 42 and len(work.calls) == 1
+    assert work.calls[0].document_id == doc and work.calls[0].task_id == "t1"
+    assert row.celery_status == "ocr_complete" and row.ocr_attempts == 1
+    # AND the text task was recorded as queued before it was published, under the id the row names
+    assert records.queued == [(doc, Stage.TEXT, row.celery_task_id)]
+    assert records.published == [(Stage.TEXT, doc, row.celery_task_id)] and row.celery_task_id != "t1"
+    assert records.runs[("t1", 0)]["outcome"] == "succeeded"
+
+
+def test_the_last_stage_chains_nothing(records):
+    doc = records.add(Status.ENTITY_COMPLETE, task_id="g1")
+    result = run(records, delivery(Stage.GRAPH, "g1"), Stage.GRAPH, doc, Work())
+    assert result["outcome"] == "succeeded"
+    assert records.rows[doc].celery_status == "graph_complete" and records.published == []
+
+
+# -- deliveries that must do nothing ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "stage", "why"),
+    [
+        (Status.OCR_QUEUED, Stage.TEXT, "early: the text task arrives before OCR finished"),
+        (Status.TEXT_COMPLETE, Stage.OCR, "late: OCR is redelivered after the document moved on"),
+        (Status.ERROR_OCR, Stage.OCR, "late: the document already failed this stage"),
+        (Status.GRAPH_COMPLETE, Stage.GRAPH, "late: a duplicate of a finished last stage"),
+    ],
+)
+def test_early_and_late_deliveries_are_no_ops(records, status, stage, why):
+    # GIVEN a document whose status is not this stage's entry or processing status
+    doc = records.add(status, task_id="t1")
+    work = Work()
+    # WHEN the stage's task is delivered
+    result = run(records, delivery(stage, "t1"), stage, doc, work)
+    # THEN nothing happens: no work, no status change, no delivery recorded, nothing published
+    assert result["outcome"] == "skipped", why
+    assert work.calls == [] and records.rows[doc].celery_status == status.value
+    assert records.runs == {} and records.published == []
+
+
+def test_a_stale_message_for_another_task_id_is_a_no_op(records):
+    # GIVEN a document re-driven to task t2 while an old message for t1 is still around
+    doc = records.add(Status.OCR_QUEUED, task_id="t2")
+    work = Work()
+    # WHEN the stale t1 is delivered THEN it is acknowledged without effect
+    assert run(records, delivery(Stage.OCR, "t1"), Stage.OCR, doc, work)["outcome"] == "skipped"
+    assert work.calls == [] and records.rows[doc].celery_task_id == "t2" and records.runs == {}
+
+
+def test_a_message_for_a_deleted_document_is_dropped(records):
+    work = Work()
+    assert run(records, delivery(Stage.OCR, "t1"), Stage.OCR, 999, work)["outcome"] == "skipped"
+    assert work.calls == []
+
+
+def test_a_redelivery_after_a_crash_resumes_the_same_attempt(records):
+    # GIVEN a delivery that claimed the document, then its worker died (the row says processing)
+    doc = records.add(Status.OCR_QUEUED, task_id="t1")
+    records.rows[doc].celery_status = Status.OCR_PROCESSING.value
+    records.runs[("t1", 0)] = {"stage": Stage.OCR, "deliveries": 1, "outcome": "started"}
+    # WHEN the message is delivered again THEN the work runs and the delivery is counted on the same run
+    assert run(records, delivery(Stage.OCR, "t1"), Stage.OCR, doc, Work())["outcome"] == "succeeded"
+    assert records.runs[("t1", 0)]["deliveries"] == 2
+
+
+# -- the poison guard ---------------------------------------------------------------------------------------------
+
+
+def test_a_message_delivered_more_than_max_deliveries_times_ends_the_document(records):
+    settings = get_settings()
+    # GIVEN a message whose worker died on every one of max_deliveries deliveries
+    doc = records.add(Status.OCR_PROCESSING, task_id="t1")
+    records.runs[("t1", 0)] = {"stage": Stage.OCR, "deliveries": settings.max_deliveries, "outcome": "started"}
+    work = Work()
+    # WHEN it is delivered once more
+    result = run(records, delivery(Stage.OCR, "t1"), Stage.OCR, doc, work)
+    # THEN the work is not attempted again and the document ends in error_ocr, saying why
+    row = records.rows[doc]
+    assert result["outcome"] == "skipped" and work.calls == []
+    assert row.celery_status == "error_ocr" and row.error_message.startswith("poison message:")
+    assert f"delivered {settings.max_deliveries} times" in row.error_message
+    assert records.runs[("t1", 0)]["outcome"] == "failed" and records.published == []
+
+
+# -- classified failures ------------------------------------------------------------------------------------------
+
+
+def test_a_permanent_error_ends_the_stage_at_once_with_its_reason(records):
+    doc = records.add(Status.OCR_QUEUED, task_id="t1")
+    result = run(
+        records,
+        delivery(Stage.OCR, "t1"),
+        Stage.OCR,
+        doc,
+        Work(PermanentError("encrypted PDF: a password is required")),
+    )
+    row = records.rows[doc]
+    assert result["outcome"] == "failed"
+    assert row.celery_status == "error_ocr" and row.error_message == "encrypted PDF: a password is required"
+    assert records.runs[("t1", 0)]["outcome"] == "failed" and records.published == []
+
+
+def test_an_unforeseen_exception_is_permanent_and_named(records):
+    doc = records.add(Status.TEXT_COMPLETE, task_id="e1")
+    run(records, delivery(Stage.ENTITY, "e1"), Stage.ENTITY, doc, Work(KeyError("label")))
+    assert records.rows[doc].celery_status == "error_entity"
+    assert records.rows[doc].error_message == "KeyError: 'label'"
+
+
+def test_a_soft_time_limit_is_permanent_and_says_the_limit(records):
+    doc = records.add(Status.OCR_QUEUED, task_id="t1")
+    run(records, delivery(Stage.OCR, "t1"), Stage.OCR, doc, Work(SoftTimeLimitExceeded()))
+    soft, _hard = get_settings().time_limits(Stage.OCR)
+    assert records.rows[doc].error_message == f"ocr stage exceeded its time limit of {soft}s"
+
+
+@pytest.mark.parametrize("attempt", [0, 1, 2])
+def test_a_transient_error_retries_with_a_jittered_exponential_countdown(records, attempt):
+    settings = get_settings()
+    # GIVEN a delivery on retry number `attempt` whose work hits an unavailable service
+    doc = records.add(Status.OCR_PROCESSING, task_id="t1")
+    error = TransientError("object store unreachable during download: ConnectionError")
+    # WHEN it runs
+    with pytest.raises(Retried) as retried:
+        run(records, delivery(Stage.OCR, "t1", retries=attempt), Stage.OCR, doc, Work(error))
+    # THEN Celery is asked to retry after the backoff for this attempt, spread by the jitter, bounded
+    backoff = settings.retry_backoff_s(attempt)
+    spread = backoff * settings.retry_jitter
+    assert backoff - spread <= retried.value.countdown <= min(backoff + spread, settings.retry_backoff_max_s)
+    assert retried.value.max_retries == settings.retry_max_retries and retried.value.exc is error
+    # AND the document stays in its stage, with the retry noted on the row and in the stage log
+    row = records.rows[doc]
+    assert row.celery_status == "ocr_processing"
+    assert row.error_message.startswith(f"transient error, retry {attempt + 1}/{settings.retry_max_retries} in ")
+    assert records.runs[("t1", attempt)]["outcome"] == "retrying"
+
+
+def test_retries_of_many_documents_spread_over_a_window(records):
+    # GIVEN twenty documents that all hit the same outage on their first attempt
+    countdowns = set()
+    for n in range(20):
+        doc = records.add(Status.OCR_QUEUED, task_id=f"t{n}")
+        with pytest.raises(Retried) as retried:
+            run(records, delivery(Stage.OCR, f"t{n}"), Stage.OCR, doc, Work(TransientError("redis down")))
+        countdowns.add(round(retried.value.countdown, 3))
+    # THEN they do not all come back in the same second
+    assert len(countdowns) > 10
+
+
+def test_a_transient_error_after_the_last_retry_ends_the_stage(records):
+    settings = get_settings()
+    doc = records.add(Status.OCR_PROCESSING, task_id="t1")
+    result = run(
+        records,
+        delivery(Stage.OCR, "t1", retries=settings.retry_max_retries),
+        Stage.OCR,
+        doc,
+        Work(TransientError("neo4j unavailable")),
+    )
+    assert result["outcome"] == "failed"
+    assert records.rows[doc].error_message == f"gave up after {settings.retry_max_retries} retries: neo4j unavailable"
+
+
+def test_a_database_outage_while_claiming_is_retried(records):
+    # GIVEN PostgreSQL unreachable when the delivery tries to lock the row
+    doc = records.add(Status.OCR_QUEUED, task_id="t1")
+    records.fail_next_lock = sqlalchemy.exc.OperationalError("SELECT", {}, ConnectionRefusedError())
+    work = Work()
+    # WHEN it is delivered THEN it retries later without having done any work
+    with pytest.raises(Retried):
+        run(records, delivery(Stage.OCR, "t1"), Stage.OCR, doc, work)
+    assert work.calls == [] and records.rows[doc].celery_status == "ocr_queued"
+
+
+def test_a_lost_publish_after_completion_leaves_the_row_naming_the_next_task(records):
+    # GIVEN Redis gone at the moment the next stage is published
+    doc = records.add(Status.OCR_QUEUED, task_id="t1")
+    records.fail_publish = TransientError("could not publish text.chunk_document: ConnectionError")
+    # WHEN the stage completes THEN the completion stands (the work is not redone),
+    assert run(records, delivery(Stage.OCR, "t1"), Stage.OCR, doc, Work())["outcome"] == "succeeded"
+    # AND the row names the text task that was never sent: reconcile's LOST rule re-drives it from here
+    row = records.rows[doc]
+    assert row.celery_status == "ocr_complete" and records.queued[-1] == (doc, Stage.TEXT, row.celery_task_id)
+    assert records.published == []
+
+
+def test_a_duplicate_delivery_finishing_second_is_a_no_op(records):
+    # GIVEN two deliveries of t1 running at once; the first completes while the second works
+    doc = records.add(Status.OCR_QUEUED, task_id="t1")
+
+    class FinishFirst(Work):
+        def __call__(self, ctx: StageContext) -> dict[str, Any]:
+            records.rows[doc].celery_status = Status.OCR_COMPLETE.value  # the other delivery's commit
+            return super().__call__(ctx)
+
+    # WHEN the second finishes THEN its completion is refused by the status machine and it is skipped
+    assert run(records, delivery(Stage.OCR, "t1"), Stage.OCR, doc, FinishFirst())["outcome"] == "skipped"
+    assert records.published == []
+
+
+@pytest.mark.parametrize(
+    ("error", "kind"),
+    [
+        (TransientError("x"), TransientError),
+        (sqlalchemy.exc.OperationalError("q", {}, Exception()), TransientError),
+        (redis.exceptions.ConnectionError(), TransientError),
+        (ConnectionResetError(), TransientError),
+        (TimeoutError(), TransientError),
+        (PermanentError("x"), PermanentError),
+        (SoftTimeLimitExceeded(), PermanentError),
+        (ValueError("x"), PermanentError),
+        (sqlalchemy.exc.IntegrityError("q", {}, Exception()), PermanentError),
+    ],
+)
+def test_errors_are_classified_once_at_the_edge(error, kind):
+    assert classify(error) is kind
