@@ -16,6 +16,19 @@ from setuptools.command.build_py import build_py
 
 HERE = Path(__file__).resolve().parent
 BUNDLED = ("alembic.ini", "migrations", "infra")
+# The browser libraries the pages serve, from web/node_modules (installed by scripts/bootstrap.sh).
+WEB_ASSETS = (
+    "swagger-ui-dist/swagger-ui-bundle.js",
+    "swagger-ui-dist/swagger-ui.css",
+    "swagger-ui-dist/favicon-32x32.png",
+    "swagger-ui-dist/LICENSE",
+    "cytoscape/dist/cytoscape.min.js",
+    "cytoscape/LICENSE",
+    "htmx.org/dist/htmx.min.js",
+    "htmx.org/LICENSE",
+    "chart.js/dist/chart.umd.min.js",
+    "chart.js/LICENSE.md",
+)
 # Build output and caches are not run-time files.
 IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", "target")
 
@@ -33,6 +46,11 @@ class BuildWithBundledFiles(build_py):
             else:
                 target.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(source, target / name)
+        modules = HERE / "web" / "node_modules"
+        for name in WEB_ASSETS:
+            if (modules / name).is_file():  # absent without npm: the pages then say what to install
+                (target / "web" / name).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(modules / name, target / "web" / name)
 
 
 setup(cmdclass={"build_py": BuildWithBundledFiles})

@@ -59,7 +59,8 @@ def process_one(path: str) -> FloorDocument:
     from docflow.core.graph import chunk_key, entity_key
     from docflow.core.settings import get_settings
     from tasks.steps.chunking import chunk_elements
-    from tasks.steps.entities import cooccurrence_relationships, extract_mentions
+    from tasks.steps.entities import cooccurrence_relationships, extract_mentions, load_nlp, ner_model_for
+    from tasks.steps.language import identify_language
     from tasks.work import extract_file
 
     settings = get_settings()
@@ -72,7 +73,10 @@ def process_one(path: str) -> FloorDocument:
     text, chunks = chunk_elements(
         extraction.elements, max_chars=settings.chunk_max_chars, overlap_chars=settings.chunk_overlap_chars
     )
-    mentions = extract_mentions(chunks)
+    # The same choices the entity stage makes: the document's language picks the model. (The
+    # project prior is a database read in the pipeline; the floor has no database.)
+    model = ner_model_for(identify_language(text).language, settings.ner_models, settings.ner_model)
+    mentions = extract_mentions(chunks, nlp=load_nlp(model)) if model else []
     relationships = cooccurrence_relationships(mentions)
     # The graph stage's rows, built in memory as the graph stage builds them from PostgreSQL.
     project, uuid = "floor", source.stem

@@ -19,12 +19,11 @@ import time
 import uuid
 from pathlib import Path
 
-BENCH_ENV = {
-    "DOCFLOW_DB_NAME": "docflow_bench_intake",
-    "DOCFLOW_REDIS_URL": "redis://127.0.0.1:6379/6",
-    "DOCFLOW_RESULT_BACKEND_URL": "redis://127.0.0.1:6379/7",
-    "DOCFLOW_S3_BUCKET": "docflow-bench-intake",
-}
+
+def bench_env() -> dict[str, str]:
+    from bench.isolation import bench_env as isolated
+
+    return isolated(database="docflow_bench_intake", broker_db=6, results_db=7, bucket="docflow-bench-intake")
 
 
 def main() -> None:
@@ -32,7 +31,7 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=10_000)
     parser.add_argument("--batch-size", type=int, default=500)
     args = parser.parse_args()
-    os.environ.update(BENCH_ENV)  # before docflow reads its settings
+    os.environ.update(bench_env())  # before docflow reads its settings
 
     from docflow import services
     from docflow.core import db, migrate

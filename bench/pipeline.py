@@ -29,6 +29,7 @@ stops services or processes it did not start.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import statistics
@@ -42,15 +43,21 @@ from pathlib import Path
 BENCH_DIR = Path(__file__).resolve().parent
 OUT_DIR = BENCH_DIR / "out"
 WORKER_NAME = "bench"
-BENCH_ENV = {
-    "DOCFLOW_DB_NAME": "docflow_bench",
-    "DOCFLOW_REDIS_URL": "redis://127.0.0.1:6379/4",
-    "DOCFLOW_RESULT_BACKEND_URL": "redis://127.0.0.1:6379/5",
-    "DOCFLOW_S3_BUCKET": "docflow-bench",
-    "OMP_THREAD_LIMIT": "1",
-    "DO_NOT_TRACK": "1",
-    "HF_HUB_OFFLINE": "1",
-}
+
+
+@functools.cache
+def bench_env() -> dict[str, str]:
+    """The run's own database, Redis databases and bucket, plus the workers' process environment."""
+    from bench.isolation import bench_env as isolated
+
+    return {
+        **isolated(database="docflow_bench", broker_db=4, results_db=5, bucket="docflow-bench"),
+        "OMP_THREAD_LIMIT": "1",
+        "DO_NOT_TRACK": "1",
+        "HF_HUB_OFFLINE": "1",
+    }
+
+
 GOALS = {
     "pipeline_over_floor": ("<=", 1.15),
     "docflow_over_peer": (">=", 3.0),
@@ -71,7 +78,7 @@ def log(message: str) -> None:
 
 def configure(project_id: str):
     """Point this process (and the worker it starts) at the bench's own stores; return the settings."""
-    os.environ.update(BENCH_ENV)
+    os.environ.update(bench_env())
     os.environ["DOCFLOW_PROJECT_ID"] = project_id
     from deployments.prefect_env import configure_prefect
     from docflow.core.settings import get_settings
@@ -89,7 +96,7 @@ def prepare_stores(settings) -> None:
     from docflow.core.broker import UNACKED_HASH, UNACKED_INDEX, queue_keys, redis_client
     from docflow.core.graph import GraphStore
 
-    missing = [s.name for s in services.services(settings) if not s.running()]
+    missing = [s.name for s in services.services(settings, [*services.CORE_SERVICES, "prefect"]) if not s.running()]
     if missing:
         raise SystemExit(f"services not running: {', '.join(missing)} (start them with `docflow up`)")
     services.Postgres(settings).ensure_database()
@@ -201,7 +208,7 @@ def run_pipeline(settings, corpus: Path, *, project_id: str, processes: int, tim
     from docflow.services import workers
 
     workers.stop(settings, name=WORKER_NAME, echo=log)  # a bench worker left by a crashed run
-    pid = workers.start(settings, name=WORKER_NAME, concurrency=processes, env=BENCH_ENV, echo=log)
+    pid = workers.start(settings, name=WORKER_NAME, concurrency=processes, env=bench_env(), echo=log)
     try:
         workers.wait_ready(settings, timeout=120)
         # Children fork after the pool starts; sample the whole tree from here on.
@@ -717,7 +724,7 @@ def main(argv: list[str] | None = None) -> dict:
             from bench import big_pdf
 
             log(f"big PDF: {args.big_pdf_pages} scanned pages through extraction")
-            results["big_pdf"] = big_pdf.measure(pages=args.big_pdf_pages, env=BENCH_ENV)
+            results["big_pdf"] = big_pdf.measure(pages=args.big_pdf_pages, env=bench_env())
 
         if not args.no_peer:
             from bench import peer, quality

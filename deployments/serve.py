@@ -2,24 +2,31 @@
 
 ``docflow serve`` (or ``python -m deployments.serve``) registers them against the Prefect server
 named in the settings and executes their runs: ``intake-sweep`` on an interval schedule,
-``reconcile`` and ``pipeline-monitor`` on theirs. Parameters default from settings and never carry
+``reconcile`` and ``pipeline-monitor`` on theirs, and ``reprocess`` (no schedule: a form operators run). Parameters default from settings and never carry
 secrets (credentials stay in the environment of the serving process).
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING, cast
 
 from deployments.prefect_env import configure_prefect
 from docflow.core.settings import Settings, get_settings
 
+if TYPE_CHECKING:
+    from prefect.deployments.runner import RunnerDeployment
 
-def build_deployments(settings: Settings) -> list:
+
+def build_deployments(settings: Settings) -> list[RunnerDeployment]:
+    # Imported here, after configure_prefect() pointed Prefect at the server: importing a flow
+    # module imports Prefect, which reads its settings then.
     from flows.intake import intake_sweep
     from flows.monitor import pipeline_monitor
     from flows.reconcile import reconcile_flow
+    from flows.reprocess import reprocess_flow
 
-    return [
+    deployments = [
         intake_sweep.to_deployment(
             name="intake-sweep",
             interval=timedelta(seconds=settings.intake_interval_s),
@@ -39,7 +46,15 @@ def build_deployments(settings: Settings) -> list:
             description="Counts per status, errors, queues, workers, throughput and stage latency.",
             tags=["docflow", "monitor"],
         ),
+        # No schedule: an operator runs it from the UI's form (dry run by default).
+        reprocess_flow.to_deployment(
+            name="reprocess",
+            description="Run documents through the pipeline again from a stage: by id, status, project or version.",
+            tags=["docflow", "lifecycle"],
+        ),
     ]
+    # Called synchronously, Prefect's dual sync/async ``to_deployment`` returns the deployment itself.
+    return [cast("RunnerDeployment", deployment) for deployment in deployments]
 
 
 def main() -> None:

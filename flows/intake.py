@@ -94,6 +94,7 @@ def intake_sweep(
     dry_run: bool = False,
     wait: bool = False,
     wait_timeout_s: float = 3600.0,
+    ocr_languages: str | None = None,
 ) -> dict[str, Any]:
     """Sweep an intake folder or S3 prefix and submit every new document to the pipeline.
 
@@ -109,6 +110,7 @@ def intake_sweep(
         dry_run: Report what would happen without registering or submitting anything.
         wait: Follow the new documents to a terminal status; the run fails if any ends in error.
         wait_timeout_s: How long to follow them with wait=True.
+        ocr_languages: Tesseract languages for these documents' scans, '+'-joined, e.g. "spa+eng" or "fra". Empty: the project's default (DOCFLOW_PROJECT_OCR_LANGUAGES) or DOCFLOW_OCR_LANGUAGES.
     """
     settings = get_settings()
     logger = get_run_logger()
@@ -124,6 +126,7 @@ def intake_sweep(
         batch_size=batch_size,
         backpressure_limit=backpressure_limit,
         dry_run=dry_run,
+        ocr_languages=ocr_languages or None,
     )
     report = intake.sweep(options, settings, discover=discover, run_batch=process_batch)
     publish_report(report)

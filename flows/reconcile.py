@@ -15,6 +15,7 @@ from prefect.cache_policies import NO_CACHE
 
 from docflow.core.settings import get_settings
 from docflow.ops import reconcile as logic
+from docflow.ops.metrics import record_reconcile
 
 REPORT_KEY = "reconcile-report"
 PROBLEMS_KEY = "reconcile-problems"
@@ -69,6 +70,8 @@ def reconcile_flow(
         inspect_timeout_s=inspect_timeout_s,
     )
     report = logic.build_report(snapshot, classification, parameters=parameters, actions=actions)
+    if not project_id:  # the whole pipeline's findings: what the metrics report
+        record_reconcile(get_settings(), report.counts)
     counts = ", ".join(f"{kind}={n}" for kind, n in report.counts.items() if n) or "none"
     logger.info(
         "%d in flight, %d OK; problems: %s; %d action(s)", report.in_flight, report.ok, counts, len(report.actions)

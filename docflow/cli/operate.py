@@ -87,3 +87,26 @@ def health(
     for reason in reasons:
         typer.echo(f"- {reason}")
     raise typer.Exit(1)
+
+
+@app.command()
+def metrics(
+    port: Annotated[int, typer.Option(help="Port of the exporter.")] = 9108,
+    host: Annotated[str, typer.Option(help="Address to bind (loopback unless asked).")] = "127.0.0.1",
+) -> None:
+    """Serve Prometheus metrics (queues, statuses, stage durations, errors, reconcile, workers) until Ctrl-C.
+
+    The HTTP API serves the same at /metrics behind its token; this exporter needs none, so it binds
+    to loopback unless told otherwise.
+    """
+    from prometheus_client import start_http_server
+
+    from docflow.ops.metrics import registry_for
+
+    server, thread = start_http_server(port, addr=host, registry=registry_for(get_settings()))
+    typer.echo(f"metrics on http://{host}:{port}/metrics (Ctrl-C to stop)")
+    try:
+        while thread.is_alive():
+            thread.join(timeout=1.0)
+    except KeyboardInterrupt:
+        server.shutdown()

@@ -9,7 +9,9 @@ import typer
 from docflow.cli.app import app
 from docflow.core.settings import get_settings
 
-ServiceNames = Annotated[list[str] | None, typer.Argument(help="postgres, redis, s3, neo4j, prefect (default: all)")]
+ServiceNames = Annotated[
+    list[str] | None, typer.Argument(help="postgres, redis, s3, neo4j, prefect, api (default: all)")
+]
 
 
 @app.command()
@@ -138,3 +140,23 @@ def serve() -> None:
     from deployments.serve import main as serve_main
 
     serve_main()
+
+
+@app.command()
+def api(
+    host: Annotated[str | None, typer.Option(help="Address to bind (default from settings: 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default from settings).")] = None,
+) -> None:
+    """Serve the HTTP API in the foreground (`docflow up` runs it in the background)."""
+    import uvicorn
+
+    from docflow.core.secrets import api_token, secrets_dir
+
+    settings = get_settings()
+    settings = settings.model_copy(update={k: v for k, v in {"api_host": host, "api_port": port}.items() if v})
+    api_token(settings, create=True)
+    where = "DOCFLOW_API_TOKEN" if settings.api_token else secrets_dir(settings) / "api-token"
+    typer.echo(f"docflow API on {settings.api_url} (docs at /docs; bearer token in {where})")
+    from docflow.api import create_app
+
+    uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port)

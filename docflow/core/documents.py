@@ -17,9 +17,9 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Session, col, select
 
 from docflow.core.db import insert_many
-from docflow.core.errors import IllegalTransition
+from docflow.core.errors import IllegalTransition, Superseded
 from docflow.core.models import SourceDocument, StageRun, table_of
-from docflow.core.status import COMPLETE, Stage, Status, coarse, sources_of
+from docflow.core.status import COMPLETE, ENTRY, Stage, Status, coarse, position, sources_of
 
 MAX_ERROR_CHARS = 2000
 
@@ -44,6 +44,7 @@ def register_document(
     object_key: str | None,
     file_type: str | None = None,
     mime_type: str | None = None,
+    ocr_languages: str | None = None,
 ) -> Registration:
     """Insert the document unless ``(project_id, sha256)`` exists; idempotent under concurrency."""
     statement = (
@@ -56,6 +57,7 @@ def register_document(
             object_key=object_key,
             file_type=file_type,
             mime_type=mime_type,
+            ocr_languages=ocr_languages,
         )
         .on_conflict_do_nothing(constraint="uq_source_documents_project_sha256")
         .returning(col(SourceDocument.id))
@@ -75,7 +77,7 @@ _STAGE_RUNS = table_of(StageRun)
 
 
 @functools.cache
-def _transition_statement(to: Status, sources: frozenset[Status], bound: tuple[str, ...]) -> Any:
+def _transition_statement(to: Status, sources: frozenset[Status], bound: tuple[str, ...], owned: bool) -> Any:
     values: dict = {
         "celery_status": to.value,
         "initial_processing_status": coarse(to).value,
@@ -85,19 +87,19 @@ def _transition_statement(to: Status, sources: frozenset[Status], bound: tuple[s
     for stage, complete in COMPLETE.items():
         if to is complete:
             values[f"{stage.value}_completed_at"] = func.now()
-    return (
-        update(_DOCUMENTS)
-        .where(
-            _DOCUMENTS.c.id == bindparam("document_id"),
-            _DOCUMENTS.c.celery_status.in_(sorted(s.value for s in sources)),
-        )
-        .values(**values)
-        .returning(*_DOCUMENTS.c)
-    )
+    conditions = [
+        _DOCUMENTS.c.id == bindparam("document_id"),
+        _DOCUMENTS.c.celery_status.in_(sorted(s.value for s in sources)),
+    ]
+    if owned:  # and only while the row still names the task that asks
+        conditions.append(_DOCUMENTS.c.celery_task_id == bindparam("expected_task_id"))
+    return update(_DOCUMENTS).where(*conditions).values(**values).returning(*_DOCUMENTS.c)
 
 
-_CURRENT_STATUS = (
-    _DOCUMENTS.select().with_only_columns(_DOCUMENTS.c.celery_status).where(_DOCUMENTS.c.id == bindparam("document_id"))
+_CURRENT_STATE = (
+    _DOCUMENTS.select()
+    .with_only_columns(_DOCUMENTS.c.celery_status, _DOCUMENTS.c.celery_task_id)
+    .where(_DOCUMENTS.c.id == bindparam("document_id"))
 )
 
 
@@ -110,12 +112,15 @@ def transition(
     error_message: str | None = None,
     extra: dict | None = None,
     allowed_from: frozenset[Status] | None = None,
+    expected_task_id: str | None = None,
 ) -> Row:
     """Move a document to ``to`` if the status machine allows it from its current status.
 
     ``task_id`` (when given) becomes ``celery_task_id``. ``allowed_from`` overrides the machine's
-    sources only for explicit re-drives. Raises :class:`IllegalTransition` otherwise. Returns the
-    updated row (its columns as attributes).
+    sources only for explicit re-drives and reprocessing. With ``expected_task_id`` the move also
+    requires the row to still name that task: a delivery that was superseded (the document was
+    reprocessed, re-driven or deleted meanwhile) can never complete or fail it. Raises
+    :class:`IllegalTransition` otherwise. Returns the updated row (its columns as attributes).
     """
     sources = allowed_from if allowed_from is not None else sources_of(to)
     values = {"error_message": error_message[:MAX_ERROR_CHARS] if error_message else None, **(extra or {})}
@@ -123,16 +128,44 @@ def transition(
         values["celery_task_id"] = task_id
     bound = tuple(sorted(values))
     connection = session.connection()
-    row = connection.execute(
-        _transition_statement(to, frozenset(sources), bound),
-        {"document_id": document_id, **{f"set_{k}": v for k, v in values.items()}},
-    ).one_or_none()
+    parameters = {"document_id": document_id, **{f"set_{k}": v for k, v in values.items()}}
+    if expected_task_id is not None:
+        parameters["expected_task_id"] = expected_task_id
+    statement = _transition_statement(to, frozenset(sources), bound, expected_task_id is not None)
+    row = connection.execute(statement, parameters).one_or_none()
     if row is None:
-        current = connection.execute(_CURRENT_STATUS, {"document_id": document_id}).scalar_one_or_none()
+        current = connection.execute(_CURRENT_STATE, {"document_id": document_id}).one_or_none()
         if current is None:
             raise IllegalTransition(f"document {document_id} does not exist")
-        raise IllegalTransition(f"illegal status transition {current} → {to.value} for document {document_id}")
+        if expected_task_id is not None and current.celery_task_id != expected_task_id:
+            raise IllegalTransition(
+                f"document {document_id} is now handled by task {current.celery_task_id}, not {expected_task_id}"
+            )
+        raise IllegalTransition(
+            f"illegal status transition {current.celery_status} → {to.value} for document {document_id}"
+        )
     return row
+
+
+_HOLD = (
+    _DOCUMENTS.select()
+    .with_only_columns(_DOCUMENTS.c.celery_task_id)
+    .where(_DOCUMENTS.c.id == bindparam("document_id"))
+    .with_for_update()
+)
+
+
+def hold_for_task(session: Session, *, document_id: int, task_id: str) -> None:
+    """Lock the row for the rest of the unit of work, and only if ``task_id`` still owns the document.
+
+    A stage writes its result inside this hold: a delete or a reprocess locks the same row first,
+    so a superseded delivery can never write over (or after) them. Raises :class:`Superseded`.
+    """
+    owner = session.connection().execute(_HOLD, {"document_id": document_id}).one_or_none()
+    if owner is None:
+        raise Superseded(f"document {document_id} was deleted while this stage ran")
+    if owner.celery_task_id != task_id:
+        raise Superseded(f"document {document_id} is now handled by task {owner.celery_task_id}")
 
 
 _LOCK = _DOCUMENTS.select().where(_DOCUMENTS.c.id == bindparam("document_id")).with_for_update()
@@ -213,8 +246,17 @@ REDRIVE_ATTEMPT = -1  # the stage-log row of a re-drive: never touched by the ta
 
 
 def record_redrive(
-    session: Session, *, document_id: int, stage: Stage, task_id: str, previous_status: str, reason: str
+    session: Session,
+    *,
+    document_id: int,
+    stage: Stage,
+    task_id: str,
+    previous_status: str,
+    reason: str,
+    outcome: str = "redriven",
 ) -> None:
+    """The stage-log row of a restart: a re-drive (reconcile) or a reprocess (an operator)."""
+    verb = "re-driven" if outcome == "redriven" else outcome
     session.execute(
         insert(StageRun)
         .values(
@@ -224,9 +266,9 @@ def record_redrive(
             celery_task_id=task_id,
             queued_at=func.now(),
             finished_at=func.now(),
-            outcome="redriven",
+            outcome=outcome,
             deliveries=0,
-            error=f"re-driven from {previous_status}: {reason}"[:MAX_ERROR_CHARS],
+            error=f"{verb} from {previous_status}: {reason}"[:MAX_ERROR_CHARS],
         )
         .on_conflict_do_nothing(constraint="uq_stage_runs_task_attempt")
     )
@@ -273,3 +315,44 @@ def transition_many(session: Session, *, to: Status, task_ids: dict[int, str]) -
         .all()
     )
     return list(rows)
+
+
+def restart(
+    session: Session,
+    *,
+    document: Row,
+    stage: Stage,
+    task_id: str,
+    reason: str,
+    outcome: str = "redriven",
+    extra: dict[str, Any] | None = None,
+) -> Row:
+    """Put a locked document back at ``stage``'s entry under ``task_id``: the one way backwards.
+
+    Compare-and-set on the status the caller saw; the stage's and every later stage's completion
+    time is cleared (their results are about to be replaced), the restart is logged in
+    ``stage_runs`` (attempt -1, ``outcome``, the reason) and the new task recorded as queued.
+    The caller publishes after the commit.
+    """
+    cleared = {
+        f"{later.value}_completed_at": None for later in Stage if position(ENTRY[later]) >= position(ENTRY[stage])
+    }
+    row = transition(
+        session,
+        document_id=document.id,
+        to=ENTRY[stage],
+        task_id=task_id,
+        allowed_from=frozenset({Status(document.celery_status)}),
+        extra={**cleared, **(extra or {})},
+    )
+    record_redrive(
+        session,
+        document_id=document.id,
+        stage=stage,
+        task_id=task_id,
+        previous_status=document.celery_status,
+        reason=reason,
+        outcome=outcome,
+    )
+    record_queued(session, document_id=document.id, stage=stage, task_id=task_id)
+    return row

@@ -8,22 +8,27 @@ from __future__ import annotations
 
 import codecs
 import re
+import struct
 from pathlib import Path
 from typing import NoReturn
 
 from docflow.core.errors import PermanentError
 
-__all__ = ["HEAD_BYTES", "detect_file_type"]
+__all__ = ["HEAD_BYTES", "READABLE_EXTENSIONS", "detect_file_type"]
 
 # How much of a file detection looks at; callers may pass less (8 KiB covers every sample).
 HEAD_BYTES = 64 * 1024
 
 _MIME = {
-    "pdf": "application/pdf",
+    "pdf": "application/pdf", "eml": "message/rfc822", "txt": "text/plain",
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    "eml": "message/rfc822",
-    "txt": "text/plain",
-}
+    "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "odt": "application/vnd.oasis.opendocument.text", "epub": "application/epub+zip",
+    "doc": "application/msword", "xls": "application/vnd.ms-excel", "ppt": "application/vnd.ms-powerpoint",
+    "msg": "application/vnd.ms-outlook", "rtf": "application/rtf", "html": "text/html", "xml": "application/xml",
+    "md": "text/markdown", "csv": "text/csv", "tsv": "text/tab-separated-values",
+}  # fmt: skip
 _IMAGE_MAGIC: list[tuple[bytes, str]] = [
     (b"\x89PNG\r\n\x1a\n", "image/png"),
     (b"\xff\xd8\xff", "image/jpeg"),
@@ -32,16 +37,11 @@ _IMAGE_MAGIC: list[tuple[bytes, str]] = [
     (b"GIF87a", "image/gif"),
     (b"GIF89a", "image/gif"),
 ]
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # Things people upload that we recognise but do not read: (magic, offset, description).
 _KNOWN_UNSUPPORTED: list[tuple[bytes, int, str]] = [
     (b"\x7fELF", 0, "a Linux executable"),
     (b"\xcf\xfa\xed\xfe", 0, "a macOS executable"),
-    (
-        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",
-        0,
-        "a legacy Office or Outlook file (.doc, .xls, .ppt, .msg)",
-    ),
-    (b"{\\rtf", 0, "an RTF document"),
     (b"%!PS", 0, "a PostScript file"),
     (b"\x1f\x8b", 0, "a gzip archive"),
     (b"\xfd7zXZ\x00", 0, "an xz archive"),
@@ -56,47 +56,81 @@ _KNOWN_UNSUPPORTED: list[tuple[bytes, int, str]] = [
     (b"OggS", 0, "an Ogg audio/video file"),
     (b"fLaC", 0, "a FLAC audio file"),
 ]
+# What a name promises, for messages ("looks like X, not <this>").
 _EXPECTED_BY_SUFFIX = {
-    ".pdf": "a PDF",
-    ".docx": "a Word .docx document",
-    ".doc": "a Word document",
-    ".eml": "an e-mail (.eml)",
-    ".txt": "a text file",
-    ".text": "a text file",
-    ".png": "a PNG image",
-    ".jpg": "a JPEG image",
-    ".jpeg": "a JPEG image",
-    ".tif": "a TIFF image",
-    ".tiff": "a TIFF image",
-    ".gif": "a GIF image",
-    ".bmp": "a BMP image",
-    ".webp": "a WEBP image",
+    ".pdf": "a PDF", ".txt": "a text file", ".text": "a text file", ".eml": "an e-mail (.eml)",
+    ".docx": "a Word .docx document", ".docm": "a macro-enabled Word document (.docm)",
+    ".dotx": "a Word template (.dotx)", ".doc": "a Word .doc document", ".dot": "a Word template (.dot)",
+    ".odt": "an OpenDocument text (.odt)", ".rtf": "an RTF document", ".epub": "an EPUB e-book",
+    ".pptx": "a PowerPoint presentation (.pptx)", ".pptm": "a macro-enabled PowerPoint presentation (.pptm)",
+    ".ppsx": "a PowerPoint show (.ppsx)", ".ppt": "a PowerPoint .ppt presentation",
+    ".pps": "a PowerPoint show (.pps)", ".pot": "a PowerPoint template (.pot)",
+    ".xlsx": "an Excel workbook (.xlsx)", ".xlsm": "a macro-enabled Excel workbook (.xlsm)",
+    ".xltx": "an Excel template (.xltx)", ".xls": "an Excel .xls workbook", ".xlt": "an Excel template (.xlt)",
+    ".csv": "a CSV file", ".tsv": "a TSV file", ".tab": "a TSV file", ".msg": "an Outlook message (.msg)",
+    ".html": "an HTML page", ".htm": "an HTML page", ".xhtml": "an HTML page", ".xml": "an XML document",
+    ".md": "a Markdown document", ".markdown": "a Markdown document",
+    ".png": "a PNG image", ".jpg": "a JPEG image", ".jpeg": "a JPEG image", ".tif": "a TIFF image",
+    ".tiff": "a TIFF image", ".gif": "a GIF image", ".bmp": "a BMP image", ".webp": "a WEBP image",
+}  # fmt: skip
+# The kind of document a name promises. It matters for zip and OLE2 files only: there a name
+# promising another kind (an .xlsx named .pptx) is refused, as Office refuses it, while a .docx
+# named .doc is read as the .docx it is.
+_KIND_BY_SUFFIX = {
+    suffix: kind
+    for kind, suffixes in {
+        "text": ".docx .docm .dotx .doc .dot .odt .rtf",
+        "slides": ".pptx .pptm .ppsx .ppt .pps .pot",
+        "sheet": ".xlsx .xlsm .xltx .xls .xlt .csv .tsv .tab",
+        "book": ".epub",
+        "mail": ".eml .msg",
+    }.items()
+    for suffix in suffixes.split()
 }
-_SUPPORTED = "PDF, PNG/JPEG/TIFF/GIF/BMP/WEBP image, Word .docx, .eml e-mail or plain text"
+# OLE2 (legacy Office, Outlook) files are told apart by name; the extractor checks the streams.
+_OLE_BY_SUFFIX = {".doc": "doc", ".dot": "doc", ".xls": "xls", ".xlt": "xls", ".ppt": "ppt", ".pps": "ppt"}
+_OLE_BY_SUFFIX |= {".pot": "ppt", ".msg": "msg"}
+_OOXML_PARTS = {"word/": "docx", "ppt/": "pptx", "xl/": "xlsx"}
+_ODF_KINDS = {
+    b"spreadsheet": "an OpenDocument spreadsheet (.ods)",
+    b"presentation": "an OpenDocument presentation (.odp)",
+    b"graphics": "an OpenDocument drawing (.odg)",
+}
+_SUPPORTED = (
+    "PDF, PNG/JPEG/TIFF/GIF/BMP/WEBP image, Word .docx/.doc, PowerPoint .pptx/.ppt, Excel .xlsx/.xls, "
+    "OpenDocument text (.odt), EPUB, RTF, HTML, XML, Markdown, CSV/TSV, .eml/.msg e-mail or plain text"
+)
+# Extensions of the files docflow reads (for a directory scan), without the dot.
+READABLE_EXTENSIONS: tuple[str, ...] = tuple(suffix[1:] for suffix in _EXPECTED_BY_SUFFIX)
 _BMP_DIB_SIZES = {12, 40, 52, 56, 64, 108, 124}
 _EMAIL_HEADERS = {
     "from", "to", "cc", "subject", "date", "message-id", "mime-version", "received",
     "return-path", "delivered-to", "reply-to", "content-type", "x-mailer", "sender",
 }  # fmt: skip
 _HEADER_LINE = re.compile(rb"^([!-9;-~]+):")
+_HTML_START = re.compile(r"<!doctype\s+html|<html[\s>]")
 
 
 def detect_file_type(*, data_head: bytes, filename: str) -> tuple[str, str]:
-    """(file_type, mime) by content magic first; the filename only words the error message.
+    """(file_type, mime) by content magic first; the filename decides only where content cannot.
 
-    Looks at up to 64 KiB. 8 KiB covers every sample; a .docx whose ``word/`` parts start
-    later than the head is still recognised if it is named .docx.
-    Recognises %PDF, PNG/JPEG/TIFF/GIF/BMP/WEBP magic, a zip holding ``word/`` parts (docx),
-    RFC 822 headers (eml) and decodable text (txt). Raises :class:`PermanentError` for anything
-    else, e.g. an .exe named .pdf: "unsupported file type: looks like a Windows executable,
-    not a PDF".
+    Looks at up to 64 KiB. Recognises %PDF, PNG/JPEG/TIFF/GIF/BMP/WEBP magic; zips by their parts
+    (``word/`` docx, ``ppt/`` pptx, ``xl/`` xlsx) or their ``mimetype`` entry (odt, epub); OLE2
+    files by suffix (.doc, .xls, .ppt, .msg; the extractor checks the streams); ``{\\rtf``; RFC 822
+    headers (eml); and text: HTML, XML, then by suffix Markdown, CSV and TSV, else plain text.
+    Raises :class:`PermanentError` for anything else, e.g. an .exe named .pdf: "unsupported file
+    type: looks like a Windows executable, not a PDF", and for a zip or OLE2 file whose name
+    promises another kind of document ("looks like an Excel workbook (.xlsx), not a PowerPoint
+    presentation (.pptx)").
     """
     head = data_head[:HEAD_BYTES]
     if not head:
         raise PermanentError("empty file: 0 bytes")
+    suffix = Path(filename or "").suffix.lower()
+    expected = _EXPECTED_BY_SUFFIX.get(suffix)
     # The PDF spec tolerates junk before the header, and so do real readers.
     if b"%PDF-" in head[:1024]:
-        return "pdf", _MIME["pdf"]
+        return _found("pdf")
     for magic, mime in _IMAGE_MAGIC:
         if head.startswith(magic):
             return "image", mime
@@ -105,9 +139,11 @@ def detect_file_type(*, data_head: bytes, filename: str) -> tuple[str, str]:
     if head[:2] == b"BM" and len(head) >= 18 and int.from_bytes(head[14:18], "little") in _BMP_DIB_SIZES:
         return "image", "image/bmp"
     if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
-        return _detect_zip(head, filename)
-
-    expected = _EXPECTED_BY_SUFFIX.get(Path(filename or "").suffix.lower())
+        return _office(_zip_type(head, suffix, expected), suffix, expected)
+    if head.startswith(_OLE_MAGIC):
+        return _office(_ole_type(head, suffix, expected), suffix, expected)
+    if head.startswith(b"{\\rtf"):
+        return _found("rtf")
     for magic, offset, what in _KNOWN_UNSUPPORTED:
         if head[offset : offset + len(magic)] == magic:
             _unsupported(what, expected)
@@ -116,10 +152,14 @@ def detect_file_type(*, data_head: bytes, filename: str) -> tuple[str, str]:
     if head[:2] == b"MZ" and not is_text:
         _unsupported("a Windows executable", expected)
     if _looks_like_email(head):
-        return "eml", _MIME["eml"]
+        return _found("eml")
     if is_text:
-        return "txt", _MIME["txt"]
+        return _found(_text_type(head, suffix))
     _unsupported("unrecognised binary data", expected)
+
+
+def _found(file_type: str) -> tuple[str, str]:
+    return file_type, _MIME[file_type]
 
 
 def _unsupported(what: str, expected: str | None) -> NoReturn:
@@ -128,23 +168,111 @@ def _unsupported(what: str, expected: str | None) -> NoReturn:
     raise PermanentError(f"unsupported file type: looks like {what} (supported: {_SUPPORTED})")
 
 
-def _detect_zip(head: bytes, filename: str) -> tuple[str, str]:
+def _office(file_type: str, suffix: str, expected: str | None) -> tuple[str, str]:
+    """Accept a zip or OLE2 file type unless its name promises another kind of document."""
+    # Each of these types is also the suffix its files have: ".docx", ".msg", ...
+    kind = _KIND_BY_SUFFIX[f".{file_type}"]
+    if _KIND_BY_SUFFIX.get(suffix, kind) != kind:
+        _unsupported(_EXPECTED_BY_SUFFIX[f".{file_type}"], expected)
+    return _found(file_type)
+
+
+def _zip_type(head: bytes, suffix: str, expected: str | None) -> str:
     # Only the local file headers near the start are visible here; Office writers put the main
     # parts first, and extraction re-checks the real archive anyway.
-    if b"word/" in head:
-        return "docx", _MIME["docx"]
-    expected = _EXPECTED_BY_SUFFIX.get(Path(filename or "").suffix.lower())
-    if b"[Content_Types].xml" in head and Path(filename or "").suffix.lower() == ".docx":
-        return "docx", _MIME["docx"]
-    if b"xl/" in head:
-        _unsupported("an Excel workbook (.xlsx)", expected)
-    if b"ppt/" in head:
-        _unsupported("a PowerPoint presentation (.pptx)", expected)
-    if b"mimetypeapplication/vnd.oasis.opendocument" in head:
-        _unsupported("an OpenDocument file", expected)
-    if b"mimetypeapplication/epub+zip" in head:
-        _unsupported("an EPUB e-book", expected)
+    entries, walked = _zip_entries(head)
+    # ODF and EPUB store an uncompressed "mimetype" entry first, holding the package's media type.
+    if entries and entries[0][0] == "mimetype":
+        mimetype = entries[0][1] or head[38:200]  # streamed writers leave its size unknown here
+        if mimetype.startswith(b"application/epub+zip"):
+            return "epub"
+        if mimetype == b"application/vnd.oasis.opendocument.text" or mimetype.startswith(
+            b"application/vnd.oasis.opendocument.textPK"
+        ):
+            return "odt"
+        for kind, what in _ODF_KINDS.items():
+            if mimetype.startswith(b"application/vnd.oasis.opendocument." + kind):
+                _unsupported(what, expected)
+        _unsupported("an OpenDocument file of a kind docflow does not read", expected)
+    for name, _ in entries:
+        for prefix, file_type in _OOXML_PARTS.items():
+            if name.startswith(prefix):
+                return file_type
+    if not walked:  # a streamed writer or damage hid the later headers: the first part name seen wins
+        found = [(head.find(prefix.encode()), file_type) for prefix, file_type in _OOXML_PARTS.items()]
+        if hits := sorted(hit for hit in found if hit[0] >= 0):
+            return hits[0][1]
+    if b"[Content_Types].xml" in head:  # an Office package whose main parts start later
+        for file_type in ("docx", "pptx", "xlsx"):
+            if _KIND_BY_SUFFIX.get(suffix) == _KIND_BY_SUFFIX[f".{file_type}"]:
+                return file_type
     _unsupported("a ZIP archive", expected)
+
+
+def _zip_entries(head: bytes) -> tuple[list[tuple[str, bytes]], bool]:
+    """(name, stored data or b"") of the local file headers in ``head``, and whether the walk
+    ended cleanly (at the central directory or the end of ``head``) rather than at a header
+    whose sizes follow its data (a streamed writer) or at damage."""
+    entries: list[tuple[str, bytes]] = []
+    offset = 0
+    while head[offset : offset + 4] == b"PK\x03\x04" and offset + 30 <= len(head):
+        flags, method, size, name_length, extra_length = struct.unpack_from("<HH8xI4xHH", head, offset + 6)
+        start = offset + 30 + name_length + extra_length
+        name = head[offset + 30 : offset + 30 + name_length].decode("cp437", "replace")
+        entries.append((name, head[start : start + size] if method == 0 else b""))
+        if flags & 0x08:
+            return entries, False
+        offset = start + size
+    return entries, offset >= len(head) or head[offset : offset + 4] in (b"PK\x01\x02", b"PK\x05\x06")
+
+
+def _ole_type(head: bytes, suffix: str, expected: str | None) -> str:
+    # Password-protected .docx/.xlsx/.pptx are OLE2 files holding an "EncryptedPackage" stream.
+    if "EncryptedPackage".encode("utf-16-le") in head:
+        raise PermanentError(
+            "encrypted Office document: it is protected by a password; save it without one and submit it again"
+        )
+    file_type = _OLE_BY_SUFFIX.get(suffix)
+    if file_type is None:
+        what = "a legacy Office or Outlook file, or a password-protected Office document (OLE2)"
+        named = f", not {expected}" if expected else ""
+        raise PermanentError(
+            f"unsupported file type: looks like {what}{named}; docflow reads these only named .doc, .xls, .ppt or .msg"
+        )
+    return file_type
+
+
+def _text_type(head: bytes, suffix: str) -> str:
+    """html, xml, md, csv or tsv by content and then by name; txt otherwise."""
+    text = _head_text(head).lstrip("\ufeff \t\r\n").lower()
+    start = text[:1024]
+    if _HTML_START.match(start):
+        return "html"
+    if start.startswith("<?xml"):
+        # XHTML is XML with an html root: read it as the web page it is.
+        return "html" if _HTML_START.search(text[:4096]) else "xml"
+    if start.startswith("<") and suffix in (".html", ".htm", ".xhtml"):
+        return "html"
+    if start.startswith("<") and suffix == ".xml":
+        return "xml"
+    return {".md": "md", ".markdown": "md", ".csv": "csv", ".tsv": "tsv", ".tab": "tsv"}.get(suffix, "txt")
+
+
+def _head_text(head: bytes) -> str:
+    """The start of a text head, decoded well enough to recognise markup."""
+    sample = head[:4096]
+    for bom, codec in (
+        (codecs.BOM_UTF8, "utf-8-sig"),
+        (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16"),
+    ):
+        if sample.startswith(bom):
+            return sample.decode(codec, "replace")
+    if sample[1::2].count(0) > len(sample) // 4:  # BOM-less UTF-16 LE
+        return sample.decode("utf-16-le", "replace")
+    if sample[0::2].count(0) > len(sample) // 4:
+        return sample.decode("utf-16-be", "replace")
+    return sample.decode("utf-8", "replace")
 
 
 def _looks_like_email(head: bytes) -> bool:

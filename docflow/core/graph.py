@@ -140,8 +140,9 @@ class GraphStore:
         """Replace the document's subgraph in one transaction. Idempotent."""
         return self._run("graph write", _replace_document_tx, graph=graph)
 
-    def delete_document(self, document_uuid: str) -> None:
-        self._run("graph delete", _delete_document_tx, document_uuid=document_uuid)
+    def delete_document(self, document_uuid: str) -> dict[str, int]:
+        """Remove the document's subgraph and the entities only it mentioned; what was removed."""
+        return self._run("graph delete", _delete_document_tx, document_uuid=document_uuid)
 
     def document_counts(self, document_uuid: str) -> dict[str, int]:
         rows = self.query(
@@ -235,34 +236,43 @@ def create_co_occurs(
     )
 
 
-def _delete_document_tx(tx: ManagedTransaction, *, document_uuid: str) -> list[str]:
-    """Remove a document's node, chunks and edges; return the keys of entities it mentioned."""
+def _delete_document_tx(tx: ManagedTransaction, *, document_uuid: str) -> dict[str, int]:
+    """Remove a document's node, chunks and edges, and the entities no other chunk mentions."""
     record = tx.run(
         """
         MATCH (c:Chunk {document_uuid: $uuid})
         OPTIONAL MATCH (c)-[:MENTIONS]->(e:Entity)
         WITH collect(DISTINCT c) AS chunks, collect(DISTINCT e.key) AS keys
         FOREACH (c IN chunks | DETACH DELETE c)
-        RETURN keys
+        RETURN size(chunks) AS chunks, keys
         """,
         uuid=document_uuid,
-    ).single()
-    tx.run("MATCH ()-[r:CO_OCCURS {document_uuid: $uuid}]->() DELETE r", uuid=document_uuid)
-    tx.run("MATCH (d:Document {uuid: $uuid}) DETACH DELETE d", uuid=document_uuid)
-    keys = record["keys"] if record else []
-    _drop_unmentioned(tx, keys)
-    return keys
+    ).single(strict=True)
+    edges = tx.run(
+        "MATCH ()-[r:CO_OCCURS {document_uuid: $uuid}]->() DELETE r RETURN count(r) AS n", uuid=document_uuid
+    ).single(strict=True)["n"]
+    nodes = tx.run("MATCH (d:Document {uuid: $uuid}) DETACH DELETE d RETURN count(d) AS n", uuid=document_uuid).single(
+        strict=True
+    )["n"]
+    entities = _drop_unmentioned(tx, record["keys"])
+    return {
+        "graph_documents": nodes,
+        "graph_chunks": record["chunks"],
+        "graph_co_occurs": edges,
+        "graph_entities": entities,
+    }
 
 
-def _drop_unmentioned(tx: ManagedTransaction, keys: list[str]) -> None:
+def _drop_unmentioned(tx: ManagedTransaction, keys: list[str]) -> int:
+    """Delete the entities among ``keys`` that no chunk mentions any more; how many went."""
     if not keys:
-        return
+        return 0
     # An entity survives while any chunk of any document still mentions it. The entity is
     # write-locked before that is checked: a concurrent writer that is mentioning it right now
     # holds its lock (creating an edge locks both ends), so the check waits for that writer's
     # commit and then sees its mention. Checked unlocked, the entity was deleted -- with the other
     # document's new edges, silently -- whenever the two transactions overlapped.
-    tx.run(
+    removed: int = tx.run(
         """
         UNWIND $keys AS key
         MATCH (e:Entity {key: key})
@@ -270,9 +280,11 @@ def _drop_unmentioned(tx: ManagedTransaction, keys: list[str]) -> None:
         WITH e
         WHERE NOT EXISTS { (:Chunk)-[:MENTIONS]->(e) }
         DETACH DELETE e
+        RETURN count(e) AS n
         """,
         keys=keys,
-    )
+    ).single(strict=True)["n"]
+    return removed
 
 
 def _replace_document_tx(tx: ManagedTransaction, *, graph: DocumentGraph) -> dict[str, int]:

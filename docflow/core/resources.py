@@ -36,3 +36,11 @@ def migrations_dir() -> Path:
 
 def infra_dir() -> Path:
     return bundle_root() / "infra"
+
+
+def web_assets_dir() -> Path | None:
+    """The browser libraries installed from npm by the set-up (``web/node_modules``), or None."""
+    for candidate in (_PACKAGE.parent / "web" / "node_modules", _PACKAGE / "_bundled" / "web"):
+        if candidate.is_dir():
+            return candidate
+    return None

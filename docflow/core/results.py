@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-from sqlalchemy import Row, bindparam, delete, select, update
+from sqlalchemy import Row, Text, bindparam, cast, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Session
 
 from docflow.core.db import insert_many
+from docflow.core.graph import DocumentGraph, entity_key
 from docflow.core.models import (
     CanonicalEntity,
     Chunk,
@@ -23,8 +24,10 @@ from docflow.core.models import (
     EntityMention,
     EntityRelationship,
     SourceDocument,
+    VocabularyName,
     table_of,
 )
+from docflow.core.vocabulary import VocabularyEntry
 
 # Statements built once per process (bind parameters, Core, no unit of work): each stage task runs
 # a few of them, and building a statement costs more CPU than executing it (see documents.py).
@@ -34,6 +37,7 @@ _ENTITIES = table_of(CanonicalEntity)
 _MENTIONS = table_of(EntityMention)
 _RELATIONSHIPS = table_of(EntityRelationship)
 _DOCUMENTS = table_of(SourceDocument)
+_VOCABULARY = table_of(VocabularyName)
 
 _EXTRACTION_VALUES = ("elements_json", "char_count", "page_count", "ocr_pages", "text_pages")
 _UPSERT_EXTRACTION = insert(_EXTRACTIONS)
@@ -87,18 +91,26 @@ def load_extraction(session: Session, *, document_id: int) -> Row | None:
 _UPSERT_CHUNK = insert(_CHUNKS)
 _UPSERT_CHUNK = _UPSERT_CHUNK.on_conflict_do_update(
     constraint="uq_chunks_document_index",
-    set_={name: _UPSERT_CHUNK.excluded[name] for name in ("text", "page_start", "page_end", "char_start", "char_end")},
+    set_={
+        name: _UPSERT_CHUNK.excluded[name]
+        for name in ("text", "page_start", "page_end", "char_start", "char_end", "ts_config")
+    },
 )
 _DROP_CHUNKS_FROM = delete(_CHUNKS).where(
     _CHUNKS.c.document_id == bindparam("document_id"), _CHUNKS.c.chunk_index >= bindparam("first_dropped")
 )
 
 
-def replace_chunks(session: Session, *, document_id: int, chunks: Sequence) -> int:
-    """Upsert chunks ``0..n-1`` and drop any higher index left by an earlier, longer run."""
+def replace_chunks(session: Session, *, document_id: int, chunks: Sequence, ts_config: str = "simple") -> int:
+    """Upsert chunks ``0..n-1`` and drop any higher index left by an earlier, longer run.
+
+    ``ts_config`` is the text-search configuration of the document's language: PostgreSQL derives
+    each chunk's search vector from it (``chunks.tsv``, generated).
+    """
     rows = [
         dict(
             document_id=document_id,
+            ts_config=ts_config,
             chunk_index=c.index,
             text=c.text,
             page_start=c.page_start,
@@ -114,7 +126,19 @@ def replace_chunks(session: Session, *, document_id: int, chunks: Sequence) -> i
     return len(rows)
 
 
-_LOAD_CHUNKS = select(_CHUNKS).where(_CHUNKS.c.document_id == bindparam("document_id")).order_by(_CHUNKS.c.chunk_index)
+# The columns the stages read; the search vector stays in the database.
+_LOAD_CHUNKS = (
+    select(
+        _CHUNKS.c.chunk_index,
+        _CHUNKS.c.text,
+        _CHUNKS.c.page_start,
+        _CHUNKS.c.page_end,
+        _CHUNKS.c.char_start,
+        _CHUNKS.c.char_end,
+    )
+    .where(_CHUNKS.c.document_id == bindparam("document_id"))
+    .order_by(_CHUNKS.c.chunk_index)
+)
 
 
 def load_chunks(session: Session, *, document_id: int) -> list[Row]:
@@ -151,6 +175,44 @@ _DELETE_MENTIONS = delete(_MENTIONS).where(_MENTIONS.c.document_id == bindparam(
 _DELETE_RELATIONSHIPS = delete(_RELATIONSHIPS).where(_RELATIONSHIPS.c.document_id == bindparam("document_id"))
 _INSERT_MENTIONS = insert(_MENTIONS)
 _INSERT_RELATIONSHIPS = insert(_RELATIONSHIPS)
+
+
+def project_vocabulary(session: Session, *, project_id: str) -> list[VocabularyEntry]:
+    """The project's known names (``docflow vocabulary load``), in a stable order."""
+    rows = session.execute(
+        select(_VOCABULARY.c.name, _VOCABULARY.c.label, _VOCABULARY.c.aliases)
+        .where(_VOCABULARY.c.project_id == project_id)
+        .order_by(_VOCABULARY.c.id)
+    ).all()
+    return [VocabularyEntry(name, label, tuple(aliases or ())) for name, label, aliases in rows]
+
+
+_LABEL_PRIOR = (
+    select(_ENTITIES.c.normalized_key, _ENTITIES.c.label, func.count())
+    .join(_MENTIONS, _MENTIONS.c.canonical_entity_id == _ENTITIES.c.id)
+    .where(
+        _ENTITIES.c.project_id == bindparam("project_id"),
+        _ENTITIES.c.normalized_key.in_(bindparam("keys", expanding=True)),
+        _MENTIONS.c.document_id != bindparam("document_id"),
+    )
+    .group_by(_ENTITIES.c.normalized_key, _ENTITIES.c.label)
+)
+
+
+def label_prior(session: Session, *, project_id: str, keys: set[str], document_id: int) -> dict[str, Counter[str]]:
+    """Canonical key -> label counts of the project's stored mentions of those keys.
+
+    The document's own earlier mentions are left out: a reprocess must not vote for its old result.
+    """
+    prior: dict[str, Counter[str]] = {}
+    if not keys:
+        return prior
+    rows = session.execute(
+        _LABEL_PRIOR, {"project_id": project_id, "keys": sorted(k[:512] for k in keys), "document_id": document_id}
+    )
+    for key, label, count in rows:
+        prior.setdefault(key, Counter())[label] = int(count)
+    return prior
 
 
 def replace_entities(
@@ -225,3 +287,64 @@ def load_graph_rows(session: Session, *, document_id: int) -> dict:
         "mention_counts": mention_counts,  # (chunk_index, entity id) -> count
         "relationships": relationship_rows,
     }
+
+
+def load_document_graph(
+    session: Session, *, document_id: int, document_uuid: str, project_id: str, name: str, file_type: str | None
+) -> DocumentGraph:
+    """The document's subgraph as the graph stage writes it (and ``docflow export`` carries it)."""
+    rows = load_graph_rows(session, document_id=document_id)
+
+    def key_of(entity_id: int) -> str:
+        _chunk, _id, normalized, label, _name, project = rows["entities"][entity_id]
+        return entity_key(project_id=project, label=label, normalized_key=normalized)
+
+    return DocumentGraph(
+        document_uuid=document_uuid,
+        project_id=project_id,
+        name=name,
+        file_type=file_type,
+        chunks=[
+            {"index": c.chunk_index, "text": c.text, "page_start": c.page_start, "page_end": c.page_end}
+            for c in rows["chunks"]
+        ],
+        entities=[
+            {"key": key_of(entity_id), "name": row[4], "label": row[3]}
+            for entity_id, row in sorted(rows["entities"].items())
+        ],
+        mentions=[
+            {"chunk_index": chunk_index, "entity_key": key_of(entity_id), "count": count}
+            for (chunk_index, entity_id), count in sorted(rows["mention_counts"].items())
+        ],
+        relationships=[
+            {"source_key": key_of(source), "target_key": key_of(target), "weight": weight}
+            for source, target, weight in rows["relationships"]
+        ],
+    )
+
+
+_RECORD_VERSION = (
+    update(_DOCUMENTS)
+    .where(_DOCUMENTS.c.id == bindparam("document_id"))
+    .values(
+        pipeline_versions=_DOCUMENTS.c.pipeline_versions.op("||")(
+            # Typed: jsonb_build_object takes "any", so untyped parameters are indeterminate.
+            func.jsonb_build_object(cast(bindparam("stage"), Text), cast(bindparam("version"), Text))
+        )
+    )
+)
+
+
+def record_version(session: Session, *, document_id: int, stage: str, version: str) -> None:
+    """Note which pipeline version produced the stage's result (in the result's own transaction)."""
+    session.connection().execute(_RECORD_VERSION, {"document_id": document_id, "stage": stage, "version": version})
+
+
+_SET_LANGUAGE = (
+    update(_DOCUMENTS).where(_DOCUMENTS.c.id == bindparam("document_id")).values(language=bindparam("b_language"))
+)
+
+
+def save_language(session: Session, *, document_id: int, language: str | None) -> None:
+    """Record the language identified in the document's text (None: undetermined)."""
+    session.connection().execute(_SET_LANGUAGE, {"document_id": document_id, "b_language": language})

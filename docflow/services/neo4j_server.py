@@ -6,15 +6,27 @@ installed package stays read-only); the jars are cached in ``~/.m2``.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
 import time
+from pathlib import Path
 
 from docflow.core.graph import GraphStore
 from docflow.core.resources import infra_dir
 from docflow.core.settings import Settings
 from docflow.services.process import Paths, PidFileService, ServiceError, ServiceReport, port_open, spawn, wait_until
+
+LAUNCHER_FILES = ("pom.xml", "src/main/java/docflow/Neo4jLauncher.java")
+
+
+def build_dir() -> Path:
+    """``~/.cache/docflow/neo4j-<digest of the launcher project>``: resolved and compiled once per version."""
+    digest = hashlib.sha256()
+    for name in LAUNCHER_FILES:
+        digest.update((infra_dir() / "neo4j" / name).read_bytes())
+    return Path.home() / ".cache" / "docflow" / f"neo4j-{digest.hexdigest()[:16]}"
 
 
 class Neo4j(PidFileService):
@@ -26,17 +38,18 @@ class Neo4j(PidFileService):
         self.settings = settings
         self.paths = Paths(settings)
         self.host, self.port = settings.neo4j_host_port
-        self.project = self.paths.root / "neo4j-build"
+        self.project = build_dir()
         self.home = self.paths.root / "neo4j"
         self.address = f"bolt://{self.host}:{self.port}"
 
     def build(self) -> list[str]:
         """Resolve Neo4j from Maven Central (cached in ~/.m2) and compile the launcher; returns the classpath.
 
-        Built in the data folder from a copy of the shipped project: an installed package is read-only.
+        Built from a copy of the shipped project in a cache folder named by the project's content (an
+        installed package is read-only; every data folder and checkout with the same project shares it).
         """
         shipped = infra_dir() / "neo4j"
-        for name in ("pom.xml", "src/main/java/docflow/Neo4jLauncher.java"):
+        for name in LAUNCHER_FILES:
             copy = self.project / name
             if not copy.exists() or copy.read_bytes() != (shipped / name).read_bytes():
                 copy.parent.mkdir(parents=True, exist_ok=True)

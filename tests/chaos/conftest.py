@@ -220,7 +220,8 @@ def record(
 
 
 def write_results_table() -> list[str]:
-    """The results table as markdown lines (also written to <data_dir>/chaos-results.md/.json)."""
+    """The results table as markdown lines (also written to var/chaos-results.md and .json: outside
+    the suite's own data folder, which is removed when the session ends)."""
     if not RESULTS:
         return []
     lines = [
@@ -232,9 +233,7 @@ def write_results_table() -> list[str]:
             f"| {row['scenario']} | {row['submitted']} | {row['completed']} | {row['duplicated']} | "
             f"{row['lost']} | {row['errors']} | {'yes' if row['matches_clean_run'] else 'no'} | {row['note']} |"
         )
-    from docflow.core.settings import get_settings
-
-    out = get_settings().data_dir / "chaos-results.md"
+    out = Path(__file__).resolve().parents[2] / "var" / "chaos-results.md"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(lines) + "\n")
     out.with_suffix(".json").write_text(json.dumps(RESULTS, indent=2))

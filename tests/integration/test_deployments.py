@@ -35,7 +35,7 @@ def served(prefect_api, workers, tmp_path):
     )
     deadline = time.monotonic() + 120
     names: set[str] = set()
-    wanted = {"intake-sweep", "reconcile", "pipeline-monitor"}
+    wanted = {"intake-sweep", "reconcile", "pipeline-monitor", "reprocess"}
     with get_client(sync_client=True) as client:
         # serve() registers the deployments one after the other: wait for all of them.
         while time.monotonic() < deadline and not wanted <= names:

@@ -13,6 +13,8 @@ EXPECTED_TABLES = {
     "document_extractions",
     "chunks",
     "intake_files",
+    "document_deletions",
+    "entity_vocabulary",
     "canonical_entities",
     "entity_mentions",
     "entity_relationships",

@@ -10,6 +10,7 @@ download of the whole dependency tree; the ``docflow`` package itself is only th
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import sysconfig
@@ -21,7 +22,7 @@ import pytest
 pytestmark = [pytest.mark.services, pytest.mark.workers, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
-WHEEL_REDIS_PORT = 6391  # a Redis of the wheel's own, started from the wheel's infra/redis.conf
+WHEEL_REDIS_PORT = 56391  # a Redis of the wheel's own, started from the wheel's infra/redis.conf
 
 
 @pytest.fixture(scope="module")
@@ -56,10 +57,17 @@ def wheel_venv(tmp_path_factory) -> Path:
     return venv
 
 
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 def _env(stack, data_dir: Path, project: str) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("DOCFLOW_")}
+    """The suite's services (their ports are in the environment), with a data folder, database,
+    Redis and API of the installed wheel's own."""
     return {
-        **env,
+        **os.environ,
         "DOCFLOW_DATA_DIR": str(data_dir),
         "DOCFLOW_DB_NAME": "docflow_wheel_test",
         "DOCFLOW_REDIS_URL": f"redis://127.0.0.1:{WHEEL_REDIS_PORT}/0",
@@ -67,6 +75,7 @@ def _env(stack, data_dir: Path, project: str) -> dict[str, str]:
         "DOCFLOW_S3_BUCKET": stack.s3_bucket,
         "DOCFLOW_PROJECT_ID": project,
         "DOCFLOW_START_PREFECT_SERVER": "false",
+        "DOCFLOW_API_PORT": str(_free_port()),
     }
 
 
@@ -106,7 +115,8 @@ def test_the_installed_wheel_runs_up_migrate_and_demo_from_any_folder(stack, whe
         # WHEN `docflow up` starts a service from the wheel's infra files (its own Redis) and reuses the rest
         up = run("up")
         assert up.returncode == 0, up.stdout + up.stderr
-        assert "redis      started" in up.stdout and "schema      at head" in up.stdout
+        assert "redis      started" in up.stdout and "api        started" in up.stdout
+        assert "schema      at head" in up.stdout
         # AND `docflow migrate` finds the wheel's migrations
         migrate = run("migrate")
         assert migrate.returncode == 0 and "schema at head" in migrate.stdout, migrate.stdout + migrate.stderr
@@ -116,4 +126,4 @@ def test_the_installed_wheel_runs_up_migrate_and_demo_from_any_folder(stack, whe
         assert "total" in demo.stdout and demo.stdout.count("graph_complete") >= 6
     finally:
         run("workers", "stop", "--timeout", "20")
-        run("down", "redis")
+        run("down", "redis", "api")

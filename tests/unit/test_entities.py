@@ -62,7 +62,10 @@ def nlp():
         ("Northwind Bank", "ORG", "northwind bank", "Northwind Bank"),  # "Bank" is the name
         ("Ｍaria\u00a0 Gonzalez", "PERSON", "maria gonzalez", "Maria Gonzalez"),  # NFKC
         ("Daniel Okafor's", "PERSON", "daniel okafor", "Daniel Okafor"),
-        ("Smith Inc.", "PERSON", "smith inc", "Smith Inc"),  # suffixes only stripped for ORG
+        # The key no longer depends on the label (it did: "smith inc" for PERSON): the vote can
+        # only merge a name the model labelled ORG in one chunk and PERSON in another if both
+        # readings have the same key.
+        ("Smith Inc.", "PERSON", "smith", "Smith"),
         ("the Port of Rotterdam", "LOC", "port of rotterdam", "Port of Rotterdam"),
         ("The Hague", "GPE", "hague", "The Hague"),
         ("U.S.", "GPE", "u.s", "U.S."),

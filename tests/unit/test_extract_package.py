@@ -128,5 +128,5 @@ def test_unknown_file_type_is_a_value_error(tmp_path: Path) -> None:
 
     path = tmp_path / "x.bin"
     path.write_bytes(b"data")
-    with pytest.raises(ValueError, match=r"^unknown file_type 'xls'$"):
-        extract_document(path=path, file_type="xls")
+    with pytest.raises(ValueError, match=r"^unknown file_type 'wav'$"):
+        extract_document(path=path, file_type="wav")

@@ -21,10 +21,11 @@ import redis.exceptions
 import sqlalchemy.exc
 from celery.exceptions import SoftTimeLimitExceeded
 
-from docflow.core.errors import IllegalTransition, PermanentError, TransientError
+from docflow.core.errors import IllegalTransition, PermanentError, Superseded, TransientError
 from docflow.core.settings import get_settings
 from docflow.core.status import Stage, Status, sources_of
-from tasks.runner import StageContext, StagePorts, classify, run_stage
+from tasks.ports import StageContext, StagePorts
+from tasks.runner import classify, run_stage
 
 pytestmark = pytest.mark.unit
 
@@ -99,10 +100,13 @@ class MemoryRecords:
         task_id: str | None = None,
         error_message: str | None = None,
         extra: dict[str, Any] | None = None,
+        expected_task_id: str | None = None,
     ) -> SimpleNamespace:
         row = self.rows[document_id]
         if Status(row.celery_status) not in sources_of(to):
             raise IllegalTransition(f"illegal status transition {row.celery_status} → {to.value}")
+        if expected_task_id is not None and row.celery_task_id != expected_task_id:
+            raise IllegalTransition(f"document {document_id} is now handled by task {row.celery_task_id}")
         row.celery_status, row.error_message = to.value, error_message
         if task_id is not None:
             row.celery_task_id = task_id
@@ -361,6 +365,48 @@ def test_a_duplicate_delivery_finishing_second_is_a_no_op(records):
     # WHEN the second finishes THEN its completion is refused by the status machine and it is skipped
     assert run(records, delivery(Stage.OCR, "t1"), Stage.OCR, doc, FinishFirst())["outcome"] == "skipped"
     assert records.published == []
+
+
+def test_a_delivery_superseded_by_a_reprocess_of_the_same_stage_never_completes_it(records):
+    # GIVEN an entity delivery e1 at work, when an operator force-reprocesses the document from the
+    # entity stage: the row goes back to text_complete under e2, and e2 claims it before e1 finishes
+    doc = records.add(Status.TEXT_COMPLETE, task_id="e1")
+
+    class Overtaken(Work):
+        def __call__(self, ctx: StageContext) -> dict[str, Any]:
+            row = records.rows[doc]
+            row.celery_status, row.celery_task_id = Status.ENTITY_PROCESSING.value, "e2"
+            return super().__call__(ctx)
+
+    # WHEN e1's work returns THEN its completion is refused (the row names e2): nothing is chained
+    assert run(records, delivery(Stage.ENTITY, "e1"), Stage.ENTITY, doc, Overtaken())["outcome"] == "skipped"
+    assert records.rows[doc].celery_status == "entity_processing" and records.rows[doc].celery_task_id == "e2"
+    assert records.published == []
+
+
+def test_a_delivery_whose_work_finds_itself_superseded_changes_nothing(records):
+    # GIVEN a delivery whose result write finds the document deleted or handed to another task
+    doc = records.add(Status.OCR_QUEUED, task_id="t1")
+    work = Work(Superseded("document 1 was deleted while this stage ran"))
+    # WHEN it runs THEN it is skipped: no error status, no retry, nothing published
+    assert run(records, delivery(Stage.OCR, "t1"), Stage.OCR, doc, work)["outcome"] == "skipped"
+    assert records.rows[doc].celery_status == "ocr_processing" and records.rows[doc].error_message is None
+    assert records.published == [] and records.runs[("t1", 0)]["outcome"] == "started"
+
+
+def test_a_failure_of_a_superseded_delivery_never_fails_the_new_run(records):
+    # GIVEN e1 failing permanently after the document was handed to e2 at the same stage's entry
+    doc = records.add(Status.TEXT_COMPLETE, task_id="e1")
+
+    class OvertakenThenFails(Work):
+        def __call__(self, ctx: StageContext) -> dict[str, Any]:
+            row = records.rows[doc]
+            row.celery_status, row.celery_task_id = Status.TEXT_COMPLETE.value, "e2"
+            raise PermanentError("e1 hit bad input")
+
+    # WHEN e1 records its failure THEN it is refused: e2's run is not turned into error_entity
+    assert run(records, delivery(Stage.ENTITY, "e1"), Stage.ENTITY, doc, OvertakenThenFails())["outcome"] == "skipped"
+    assert records.rows[doc].celery_status == "text_complete" and records.rows[doc].celery_task_id == "e2"
 
 
 @pytest.mark.parametrize(

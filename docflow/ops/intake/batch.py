@@ -241,7 +241,9 @@ def _register_and_record(
     settings: Settings,
 ) -> list[FileOutcome]:
     """Register and submit the fresh files, re-send the resumed ones, and write the ledger."""
-    registered = register_batch(list(sorted_.fresh.values()), project_id=options.project_id)
+    registered = register_batch(
+        list(sorted_.fresh.values()), project_id=options.project_id, ocr_languages=options.ocr_languages
+    )
     for sha in sorted_.unsubmitted & set(registered):
         registered[sha] = (registered[sha][0], True)
     task_ids = submit_batch([doc_id for doc_id, created in registered.values() if created], settings=settings)

@@ -84,7 +84,8 @@ def discover_local(
             if not _matches(entry.name, options):
                 accounted.append(FileOutcome(relative, "skipped", "does not match the file patterns"))
                 continue
-            outcome = _screen(relative, entry.name, info.st_size, info.st_mtime, now, options, settings)
+            settled = options.settled.get(exact) == info.st_mtime_ns
+            outcome = _screen(relative, entry.name, info.st_size, info.st_mtime, now, options, settings, settled)
             if outcome:
                 accounted.append(outcome)
                 continue
@@ -108,8 +109,17 @@ def symlink_outcome(path: Path, root: Path) -> tuple[str, str]:
 
 
 def _screen(
-    relative: str, name: str, size: int, mtime: float, now: float, options: SweepOptions, settings: Settings
+    relative: str,
+    name: str,
+    size: int,
+    mtime: float,
+    now: float,
+    options: SweepOptions,
+    settings: Settings,
+    settled: bool = False,
 ) -> FileOutcome | None:
+    """Why an entry is not read (an outcome), or None. ``settled``: its writer is known to have
+    closed it (a close-after-write event), so the stable-file delay does not apply."""
     if not _extension_ok(name, options):
         ext = name.rsplit(".", 1)[-1].lower() if "." in name else "(none)"
         return FileOutcome(
@@ -118,7 +128,7 @@ def _screen(
             f"unsupported file type: extension '.{ext}' (supported: {', '.join(options.extensions)})",
         )
     age = now - mtime
-    if age < options.stable_seconds:
+    if age < options.stable_seconds and not settled:
         return FileOutcome(
             relative,
             "skipped",

@@ -97,7 +97,9 @@ def never_ledgered(sha_by_id: dict[int, str]) -> set[str]:
     return {sha for doc_id, sha in sha_by_id.items() if doc_id not in ledgered}
 
 
-def register_batch(candidates: list[Candidate], *, project_id: str) -> dict[str, tuple[int, bool]]:
+def register_batch(
+    candidates: list[Candidate], *, project_id: str, ocr_languages: str | None = None
+) -> dict[str, tuple[int, bool]]:
     """One multi-row insert; returns ``{sha256: (document id, created)}``."""
     if not candidates:
         return {}
@@ -110,6 +112,7 @@ def register_batch(candidates: list[Candidate], *, project_id: str) -> dict[str,
             object_key=original_key(project_id=project_id, sha256=c.sha256 or ""),
             file_type=c.file_type,
             mime_type=c.mime,
+            ocr_languages=ocr_languages,
         )
         for c in candidates
     ]

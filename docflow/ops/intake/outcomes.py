@@ -6,9 +6,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from docflow.core.filetypes import READABLE_EXTENSIONS
 from docflow.core.names import display_name
 
-SUPPORTED_EXTENSIONS = ("pdf", "png", "jpg", "jpeg", "tif", "tiff", "bmp", "gif", "webp", "docx", "eml", "txt")
+# Every extension some extractor reads (file-type detection still decides from the bytes).
+SUPPORTED_EXTENSIONS = READABLE_EXTENSIONS
 OUTCOMES = ("new", "duplicate", "skipped", "rejected")
 
 
@@ -54,6 +56,11 @@ class SweepOptions:
     batch_size: int = 200
     backpressure_limit: int = 5000
     dry_run: bool = False
+    # Files whose writer closed them after writing (relative path -> mtime_ns when closed), from
+    # filesystem events: taken without waiting for the stable delay, unless changed since.
+    settled: dict[str, int] = field(default_factory=dict)
+    # Tesseract languages for this sweep's documents (e.g. "spa+eng"); None: the project's default.
+    ocr_languages: str | None = None
 
     @property
     def is_s3(self) -> bool:

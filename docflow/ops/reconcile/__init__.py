@@ -56,6 +56,7 @@ from __future__ import annotations
 import time
 
 from docflow.core.settings import Settings
+from docflow.ops.metrics import record_reconcile
 from docflow.ops.reconcile.classify import Classification, Finding, Kind, StageCounts, classify
 from docflow.ops.reconcile.messages import HeldTask, Message, decode_envelope, inspect_workers, read_broker
 from docflow.ops.reconcile.repair import Action, repair
@@ -82,7 +83,7 @@ def run_reconcile(
     classification = classify(snapshot, grace_period_s=grace_period_s, stuck_threshold_s=stuck_threshold_s)
     snapshot.timings["classify_s"] = time.monotonic() - began
     actions = repair(snapshot, classification, settings=settings, max_repairs=max_repairs) if repair_problems else []
-    return build_report(
+    report = build_report(
         snapshot,
         classification,
         parameters=parameters(
@@ -95,6 +96,9 @@ def run_reconcile(
         ),
         actions=actions,
     )
+    if project_id is None:  # the whole pipeline's findings: what the metrics report
+        record_reconcile(settings, report.counts)
+    return report
 
 
 def parameters(

@@ -12,7 +12,8 @@ Guarantees:
 * PDFs are processed one page at a time; at most one rendered page is alive at once.
 * Element pages satisfy ``1 <= page <= page_count``; ``ocr_pages + text_pages <= page_count``.
 * Importing this package has no process-wide side effects and loads no format library: each
-  format's module (PDFium, PIL, python-docx, tesserocr) is imported when first needed, and
+  format's module (PDFium, PIL, python-docx, tesserocr, unstructured and its parsers) is imported
+  when first needed, and
   process settings change only in :func:`configure` and on the first OCR call.
 
 Thread safety: PDFium and the per-process tesseract instance are each guarded by a lock, so the

@@ -6,11 +6,9 @@ never imports the registry (which imports this module lazily).
 
 from __future__ import annotations
 
-import dataclasses
 import email
 import email.policy
 import tempfile
-import unicodedata
 from collections.abc import Callable, Iterator
 from email.message import EmailMessage
 from functools import partial
@@ -18,14 +16,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from docflow.core.errors import PermanentError
-from docflow.core.filetypes import HEAD_BYTES, detect_file_type
+from tasks.steps.extract.attachments import Attachments, extract_bytes, sanitise_filename
 from tasks.steps.extract.shaping import decode_text, html_to_text, paragraph_elements
-from tasks.steps.extract.types import Collector, ExtractContext, Extraction, ExtractionLimits, size_text
+from tasks.steps.extract.types import Collector, ExtractContext, Extraction, ExtractionLimits
 
 __all__ = ["extract"]
 
-_MAX_ATTACHMENT_DEPTH = 3
-_MAX_ATTACHMENTS = 100
 # Real mail nests a handful of multiparts; thousands of levels only exist to exhaust recursion in
 # the parser and in every walk over the tree.
 _MAX_MIME_DEPTH = 50
@@ -70,28 +66,12 @@ def _extract_message(message: Part, ctx: ExtractContext) -> Extraction:
     if body is not None:
         paragraph_elements(_part_text(body), page=1, out=out)
 
-    page_count, ocr_pages, text_pages = 1, 0, 1
+    attachments = Attachments(ctx, out)
     with tempfile.TemporaryDirectory(prefix="docflow-eml-") as tmp:
         for number, (part, name) in enumerate(_attachments(message, body), start=1):
-            label = f"Attachment: {name}"
-            # Attachments spend what is left of the file's page and text allowance.
-            remaining = dataclasses.replace(
-                limits,
-                max_pages=limits.max_pages - page_count,
-                max_text_chars=limits.max_text_chars - out.chars,
-            )
-            try:
-                scratch = Path(tmp) / f"part{number}"
-                nested = _extract_attachment(part, scratch, remaining, ctx)
-            except PermanentError as exc:
-                out.add(f"{label} (not extracted: {exc})", "Attachment", page_count)
-                continue
-            out.add(label, "Attachment", page_count + 1)
-            out.extend(nested.elements, page_offset=page_count)
-            page_count += nested.page_count
-            ocr_pages += nested.ocr_pages
-            text_pages += nested.text_pages
-    return Extraction("eml", page_count, out.elements, ocr_pages=ocr_pages, text_pages=text_pages)
+            scratch = Path(tmp) / f"part{number}"
+            attachments.add(name, partial(_extract_attachment, part, scratch, ctx=ctx))
+    return attachments.result("eml")
 
 
 def _safe(call: Callable[[], _T], default: _D) -> _T | _D:
@@ -138,7 +118,7 @@ def _attachments(message: Part, body: Part) -> Iterator[tuple[Part, str]]:
             inner = _safe(partial(leaf.get_payload, 0), None)
             subject = _header(inner, "Subject") if isinstance(inner, EmailMessage) else ""
             filename = f"forwarded e-mail {subject!r}" if subject else "forwarded e-mail"
-        yield leaf, _sanitise_filename(filename, fallback=f"attachment-{number}")
+        yield leaf, sanitise_filename(filename, fallback=f"attachment-{number}")
 
 
 def _leaves(part: Part, *, parent_type: str) -> Iterator[tuple[Part, str]]:
@@ -150,42 +130,16 @@ def _leaves(part: Part, *, parent_type: str) -> Iterator[tuple[Part, str]]:
         yield part, parent_type
 
 
-def _sanitise_filename(name: str | None, *, fallback: str) -> str:
-    name = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
-    name = " ".join(name.split()).strip(". ")
-    return name[:200] or fallback
-
-
-def _extract_attachment(part: Part, scratch: Path, limits: ExtractionLimits, ctx: ExtractContext) -> Extraction:
-    """Extract one attachment under the shared budget; PermanentError means "skip this one".
+def _extract_attachment(part: Part, scratch: Path, limits: ExtractionLimits, *, ctx: ExtractContext) -> Extraction:
+    """Extract one attachment (already admitted by :class:`Attachments`) under ``limits``.
 
     ``limits`` is what is left of the file's allowance; ``ctx`` is the containing message's.
     """
-    budget = ctx.budget
-    if limits.max_pages < 1 or limits.max_text_chars < 1:
-        raise PermanentError("the page or text limit was reached before this attachment")
-    if ctx.depth >= _MAX_ATTACHMENT_DEPTH:
-        raise PermanentError(f"nested more than {_MAX_ATTACHMENT_DEPTH} levels deep")
-    budget.attachments += 1
-    if budget.attachments > _MAX_ATTACHMENTS:
-        raise PermanentError(f"more than {_MAX_ATTACHMENTS} attachments")
     if part.get_content_type() == "message/rfc822":
         inner = _safe(lambda: part.get_payload(0), None)
         if not isinstance(inner, EmailMessage):
             raise PermanentError("the attached e-mail could not be parsed")
         return _extract_message(inner, ctx.child(limits))
-
     data = _safe(lambda: part.get_payload(decode=True), None)
-    if not isinstance(data, bytes) or not data:
-        raise PermanentError("empty attachment")
-    budget.attachment_bytes += len(data)
-    if budget.attachment_bytes > limits.max_bytes:
-        raise PermanentError(f"attachments exceed the {size_text(limits.max_bytes)} total size limit")
     filename = _safe(part.get_filename, "") or ""
-    file_type, _ = detect_file_type(data_head=data[:HEAD_BYTES], filename=filename)
-    scratch.write_bytes(data)
-    try:
-        return ctx.child(limits).extract(scratch, file_type)
-    finally:
-        scratch.unlink(missing_ok=True)
+    return extract_bytes(data, filename=filename, scratch=scratch, limits=limits, ctx=ctx)

@@ -1,7 +1,8 @@
 """From detected file type to extractor, and the checks every extraction shares.
 
 Each format's module is imported on first use, so a process that never sees a .docx never
-loads python-docx (nor PDFium, PIL or tesserocr for formats that do not need them).
+loads python-docx (nor PDFium, PIL or tesserocr for formats that do not need them), and one
+that never sees an Office, markup or Outlook file never loads unstructured, pandas or spaCy.
 """
 
 from __future__ import annotations
@@ -30,6 +31,21 @@ _EXTRACTORS: dict[str, str] = {
     "docx": "tasks.steps.extract.docx:extract",
     "eml": "tasks.steps.extract.eml:extract",
     "txt": "tasks.steps.extract.text:extract",
+    # Read through unstructured (the optional "formats" extra) or its libraries.
+    "pptx": "tasks.steps.extract.office:extract_pptx",
+    "xlsx": "tasks.steps.extract.office:extract_xlsx",
+    "xls": "tasks.steps.extract.office:extract_xls",
+    "odt": "tasks.steps.extract.office:extract_odt",
+    "doc": "tasks.steps.extract.office:extract_doc",
+    "ppt": "tasks.steps.extract.office:extract_ppt",
+    "html": "tasks.steps.extract.markup:extract_html",
+    "xml": "tasks.steps.extract.markup:extract_xml",
+    "md": "tasks.steps.extract.markup:extract_md",
+    "rtf": "tasks.steps.extract.markup:extract_rtf",
+    "epub": "tasks.steps.extract.markup:extract_epub",
+    "csv": "tasks.steps.extract.tabular:extract_csv",
+    "tsv": "tasks.steps.extract.tabular:extract_tsv",
+    "msg": "tasks.steps.extract.msg:extract",
 }
 _loaded: dict[str, Extractor] = {}
 
@@ -39,6 +55,20 @@ _NO_TEXT = {
     "docx": "no text could be extracted: the Word document has no text",
     "txt": "no text could be extracted: the text file is blank",
     "eml": "no text could be extracted: the e-mail has no headers, body or readable attachments",
+    "pptx": "no text could be extracted: the PowerPoint presentation has no text on its slides or in its notes",
+    "ppt": "no text could be extracted: the PowerPoint presentation has no text on its slides or in its notes",
+    "xlsx": "no text could be extracted: the Excel workbook has no cells with values",
+    "xls": "no text could be extracted: the Excel workbook has no cells with values",
+    "odt": "no text could be extracted: the OpenDocument text has no text",
+    "doc": "no text could be extracted: the Word document has no text",
+    "html": "no text could be extracted: the HTML page has no visible text",
+    "xml": "no text could be extracted: the XML document has no text content",
+    "md": "no text could be extracted: the Markdown document is blank",
+    "rtf": "no text could be extracted: the RTF document has no text",
+    "epub": "no text could be extracted: the EPUB e-book has no text",
+    "csv": "no text could be extracted: the CSV file has no cells with values",
+    "tsv": "no text could be extracted: the TSV file has no cells with values",
+    "msg": "no text could be extracted: the Outlook message has no headers, body or readable attachments",
 }
 
 

@@ -45,7 +45,7 @@ class ExtractionLimits:
 class Extraction:
     """What one file yielded. ``to_json``/``from_json`` round-trip exactly."""
 
-    file_type: str  # "pdf" | "image" | "docx" | "eml" | "txt"
+    file_type: str  # a type of docflow.core.filetypes: "pdf", "image", "docx", "pptx", "xlsx", "msg", "html", …
     page_count: int
     elements: list[Element]
     ocr_pages: int  # pages that went through tesseract

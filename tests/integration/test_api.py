@@ -1,0 +1,219 @@
+"""The HTTP API over real HTTP: a uvicorn process of its own in front of the real stack and workers."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from docflow.ops.progress import wait_for_documents
+
+pytestmark = [pytest.mark.services, pytest.mark.workers, pytest.mark.slow]
+
+TOKEN = "test-" + uuid.uuid4().hex  # a token of this run only
+LIMIT = 5 * 1024 * 1024
+TIMEOUT_S = 240
+
+
+@dataclass
+class Api:
+    url: str
+    log: Path
+    project: str
+
+    def client(self, token: str | None = TOKEN) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=60)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def api(workers, tmp_path_factory) -> Iterator[Api]:
+    """`python -m uvicorn docflow.api:create_app --factory`, as `docflow up` runs it."""
+    port = _free_port()
+    log = tmp_path_factory.mktemp("api") / "api.log"
+    env = {
+        **os.environ,
+        "DOCFLOW_API_TOKEN": TOKEN,
+        "DOCFLOW_API_PORT": str(port),
+        "DOCFLOW_API_MAX_UPLOAD_BYTES": str(LIMIT),
+    }
+    with open(log, "wb") as out:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "docflow.api:create_app",
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        assert process.poll() is None and time.monotonic() < deadline, log.read_text()
+        time.sleep(0.3)
+    yield Api(url, log, f"api-{uuid.uuid4().hex[:10]}")
+    process.terminate()
+    process.wait(timeout=30)
+
+
+def test_every_route_but_health_needs_the_token(api):
+    anonymous, wrong = api.client(token=None), api.client(token="wrong-" + TOKEN)
+    assert anonymous.get("/health").json() == {"status": "ok"}
+    for method, path in [
+        ("GET", "/documents/1"),
+        ("GET", "/search?q=x"),
+        ("GET", "/entities?name=x"),
+        ("DELETE", "/documents/1"),
+        ("POST", "/documents?filename=a.txt"),
+        ("GET", "/openapi.json"),
+        ("GET", "/docs"),
+        ("GET", "/documents/1/export"),
+    ]:
+        for client in (anonymous, wrong):
+            response = client.request(method, path)
+            assert response.status_code == 401, (method, path, response.text)
+            assert response.headers["www-authenticate"] == "Bearer"
+    assert api.client().get("/openapi.json").json()["info"]["title"] == "docflow"
+    assert api.client().get("/docs").status_code == 200
+
+
+def test_upload_follow_search_export_reprocess_and_delete_a_document(api, sample_files):
+    good, _bad = sample_files
+    client = api.client()
+    body = good["field_notes.txt"].read_bytes()
+    # WHEN a document is uploaded as the request body
+    created = client.post(
+        "/documents",
+        params={"filename": "notes <1>.txt", "project_id": api.project},
+        content=body,
+        headers={"Content-Type": "text/plain"},
+    )
+    # THEN it is registered and submitted (201), and the same bytes again are a duplicate (200)
+    assert created.status_code == 201, created.text
+    document = created.json()
+    assert document["created"] and document["submitted"] and document["status"] == "ocr_queued"
+    again = client.post(
+        "/documents",
+        params={"filename": "copy.txt", "project_id": api.project},
+        content=body,
+        headers={"Content-Type": "text/plain"},
+    )
+    assert again.status_code == 200 and again.json()["document_id"] == document["document_id"]
+    # AND it can be followed to the end, with its stage history
+    document_id = document["document_id"]
+    assert wait_for_documents([document_id], timeout_s=TIMEOUT_S) == {document_id: "graph_complete"}
+    detail = client.get(f"/documents/{document['document_uuid']}").json()
+    assert detail["status"] == "graph_complete" and detail["name"] == "notes <1>.txt"
+    assert [run["stage"] for run in detail["history"] if run["outcome"] == "succeeded"] == [
+        "ocr",
+        "text",
+        "entity",
+        "graph",
+    ]
+    # AND found by search and by entity, and exported
+    hits = client.get("/search", params={"q": "cold storage", "project_id": api.project}).json()["hits"]
+    assert hits[0]["document_id"] == document_id and "«cold»" in hits[0]["snippet"]
+    entity = client.get("/entities", params={"name": "Kenji Tanaka", "project_id": api.project}).json()
+    assert entity["entity"]["name"] == "Kenji Tanaka" and entity["documents"][0]["name"] == "notes <1>.txt"
+    export = client.get(f"/documents/{document_id}/export").json()
+    assert export["document"]["uuid"] == document["document_uuid"] and export["chunks"]
+    # WHEN it is reprocessed from the text stage THEN it is accepted and completes again
+    accepted = client.post(f"/documents/{document_id}/reprocess", json={"from_stage": "text", "reason": "api test"})
+    assert accepted.status_code == 202, accepted.text
+    assert wait_for_documents([document_id], timeout_s=TIMEOUT_S) == {document_id: "graph_complete"}
+    # WHEN it is deleted THEN it is gone, and a second delete is a 404
+    deleted = client.delete(f"/documents/{document_id}", params={"reason": "api test"})
+    assert deleted.status_code == 200 and deleted.json()["removed"]["original_removed"] is True
+    assert client.get(f"/documents/{document_id}").status_code == 404
+    assert client.delete(f"/documents/{document_id}").status_code == 404
+    # AND the token never reached the server's log
+    assert TOKEN not in api.log.read_text()
+
+
+def test_bad_requests_get_a_status_and_a_reason(api, sample_files):
+    good, bad = sample_files
+    client = api.client()
+    params = {"filename": "x.pdf", "project_id": api.project}
+    # A declared type docflow does not read
+    wrong_type = client.post("/documents", params=params, content=b"%PDF-1.7", headers={"Content-Type": "video/mp4"})
+    assert wrong_type.status_code == 415 and "unsupported media type" in wrong_type.json()["detail"]
+    # Bytes that are not what docflow reads, whatever the declared type
+    exe = client.post(
+        "/documents",
+        params=params,
+        content=bad["not_a_pdf.pdf"].read_bytes(),
+        headers={"Content-Type": "application/pdf"},
+    )
+    assert exe.status_code == 415 and "Windows executable" in exe.json()["detail"]
+    # Over the size limit: refused from the declared length, and while streaming without one
+    big = b"%PDF-1.7\n" + b"0" * (LIMIT + 1)
+    assert (
+        client.post("/documents", params=params, content=big, headers={"Content-Type": "application/pdf"}).status_code
+        == 413
+    )
+    streamed = client.post(
+        "/documents",
+        params=params,
+        content=iter([big[:LIMIT], big[LIMIT:]]),
+        headers={"Content-Type": "application/pdf"},
+    )
+    assert streamed.status_code == 413 and "too large" in streamed.json()["detail"]
+    # Empty, unknown, malformed
+    assert (
+        client.post("/documents", params=params, content=b"", headers={"Content-Type": "application/pdf"}).status_code
+        == 400
+    )
+    assert client.get("/documents/999999999").status_code == 404
+    assert client.get("/documents/not-an-id").status_code == 400
+    assert client.get("/search", params={"q": "  "}).status_code == 400
+    assert client.get("/entities", params={"name": "zzqqxx"}).status_code == 404
+    assert client.post("/documents/999999999/reprocess", json={"from_stage": "ocr"}).status_code == 404
+    assert client.post("/documents/1/reprocess", json={"from_stage": "nowhere"}).status_code == 422
+    # Nothing was registered by any of these
+    assert client.get("/search", params={"q": "x", "project_id": api.project}).json()["hits"] == []
+
+
+def test_a_document_in_flight_is_not_reprocessed_without_force(api, sample_files):
+    good, _bad = sample_files
+    client = api.client()
+    created = client.post(
+        "/documents",
+        params={"filename": "letter.pdf", "project_id": api.project},
+        content=good["scanned_letter.pdf"].read_bytes(),
+        headers={"Content-Type": "application/pdf"},
+    )
+    document_id = created.json()["document_id"]
+    refused = client.post(f"/documents/{document_id}/reprocess", json={"from_stage": "ocr"})
+    if refused.status_code == 409:  # still in flight (OCR of a scan takes seconds)
+        assert "in flight" in refused.json()["detail"]
+    forced = client.post(f"/documents/{document_id}/reprocess", json={"from_stage": "ocr", "force": True})
+    assert forced.status_code == 202
+    assert wait_for_documents([document_id], timeout_s=TIMEOUT_S) == {document_id: "graph_complete"}

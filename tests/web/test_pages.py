@@ -1,0 +1,188 @@
+"""The pages in a real browser: sign in, search, read a document, explore an entity, act on it,
+and stay safe with hostile names and expired sessions."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import pytest
+from pydantic import SecretStr
+from selenium.common.exceptions import NoAlertPresentException
+from selenium.webdriver.common.by import By
+
+from docflow.ops.progress import wait_for_documents
+from docflow.ops.submit import ingest_file
+from tests.web.conftest import TOKEN
+
+pytestmark = [pytest.mark.services, pytest.mark.workers, pytest.mark.slow, pytest.mark.browser]
+
+TIMEOUT_S = 240
+
+
+@pytest.fixture(scope="module")
+def project(workers, sample_files, tmp_path_factory) -> dict:
+    """A born-digital PDF and a text file processed to the end, plus a document with a hostile name."""
+    good, bad = sample_files
+    name = f"web-{uuid.uuid4().hex[:10]}"
+    hostile = tmp_path_factory.mktemp("hostile") / "hostile.txt"
+    hostile.write_text(
+        "<b>bold</b> <img src=x onerror=alert(1)> Kenji Tanaka met Maria Gonzalez in Nairobi.\n\n"
+        "The <script>alert(2)</script> tag must show as text."
+    )
+    ids = {
+        "pdf": ingest_file(path=good["born_digital.pdf"], project_id=name).document_id,
+        "notes": ingest_file(path=good["field_notes.txt"], project_id=name).document_id,
+        # The name as an upload would give it (a "/" cannot be in a file's own name on disk).
+        "hostile": ingest_file(
+            path=hostile, project_id=name, original_file_name="<script>alert('x')</script>.txt"
+        ).document_id,
+    }
+    assert set(wait_for_documents(list(ids.values()), timeout_s=TIMEOUT_S).values()) == {"graph_complete"}
+    ids["broken"] = ingest_file(path=bad["corrupt.pdf"], project_id=name).document_id
+    assert wait_for_documents([ids["broken"]], timeout_s=TIMEOUT_S) == {ids["broken"]: "error_ocr"}
+    return {"name": name, "ids": ids}
+
+
+def sign_in(browser, site, token: str = TOKEN, *, next_path: str = "/ui/overview") -> None:
+    browser.delete_all_cookies()
+    browser.get(f"{site.url}/ui/login?next={next_path}")
+    browser.find_element(By.ID, "token").send_keys(token)
+    browser.find_element(By.ID, "sign-in").click()
+
+
+def no_alert(browser) -> bool:
+    try:
+        _ = browser.switch_to.alert  # raises when no alert is open
+    except NoAlertPresentException:
+        return True
+    return False
+
+
+def test_nothing_is_readable_without_signing_in_and_a_wrong_token_stays_out(site, browser, project):
+    browser.delete_all_cookies()
+    # WHEN a page is opened without a session THEN the login page answers
+    browser.get(f"{site.url}/ui/documents/{project['ids']['pdf']}")
+    assert "/ui/login" in browser.current_url and browser.find_element(By.ID, "token")
+    assert "born_digital" not in browser.page_source
+    # WHEN a wrong token is given THEN it says so and nothing else is shown
+    sign_in(browser, site, token="not-" + TOKEN)
+    assert browser.find_element(By.ID, "login-error").text == "That token is not right."
+    browser.get(f"{site.url}/ui/search?q=Nairobi")
+    assert "/ui/login" in browser.current_url
+
+
+def test_an_expired_session_goes_back_to_the_login_page(site, browser, project):
+    from docflow.api.auth import SESSION_COOKIE, TokenCheck
+    from docflow.core.settings import get_settings
+
+    # GIVEN a session cookie signed with the right token 13 hours ago (sessions last 12)
+    check = TokenCheck(get_settings().model_copy(update={"api_token": SecretStr(TOKEN)}))
+    browser.get(f"{site.url}/health")
+    browser.delete_all_cookies()
+    browser.add_cookie({"name": SESSION_COOKIE, "value": check.new_session(now=time.time() - 13 * 3600), "path": "/"})
+    # WHEN a page is opened THEN it is the login page
+    browser.get(f"{site.url}/ui/search")
+    assert "/ui/login" in browser.current_url
+
+
+def test_search_document_and_entity_in_the_browser(site, browser, project):
+    sign_in(browser, site, next_path="/ui/search")
+    # WHEN a name from a processed sample is searched
+    box = browser.find_element(By.ID, "q")
+    box.send_keys("Kenji Tanaka")
+    browser.find_element(By.NAME, "project").send_keys(project["name"])
+    browser.find_element(By.ID, "search-button").click()
+    # THEN ranked hits link to the documents, with the words marked in the snippet
+    titles = [a.text for a in browser.find_elements(By.CSS_SELECTOR, ".hit-title")]
+    assert "field_notes.txt" in titles
+    assert any(m.text in ("Kenji", "Tanaka") for m in browser.find_elements(By.CSS_SELECTOR, ".snippet mark"))
+    # WHEN the born-digital PDF's page 2 is opened
+    browser.get(f"{site.url}/ui/documents/{project['ids']['pdf']}?page_number=2")
+    # THEN its page picture and its text are side by side, and the entity of that page is marked
+    assert browser.find_element(By.ID, "document-name").text == "born_digital.pdf"
+    image = browser.find_element(By.ID, "page-image")
+    deadline = time.monotonic() + 30  # rendered on first view, then cached
+    while not browser.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 100", image):
+        assert time.monotonic() < deadline, "the page picture never loaded"
+        time.sleep(0.3)
+    marked = {e.text.split("\n")[0] for e in browser.find_elements(By.CSS_SELECTOR, "#page-text a.entity")}
+    assert any("Daniel Okafor" in m for m in marked)  # page 2 names him; page 1 does not
+    assert "graph_complete" in browser.find_element(By.ID, "status").text
+    # WHEN the entity is opened THEN its neighbours are drawn in the graph and listed
+    person = next(e for e in browser.find_elements(By.CSS_SELECTOR, "#page-text a.entity") if "Daniel Okafor" in e.text)
+    person.click()
+    assert browser.find_element(By.ID, "entity-name").text.startswith("Daniel Okafor")
+    deadline = time.monotonic() + 10
+    while not browser.execute_script("return window.docflowGraph && window.docflowGraph.nodes().length"):
+        assert time.monotonic() < deadline, "the graph was never drawn"
+        time.sleep(0.2)
+    nodes = browser.execute_script("return window.docflowGraph.nodes().map(n => n.data('label'))")
+    assert "Daniel Okafor" in nodes and len(nodes) >= 3
+    # WHEN a neighbour is clicked in the picture THEN its own page opens
+    neighbour = browser.execute_script(
+        "var n = window.docflowGraph.nodes().filter(x => !x.data('center'))[0]; n.emit('tap'); return n.data('label')"
+    )
+    deadline = time.monotonic() + 10
+    while browser.find_element(By.ID, "entity-name").text.split("\n")[0].startswith("Daniel Okafor"):
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    assert browser.find_element(By.ID, "entity-name").text.startswith(neighbour)
+
+
+def test_hostile_names_and_text_render_as_text(site, browser, project):
+    sign_in(browser, site, next_path=f"/ui/documents/{project['ids']['hostile']}")
+    # THEN the name and the text are shown literally, and nothing they contain runs
+    assert browser.find_element(By.ID, "document-name").text == "<script>alert('x')</script>.txt"
+    text = browser.find_element(By.ID, "page-text").text
+    assert "<img src=x onerror=alert(1)>" in text and "<script>alert(2)</script>" in text
+    assert no_alert(browser)
+    assert not browser.find_elements(By.CSS_SELECTOR, "#page-text img, #page-text b, #page-text script")
+    browser.get(f"{site.url}/ui/search?q=onerror&project={project['name']}")
+    assert (
+        no_alert(browser)
+        and "<script>alert('x')</script>.txt" in browser.find_element(By.CSS_SELECTOR, ".hit-title").text
+    )
+
+
+def test_reprocess_and_delete_with_their_confirmations(site, browser, project):
+    document_id = project["ids"]["notes"]
+    sign_in(browser, site, next_path=f"/ui/documents/{document_id}")
+    # WHEN reprocessing from the entity stage is asked and confirmed
+    browser.find_element(By.CSS_SELECTOR, "#reprocess-stage option[value='entity']").click()
+    browser.find_element(By.ID, "reprocess-button").click()
+    browser.find_element(By.ID, "confirm-reprocess").click()
+    # THEN the page says it was queued, and the document completes again
+    assert "queued again from entity" in browser.find_element(By.CSS_SELECTOR, ".notice").text
+    assert wait_for_documents([document_id], timeout_s=TIMEOUT_S) == {document_id: "graph_complete"}
+    # WHEN a document that failed OCR is to be reprocessed from a stage whose input it never got
+    browser.get(f"{site.url}/ui/documents/{project['ids']['broken']}/confirm?action=reprocess&stage=entity")
+    # THEN the confirmation page says why not, and offers no button
+    assert "no text result to start from" in browser.find_element(By.ID, "refusal").text
+    assert not browser.find_elements(By.ID, "confirm-reprocess")
+    # WHEN a deletion is not confirmed with the word THEN it is refused, with the reason
+    browser.get(f"{site.url}/ui/documents/{document_id}")
+    browser.find_element(By.ID, "delete-button").click()
+    browser.find_element(By.ID, "confirm-text").send_keys("nope")
+    browser.find_element(By.ID, "confirm-delete").click()
+    assert 'type "delete" to confirm' in browser.find_element(By.CSS_SELECTOR, ".notice").text
+    # WHEN the deletion is confirmed THEN the document is gone
+    browser.find_element(By.ID, "delete-button").click()
+    browser.find_element(By.ID, "confirm-text").send_keys("delete")
+    browser.find_element(By.ID, "confirm-delete").click()
+    assert "deleted field_notes.txt" in browser.find_element(By.CSS_SELECTOR, ".notice").text
+    browser.get(f"{site.url}/ui/documents/{document_id}")
+    assert "There is no document" in browser.page_source
+
+
+def test_the_overview_shows_the_monitor_with_charts(site, browser, project):
+    sign_in(browser, site)
+    assert "/ui/overview" in browser.current_url
+    rows = {r.find_element(By.TAG_NAME, "th").text for r in browser.find_elements(By.CSS_SELECTOR, "#status-table tr")}
+    assert "graph_complete" in rows
+    deadline = time.monotonic() + 10
+    while not browser.execute_script("return window.docflowCharts && Object.keys(window.docflowCharts).length === 3"):
+        assert time.monotonic() < deadline, "the charts were never drawn"
+        time.sleep(0.2)
+    links = [a.get_attribute("href") for a in browser.find_elements(By.CSS_SELECTOR, "a")]
+    assert any(link and link.endswith("/artifacts/key/reconcile-report") for link in links)
