@@ -1,6 +1,6 @@
 """Build step that carries the run-time files outside the Python packages into the wheel.
 
-``alembic.ini``, ``migrations/`` and ``infra/`` stay at the top of the repository (where the
+``alembic.ini``, ``migrations/``, ``infra/`` and ``prefect.yaml`` stay at the top of the repository (where the
 design puts them and where a source checkout uses them); a wheel gets copies under
 ``docflow/_bundled/``, which :mod:`docflow.core.resources` finds when no checkout is around.
 Everything else is configured in ``pyproject.toml``.
@@ -15,7 +15,7 @@ from setuptools import setup
 from setuptools.command.build_py import build_py
 
 HERE = Path(__file__).resolve().parent
-BUNDLED = ("alembic.ini", "migrations", "infra")
+BUNDLED = ("alembic.ini", "migrations", "infra", "prefect.yaml")
 # The browser libraries the pages serve, from web/node_modules (installed by scripts/bootstrap.sh).
 WEB_ASSETS = (
     "swagger-ui-dist/swagger-ui-bundle.js",

@@ -26,6 +26,31 @@ def bench_env() -> dict[str, str]:
     return isolated(database="docflow_bench_intake", broker_db=6, results_db=7, bucket="docflow-bench-intake")
 
 
+def service_cpu(settings) -> dict[str, float]:
+    """User+system CPU seconds so far of this process and of each local service (pidfiles under the
+    data folder), children included: PostgreSQL's backends, SeaweedFS's servers."""
+    import psutil
+
+    def spent(process: psutil.Process) -> float:
+        total = 0.0
+        for each in [process, *process.children(recursive=True)]:
+            try:
+                times = each.cpu_times()
+            except psutil.Error:
+                continue
+            total += times.user + times.system + times.children_user + times.children_system
+        return total
+
+    out = {"sweep": spent(psutil.Process())}
+    for name in ("postgres", "redis", "s3"):
+        pidfile = Path(settings.data_dir) / "run" / f"{name}.pid"
+        try:
+            out[name] = spent(psutil.Process(int(pidfile.read_text().split()[0])))
+        except (OSError, ValueError, psutil.Error):
+            continue  # a service this machine does not run (remote, or started elsewhere)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=10_000)
@@ -65,9 +90,11 @@ def main() -> None:
                 batch_size=args.batch_size,
                 backpressure_limit=10**9,
             )
+            cpu_before = service_cpu(settings)
             began = time.perf_counter()
             first = intake.sweep(options, settings)
             first_s = time.perf_counter() - began
+            cpu_first = {name: spent - cpu_before.get(name, 0.0) for name, spent in service_cpu(settings).items()}
             began = time.perf_counter()
             second = intake.sweep(options, settings)
             second_s = time.perf_counter() - began
@@ -76,6 +103,8 @@ def main() -> None:
             "first_sweep_s": round(first_s, 2),
             "first_files_per_s": round(args.files / first_s, 1),
             "first_counts": first.counts(),
+            # CPU milliseconds per file of the sweep (this process) and each service it talks to.
+            "first_cpu_ms_per_file": {name: round(1000 * spent / args.files, 2) for name, spent in cpu_first.items()},
             "resweep_s": round(second_s, 2),
             "resweep_files_per_s": round(args.files / second_s, 1),
             "resweep_counts": second.counts(),

@@ -9,12 +9,13 @@ secrets (credentials stay in the environment of the serving process).
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from deployments.prefect_env import configure_prefect
 from docflow.core.settings import Settings, get_settings
 
 if TYPE_CHECKING:
+    from prefect import Flow
     from prefect.deployments.runner import RunnerDeployment
 
 
@@ -54,7 +55,14 @@ def build_deployments(settings: Settings) -> list[RunnerDeployment]:
         ),
     ]
     # Called synchronously, Prefect's dual sync/async ``to_deployment`` returns the deployment itself.
-    return [cast("RunnerDeployment", deployment) for deployment in deployments]
+    served = [cast("RunnerDeployment", deployment) for deployment in deployments]
+    flows: tuple[Flow[..., Any], ...] = (intake_sweep, reconcile_flow, pipeline_monitor, reprocess_flow)
+    for deployment, flow in zip(served, flows, strict=True):
+        # The module path into the installed package, as prefect.yaml names them: a deployment looks
+        # the same whether this process or a work pool's worker runs it, so switching between the
+        # two (or both registering it) never leaves a run looking for a file path that is not there.
+        deployment.entrypoint = f"{flow.fn.__module__}.{flow.fn.__name__}"
+    return served
 
 
 def main() -> None:

@@ -1,8 +1,8 @@
 """Test harness: the suite starts the real services it needs; nothing is skipped for want of one.
 
 The suite runs a stack of its own: PostgreSQL, Redis, the S3 store, Neo4j and (when a test needs
-it) Prefect, on ports of their own (``5xxxx``: the usual port plus 50,000) with their data under
-``var/test``, started at the beginning of the session and stopped — data removed — at its end. An
+it) Prefect, on ports of their own (the usual port plus ``DOCFLOW_TEST_PORT_BASE``, 50,000 by
+default) with their data under ``var/test``, started at the beginning of the session and stopped — data removed — at its end. An
 operator's stack on the same machine (``docflow up``: documents, graph, deployments) is never
 touched, stopped or restarted, even by the chaos scenarios. ``DOCFLOW_TEST_KEEP_STACK=1`` keeps
 the test stack running between sessions (faster local iteration).
@@ -18,23 +18,33 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-TEST_DATA_DIR = REPO / "var" / "test"
+# Each service on its usual port plus this (50,000 by default). Another base gives a second,
+# independent test stack on the same machine (its data under var/test-<base>): two checkouts, or
+# two engineers' runs, never share services.
+PORT_BASE = int(os.environ.get("DOCFLOW_TEST_PORT_BASE", "50000"))
+TEST_DATA_DIR = REPO / "var" / ("test" if PORT_BASE == 50000 else f"test-{PORT_BASE}")
+
+
+def _port(usual: int) -> str:
+    return str(usual + PORT_BASE)
+
+
 # The test environment is configured here, before docflow's settings are first read.
 TEST_ENV = {
     "DOCFLOW_DATA_DIR": str(TEST_DATA_DIR),
-    "DOCFLOW_DB_PORT": "55432",
+    "DOCFLOW_DB_PORT": _port(5432),
     "DOCFLOW_DB_NAME": "docflow_test",
-    "DOCFLOW_REDIS_URL": "redis://127.0.0.1:56379/2",
-    "DOCFLOW_RESULT_BACKEND_URL": "redis://127.0.0.1:56379/3",
-    "DOCFLOW_S3_ENDPOINT": "127.0.0.1:58333",
-    "DOCFLOW_S3_LOCAL_MASTER_PORT": "59333",
-    "DOCFLOW_S3_LOCAL_VOLUME_PORT": "58380",
-    "DOCFLOW_S3_LOCAL_FILER_PORT": "58888",
-    "DOCFLOW_S3_LOCAL_ADMIN_PORT": "53646",
+    "DOCFLOW_REDIS_URL": f"redis://127.0.0.1:{_port(6379)}/2",
+    "DOCFLOW_RESULT_BACKEND_URL": f"redis://127.0.0.1:{_port(6379)}/3",
+    "DOCFLOW_S3_ENDPOINT": f"127.0.0.1:{_port(8333)}",
+    "DOCFLOW_S3_LOCAL_MASTER_PORT": _port(9333),
+    "DOCFLOW_S3_LOCAL_VOLUME_PORT": _port(8380),
+    "DOCFLOW_S3_LOCAL_FILER_PORT": _port(8888),
+    "DOCFLOW_S3_LOCAL_ADMIN_PORT": _port(3646),
     "DOCFLOW_S3_BUCKET": "docflow-test",
-    "DOCFLOW_NEO4J_URI": "bolt://127.0.0.1:57687",
-    "DOCFLOW_PREFECT_API_URL": "http://127.0.0.1:54200/api",
-    "DOCFLOW_API_PORT": "58600",
+    "DOCFLOW_NEO4J_URI": f"bolt://127.0.0.1:{_port(7687)}",
+    "DOCFLOW_PREFECT_API_URL": f"http://127.0.0.1:{_port(4200)}/api",
+    "DOCFLOW_API_PORT": _port(8600),
     "DOCFLOW_INTAKE_DIR": str(TEST_DATA_DIR / "intake"),
     # Fast retries so a "service down, then back" test takes seconds, not minutes.
     "DOCFLOW_RETRY_BACKOFF_BASE_S": "5",
@@ -89,7 +99,9 @@ def stack(settings):
 
     workers.stop(settings, timeout=20, echo=lambda line: print("teardown:", line))
     reset_engine()
-    services.down(settings, [*services.CORE_SERVICES, "prefect", "api"], echo=lambda line: print("teardown:", line))
+    services.down(
+        settings, [*services.CORE_SERVICES, "prefect", "api", "deployments"], echo=lambda line: print("teardown:", line)
+    )
     shutil.rmtree(TEST_DATA_DIR, ignore_errors=True)
 
 

@@ -87,12 +87,12 @@ def demo(
     directory: Annotated[Path, typer.Option(help="Where the samples are written.")] = Path("samples/generated"),
     timeout: Annotated[float, typer.Option(help="Seconds to wait for the samples.")] = 900,
 ) -> None:
-    """The main job: services up, workers started, the sample documents processed end to end."""
+    """The main job: services up, workers started, the samples swept in by the intake-sweep deployment
+    and processed end to end, then a reconcile run; prints the links to both runs and their reports."""
     from docflow import services
     from docflow.core import migrate as migrations
     from docflow.ops.progress import wait_for_documents
-    from docflow.ops.submit import ingest_file
-    from docflow.ops.summaries import document_summary
+    from docflow.ops.summaries import document_summary, documents_for_files
     from docflow.samples import write_samples
     from docflow.services import workers
 
@@ -101,18 +101,47 @@ def demo(
     migrations.upgrade()
     workers.start(settings, echo=typer.echo)
     workers.wait_ready(settings, timeout=120)
-    names = {}
-    for path in write_samples(directory=directory):
-        result = ingest_file(path=path)
-        names[result.document_id] = path.name
-        typer.echo(
-            f"{path.name}: document {result.document_id} "
-            f"{'submitted' if result.created else 'already known (' + result.status + ')'}"
+    paths = write_samples(directory=directory)
+    through_prefect = settings.start_prefect_server and settings.serve_deployments
+    runs = []
+    if through_prefect:
+        from deployments.runs import run_and_wait
+
+        typer.echo(f"\nSweeping {directory} with the intake-sweep deployment …")
+        sweep = run_and_wait(
+            settings,
+            "intake-sweep/intake-sweep",
+            parameters={"source": str(directory.resolve()), "stable_seconds": 0, "project_id": settings.project_id},
+            timeout_s=300,
         )
+        runs.append(sweep)
+        typer.echo(f"intake-sweep run {sweep.name!r}: {sweep.state}")
+        if not sweep.completed:
+            typer.secho(f"✘ the intake-sweep run did not complete: {sweep.url}", fg="red", err=True)
+            raise typer.Exit(1)
+    else:  # no Prefect on this machine (DOCFLOW_START_PREFECT_SERVER=false): submit directly
+        from docflow.ops.submit import ingest_file
+
+        for path in paths:
+            ingest_file(path=path)
+    names = documents_for_files(paths, project_id=settings.project_id)
+    for document_id, name in names.items():
+        typer.echo(f"{name}: document {document_id}")
     final = wait_for_documents(names, timeout_s=timeout, on_change=_print_transition(names))
     typer.echo("")
     for line in document_summary(list(names), names=names):
         typer.echo(line)
+    if through_prefect:
+        reconcile = run_and_wait(settings, "reconcile/reconcile", timeout_s=300)
+        runs.append(reconcile)
+        typer.echo("\nIn the Prefect UI:")
+        for run in runs:
+            typer.echo(f"  {run.deployment} run {run.name!r} ({run.state}): {run.url}")
+            for key, url in run.artifacts.items():
+                typer.echo(f"    artifact {key}: {url}")
+        typer.echo(f"  deployments (served by this machine): {settings.prefect_ui_url}/deployments")
+    if settings.start_api_server:
+        typer.echo(f"\nWeb pages and API: {settings.api_url}/ui (sign in with the token in var/secrets/api-token)")
     if any(status != "graph_complete" for status in final.values()):
         raise typer.Exit(1)
 

@@ -1,7 +1,9 @@
-"""Running the stack: ``up``, ``down``, ``migrate``, ``verify``, ``workers …``, ``serve``, ``emergency-stop``."""
+"""Running the stack: ``up``, ``down``, ``migrate``, ``verify``, ``worker``, ``workers …``, ``serve``,
+``emergency-stop``."""
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
@@ -68,19 +70,83 @@ workers_app = typer.Typer(help="Start, stop and list Celery workers.", no_args_i
 app.add_typer(workers_app, name="workers")
 
 
-@workers_app.command("start")
-def workers_start(
-    name: Annotated[str, typer.Option(help="Worker name (one pid file each).")] = "all",
-    queues: Annotated[str | None, typer.Option(help="Comma-separated queues (default: all four).")] = None,
+Queues = Annotated[
+    str | None,
+    typer.Option(
+        help="Comma-separated stages/queues this worker serves, e.g. ocr or text,entity,graph (default: all four)."
+    ),
+]
+Hostname = Annotated[
+    str | None,
+    typer.Option(help="Node name in verify, monitor and reconcile, e.g. ocr-node@%h (%h: this machine's host name)."),
+]
+Autoscale = Annotated[
+    str | None,
+    typer.Option(help="MAX,MIN processes, e.g. 4,1: grow under load, shrink when idle (instead of --concurrency)."),
+]
+
+
+def _worker_options(queues: str | None, autoscale: str | None) -> tuple[list[str], str | None]:
+    from docflow.services import workers
+
+    try:
+        return workers.parse_queues(get_settings(), queues), workers.parse_autoscale(autoscale) if autoscale else None
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+@app.command()
+def worker(
+    queues: Queues = None,
+    hostname: Hostname = None,
     concurrency: Annotated[int | None, typer.Option(help="Processes (default from settings).")] = None,
-    wait: Annotated[bool, typer.Option(help="Wait until the worker answers a ping.")] = True,
+    autoscale: Autoscale = None,
 ) -> None:
-    """Start a worker in the background (idempotent)."""
+    """Run a Celery worker node in the foreground: what a worker machine (or its service unit) runs.
+
+    The machine needs docflow installed and the DOCFLOW_* URLs and credentials of the shared
+    PostgreSQL, Redis, S3 store and Neo4j; no services, no checkout, no data folder.
+    """
     from docflow.services import workers
 
     settings = get_settings()
+    chosen, scale = _worker_options(queues, autoscale)
+    name = "all" if set(chosen) == set(settings.queues.values()) else "-".join(chosen)
+    command = workers.worker_command(
+        settings,
+        name=name,
+        queues=chosen,
+        concurrency=concurrency or settings.worker_concurrency,
+        hostname=hostname,
+        autoscale=scale,
+    )
+    typer.echo(f"worker node on queues {','.join(chosen)}: {' '.join(command[1:])}")
+    os.environ.update(workers.WORKER_ENV)
+    os.execv(command[0], command)  # Celery owns the process and its signals (warm shutdown on SIGTERM)
+
+
+@workers_app.command("start")
+def workers_start(
+    name: Annotated[str, typer.Option(help="Worker name (one pid file each).")] = "all",
+    queues: Queues = None,
+    concurrency: Annotated[int | None, typer.Option(help="Processes (default from settings).")] = None,
+    hostname: Hostname = None,
+    autoscale: Autoscale = None,
+    wait: Annotated[bool, typer.Option(help="Wait until the worker answers a ping.")] = True,
+) -> None:
+    """Start a worker in the background (idempotent); `docflow worker` runs one in the foreground."""
+    from docflow.services import workers
+
+    settings = get_settings()
+    chosen, scale = _worker_options(queues, autoscale)
     workers.start(
-        settings, name=name, queues=queues.split(",") if queues else None, concurrency=concurrency, echo=typer.echo
+        settings,
+        name=name,
+        queues=chosen,
+        concurrency=concurrency,
+        hostname=hostname,
+        autoscale=scale,
+        echo=typer.echo,
     )
     if wait:
         typer.echo(f"responding: {', '.join(workers.wait_ready(settings, timeout=120))}")

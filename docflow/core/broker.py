@@ -22,6 +22,8 @@ from typing import Any
 import redis
 from celery import Celery
 from kombu import Queue
+from redis.backoff import ExponentialWithJitterBackoff
+from redis.retry import Retry
 
 from docflow.core.errors import TransientError
 from docflow.core.settings import Settings, get_settings
@@ -54,7 +56,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "socket_connect_timeout": min(settings.redis_socket_timeout_s, 5.0),
         "socket_keepalive": True,
         # Detects half-open BRPOP connections (Redis restarted behind a NAT or proxy).
-        "health_check_interval": 25,
+        "health_check_interval": settings.redis_health_check_s,
         # The producer gives up after a bounded time when Redis is down; the document stays
         # ocr_queued in PostgreSQL and reconcile re-drives it (commit-then-publish).
         **_PUBLISH_RETRY,
@@ -166,11 +168,18 @@ def publish_many(*, stage: Stage, task_ids: dict[int, str], settings: Settings |
 
 
 def redis_client(settings: Settings) -> redis.Redis:
-    """A client for the broker's Redis with the configured timeouts (never one without)."""
+    """A client for the broker's Redis with the configured timeouts (never one without).
+
+    The retries are bounded too: redis-py's default (10 retries, each waiting the full socket
+    timeout) turned one command on a silent Redis into a ~2-minute stall (measured through a
+    black-holed proxy), and the stage runner's best-effort monitor write waited that long.
+    """
     return redis.Redis.from_url(
         settings.broker_url,
         socket_timeout=settings.redis_socket_timeout_s,
         socket_connect_timeout=min(settings.redis_socket_timeout_s, 5.0),
+        socket_keepalive=True,
+        retry=Retry(ExponentialWithJitterBackoff(base=0.1, cap=1.0), settings.redis_retries),
     )
 
 

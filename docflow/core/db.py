@@ -5,16 +5,60 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine
+import psycopg
+from psycopg.abc import PQGen
+from sqlalchemy import Engine, create_engine, event
 from sqlmodel import Session
 
 from docflow.core.settings import Settings, get_settings
 
+T = TypeVar("T")
+
+
+class _DeadlineConnection(psycopg.Connection[Any]):
+    """A psycopg connection whose every wait for PostgreSQL's answer has a deadline.
+
+    libpq has no read timeout, and ``statement_timeout`` is enforced by the server: when the server
+    or the path to it stops answering without closing the connection (a half-open peer), a query,
+    a commit or the pool's pre-ping waits forever (measured: a black-holed proxy hung a worker's
+    query indefinitely; TCP keepalives cannot see it when a middlebox still acknowledges). Every
+    blocking call of a psycopg connection goes through :meth:`wait`; here it gets a deadline, and a
+    connection that missed one is closed (its protocol state is unknown), so SQLAlchemy discards it
+    and the stage's transient-error retry reconnects.
+    """
+
+    read_timeout_s: float | None = None
+
+    def wait(self, gen: PQGen[T], interval: float = 0.1, timeout: float | None = None) -> T:
+        if timeout is not None or self.read_timeout_s is None:
+            return super().wait(gen, interval, timeout)
+        try:
+            return super().wait(gen, interval, self.read_timeout_s)
+        except psycopg.errors.OperationalError as exc:
+            if type(exc).__name__ != "_WaitTimeout":  # psycopg's own (private) deadline error
+                raise
+            self.pgconn.finish()
+            raise psycopg.errors.OperationalError(
+                f"PostgreSQL did not answer within {self.read_timeout_s:g}s; connection dropped"
+            ) from None
+
+
+def read_timeout_s(settings: Settings) -> float:
+    """The client-side deadline of one round trip: never below the server's own statement timeout
+    (plus a margin), so a slow statement still gets PostgreSQL's clean cancellation first."""
+    return max(settings.db_read_timeout_s, settings.db_statement_timeout_ms / 1000 + 5)
+
 
 def make_engine(settings: Settings) -> Engine:
-    return create_engine(
+    options = f"-c statement_timeout={settings.db_statement_timeout_ms}"
+    if settings.db_idle_in_transaction_timeout_s:
+        # A session whose client vanished mid-transaction (half-open connection, killed host)
+        # would hold its row locks until the server's TCP keepalive notices (hours by default),
+        # blocking every re-delivery of that document; the server ends it after this instead.
+        options += f" -c idle_in_transaction_session_timeout={settings.db_idle_in_transaction_timeout_s * 1000}"
+    engine = create_engine(
         settings.sqlalchemy_url,
         # A dead connection (PostgreSQL restarted) is noticed on checkout, not mid-task.
         pool_pre_ping=True,
@@ -24,9 +68,25 @@ def make_engine(settings: Settings) -> Engine:
         # Every network call has a timeout: connecting, and each statement.
         connect_args={
             "connect_timeout": settings.db_connect_timeout_s,
-            "options": f"-c statement_timeout={settings.db_statement_timeout_ms}",
+            "options": options,
+            # A peer that is gone (host down, network partition) is noticed by TCP itself: idle
+            # connections by keepalive probes, unacknowledged writes by the user timeout.
+            "keepalives": 1,
+            "keepalives_idle": settings.db_keepalive_s,
+            "keepalives_interval": max(settings.db_keepalive_s // 3, 1),
+            "keepalives_count": 3,
+            "tcp_user_timeout": int(read_timeout_s(settings) * 1000),
         },
     )
+    deadline = read_timeout_s(settings)
+
+    @event.listens_for(engine, "do_connect")
+    def _connect_with_deadline(_dialect: Any, _record: Any, cargs: Any, cparams: dict[str, Any]) -> Any:
+        connection = _DeadlineConnection.connect(*cargs, **cparams)
+        connection.read_timeout_s = deadline
+        return connection
+
+    return engine
 
 
 @lru_cache(maxsize=1)

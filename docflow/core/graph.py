@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 
 import neo4j
 from neo4j import GraphDatabase, ManagedTransaction
-from neo4j.exceptions import ClientError, Neo4jError, ServiceUnavailable, SessionExpired
+from neo4j.exceptions import ClientError, ConnectionPoolError, Neo4jError, ServiceUnavailable, SessionExpired
 from neo4j.exceptions import TransientError as Neo4jTransient
 
 from docflow.core.errors import PermanentError, TransientError
@@ -83,6 +83,9 @@ class GraphStore:
             connection_timeout=min(settings.neo4j_timeout_s, 10.0),
             connection_acquisition_timeout=settings.neo4j_timeout_s,
             max_transaction_retry_time=settings.neo4j_timeout_s,
+            # A pooled connection idle this long is checked first (a round trip bounded by the
+            # acquisition timeout): one gone silent is replaced instead of hanging the next write.
+            liveness_check_timeout=settings.neo4j_liveness_check_s,
             # UNWIND + MATCH on two constrained keys is an intended "cartesian product" of single
             # rows; informational notices about it would flood the worker logs.
             notifications_min_severity="WARNING",
@@ -101,7 +104,9 @@ class GraphStore:
         try:
             with self.driver.session(database=self.database) as session:
                 return session.execute_write(work, **params)
-        except (ServiceUnavailable, SessionExpired, Neo4jTransient, OSError) as exc:
+        # ConnectionPoolError: no usable connection within the acquisition timeout (every pooled
+        # one failed its liveness check on a silent path): unavailable, not a bad request.
+        except (ServiceUnavailable, SessionExpired, Neo4jTransient, ConnectionPoolError, OSError) as exc:
             raise TransientError(f"neo4j unavailable during {what}: {type(exc).__name__}") from None
         except ClientError as exc:
             if exc.code and "Security" in exc.code:
@@ -121,7 +126,7 @@ class GraphStore:
             records, _, _ = self.driver.execute_query(
                 cypher, parameters_=params, database_=self.database, routing_=neo4j.RoutingControl.READ
             )
-        except (ServiceUnavailable, SessionExpired, OSError) as exc:
+        except (ServiceUnavailable, SessionExpired, ConnectionPoolError, OSError) as exc:
             raise TransientError(f"neo4j unavailable: {type(exc).__name__}") from None
         return [record.data() for record in records]
 

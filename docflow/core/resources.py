@@ -38,6 +38,11 @@ def infra_dir() -> Path:
     return bundle_root() / "infra"
 
 
+def prefect_yaml() -> Path:
+    """The deployments of a Prefect work pool (``docflow deploy``, ``prefect deploy --all``)."""
+    return bundle_root() / "prefect.yaml"
+
+
 def web_assets_dir() -> Path | None:
     """The browser libraries installed from npm by the set-up (``web/node_modules``), or None."""
     for candidate in (_PACKAGE.parent / "web" / "node_modules", _PACKAGE / "_bundled" / "web"):

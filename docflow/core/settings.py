@@ -79,6 +79,32 @@ class Settings(BaseSettings):
     neo4j_heap: str = "1g"
     neo4j_pagecache_mb: int = 256
 
+    # -- a peer that stops answering without closing (half-open connection, partition) ------------
+    # Measured with tests/chaos/test_network_faults.py: without these a black-holed connection hung
+    # a worker forever (psycopg) or for minutes per call (redis-py's 10 built-in retries).
+    # Client-side deadline of one PostgreSQL round trip (libpq has none; statement_timeout is the
+    # server's and cannot fire when the server is unreachable). Never below the statement timeout
+    # + 5 s, so slow statements still get PostgreSQL's own cancellation first.
+    db_read_timeout_s: float = Field(70.0, gt=0)
+    # PostgreSQL ends a session left idle inside a transaction this long (0: never): the session of
+    # a client that vanished mid-transaction otherwise keeps its row locks, and every re-delivery of
+    # that document waits on them. Above the longest legitimate hold: the graph stage keeps its row
+    # locked while it writes Neo4j, bounded by its hard time limit.
+    db_idle_in_transaction_timeout_s: int = Field(600, ge=0)
+    # TCP keepalive idle time of PostgreSQL connections: a dead peer on an idle pooled connection.
+    db_keepalive_s: int = Field(30, ge=1)
+    # redis-py retries a timed-out command 10 times by default (each waiting redis_socket_timeout_s):
+    # a stalled Redis then blocks a stage's best-effort monitor write for ~2 minutes. Bounded here.
+    redis_retries: int = Field(1, ge=0)
+    # How long a worker's BRPOP may go unanswered (plus kombu's 1 s BRPOP timeout) before the
+    # connection is dropped as half-open, and the idle time after which a pooled connection is
+    # PINGed before use. A half-open broker connection stops consumption until this fires.
+    redis_health_check_s: int = Field(25, ge=1)
+    # Neo4j: a pooled connection idle longer than this is checked (one round trip, bounded by the
+    # acquisition timeout) before use, so a silently dead one is replaced instead of hanging a write
+    # until the server's receive-timeout hint (120 s) expires.
+    neo4j_liveness_check_s: float = Field(2.0, ge=0)
+
     # -- Prefect: the local server `docflow up` starts, or any existing server / Prefect Cloud ------
     prefect_api_url: str = Field(
         "http://127.0.0.1:4200/api",
@@ -98,6 +124,10 @@ class Settings(BaseSettings):
     )
     api_max_upload_bytes: int = Field(200 * 1024 * 1024, ge=1, description="Largest document the API accepts.")
     start_api_server: bool = Field(True, description="`docflow up` starts the HTTP API.")
+    serve_deployments: bool = Field(
+        True,
+        description="`docflow up` serves the Prefect deployments in the background (false where a work pool runs them).",
+    )
 
     # -- intake ---------------------------------------------------------------------------------
     intake_dir: Path = Path("intake")

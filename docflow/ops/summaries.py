@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func
@@ -12,6 +13,7 @@ from docflow.core.db import session_scope
 from docflow.core.graph import GraphStore
 from docflow.core.models import Chunk, EntityMention, EntityRelationship, SourceDocument, StageRun
 from docflow.core.settings import get_settings
+from docflow.core.storage import sha256_file
 from docflow.ops.lifecycle.selection import parse_reference
 
 
@@ -63,6 +65,18 @@ def document_summary(document_ids: list[int], *, names: dict[int, str] | None = 
         f"{totals['entities']} entities, graph {totals['nodes']} nodes / {totals['edges']} edges"
     )
     return lines
+
+
+def documents_for_files(paths: list[Path], *, project_id: str) -> dict[int, str]:
+    """Document id -> file name, for files registered in ``project_id`` (matched by content hash)."""
+    by_hash = {sha256_file(path): path.name for path in paths}
+    with session_scope() as session:
+        rows = session.exec(
+            select(SourceDocument.id, SourceDocument.sha256).where(
+                SourceDocument.project_id == project_id, col(SourceDocument.sha256).in_(list(by_hash))
+            )
+        ).all()
+    return {int(document_id): by_hash[digest] for document_id, digest in sorted(rows) if document_id is not None}
 
 
 def status_by_count() -> dict[str, int]:

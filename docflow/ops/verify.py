@@ -123,7 +123,9 @@ def check_workers(settings: Settings, *, require: bool = False, timeout: float =
         queues = workers_online(timeout_s=timeout, destination=names)
         served = sorted({queue for consumed in queues.values() for queue in consumed})
         missing = sorted(set(settings.queues.values()) - set(served))
-        detail = f"{len(names)} responding ({', '.join(names)}); queues served: {', '.join(served) or 'none'}"
+        # Each node with its queues: per-queue nodes (an OCR-only machine) show which is which.
+        nodes = ", ".join(f"{name} [{','.join(queues.get(name, [])) or '?'}]" for name in names)
+        detail = f"{len(names)} responding ({nodes}); queues served: {', '.join(served) or 'none'}"
         if missing:
             return Check("workers", False, detail + f"; no worker for: {', '.join(missing)}", warning=not require)
         return Check("workers", True, detail)

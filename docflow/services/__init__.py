@@ -6,6 +6,8 @@
 * Neo4j — Neo4j Community resolved from Maven Central by ``infra/neo4j`` and run on Java 17.
 * Prefect — the Prefect 3 server and UI.
 * The HTTP API — uvicorn serving :mod:`docflow.api` (needs the four above to answer requests).
+* The deployments — ``docflow serve`` in the background: the Prefect deployments registered and
+  their runs executed here (the one-machine path; a work pool replaces it in production).
 
 Every service binds to the host in the settings (127.0.0.1 by default), is started only when it
 is not already answering (so ``up`` is idempotent and an existing server is reused), and is waited
@@ -20,6 +22,7 @@ from typing import Protocol
 
 from docflow.core.settings import Settings
 from docflow.services.api_server import ApiServer
+from docflow.services.deployment_server import DeploymentServer
 from docflow.services.neo4j_server import Neo4j
 from docflow.services.object_store import ObjectStore
 from docflow.services.postgres import Postgres
@@ -46,6 +49,7 @@ SERVICE_CLASSES: dict[str, Callable[[Settings], Service]] = {
     "neo4j": Neo4j,
     "prefect": PrefectServer,
     "api": ApiServer,
+    "deployments": DeploymentServer,
 }
 CORE_SERVICES = ["postgres", "redis", "s3", "neo4j"]
 
@@ -55,6 +59,7 @@ def services(settings: Settings, names: list[str] | None = None) -> list[Service
         CORE_SERVICES
         + (["prefect"] if settings.start_prefect_server else [])
         + (["api"] if settings.start_api_server else [])
+        + (["deployments"] if settings.start_prefect_server and settings.serve_deployments else [])
     )
     chosen = names or default
     unknown = set(chosen) - set(SERVICE_CLASSES)
@@ -91,6 +96,7 @@ def down(
 __all__ = [
     "CORE_SERVICES",
     "ApiServer",
+    "DeploymentServer",
     "SERVICE_CLASSES",
     "Neo4j",
     "ObjectStore",

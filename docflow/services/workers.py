@@ -26,7 +26,49 @@ WORKER_ENV = {
 }
 
 
-def worker_command(settings: Settings, *, name: str, queues: list[str], concurrency: int) -> list[str]:
+def parse_queues(settings: Settings, value: str | None) -> list[str]:
+    """The queues of a comma-separated list of stages or queue names (``ocr``, ``text,entity,graph``);
+    all four when empty. An unknown name is refused: a worker on a queue nobody publishes to would
+    wait forever and look healthy."""
+    if not value:
+        return list(settings.queues.values())
+    known = settings.queues  # stage -> queue
+    queues = []
+    for item in (part.strip() for part in value.split(",")):
+        if not item:
+            continue
+        queue = known.get(item, item)
+        if queue not in known.values():
+            raise ValueError(f"unknown queue {item!r} (stages and queues: {', '.join(sorted(known.values()))})")
+        if queue not in queues:
+            queues.append(queue)
+    return queues
+
+
+def parse_autoscale(value: str) -> str:
+    """``MAX,MIN`` pool processes (``4,1``; ``4`` means ``4,0``) as Celery's ``--autoscale`` takes it."""
+    parts = value.split(",")
+    if len(parts) > 2 or not all(part.strip().isdigit() for part in parts) or int(parts[0]) < 1:
+        raise ValueError(f"--autoscale takes MAX,MIN processes (e.g. 4,1), not {value!r}")
+    maximum, minimum = int(parts[0]), int(parts[1]) if len(parts) == 2 else 0
+    if minimum > maximum:
+        raise ValueError(f"--autoscale {value}: MIN is above MAX")
+    return f"{maximum},{minimum}"
+
+
+def worker_command(
+    settings: Settings,
+    *,
+    name: str,
+    queues: list[str],
+    concurrency: int,
+    hostname: str | None = None,
+    autoscale: str | None = None,
+) -> list[str]:
+    """The ``celery worker`` command line. ``hostname`` is the node name the worker answers
+    ``inspect``/``ping`` with (``%h`` is the machine's host name); ``autoscale`` (``MAX,MIN``)
+    replaces the fixed ``concurrency``."""
+    pool = ["--autoscale", parse_autoscale(autoscale)] if autoscale else ["-c", str(concurrency)]
     return [
         sys.executable,
         "-m",
@@ -36,10 +78,9 @@ def worker_command(settings: Settings, *, name: str, queues: list[str], concurre
         "worker",
         "-Q",
         ",".join(queues),
-        "-c",
-        str(concurrency),
+        *pool,
         "-n",
-        f"docflow-{name}@%h",
+        hostname or f"docflow-{name}@%h",
         "--loglevel",
         "INFO",
         "-O",
@@ -58,6 +99,8 @@ def start(
     name: str = "all",
     queues: list[str] | None = None,
     concurrency: int | None = None,
+    hostname: str | None = None,
+    autoscale: str | None = None,
     env: dict[str, str] | None = None,
     echo: Callable[[str], None] = print,
 ) -> int:
@@ -72,15 +115,18 @@ def start(
     queues = queues or list(settings.queues.values())
     concurrency = concurrency or settings.worker_concurrency
     pid = spawn(
-        worker_command(settings, name=name, queues=queues, concurrency=concurrency),
+        worker_command(
+            settings, name=name, queues=queues, concurrency=concurrency, hostname=hostname, autoscale=autoscale
+        ),
         pidfile=pidfile,
         logfile=paths.logfile(f"worker-{name}"),
         # The launcher's working directory: the worker reads the same .env as the command that started it.
         env={**os.environ, **WORKER_ENV, **(env or {})},
         cwd=Path.cwd(),
     )
+    processes = f"autoscale {autoscale} (max,min)" if autoscale else f"{concurrency}"
     echo(
-        f"worker {name} started (pid {pid}) on queues {','.join(queues)} with {concurrency} processes; "
+        f"worker {name} started (pid {pid}) on queues {','.join(queues)} with {processes} processes; "
         f"log {paths.logfile(f'worker-{name}')}"
     )
     return pid

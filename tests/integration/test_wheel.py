@@ -19,10 +19,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import PORT_BASE
+
 pytestmark = [pytest.mark.services, pytest.mark.workers, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
-WHEEL_REDIS_PORT = 56391  # a Redis of the wheel's own, started from the wheel's infra/redis.conf
+# A Redis of the wheel's own, started from the wheel's infra/redis.conf (beside the test stack's).
+WHEEL_REDIS_PORT = 6391 + PORT_BASE
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import ast
 import base64
+import gc
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -114,6 +117,24 @@ def decode_unacked(tag: str, raw: bytes, *, delivered_at: float | None) -> Messa
 # -- gathering -----------------------------------------------------------------------------------------
 
 
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a million small objects are built.
+
+    Every few hundred allocations Python's collector walks the young objects, and each full
+    collection walks *all* of them: building 1,000,000 rows and 900,000 findings spent more time
+    in collections than in the work. Nothing reconcile builds holds a reference cycle, so nothing
+    is left uncollected; the collector runs again afterwards as usual.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def read_broker(client: redis.Redis, *, queues: dict[str, str]) -> tuple[list[Message], dict[str, int]]:
     """Every waiting and unacked message, decoded, from one atomic pipeline (MULTI/EXEC)."""
     pipe = client.pipeline(transaction=True)
@@ -127,14 +148,15 @@ def read_broker(client: redis.Redis, *, queues: dict[str, str]) -> tuple[list[Me
     results = pipe.execute()
     messages: list[Message] = []
     lengths: dict[str, int] = dict.fromkeys(queues.values(), 0)
-    for (queue, key), items in zip(keys, results[: len(keys)], strict=True):
-        lengths[queue] += len(items)
-        messages.extend(decode_waiting(item, key=key, queue=queue) for item in items)
-    unacked, index = results[len(keys)], results[len(keys) + 1]
-    delivered = {_text(tag): score for tag, score in index}
-    for tag, raw in unacked.items():
-        tag = _text(tag)
-        messages.append(decode_unacked(tag, raw, delivered_at=delivered.get(tag)))
+    with gc_paused():
+        for (queue, key), items in zip(keys, results[: len(keys)], strict=True):
+            lengths[queue] += len(items)
+            messages.extend(decode_waiting(item, key=key, queue=queue) for item in items)
+        unacked, index = results[len(keys)], results[len(keys) + 1]
+        delivered = {_text(tag): score for tag, score in index}
+        for tag, raw in unacked.items():
+            tag = _text(tag)
+            messages.append(decode_unacked(tag, raw, delivered_at=delivered.get(tag)))
     return messages, lengths
 
 

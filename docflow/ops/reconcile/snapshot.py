@@ -22,7 +22,7 @@ from docflow.core.broker import redis_client
 from docflow.core.db import fetch_all
 from docflow.core.settings import Settings
 from docflow.core.status import ENTRY, PROCESSING, TERMINAL_STATUSES, stage_of
-from docflow.ops.reconcile.messages import HeldTask, Message, inspect_workers, read_broker
+from docflow.ops.reconcile.messages import HeldTask, Message, gc_paused, inspect_workers, read_broker
 
 PROCESSING_STATUSES = frozenset(status.value for status in PROCESSING.values())
 ENTRY_STATUSES = frozenset(status.value for status in ENTRY.values())
@@ -92,14 +92,15 @@ def read_rows(
     Ages are shifted by ``elapsed_s`` (time since the broker snapshot began) so that they read
     "age at snapshot": negative means the row changed while we were looking.
     """
-    rows = [
-        DocumentState(i, u, p, s, t, a - elapsed_s, w)
-        for i, u, p, s, t, a, w in fetch_all(
-            _ROWS_SQL,
-            {"processing": sorted(PROCESSING_STATUSES), "in_flight": list(IN_FLIGHT), "project": project_id},
-            engine=engine,
-        )
-    ]
+    with gc_paused():
+        rows = [
+            DocumentState(i, u, p, s, t, a - elapsed_s, w)
+            for i, u, p, s, t, a, w in fetch_all(
+                _ROWS_SQL,
+                {"processing": sorted(PROCESSING_STATUSES), "in_flight": list(IN_FLIGHT), "project": project_id},
+                engine=engine,
+            )
+        ]
     wanted = sorted(set(message_ids) - {row.id for row in rows})
     docs = (
         {

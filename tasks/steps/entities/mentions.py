@@ -337,7 +337,7 @@ def extract_mentions(
        ("Bank of" + "America Corp.") unless the first part is named alone elsewhere; a span
        inside an occurrence of a longer name found at least twice is widened to it ("Nwosu"
        -> "Amara Nwosu"); a name that is a whole paragraph on its own (a heading, a lone
-       line) is kept only if the same key is found in running text or in ``prior``;
+       line) is kept only if the same key is found in the document's running text;
     4. :func:`vote_labels` with ``prior`` gives every key one label (headings and widened
        spans, read without context, take the result but do not vote).
 
@@ -366,14 +366,12 @@ def extract_mentions(
     found = _widen_partial_names(_join_connected(found), chunk_texts)
     if prior_lookup is not None and found:
         prior = prior_lookup({f.mention.canonical_key for f in found})
+    # Which names a document has depends on the document alone (and the vocabulary), never on
+    # what the project held when it ran: the prior only tips labels, so a re-run or a
+    # re-delivery stores the same mentions whatever order the project was processed in.
+    # (Keeping headings the prior knew added nothing on the bench corpus: 99.8%/98.9% either way.)
     in_context = {f.mention.canonical_key for f in found if not f.no_context}
-    kept = [
-        f
-        for f in found
-        if not f.no_context
-        or f.mention.canonical_key in in_context
-        or (prior is not None and f.mention.canonical_key in prior)
-    ]
+    kept = [f for f in found if not f.no_context or f.mention.canonical_key in in_context]
     mentions = [f.mention for f in kept]
     weights = [0.0 if f.no_context else mention_weight(f.mention) for f in kept]
     return _relabel(mentions, _winners(mentions, weights, prior))

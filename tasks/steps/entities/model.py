@@ -96,10 +96,26 @@ _ORG_SUFFIX_TOKENS = [
     "plc",
     "s.a.",
     "ag",
+    "s.l.",
+    "s.a.s.",
+    "s.a.r.l.",
+    "s.p.a.",
+    "s.r.l.",
+    "b.v.",
+    "n.v.",
 ]
+# Legal forms that are also everyday words in lower case (French "sa" = "his/her", "se"),
+# matched only as written in capitals: French/Spanish/German/Dutch company suffixes.
+_ORG_SUFFIX_CAPITALS = ["SA", "SL", "SLU", "SAS", "SARL", "SASU", "SE", "KG", "OHG", "BV", "NV", "SpA", "SRL"]
 # A legal form is not a name word: without NOT_IN, "... Summit Freight GmbH. Summit Freight
 # GmbH" matched as one ORG from the first "Freight" to the second "GmbH".
-_NAME_TOKEN = {"SHAPE": {"REGEX": "^X"}, "IS_STOP": False, "IS_PUNCT": False, "LOWER": {"NOT_IN": _ORG_SUFFIX_TOKENS}}
+_NAME_TOKEN = {
+    "SHAPE": {"REGEX": "^X"},
+    "IS_STOP": False,
+    "IS_PUNCT": False,
+    "LOWER": {"NOT_IN": _ORG_SUFFIX_TOKENS},
+    "ORTH": {"NOT_IN": _ORG_SUFFIX_CAPITALS},
+}
 
 # The statistical model alone tags "EUR 3,000" as ORG, keeps "$" out of "$12,500" and
 # calls "Globex Corporation" a PERSON; these patterns fix exactly those shapes (on a
@@ -154,6 +170,25 @@ _RULER_PATTERNS: list[dict[str, Any]] = [
             {"LOWER": {"IN": _ORG_SUFFIX_TOKENS}},
         ],
     },
+    {
+        "label": "ORG",
+        "pattern": [{**_NAME_TOKEN, "OP": "{1,4}"}, {"ORTH": ",", "OP": "?"}, {"ORTH": {"IN": _ORG_SUFFIX_CAPITALS}}],
+    },
+    # "Dupont-Martin SARL", "Franche-Comté SAS": spaCy splits the hyphen off as a token of its own.
+    *(
+        {
+            "label": "ORG",
+            "pattern": [
+                {**_NAME_TOKEN, "OP": "{0,3}"},
+                _NAME_TOKEN,
+                {"ORTH": "-"},
+                _NAME_TOKEN,
+                {"ORTH": ",", "OP": "?"},
+                suffix,
+            ],
+        }
+        for suffix in ({"LOWER": {"IN": _ORG_SUFFIX_TOKENS}}, {"ORTH": {"IN": _ORG_SUFFIX_CAPITALS}})
+    ),
 ]
 # The id the domain ruler's spans carry (``span.id_``), so a mention knows it came from a pattern.
 PATTERN_ID = "docflow-pattern"
