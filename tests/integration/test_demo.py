@@ -16,13 +16,19 @@ pytestmark = [pytest.mark.services, pytest.mark.workers, pytest.mark.slow]
 @pytest.fixture
 def deployment_server(stack):
     """The background `docflow serve` the main job leaves running, stopped after the test: other
-    tests serve the same deployments with their own intake folder, never two servers at once."""
+    tests serve the same deployments with their own intake folder, never two servers at once.
+    The worker the main job starts is stopped too: left running, it would take the work of every
+    later test, whose assertions name the suite's own worker (and the chaos scenarios stop only that)."""
     from docflow.services import DeploymentServer
+    from docflow.services import workers as worker_processes
 
     server = DeploymentServer(stack)
     server.stop()
+    already = set(worker_processes.running(stack))
     yield server
     server.stop()
+    for name in set(worker_processes.running(stack)) - already:
+        worker_processes.stop(stack, name=name, timeout=30, echo=lambda _line: None)
 
 
 def test_the_main_job_runs_the_samples_through_the_intake_sweep_deployment_and_prints_the_links(
