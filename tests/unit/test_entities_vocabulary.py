@@ -225,6 +225,17 @@ def test_a_heading_alone_is_kept_only_when_running_text_names_it_too() -> None:
     assert [(x.text, x.char_start) for x in known] == [(x.text, x.char_start) for x in mentions]
 
 
+def test_a_signature_line_with_a_full_name_is_kept() -> None:
+    # GIVEN a letter signed on a line of its own, the signer named nowhere else in it, and a lone
+    # surname line
+    text = "We will deliver the report.\n\nSincerely,\n\nDaniel Okafor\n\nOkafor"
+    stub = Stub({"Daniel Okafor": [("Daniel Okafor", "PERSON", False)], "Okafor": [("Okafor", "PERSON", False)]})
+    # WHEN extracted
+    mentions = extract_mentions([C(0, text)], nlp=stub)
+    # THEN the full name is a person (the document alone decides it), the lone surname is not kept
+    assert [(x.text, x.label) for x in mentions] == [("Daniel Okafor", "PERSON")]
+
+
 def test_a_partial_name_is_widened_to_the_name_the_document_knows() -> None:
     # GIVEN a name found whole twice, and once only by its surname (with a trailing "of")
     texts = ["Amara Nwosu met Daniel.", "Amara Nwosu of Fabrikam agreed.", "Later, Amara Nwosu signed."]

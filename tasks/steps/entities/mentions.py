@@ -314,6 +314,11 @@ def _widen_partial_names(found: list[_Found], chunk_texts: Mapping[int, str]) ->
     return out
 
 
+def _lone_person(mention: Mention) -> bool:
+    """A line that is a person's full name and nothing else: a signature, a name on a card."""
+    return mention.source == "model" and mention.label == "PERSON" and len(mention.text.split()) >= 2
+
+
 def extract_mentions(
     chunks: Iterable[ChunkLike],
     *,
@@ -337,7 +342,8 @@ def extract_mentions(
        ("Bank of" + "America Corp.") unless the first part is named alone elsewhere; a span
        inside an occurrence of a longer name found at least twice is widened to it ("Nwosu"
        -> "Amara Nwosu"); a name that is a whole paragraph on its own (a heading, a lone
-       line) is kept only if the same key is found in the document's running text;
+       line) is kept only if the same key is found in the document's running text, or it is
+       a full name the model reads as a person (a signature);
     4. :func:`vote_labels` with ``prior`` gives every key one label (headings and widened
        spans, read without context, take the result but do not vote).
 
@@ -371,7 +377,7 @@ def extract_mentions(
     # re-delivery stores the same mentions whatever order the project was processed in.
     # (Keeping headings the prior knew added nothing on the bench corpus: 99.8%/98.9% either way.)
     in_context = {f.mention.canonical_key for f in found if not f.no_context}
-    kept = [f for f in found if not f.no_context or f.mention.canonical_key in in_context]
+    kept = [f for f in found if not f.no_context or f.mention.canonical_key in in_context or _lone_person(f.mention)]
     mentions = [f.mention for f in kept]
     weights = [0.0 if f.no_context else mention_weight(f.mention) for f in kept]
     return _relabel(mentions, _winners(mentions, weights, prior))
