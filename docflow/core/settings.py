@@ -13,12 +13,13 @@ import re
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 
+from docflow.core.secret_files import read_secret_files
 from docflow.core.status import Stage
 
 OCR_LANGUAGES_PATTERN = r"^[a-z_]{3,8}(\+[a-z_]{3,8})*$"
@@ -35,6 +36,10 @@ class Settings(BaseSettings):
     # -- where docflow keeps its local state (service data, logs, pid files) -----------------
     data_dir: Path = Field(Path("var"), description="Data, logs and pid files of the local services.")
 
+    # Where the local services `docflow up` starts listen; unset: the host of each one's URL
+    # (127.0.0.1). Beyond loopback they refuse to start while a credential is missing or a default.
+    bind_host: str | None = Field(None, description="Listen address of the local services (default: loopback).")
+
     # -- PostgreSQL: the source of truth -------------------------------------------------------
     db_host: str = "127.0.0.1"
     db_port: int = 5432
@@ -48,6 +53,11 @@ class Settings(BaseSettings):
 
     # -- Redis: Celery broker and result backend (a transport, never the truth) ---------------
     redis_url: SecretStr = SecretStr("redis://127.0.0.1:6379/0")
+    redis_password: SecretStr | None = Field(
+        None,
+        description="Redis requirepass; generated into <data_dir>/secrets/redis-password when unset "
+        "(added to redis_url and result_backend_url when they carry none).",
+    )
     result_backend_url: SecretStr | None = Field(
         None, description="Celery result backend; defaults to redis_url with database 1."
     )
@@ -240,6 +250,22 @@ class Settings(BaseSettings):
             raise ValueError("chunk_overlap_chars must be smaller than chunk_max_chars")
         return self
 
+    @model_validator(mode="after")
+    def _read_generated_secrets(self) -> Settings:
+        """A secret not set explicitly comes from its file under ``<data_dir>/secrets/`` when that exists."""
+        for field, value in read_secret_files(self.data_dir, skip=self.model_fields_set).items():
+            self.set_generated_secret(field, value)
+        return self
+
+    def set_generated_secret(self, field: str, value: str) -> None:
+        """Set a generated secret (an empty value: none, e.g. a Redis without a password)."""
+        if field == "s3_access_key":
+            self.s3_access_key = value
+        elif field == "redis_password":
+            self.redis_password = SecretStr(value) if value else None
+        else:
+            setattr(self, field, SecretStr(value))
+
     # -- derived values ----------------------------------------------------------------------------
     def time_limits(self, stage: str) -> tuple[int, int]:
         """(soft, hard) time limit of a stage in seconds."""
@@ -293,12 +319,12 @@ class Settings(BaseSettings):
 
     @property
     def broker_url(self) -> str:
-        return self.redis_url.get_secret_value()
+        return _with_password(self.redis_url.get_secret_value(), self.redis_password)
 
     @property
     def celery_result_backend(self) -> str:
         if self.result_backend_url is not None:
-            return self.result_backend_url.get_secret_value()
+            return _with_password(self.result_backend_url.get_secret_value(), self.redis_password)
         parts = urlsplit(self.broker_url)
         return parts._replace(path="/1").geturl()
 
@@ -333,6 +359,15 @@ class Settings(BaseSettings):
     def s3_host_port(self) -> tuple[str, int]:
         host, _, port = self.s3_endpoint.rpartition(":")
         return host or "127.0.0.1", int(port or (443 if self.s3_secure else 80))
+
+
+def _with_password(url: str, password: SecretStr | None) -> str:
+    """``url`` with ``password`` in its user part, unless it has one already (or there is none)."""
+    parts = urlsplit(url)
+    if password is None or parts.password is not None or not parts.hostname:
+        return url
+    netloc = f":{quote(password.get_secret_value(), safe='')}@{parts.netloc.rpartition('@')[2]}"
+    return parts._replace(netloc=netloc).geturl()
 
 
 def _hide_password(url: str) -> str:

@@ -72,7 +72,15 @@ def up(
     settings: Settings, names: list[str] | None = None, *, echo: Callable[[str], None] = print
 ) -> list[ServiceReport]:
     """Start every (named) service that is not already answering and wait until each is ready."""
+    from docflow.core.secrets import ensure_secrets, secrets_dir
+
     Paths(settings).ensure()
+    weak = ensure_secrets(settings)  # generated on first start, never printed
+    if weak:
+        echo(
+            f"warning: {', '.join(weak)} still hold the fixed defaults this data folder was initialised with; "
+            f"stop the stack and delete their files under {secrets_dir(settings)} to have strong ones generated"
+        )
     reports = []
     for service in services(settings, names):
         report = service.start()

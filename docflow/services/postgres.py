@@ -14,8 +14,9 @@ import subprocess
 import time
 from pathlib import Path
 
+from docflow.core.secrets import is_loopback
 from docflow.core.settings import Settings
-from docflow.services.process import Paths, ServiceError, ServiceReport, port_open, wait_until
+from docflow.services.process import Paths, ServiceError, ServiceReport, port_open, secure_listen_host, wait_until
 
 PG_SYSTEM_USER = "docflow-pg"  # initdb refuses to run as root, so PostgreSQL gets its own user
 
@@ -56,6 +57,8 @@ class Postgres:
     def _prepare_dirs(self, owner: dict) -> None:
         for folder in (self.pgdata.parent, self.socket_dir):
             folder.mkdir(parents=True, exist_ok=True)
+        # Local (socket) connections are trusted, so only the server's own user may reach the socket.
+        self.socket_dir.chmod(0o700)
         if owner:
             # The service user must be able to walk down to its folders and run the wheel's binaries.
             for folder in [*self.pgdata.parent.parents, *self.bin("postgres").parents]:
@@ -78,6 +81,7 @@ class Postgres:
         )
 
     def start(self) -> ServiceReport:
+        listen = secure_listen_host(self.settings, self.host, "PostgreSQL")
         if self.running():
             self.ensure_database()
             return ServiceReport(self.name, self.address, "already running")
@@ -102,11 +106,19 @@ class Postgres:
                 capture_output=True,
                 **owner,
             )
+        if not is_loopback(listen):
+            # initdb's pg_hba admits loopback only; beyond it, password (SCRAM) connections and nothing else.
+            hba = self.pgdata / "pg_hba.conf"
+            lines = hba.read_text()
+            for network in ("0.0.0.0/0", "::/0"):
+                if f"host all all {network} scram-sha-256" not in lines:
+                    lines += f"host all all {network} scram-sha-256\n"
+            hba.write_text(lines)
         if owner:
             logfile.touch()
             os.chown(logfile, owner["user"], owner["group"])
         options = (
-            f"-c listen_addresses={self.host} -p {self.port} -k {self.socket_dir} "
+            f"-c listen_addresses={listen} -p {self.port} -k {self.socket_dir} "
             f"-c max_connections=200 -c shared_buffers=128MB -c fsync=on"
         )
         result = subprocess.run(
@@ -151,9 +163,8 @@ class Postgres:
                 "-v",
                 "ON_ERROR_STOP=1",
                 "-Atq",
-                "-c",
-                sql,
             ],
+            input=sql,  # on stdin, not the command line: it may carry the role's password
             capture_output=True,
             text=True,
             **self._as_service_user(),

@@ -9,8 +9,9 @@ import time
 import urllib.request
 from pathlib import Path
 
+from docflow.core.secrets import is_loopback
 from docflow.core.settings import Settings
-from docflow.services.process import Paths, PidFileService, ServiceReport, port_open, spawn, wait_until
+from docflow.services.process import Paths, PidFileService, ServiceError, ServiceReport, port_open, spawn, wait_until
 
 
 class PrefectServer(PidFileService):
@@ -35,6 +36,14 @@ class PrefectServer(PidFileService):
             return response.status == 200
 
     def start(self) -> ServiceReport:
+        listen = self.settings.bind_host or self.host
+        if not is_loopback(listen):
+            # The local Prefect server has no authentication of docflow's making yet: loopback only.
+            raise ServiceError(
+                f"the local Prefect server would listen on {listen} (beyond loopback) without authentication; "
+                "keep it on loopback, or run Prefect elsewhere (DOCFLOW_START_PREFECT_SERVER=false, "
+                "DOCFLOW_PREFECT_API_URL)"
+            )
         if port_open(self.host, self.port):
             wait_until(self.running, timeout=60, what="Prefect server")
             return ServiceReport(self.name, self.address, "already running")

@@ -39,6 +39,22 @@ class ServiceReport:
         return f"{self.name:<10} {self.action}{took}{pid} — {self.address}"
 
 
+def secure_listen_host(settings: Settings, url_host: str, service: str) -> str:
+    """The address ``service`` listens on, after its secrets exist (generated on first start).
+
+    :class:`ServiceError` when that address is beyond loopback and a credential is missing or a
+    known default (the message names the settings, never a value).
+    """
+    from docflow.core.secrets import ensure_secrets, exposure_error
+
+    ensure_secrets(settings)
+    listen = settings.bind_host or url_host
+    why = exposure_error(settings, listen, service)
+    if why:
+        raise ServiceError(why)
+    return listen
+
+
 # -- small process helpers ----------------------------------------------------------------------
 
 

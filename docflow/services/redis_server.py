@@ -3,15 +3,25 @@ shipped ``infra/redis.conf`` (AOF on, ``noeviction``), data in ``<data_dir>/redi
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import redis
 
 from docflow.core.resources import infra_dir
 from docflow.core.settings import Settings
-from docflow.services.process import Paths, PidFileService, ServiceError, ServiceReport, port_open, spawn, wait_until
+from docflow.services.process import (
+    Paths,
+    PidFileService,
+    ServiceError,
+    ServiceReport,
+    port_open,
+    secure_listen_host,
+    spawn,
+    wait_until,
+)
 
 
 class Redis(PidFileService):
@@ -49,6 +59,7 @@ class Redis(PidFileService):
             return False
 
     def start(self) -> ServiceReport:
+        listen = secure_listen_host(self.settings, self.host, "Redis")
         if self.running():
             return ServiceReport(self.name, self.address, "already running")
         began = time.monotonic()
@@ -58,7 +69,7 @@ class Redis(PidFileService):
             self.server_binary(),
             str(infra_dir() / "redis.conf"),
             "--bind",
-            self.host,
+            listen,
             "--port",
             str(self.port),
             "--dir",
@@ -67,7 +78,12 @@ class Redis(PidFileService):
             "",
         ]
         if password:
-            cmd += ["--requirepass", password]
+            # In a 0600 file, not on the command line (which every local user can read in ps).
+            auth = self.dir / "auth.conf"
+            auth.unlink(missing_ok=True)
+            with os.fdopen(os.open(auth, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as handle:
+                handle.write(f'requirepass "{unquote(password)}"\n')
+            cmd += ["--include", str(auth)]
         pidfile = self.paths.pidfile(self.name)
         pid = spawn(cmd, pidfile=pidfile, logfile=self.paths.logfile(self.name))
         wait_until(self.running, timeout=60, what="Redis", log=self.paths.logfile(self.name))

@@ -76,6 +76,12 @@ def _env(stack, data_dir: Path, project: str) -> dict[str, str]:
         "DOCFLOW_REDIS_URL": f"redis://127.0.0.1:{WHEEL_REDIS_PORT}/0",
         "DOCFLOW_RESULT_BACKEND_URL": f"redis://127.0.0.1:{WHEEL_REDIS_PORT}/1",
         "DOCFLOW_S3_BUCKET": stack.s3_bucket,
+        # The suite's PostgreSQL, S3 and Neo4j were given generated credentials under the suite's
+        # data folder; a host sharing them is given those credentials, as a worker machine would be.
+        "DOCFLOW_DB_PASSWORD": stack.db_password.get_secret_value(),
+        "DOCFLOW_S3_ACCESS_KEY": stack.s3_access_key,
+        "DOCFLOW_S3_SECRET_KEY": stack.s3_secret_key.get_secret_value(),
+        "DOCFLOW_NEO4J_PASSWORD": stack.neo4j_password.get_secret_value(),
         "DOCFLOW_PROJECT_ID": project,
         "DOCFLOW_START_PREFECT_SERVER": "false",
         "DOCFLOW_API_PORT": str(_free_port()),

@@ -8,8 +8,9 @@ from docflow.core.settings import Settings
 pytestmark = pytest.mark.unit
 
 
-def test_defaults_point_at_local_services(monkeypatch):
-    # GIVEN no docflow environment at all
+def test_defaults_point_at_local_services(monkeypatch, tmp_path):
+    # GIVEN no docflow environment at all, in a folder without a data folder (no generated secrets)
+    monkeypatch.chdir(tmp_path)
     for key in list(__import__("os").environ):
         if key.startswith("DOCFLOW_"):
             monkeypatch.delenv(key)
