@@ -10,8 +10,10 @@ export DEBIAN_FRONTEND=noninteractive
 
 # Required: tesseract and its English data (OCR). Wanted: the OCR language packs docflow's settings
 # name by default (French, Spanish, German), Chromium for the browser tests of the web pages, and
-# LibreOffice to convert legacy .doc/.ppt files. Installed when root; otherwise named (the wanted
-# ones only warn: without them those languages, tests or formats say what is missing).
+# LibreOffice to convert legacy .doc/.ppt files, and TLS-capable Redis and PostgreSQL servers (the
+# bundled ones have no TLS; used only when DOCFLOW_TLS_* is set, and by the TLS tests). Installed when
+# root; otherwise named (the wanted ones only warn: without them those languages, tests, formats or
+# TLS say what is missing).
 need_apt=()
 [ -f /usr/share/tesseract-ocr/5/tessdata/eng.traineddata ] || need_apt+=(tesseract-ocr tesseract-ocr-eng)
 command -v pdftoppm >/dev/null 2>&1 || need_apt+=(poppler-utils)
@@ -21,10 +23,16 @@ for pack in fra spa deu; do
 done
 command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 || want_apt+=(chromium chromium-driver)
 command -v soffice >/dev/null 2>&1 || want_apt+=(libreoffice-writer-nogui libreoffice-impress-nogui libreoffice-calc-nogui)
+# redis-tools carries the server binary but installs no service (redis-server would start one on 6379).
+command -v redis-check-rdb >/dev/null 2>&1 || command -v redis-server >/dev/null 2>&1 || want_apt+=(redis-tools)
+compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || want_apt+=(postgresql)
 if [ $(( ${#need_apt[@]} + ${#want_apt[@]} )) -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "bootstrap: apt-get install ${need_apt[*]} ${want_apt[*]}"
     apt-get update -qq >/dev/null
+    # Debian's postgresql would create and start a cluster on 5432, the port docflow's own uses.
+    mkdir -p /etc/postgresql-common/createcluster.d
+    [ -f /etc/postgresql-common/createcluster.d/docflow.conf ] || echo "create_main_cluster = false" > /etc/postgresql-common/createcluster.d/docflow.conf
     apt-get install -y -qq --no-install-recommends "${need_apt[@]}" "${want_apt[@]}" >/dev/null
   elif [ ${#need_apt[@]} -gt 0 ]; then
     echo "bootstrap: please install ${need_apt[*]} (tesseract's English data is needed for OCR)" >&2

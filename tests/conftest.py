@@ -134,10 +134,12 @@ def sample_files(tmp_path_factory):
 @pytest.fixture(scope="session")
 def prefect_api(stack):
     """A real Prefect 3 server (the one `docflow up` starts), and this process pointed at it."""
-    from prefect.settings import PREFECT_API_URL, temporary_settings
+    from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_URL, temporary_settings
 
     from docflow import services
+    from docflow.core.secrets import prefect_auth_string
 
     services.up(stack, ["prefect"], echo=lambda line: print("stack:", line))
-    with temporary_settings(updates={PREFECT_API_URL: stack.prefect_api_url}):
+    auth = prefect_auth_string(stack).get_secret_value()  # the server requires it (docflow generated it)
+    with temporary_settings(updates={PREFECT_API_URL: stack.prefect_api_url, PREFECT_API_AUTH_STRING: auth}):
         yield stack.prefect_api_url

@@ -16,6 +16,7 @@ one round trip.
 from __future__ import annotations
 
 import functools
+import ssl
 import uuid
 from typing import Any
 
@@ -37,6 +38,15 @@ UNACKED_INDEX = "unacked_index"
 # Publishing gives up after a bounded time when Redis is down (~3.5 s); the row already says
 # "queued", so reconcile re-drives what was never sent (commit-then-publish).
 _PUBLISH_RETRY = {"max_retries": 3, "interval_start": 0, "interval_step": 0.5, "interval_max": 2}
+
+
+def _celery_tls(settings: Settings) -> dict[str, Any]:
+    """Celery's TLS settings for the broker and the result backend (none without a CA)."""
+    if settings.tls_ca_file is None:
+        return {}
+    # The same verification redis-py clients get: the server's certificate must chain to the CA.
+    options = {"ssl_cert_reqs": ssl.CERT_REQUIRED, "ssl_ca_certs": str(settings.tls_ca_file)}
+    return {"broker_use_ssl": options, "redis_backend_use_ssl": options}
 
 
 def celery_config(settings: Settings) -> dict[str, Any]:
@@ -61,7 +71,9 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         # ocr_queued in PostgreSQL and reconcile re-drives it (commit-then-publish).
         **_PUBLISH_RETRY,
     }
+    tls = _celery_tls(settings)
     return {
+        **tls,
         "broker_url": settings.broker_url,
         "result_backend": settings.celery_result_backend,
         # Same options for the broker and the result backend connection, applied consistently.
@@ -176,6 +188,7 @@ def redis_client(settings: Settings) -> redis.Redis:
     """
     return redis.Redis.from_url(
         settings.broker_url,
+        **settings.redis_tls_options,
         socket_timeout=settings.redis_socket_timeout_s,
         socket_connect_timeout=min(settings.redis_socket_timeout_s, 5.0),
         socket_keepalive=True,

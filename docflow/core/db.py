@@ -76,6 +76,7 @@ def make_engine(settings: Settings) -> Engine:
             "keepalives_interval": max(settings.db_keepalive_s // 3, 1),
             "keepalives_count": 3,
             "tcp_user_timeout": int(read_timeout_s(settings) * 1000),
+            **settings.db_tls_options,
         },
     )
     deadline = read_timeout_s(settings)

@@ -148,6 +148,15 @@ def exposure_error(settings: Settings, listen_host: str, service: str) -> str | 
     )
 
 
+def prefect_auth_string(settings: Settings, *, create: bool = True) -> SecretStr | None:
+    """The Prefect server's basic-auth string: ``DOCFLOW_PREFECT_AUTH_STRING``, or the generated one.
+
+    The server docflow starts requires it on every API call but its health probe; every Prefect
+    client docflow configures sends it (the Prefect UI asks for it once per browser).
+    """
+    return settings.prefect_auth_string or generated_secret(settings, "prefect-auth", create=create)
+
+
 def api_token(settings: Settings, *, create: bool = True) -> SecretStr | None:
     """The HTTP API's bearer token: ``DOCFLOW_API_TOKEN``, or the generated one."""
     return settings.api_token or generated_secret(settings, "api-token", create=create)

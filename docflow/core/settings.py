@@ -13,13 +13,14 @@ import re
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 
 from docflow.core.secret_files import read_secret_files
+from docflow.core.service_urls import hide_password, with_password, with_tls
 from docflow.core.status import Stage
 
 OCR_LANGUAGES_PATTERN = r"^[a-z_]{3,8}(\+[a-z_]{3,8})*$"
@@ -77,6 +78,14 @@ class Settings(BaseSettings):
     s3_local_filer_port: int = 8888
     s3_local_admin_port: int = 23646
 
+    # -- TLS: off unless a CA is given ---------------------------------------------------------------
+    # With a CA, every Redis and PostgreSQL connection uses TLS and verifies the server's certificate
+    # (host name or IP included) against it; S3 too when s3_secure. The certificate and key are what
+    # the local Redis and PostgreSQL that `docflow up` starts present (they then refuse plain TCP).
+    tls_ca_file: Path | None = Field(None, description="CA certificate (PEM) the services' certificates chain to.")
+    tls_cert_file: Path | None = Field(None, description="Certificate (PEM) the local Redis and PostgreSQL present.")
+    tls_key_file: Path | None = Field(None, description="Private key (PEM) of tls_cert_file.")
+
     # -- Neo4j: the knowledge graph -------------------------------------------------------------
     neo4j_uri: str = "bolt://127.0.0.1:7687"
     neo4j_user: str = "neo4j"
@@ -121,6 +130,11 @@ class Settings(BaseSettings):
         description="Prefect API the flows and deployments talk to (Prefect Cloud: its workspace API URL).",
     )
     prefect_api_key: SecretStr | None = Field(None, description="Prefect Cloud API key (not needed locally).")
+    prefect_auth_string: SecretStr | None = Field(
+        None,
+        description="Basic-auth string of a self-hosted Prefect server (PREFECT_SERVER_API_AUTH_STRING); "
+        "generated into <data_dir>/secrets/prefect-auth when unset.",
+    )
     start_prefect_server: bool = Field(True, description="`docflow up` starts a local Prefect server.")
     intake_interval_s: int = Field(300, ge=10, description="Schedule of the intake-sweep deployment.")
     reconcile_interval_s: int = Field(600, ge=10, description="Schedule of the reconcile deployment.")
@@ -319,14 +333,33 @@ class Settings(BaseSettings):
 
     @property
     def broker_url(self) -> str:
-        return _with_password(self.redis_url.get_secret_value(), self.redis_password)
+        return with_tls(
+            with_password(self.redis_url.get_secret_value(), self.redis_password), tls=self.tls_ca_file is not None
+        )
 
     @property
     def celery_result_backend(self) -> str:
         if self.result_backend_url is not None:
-            return _with_password(self.result_backend_url.get_secret_value(), self.redis_password)
+            return with_tls(
+                with_password(self.result_backend_url.get_secret_value(), self.redis_password),
+                tls=self.tls_ca_file is not None,
+            )
         parts = urlsplit(self.broker_url)
         return parts._replace(path="/1").geturl()
+
+    @property
+    def redis_tls_options(self) -> dict[str, str]:
+        """redis-py's TLS arguments (empty without a CA): verify the server against ``tls_ca_file``."""
+        if self.tls_ca_file is None:
+            return {}
+        return {"ssl_cert_reqs": "required", "ssl_ca_certs": str(self.tls_ca_file)}
+
+    @property
+    def db_tls_options(self) -> dict[str, str]:
+        """libpq's TLS arguments (empty without a CA): TLS required, server certificate and name verified."""
+        if self.tls_ca_file is None:
+            return {}
+        return {"sslmode": "verify-full", "sslrootcert": str(self.tls_ca_file)}
 
     @property
     def prefect_host_port(self) -> tuple[str, int]:
@@ -343,7 +376,7 @@ class Settings(BaseSettings):
 
     @property
     def redis_display(self) -> str:
-        return _hide_password(self.broker_url)
+        return hide_password(self.broker_url)
 
     @property
     def redis_host_port(self) -> tuple[str, int]:
@@ -359,23 +392,6 @@ class Settings(BaseSettings):
     def s3_host_port(self) -> tuple[str, int]:
         host, _, port = self.s3_endpoint.rpartition(":")
         return host or "127.0.0.1", int(port or (443 if self.s3_secure else 80))
-
-
-def _with_password(url: str, password: SecretStr | None) -> str:
-    """``url`` with ``password`` in its user part, unless it has one already (or there is none)."""
-    parts = urlsplit(url)
-    if password is None or parts.password is not None or not parts.hostname:
-        return url
-    netloc = f":{quote(password.get_secret_value(), safe='')}@{parts.netloc.rpartition('@')[2]}"
-    return parts._replace(netloc=netloc).geturl()
-
-
-def _hide_password(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-    return parts._replace(netloc=netloc).geturl()
 
 
 @lru_cache(maxsize=1)

@@ -53,6 +53,9 @@ class ObjectStorage:
             maxsize=16,  # intake uploads a batch with 16 threads
             # Retries belong to the stage (with backoff and a status); here: fail fast.
             retries=urllib3.Retry(total=1, backoff_factor=0.2, status_forcelist=[500, 502, 503, 504]),
+            # HTTPS verified against the configured CA (the system's when none is given).
+            cert_reqs="CERT_REQUIRED",
+            ca_certs=str(settings.tls_ca_file) if settings.tls_ca_file else None,
         )
         self.client = Minio(
             settings.s3_endpoint,

@@ -17,6 +17,7 @@ import urllib.request
 from pathlib import Path
 
 from docflow.core.settings import Settings
+from docflow.services.prefect_server import prefect_auth_header
 from docflow.services.process import Paths, PidFileService, ServiceReport, read_pid, spawn, wait_until
 
 # The deployment whose registration means the server registered them all (they go in one call).
@@ -38,7 +39,8 @@ class DeploymentServer(PidFileService):
     def registered(self) -> bool:
         url = f"{self.settings.prefect_api_url}/deployments/name/{PROBE_DEPLOYMENT}"
         try:
-            with urllib.request.urlopen(url, timeout=3) as response:
+            request = urllib.request.Request(url, headers=prefect_auth_header(self.settings))
+            with urllib.request.urlopen(request, timeout=3) as response:
                 return bool(response.status == 200)
         except (urllib.error.URLError, OSError):
             return False

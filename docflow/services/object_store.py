@@ -95,6 +95,13 @@ class ObjectStore(PidFileService):
             "-master.telemetry=false",
             f"-s3.config={identities}",
         ]
+        if s.s3_secure and s.tls_cert_file is not None:
+            if s.tls_key_file is None or s.tls_ca_file is None:
+                raise ServiceError(
+                    "TLS for S3 needs DOCFLOW_TLS_CERT_FILE, DOCFLOW_TLS_KEY_FILE and DOCFLOW_TLS_CA_FILE"
+                )
+            # HTTPS on the S3 port (SeaweedFS serves TLS there once given a certificate and key).
+            cmd += [f"-s3.cert.file={s.tls_cert_file}", f"-s3.key.file={s.tls_key_file}"]
         pid = spawn(cmd, pidfile=self.paths.pidfile(self.name), logfile=self.paths.logfile(self.name), cwd=self.dir)
         wait_until(self.running, timeout=90, what="S3 (SeaweedFS)", log=self.paths.logfile(self.name))
         self._ensure_bucket()

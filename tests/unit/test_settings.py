@@ -98,3 +98,26 @@ def test_retry_countdowns_are_jittered_around_the_backoff_and_bounded():
     assert capped.retry_countdown(5, uniform=lambda low, high: high) == 100
     # AND jitter 0 gives the plain backoff
     assert Settings(_env_file=None, **{**policy, "retry_jitter": 0}).retry_countdown(1) == 120
+
+
+def test_a_tls_ca_turns_every_redis_and_postgres_connection_to_verified_tls(tmp_path):
+    from docflow.core.broker import celery_config
+
+    # GIVEN settings with a CA file WHEN the connection settings are derived
+    ca = tmp_path / "ca.pem"
+    settings = Settings(_env_file=None, data_dir=tmp_path, tls_ca_file=ca, redis_url="redis://127.0.0.1:6390/0")
+    # THEN Redis URLs are rediss:// with the certificate required and checked against the CA
+    assert settings.broker_url.startswith("rediss://") and settings.celery_result_backend.startswith("rediss://")
+    assert settings.redis_tls_options == {"ssl_cert_reqs": "required", "ssl_ca_certs": str(ca)}
+    config = celery_config(settings)
+    assert config["broker_use_ssl"]["ssl_ca_certs"] == str(ca)
+    assert config["redis_backend_use_ssl"] == config["broker_use_ssl"]
+    # AND PostgreSQL connections require TLS with the server's name verified
+    assert settings.db_tls_options == {"sslmode": "verify-full", "sslrootcert": str(ca)}
+    # AND without a CA nothing changes
+    plain = Settings(_env_file=None, data_dir=tmp_path, redis_url="redis://127.0.0.1:6390/0")
+    assert (
+        plain.broker_url.startswith("redis://")
+        and plain.db_tls_options == {}
+        and "broker_use_ssl" not in celery_config(plain)
+    )
