@@ -29,6 +29,8 @@ def _port(usual: int) -> str:
     return str(usual + PORT_BASE)
 
 
+# The environment as the session got it: an operator's own commands on this machine run with it.
+ORIGINAL_ENV = dict(os.environ)
 # The test environment is configured here, before docflow's settings are first read.
 TEST_ENV = {
     "DOCFLOW_DATA_DIR": str(TEST_DATA_DIR),
@@ -57,9 +59,45 @@ for _key, _value in TEST_ENV.items():
     os.environ[_key] = _value
 
 
+OPERATOR_GUARD = "test_the_suite_left_the_operator_stack_as_it_found_it"
+
+
 def pytest_collection_modifyitems(config, items):
     # Chaos scenarios stop and kill workers and restart services: they run after everything else.
     items.sort(key=lambda item: item.get_closest_marker("chaos") is not None)
+    # The operator-stack guard compares after everything (chaos included) with a fingerprint taken
+    # before the first test.
+    guards = [item for item in items if item.name == OPERATOR_GUARD]
+    if guards and len(items) > 1:
+        items.remove(guards[0])
+        items.append(guards[0])
+        items[0].fixturenames.insert(0, "operator_stack")
+
+
+@pytest.fixture(scope="session")
+def operator_stack(tmp_path_factory):
+    """The operator's stack on this machine and its fingerprint, taken before the first test.
+
+    The running one when there is (read only); otherwise the README's main job run as a user would,
+    on the usual ports with data in a temporary folder, left running through the session as the
+    README leaves it, and stopped at the end.
+    """
+    from tests.operator_stack import fingerprint, is_running, operator_env, operator_settings, run_main_job
+
+    env = operator_env(ORIGINAL_ENV)
+    settings = operator_settings(env)
+    scratch = None
+    if not is_running(settings):
+        scratch = tmp_path_factory.mktemp("operator")
+        env = operator_env(ORIGINAL_ENV, data_dir=scratch / "var")
+        print(run_main_job(env, scratch / "samples"))
+        # Read after the main job: its first start generated the secrets the settings pick up.
+        settings = operator_settings(env)
+    yield settings, fingerprint(settings)
+    if scratch is not None:
+        from tests.operator_stack import stop_everything
+
+        stop_everything(env)
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):

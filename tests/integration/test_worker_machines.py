@@ -53,6 +53,9 @@ def worker_host_env(settings, home: Path) -> dict[str, str]:
         # The suite's fast retry policy: retries are scheduled by the worker that hit the error.
         "DOCFLOW_RETRY_BACKOFF_BASE_S": str(settings.retry_backoff_base_s),
         "DOCFLOW_RETRY_BACKOFF_MAX_S": str(settings.retry_backoff_max_s),
+        # Celery's autoscaler checks and shrinks after this many idle seconds (30 by default):
+        # short, so the autoscale test sees a shrink without waiting half a minute.
+        "AUTOSCALE_KEEPALIVE": "3",
     }
 
 
@@ -188,7 +191,46 @@ def test_an_ocr_machine_and_an_nlp_machine_share_the_pipeline_and_show_up_everyw
     # AND reconcile's live-worker view has both, and nothing to repair
     report = run_reconcile(stack, project_id=project_id, grace_period_s=0, inspect_timeout_s=2)
     assert sorted(report.workers) == sorted([ocr.name, nlp.name])
+    assert report.worker_queues == {ocr.name: ["ocr"], nlp.name: ["entity", "graph", "text"]}
+    assert f"{ocr.name} (ocr)" in report.markdown()
     assert not report.findings, report.markdown()
+
+
+def _pool_size(name: str) -> int:
+    """Pool processes the node runs now (``inspect stats``), 0 when it does not answer."""
+    from docflow.core.broker import get_app
+
+    stats = get_app().control.inspect(timeout=1.0, destination=[name]).stats() or {}
+    return len(stats.get(name, {}).get("pool", {}).get("processes", []))
+
+
+def _wait_pool_size(name: str, size: int, timeout: float = 60) -> float:
+    """Seconds until the node's pool has ``size`` processes; fails with the last size seen."""
+    began = time.monotonic()
+    seen = _pool_size(name)
+    while seen != size and time.monotonic() - began < timeout:
+        time.sleep(0.5)
+        seen = _pool_size(name)
+    assert seen == size, f"{name}'s pool has {seen} processes after {timeout:.0f}s, expected {size}"
+    return time.monotonic() - began
+
+
+def test_an_autoscaled_ocr_machine_grows_under_load_and_shrinks_when_idle(stack, machines, project_id, tmp_path):
+    from docflow.samples import write_scanned_pdf
+
+    ocr = machines.started[0]
+    # GIVEN the OCR machine started with --autoscale 2,1, idle: its pool at the minimum
+    _wait_pool_size(ocr.name, 1)
+    # WHEN several scans arrive at once
+    scans = [write_scanned_pdf(path=tmp_path / f"scan_{n}.pdf", pages=3, label=f"Autoscale {n}") for n in range(4)]
+    ids = submit_all(scans, project_id)
+    # THEN the node grows to its maximum while the queue holds work, and every scan completes once
+    _wait_pool_size(ocr.name, 2)
+    statuses = wait_terminal(ids)
+    assert set(statuses.values()) == {"graph_complete"}, statuses
+    check_project(stack, project_id, expected_documents=len(ids)).assert_ok()
+    # AND back at the minimum once idle
+    _wait_pool_size(ocr.name, 1)
 
 
 def test_an_ocr_machine_killed_mid_task_loses_nothing(stack, machines, sample_files, project_id, tmp_path):

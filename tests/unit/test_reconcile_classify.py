@@ -263,3 +263,14 @@ def test_the_flows_explain_their_parameters_in_the_ui_form():
     assert all(p.get("description") for p in properties.values())
     assert properties["repair"]["default"] is False
     assert reconcile.name == "reconcile" and pipeline_monitor.name == "pipeline-monitor"
+
+
+def test_the_report_names_each_worker_with_the_queues_it_consumes():
+    # GIVEN an OCR-only node and an NLP node answering inspect
+    snap = snapshot(workers=("ocr-node@h", "nlp-node@h"))
+    snap.worker_queues = {"ocr-node@h": ["ocr"], "nlp-node@h": ["entity", "graph", "text"]}
+    # WHEN the report is built
+    report = build_report(snap, run(snap), parameters={})
+    # THEN the summary line and the JSON say which node serves which queue
+    assert "workers: ocr-node@h (ocr), nlp-node@h (entity, graph, text)" in report.markdown()
+    assert json.loads(json.dumps(report.to_dict()))["worker_queues"]["ocr-node@h"] == ["ocr"]

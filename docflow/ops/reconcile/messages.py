@@ -164,21 +164,29 @@ def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
-def inspect_workers(*, timeout_s: float, app: Any = None) -> tuple[list[str], list[HeldTask], str | None]:
-    """(responding workers, tasks they hold, error). Costs about ``timeout_s``: the first call
-    waits for every worker; the next two go only to the workers that answered and return as
-    soon as all of them have."""
+def inspect_workers(
+    *, timeout_s: float, app: Any = None
+) -> tuple[list[str], list[HeldTask], str | None, dict[str, list[str]]]:
+    """(responding workers, tasks they hold, error, queues each consumes). Costs about
+    ``timeout_s``: the first call waits for every worker; the next ones go only to the workers
+    that answered and return as soon as all of them have."""
     app = app or get_app()
     try:
         active = app.control.inspect(timeout=timeout_s).active() or {}
         workers = sorted(active)
         if not workers:
-            return [], [], f"no worker answered inspect within {timeout_s:.1f}s"
+            return [], [], f"no worker answered inspect within {timeout_s:.1f}s", {}
         targeted = app.control.inspect(timeout=timeout_s, destination=workers)
         reserved = targeted.reserved() or {}
         scheduled = targeted.scheduled() or {}
+        # Which node serves which queue: an operator reading "held by workers" on a multi-node
+        # deployment needs to know whether an OCR node is among them.
+        queues = {
+            name: sorted(q["name"] for q in consumed or [])
+            for name, consumed in (targeted.active_queues() or {}).items()
+        }
     except Exception as exc:  # noqa: BLE001 - an unreachable broker is reported, not raised
-        return [], [], f"inspect failed: {type(exc).__name__}: {exc}"
+        return [], [], f"inspect failed: {type(exc).__name__}: {exc}", {}
     held = []
     for state, replies in (("active", active), ("reserved", reserved), ("scheduled", scheduled)):
         for worker, tasks in replies.items():
@@ -193,4 +201,4 @@ def inspect_workers(*, timeout_s: float, app: Any = None) -> tuple[list[str], li
                         _document_id(request.get("args")),
                     )
                 )
-    return workers, held, None
+    return workers, held, None, queues

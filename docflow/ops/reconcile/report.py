@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
 from docflow.ops.reconcile.classify import Classification, Finding, Kind
@@ -26,6 +26,7 @@ class ReconcileReport:
     foreign_messages: int
     actions: list[dict]
     timings: dict[str, float]
+    worker_queues: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def problems(self) -> list[dict]:
@@ -85,6 +86,13 @@ class ReconcileReport:
             ]
         return rows
 
+    def workers_line(self) -> str:
+        """Each answering worker with the queues it consumes, e.g. ``ocr-node@h (ocr)``."""
+        return ", ".join(
+            f"{name} ({', '.join(self.worker_queues[name])})" if self.worker_queues.get(name) else name
+            for name in self.workers
+        )
+
     def markdown(self, *, max_listed: int = 200) -> str:
         """Summary, per-stage table, the first ``max_listed`` problems, recoveries and actions."""
         lines = [f"# Reconcile report — {self.generated_at}", ""]
@@ -92,7 +100,7 @@ class ReconcileReport:
         scope = self.parameters.get("project_id") or "all projects"
         lines += [
             f"**{verdict}** · {self.in_flight} in-flight documents ({self.ok} OK) · scope: {scope} · "
-            f"workers: {', '.join(self.workers) or 'none answered'}"
+            f"workers: {self.workers_line() or 'none answered'}"
             + (f" ({self.inspect_error})" if self.inspect_error else ""),
             "",
         ]
@@ -183,6 +191,7 @@ def build_report(
         foreign_messages=classification.foreign_messages,
         actions=[asdict(a) for a in actions or []],
         timings={k: round(v, 4) for k, v in snapshot.timings.items()},
+        worker_queues=snapshot.worker_queues,
     )
 
 

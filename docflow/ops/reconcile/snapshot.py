@@ -63,6 +63,7 @@ class Snapshot:
     project_id: str | None
     raw_queue_lengths: dict[str, int]  # queue -> waiting items (decodable or not)
     timings: dict[str, float] = field(default_factory=dict)
+    worker_queues: dict[str, list[str]] = field(default_factory=dict)  # hostname -> queues it consumes
 
 
 _ROWS_SQL = """
@@ -132,7 +133,9 @@ def gather(
         inspection = pool.submit(inspect_workers, timeout_s=inspect_timeout_s, app=app) if inspect else None
         messages, lengths = read_broker(client, queues=queues)
         timings["redis_s"] = time.monotonic() - began
-        workers, held, inspect_error = inspection.result() if inspection else ([], [], "inspect skipped")
+        workers, held, inspect_error, worker_queues = (
+            inspection.result() if inspection else ([], [], "inspect skipped", {})
+        )
         timings["inspect_s"] = time.monotonic() - began
     ids = {m.document_id for m in messages if m.document_id is not None}
     ids.update(h.document_id for h in held if h.document_id is not None)
@@ -140,4 +143,6 @@ def gather(
     rows, docs = read_rows(project_id=project_id, message_ids=ids, elapsed_s=db_began - began, engine=engine)
     timings["db_s"] = time.monotonic() - db_began
     timings["gather_s"] = time.monotonic() - began
-    return Snapshot(queues, messages, held, workers, inspect_error, rows, docs, project_id, lengths, timings)
+    return Snapshot(
+        queues, messages, held, workers, inspect_error, rows, docs, project_id, lengths, timings, worker_queues
+    )
