@@ -93,7 +93,7 @@ def operator_stack(tmp_path_factory):
         print(run_main_job(env, scratch / "samples"))
         # Read after the main job: its first start generated the secrets the settings pick up.
         settings = operator_settings(env)
-    yield settings, fingerprint(settings)
+    yield settings, fingerprint(settings), scratch is not None
     if scratch is not None:
         from tests.operator_stack import stop_everything
 

@@ -13,9 +13,14 @@ pytestmark = [pytest.mark.services, pytest.mark.slow]
 
 
 def test_the_suite_left_the_operator_stack_as_it_found_it(operator_stack):
-    settings, before = operator_stack
+    settings, before, made_here = operator_stack
     # GIVEN the operator's stack as it was before the first test: documents processed, deployments registered
-    assert not [part for part, value in before.items() if isinstance(value, str)], before
+    unreadable = {part: value for part, value in before.items() if isinstance(value, str)}
+    if unreadable and not made_here:
+        # Something listens on the usual ports that this environment's settings cannot read (another
+        # product's PostgreSQL, or a stack configured elsewhere): nothing to compare against.
+        pytest.skip(f"the stack on the usual ports is not readable with this environment's settings: {unreadable}")
+    assert not unreadable, before
     assert before["postgres"]["source_documents"][0] > 0, before["postgres"]
     assert before["neo4j"]["nodes"][0] > 0 and before["s3"]["objects"][0] > 0
     assert before["prefect"]["deployments"], "the operator's deployments are registered"

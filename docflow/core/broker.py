@@ -125,6 +125,11 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "task_time_limit": settings.text_time_limit_s,
         # Workers started before Redis keep retrying instead of exiting.
         "broker_connection_retry_on_startup": True,
+        # A command Redis refuses (MISCONF when its AOF disk is full, READONLY on a demoted
+        # replica) is a "channel" error: without this the worker's main process dies with
+        # "Unrecoverable error" on the first failed ack and consumes nothing after space returns.
+        # With it the consumer reconnects like after a connection loss (throttled by Celery).
+        "broker_channel_error_retry": True,
         # A lost broker connection cancels running tasks' acks; they are redelivered, not lost.
         "worker_cancel_long_running_tasks_on_connection_loss": True,
         # Publishing confirms with Redis before returning (no fire-and-forget).

@@ -23,6 +23,7 @@ import time
 import uuid
 from urllib.parse import urlsplit, urlunsplit
 
+import psutil
 import pytest
 
 from tests.chaos.conftest import settle, submit_all, wait_for_status
@@ -234,12 +235,6 @@ def _fill(path) -> int:
                 return written
 
 
-@pytest.mark.xfail(
-    run=False,
-    reason="known failure, not yet fixed: in 1 of 2 runs (CI, 2026-12-02) the pipeline did not resume after "
-    "Redis's disk had space again (4 documents left in ocr_queued/ocr_complete for 240 s although Redis "
-    "was writable and reconcile re-drove 3); passed in the other run (all complete 41.7 s after)",
-)
 def test_redis_aof_disk_full_refuses_writes_clearly_and_recovers_when_space_returns(
     stack, chaos_workers, chaos_files, clean_reference, project, tmp_path
 ):
@@ -263,7 +258,7 @@ def test_redis_aof_disk_full_refuses_writes_clearly_and_recovers_when_space_retu
     try:
         shutil.copytree(saved, data, dirs_exist_ok=True)
         redis.start()
-        chaos_workers.start(concurrency=2, env=FAST_DEADLINES)
+        worker_pid = chaos_workers.start(concurrency=2, env=FAST_DEADLINES)
         # WHEN the filesystem fills up and documents are submitted
         _fill(filler)
         results = [ingest_file(path=path, project_id=project) for path in chaos_files.all]
@@ -303,6 +298,9 @@ def test_redis_aof_disk_full_refuses_writes_clearly_and_recovers_when_space_retu
                 f"all complete {recovery_s:.1f}s after"
             ),
         )
+        # AND the worker that had its acks refused is still the one running: it reconnected instead
+        # of dying with "Unrecoverable error" (which left nobody to consume once space returned)
+        assert chaos_workers.pid() == worker_pid and psutil.pid_exists(worker_pid)
     finally:
         filler.unlink(missing_ok=True)
         # Back to the ordinary disk: the AOF written on the small filesystem comes along
