@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -75,7 +76,7 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(scope="session")
-def operator_stack(tmp_path_factory):
+def operator_stack():
     """The operator's stack on this machine and its fingerprint, taken before the first test.
 
     The running one when there is (read only); otherwise the README's main job run as a user would,
@@ -88,7 +89,9 @@ def operator_stack(tmp_path_factory):
     settings = operator_settings(env)
     scratch = None
     if not is_running(settings):
-        scratch = tmp_path_factory.mktemp("operator")
+        # Not under pytest's temporary root: every new pytest session on the machine resets that
+        # root to 0700, and PostgreSQL runs as its own user, which must reach its data folder.
+        scratch = Path(tempfile.mkdtemp(prefix="docflow-operator-"))
         env = operator_env(ORIGINAL_ENV, data_dir=scratch / "var")
         print(run_main_job(env, scratch / "samples"))
         # Read after the main job: its first start generated the secrets the settings pick up.
@@ -98,6 +101,7 @@ def operator_stack(tmp_path_factory):
         from tests.operator_stack import stop_everything
 
         stop_everything(env)
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):

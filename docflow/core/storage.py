@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import urllib3
 from minio import Minio
-from minio.error import S3Error
+from minio.error import InvalidResponseError, S3Error, ServerError
 
 from docflow.core.errors import PermanentError, TransientError
 from docflow.core.settings import Settings
@@ -41,6 +41,16 @@ def sha256_file(path: Path, *, chunk_size: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
+def _said(exc: S3Error) -> str:
+    """The store's own words for a server-side failure (e.g. "no space left on device"), bounded."""
+    message = " ".join((exc.message or "").split())
+    return f" ({message[:160]})" if message and exc.code not in _MISSING else ""
+
+
+def _bounded(exc: Exception) -> str:
+    return " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
+
+
 class ObjectStorage:
     """A thin, timeout-bounded wrapper that classifies every failure as transient or permanent."""
 
@@ -52,7 +62,11 @@ class ObjectStorage:
             timeout=urllib3.Timeout(connect=min(timeout, 5.0), read=timeout),
             maxsize=16,  # intake uploads a batch with 16 threads
             # Retries belong to the stage (with backoff and a status); here: fail fast.
-            retries=urllib3.Retry(total=1, backoff_factor=0.2, status_forcelist=[500, 502, 503, 504]),
+            # After the retry the last error response is handed back (raise_on_status=False), so the
+            # S3 error in it (e.g. a full disk) reaches the status row instead of "too many 500s".
+            retries=urllib3.Retry(
+                total=1, backoff_factor=0.2, status_forcelist=[500, 502, 503, 504], raise_on_status=False
+            ),
             # HTTPS verified against the configured CA (the system's when none is given).
             cert_reqs="CERT_REQUIRED",
             ca_certs=str(settings.tls_ca_file) if settings.tls_ca_file else None,
@@ -73,7 +87,9 @@ class ObjectStorage:
         except S3Error as exc:
             if exc.code in _MISSING:
                 raise PermanentError(f"object store: {what}: {exc.code}") from None
-            raise TransientError(f"object store: {what}: {exc.code}") from None
+            raise TransientError(f"object store: {what}: {exc.code}{_said(exc)}") from None
+        except (InvalidResponseError, ServerError) as exc:  # a non-S3 answer, e.g. a proxy's 502 page
+            raise TransientError(f"object store: {what}: {_bounded(exc)}") from None
         except (urllib3.exceptions.HTTPError, OSError) as exc:
             raise TransientError(f"object store unreachable during {what}: {type(exc).__name__}") from None
 
@@ -95,7 +111,9 @@ class ObjectStorage:
         except S3Error as exc:
             if exc.code in _MISSING:
                 return False
-            raise TransientError(f"object store: stat: {exc.code}") from None
+            raise TransientError(f"object store: stat: {exc.code}{_said(exc)}") from None
+        except (InvalidResponseError, ServerError) as exc:
+            raise TransientError(f"object store: stat: {_bounded(exc)}") from None
         except (urllib3.exceptions.HTTPError, OSError) as exc:
             raise TransientError(f"object store unreachable during stat: {type(exc).__name__}") from None
 

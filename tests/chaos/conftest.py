@@ -107,6 +107,12 @@ class WorkerControl:
 
 
 @pytest.fixture
+def project() -> str:
+    """A project of its own for each scenario: its documents are the only ones it checks."""
+    return f"chaos-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
 def chaos_workers(stack):
     """Exclusive worker control: the session worker is stopped; ours are stopped afterwards."""
     from docflow.services import workers

@@ -14,13 +14,9 @@ for production round trips) so that a scenario takes seconds; what is measured i
 
 from __future__ import annotations
 
-import errno
 import os
-import shutil
 import signal
-import subprocess
 import time
-import uuid
 from urllib.parse import urlsplit, urlunsplit
 
 import psutil
@@ -28,6 +24,7 @@ import pytest
 
 from tests.chaos.conftest import settle, submit_all, wait_for_status
 from tests.chaos.proxy import TcpProxy
+from tests.chaos.small_disk import fill, small_filesystem
 
 pytestmark = [pytest.mark.chaos, pytest.mark.services, pytest.mark.workers, pytest.mark.slow]
 
@@ -84,11 +81,6 @@ def _wait_with_reconcile(
             next_reconcile = time.monotonic() + RECONCILE_EVERY_S
         time.sleep(0.5)
     return redriven, first_redrive
-
-
-@pytest.fixture
-def project() -> str:
-    return f"chaos-{uuid.uuid4().hex[:8]}"
 
 
 def _with_port(url: str, port: int) -> str:
@@ -221,20 +213,6 @@ def test_a_frozen_worker_host_with_reserved_tasks_is_recovered_elsewhere(
         chaos_workers.kill_all("chaos-frozen")
 
 
-def _fill(path) -> int:
-    """Write zeros to ``path`` until the filesystem refuses (ENOSPC); returns the bytes written."""
-    written = 0
-    block = b"\0" * (256 * 1024)
-    with open(path, "wb", buffering=0) as handle:
-        while True:
-            try:
-                written += handle.write(block)
-            except OSError as exc:
-                if exc.errno != errno.ENOSPC:
-                    raise
-                return written
-
-
 def test_redis_aof_disk_full_refuses_writes_clearly_and_recovers_when_space_returns(
     stack, chaos_workers, chaos_files, clean_reference, project, tmp_path
 ):
@@ -243,24 +221,12 @@ def test_redis_aof_disk_full_refuses_writes_clearly_and_recovers_when_space_retu
     from docflow.ops.submit import ingest_file
 
     redis = services.Redis(stack)
-    data = redis.dir
-    saved = tmp_path / "redis-data"
     # GIVEN Redis (AOF on) with its data directory on a small filesystem of its own, and workers
-    redis.stop()
-    shutil.copytree(data, saved)
-    mount = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(data)], capture_output=True, text=True, timeout=30
-    )
-    if mount.returncode != 0:
-        redis.start()
-        pytest.skip(f"cannot mount a small filesystem here: {mount.stderr.strip()}")
-    filler = data / "filler"
-    try:
-        shutil.copytree(saved, data, dirs_exist_ok=True)
-        redis.start()
+    with small_filesystem(redis, redis.dir, tmp_path / "redis-data", headroom_mb=16) as data:
+        filler = data / "filler"
         worker_pid = chaos_workers.start(concurrency=2, env=FAST_DEADLINES)
         # WHEN the filesystem fills up and documents are submitted
-        _fill(filler)
+        fill(filler)
         results = [ingest_file(path=path, project_id=project) for path in chaos_files.all]
         ids = [r.document_id for r in results]
         refused = [r.submitted for r in results if r.submitted is not None and not r.submitted.success]
@@ -287,7 +253,7 @@ def test_redis_aof_disk_full_refuses_writes_clearly_and_recovers_when_space_retu
         redriven, _first = _wait_with_reconcile(stack, project, ids)
         recovery_s = time.monotonic() - freed
         settle(
-            "disk full under Redis's AOF (16 MB tmpfs)",
+            "disk full under Redis's AOF (tmpfs, 16 MB free)",
             settings=stack,
             project_id=project,
             ids=ids,
@@ -301,12 +267,3 @@ def test_redis_aof_disk_full_refuses_writes_clearly_and_recovers_when_space_retu
         # AND the worker that had its acks refused is still the one running: it reconnected instead
         # of dying with "Unrecoverable error" (which left nobody to consume once space returned)
         assert chaos_workers.pid() == worker_pid and psutil.pid_exists(worker_pid)
-    finally:
-        filler.unlink(missing_ok=True)
-        # Back to the ordinary disk: the AOF written on the small filesystem comes along
-        redis.stop()
-        shutil.rmtree(saved)
-        shutil.copytree(data, saved)
-        subprocess.run(["umount", str(data)], check=True, timeout=30)
-        shutil.copytree(saved, data, dirs_exist_ok=True)
-        redis.start()

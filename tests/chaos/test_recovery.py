@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import pytest
@@ -17,11 +16,6 @@ from docflow import services
 from tests.chaos.conftest import settle, submit_all, wait_for_status, wait_terminal
 
 pytestmark = [pytest.mark.chaos, pytest.mark.services, pytest.mark.workers, pytest.mark.slow]
-
-
-@pytest.fixture
-def project() -> str:
-    return f"chaos-{uuid.uuid4().hex[:8]}"
 
 
 def _reconcile(settings, project: str, **kwargs):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import time
-import uuid
 
 import pytest
 
@@ -12,11 +11,6 @@ from docflow import services
 from tests.chaos.conftest import record, settle, submit_all, wait_for_status, wait_terminal
 
 pytestmark = [pytest.mark.chaos, pytest.mark.services, pytest.mark.workers, pytest.mark.slow]
-
-
-@pytest.fixture
-def project() -> str:
-    return f"chaos-{uuid.uuid4().hex[:8]}"
 
 
 def test_redis_restarted_cleanly_keeps_queued_work(stack, chaos_workers, chaos_files, clean_reference, project):

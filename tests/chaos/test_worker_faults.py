@@ -5,18 +5,12 @@ from __future__ import annotations
 import signal
 import threading
 import time
-import uuid
 
 import pytest
 
 from tests.chaos.conftest import record, settle, submit_all, wait_for_status, wait_terminal
 
 pytestmark = [pytest.mark.chaos, pytest.mark.services, pytest.mark.workers, pytest.mark.slow]
-
-
-@pytest.fixture
-def project() -> str:
-    return f"chaos-{uuid.uuid4().hex[:8]}"
 
 
 def test_pool_child_sigkilled_mid_ocr_is_redelivered_at_once(

@@ -1,0 +1,107 @@
+"""A disk that fills up under the object store: clear errors, no corruption, recovery when space returns.
+
+(The same fault under Redis's AOF is in test_network_faults.py, beside the client deadlines it
+shares.) SeaweedFS answers a write on a full disk with an S3 ``InternalError`` at once and keeps
+serving reads; after a while on a full disk it marks its volumes read-only and takes writes again
+only after its next disk check (about a minute) once space has returned. Nothing in docflow writes
+to the store after intake, so documents already stored go on being processed while intake is
+refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import time
+
+import pytest
+
+from docflow import services
+from tests.chaos.conftest import settle, wait_terminal
+from tests.chaos.small_disk import fill, small_filesystem
+
+pytestmark = [pytest.mark.chaos, pytest.mark.services, pytest.mark.slow]
+
+
+def _sha256(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.mark.xfail(
+    run=False,
+    reason="known failure, under investigation: on the suite's store (data from the whole session, "
+    "32 MB of headroom) SeaweedFS still refused writes 180 s after space returned, although a fresh "
+    "store on a 64 MB tmpfs took writes again 44 s after",
+)
+def test_object_store_disk_full_refuses_intake_clearly_and_recovers_when_space_returns(
+    stack, chaos_workers, chaos_files, clean_reference, project, tmp_path
+):
+    from docflow.core.errors import TransientError
+    from docflow.core.storage import ObjectStorage, original_key
+    from docflow.ops import intake
+    from docflow.ops.submit import ingest_file
+
+    folder = tmp_path / "intake"
+    folder.mkdir()
+    for path in chaos_files.small:
+        shutil.copy(path, folder / path.name)
+    past = time.time() - 600
+    for path in folder.iterdir():
+        os.utime(path, (past, past))
+    options = intake.SweepOptions(source=str(folder), project_id=project, stable_seconds=5)
+    s3 = services.ObjectStore(stack)
+    # GIVEN the object store with its data on a small filesystem of its own, workers running, and
+    # a six-page scan already stored and in the pipeline
+    with small_filesystem(s3, s3.dir / "data", tmp_path / "s3-data") as data:
+        chaos_workers.start(concurrency=2)
+        scan = ingest_file(path=chaos_files.scan, project_id=project)
+        assert scan.document_id is not None and scan.submitted is not None and scan.submitted.success
+        # WHEN the filesystem fills up
+        filled = fill(data / "filler")
+        # THEN a sweep is refused with the store's own words and registers nothing; so is a
+        # single submission (the HTTP API's and the CLI's path)
+        with pytest.raises(TransientError, match=r"object store: upload: InternalError \("):
+            intake.sweep(options, stack)
+        with pytest.raises(TransientError, match="object store: upload: InternalError"):
+            ingest_file(path=chaos_files.small[0], project_id=project)
+        # AND the scan stored before goes on: reads work on a full disk
+        assert wait_terminal([scan.document_id]) == {scan.document_id: "graph_complete"}
+        # WHEN space returns
+        (data / "filler").unlink()
+        freed = time.monotonic()
+        # THEN the store takes writes again by itself (SeaweedFS re-checks its disks about once a
+        # minute and marks its volumes writable again), a later sweep takes every file, and
+        # everything completes as in a clean run
+        while True:
+            try:
+                report = intake.sweep(options, stack)
+                break
+            except TransientError:
+                if time.monotonic() - freed > 180:
+                    raise
+                time.sleep(2)
+        writable_s = time.monotonic() - freed
+        assert report.counts()["new"] == len(chaos_files.small), report.counts()
+        ids = [scan.document_id, *report.new_document_ids()]
+        statuses = wait_terminal(ids)
+        recovery_s = time.monotonic() - freed
+        settle(
+            "disk full under the object store (tmpfs)",
+            settings=stack,
+            project_id=project,
+            ids=ids,
+            clean=clean_reference,
+            note=(
+                f"filled with {filled / (1 << 20):.0f} MB; intake refused (InternalError from the store); "
+                f"the stored scan completed meanwhile; the store took writes again {writable_s:.0f}s after "
+                f"space returned (its own disk check); all complete {recovery_s:.1f}s after"
+            ),
+        )
+        assert set(statuses.values()) == {"graph_complete"}
+        # AND no original was corrupted: each reads back with the bytes it was stored with
+        storage = ObjectStorage(stack)
+        for path in chaos_files.all:
+            sha = _sha256(path)
+            copy = storage.get_to_file(key=original_key(project_id=project, sha256=sha), path=tmp_path / sha)
+            assert _sha256(copy) == sha, path.name
