@@ -7,6 +7,7 @@ that are safe to create (the bucket, the Neo4j constraints) are created and said
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -15,6 +16,7 @@ from sqlalchemy import text
 from docflow.core import migrate
 from docflow.core.broker import ping_workers, queue_lengths, redis_client, workers_online
 from docflow.core.db import get_engine
+from docflow.core.errors import TransientError
 from docflow.core.graph import CONSTRAINTS, GraphStore
 from docflow.core.settings import Settings
 from docflow.core.storage import ObjectStorage
@@ -83,11 +85,25 @@ def check_queues(settings: Settings) -> Check:
     return _guard("queues", run)
 
 
+VERIFY_PROBE_KEY = "_docflow/verify-probe"
+
+
 def check_object_store(settings: Settings) -> Check:
     def run() -> Check:
-        created = ObjectStorage(settings, timeout_s=10).ensure_bucket()
+        storage = ObjectStorage(settings, timeout_s=10)
+        created = storage.ensure_bucket()
         note = " (created)" if created else ""
-        return Check("object store", True, f"{settings.s3_endpoint} bucket {settings.s3_bucket} present{note}")
+        # A store can list and read while refusing every write (a full disk): intake would fail.
+        try:
+            storage.put_stream(key=VERIFY_PROBE_KEY, stream=io.BytesIO(b"ok"), length=2)
+            storage.remove(key=VERIFY_PROBE_KEY)
+        except TransientError as exc:
+            return Check(
+                "object store", False, f"{settings.s3_endpoint} bucket {settings.s3_bucket} refuses writes: {exc}"
+            )
+        return Check(
+            "object store", True, f"{settings.s3_endpoint} bucket {settings.s3_bucket} present, writable{note}"
+        )
 
     return _guard("object store", run)
 

@@ -39,6 +39,7 @@ def test_object_store_disk_full_refuses_intake_clearly_and_recovers_when_space_r
     from docflow.core.storage import ObjectStorage, original_key
     from docflow.ops import intake
     from docflow.ops.submit import ingest_file
+    from docflow.ops.verify import check_object_store
 
     folder = tmp_path / "intake"
     folder.mkdir()
@@ -63,6 +64,9 @@ def test_object_store_disk_full_refuses_intake_clearly_and_recovers_when_space_r
             intake.sweep(options, stack)
         with pytest.raises(TransientError, match="object store: upload: InternalError"):
             ingest_file(path=chaos_files.small[0], project_id=project)
+        # AND `docflow verify` says the store refuses writes (listing and reading still work)
+        refusing = check_object_store(stack)
+        assert not refusing.ok and "refuses writes" in refusing.detail, refusing
         # AND the scan stored before goes on: reads work on a full disk
         assert wait_terminal([scan.document_id]) == {scan.document_id: "graph_complete"}
         with session_scope() as session:
@@ -87,6 +91,7 @@ def test_object_store_disk_full_refuses_intake_clearly_and_recovers_when_space_r
                     raise
                 time.sleep(2)
         writable_s = time.monotonic() - freed
+        assert check_object_store(stack).ok
         assert report.counts()["new"] == len(chaos_files.small), report.counts()
         ids = [scan.document_id, *report.new_document_ids()]
         statuses = wait_terminal(ids)
