@@ -10,6 +10,7 @@ run of the same bytes. Every scenario adds a row to the results table printed at
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 import time
@@ -121,6 +122,17 @@ def chaos_workers(stack):
     control = WorkerControl(stack)
     yield control
     control.stop_all()
+
+
+def settled_intake_folder(folder: Path, files: list[Path]) -> Path:
+    """``files`` copied into ``folder`` and dated ten minutes back, so a sweep finds them settled
+    (past any ``stable_seconds``) and takes them at once."""
+    folder.mkdir()
+    past = time.time() - 600
+    for path in files:
+        copy = Path(shutil.copy(path, folder / path.name))
+        os.utime(copy, (past, past))
+    return folder
 
 
 def submit_all(files: list[Path], project_id: str) -> list[int]:

@@ -12,14 +12,12 @@ being processed while intake is refused.
 from __future__ import annotations
 
 import hashlib
-import os
-import shutil
 import time
 
 import pytest
 
 from docflow import services
-from tests.chaos.conftest import settle, wait_terminal
+from tests.chaos.conftest import settle, settled_intake_folder, wait_terminal
 from tests.chaos.small_disk import fill, small_filesystem
 
 pytestmark = [pytest.mark.chaos, pytest.mark.services, pytest.mark.slow]
@@ -41,13 +39,7 @@ def test_object_store_disk_full_refuses_intake_clearly_and_recovers_when_space_r
     from docflow.ops.submit import ingest_file
     from docflow.ops.verify import check_object_store
 
-    folder = tmp_path / "intake"
-    folder.mkdir()
-    for path in chaos_files.small:
-        shutil.copy(path, folder / path.name)
-    past = time.time() - 600
-    for path in folder.iterdir():
-        os.utime(path, (past, past))
+    folder = settled_intake_folder(tmp_path / "intake", chaos_files.small)
     options = intake.SweepOptions(source=str(folder), project_id=project, stable_seconds=5)
     s3 = services.ObjectStore(stack)
     # GIVEN the object store with its data on a small filesystem of its own, workers running, and

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from docflow import services
-from tests.chaos.conftest import record, settle, submit_all, wait_for_status, wait_terminal
+from tests.chaos.conftest import record, settle, settled_intake_folder, submit_all, wait_for_status, wait_terminal
 
 pytestmark = [pytest.mark.chaos, pytest.mark.services, pytest.mark.workers, pytest.mark.slow]
 
@@ -100,19 +100,11 @@ def test_object_store_down_during_ocr(stack, chaos_workers, chaos_files, clean_r
 
 
 def test_object_store_down_during_intake(stack, chaos_workers, chaos_files, clean_reference, project, tmp_path):
-    import os
-    import shutil
 
     from docflow.core.errors import TransientError
     from docflow.ops import intake
 
-    folder = tmp_path / "intake"
-    folder.mkdir()
-    for path in chaos_files.small:
-        shutil.copy(path, folder / path.name)
-    past = time.time() - 600
-    for path in folder.iterdir():
-        os.utime(path, (past, past))
+    folder = settled_intake_folder(tmp_path / "intake", chaos_files.small)
     options = intake.SweepOptions(source=str(folder), project_id=project, stable_seconds=5)
     s3 = services.ObjectStore(stack)
     # WHEN the store is down during a sweep THEN the sweep fails loudly and registers nothing
