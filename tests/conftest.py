@@ -1,7 +1,7 @@
 """Test harness: the suite starts the real services it needs; nothing is skipped for want of one.
 
 The suite runs a stack of its own: PostgreSQL, Redis, the S3 store, Neo4j and (when a test needs
-it) Prefect, on ports of their own (the usual port plus ``DOCFLOW_TEST_PORT_BASE``, 50,000 by
+it) Prefect, on ports of their own (the usual port plus ``DOCFLOW_TEST_PORT_BASE``, 21,000 by
 default) with their data under ``var/test``, started at the beginning of the session and stopped — data removed — at its end. An
 operator's stack on the same machine (``docflow up``: documents, graph, deployments) is never
 touched, stopped or restarted, even by the chaos scenarios. ``DOCFLOW_TEST_KEEP_STACK=1`` keeps
@@ -19,11 +19,14 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-# Each service on its usual port plus this (50,000 by default). Another base gives a second,
-# independent test stack on the same machine (its data under var/test-<base>): two checkouts, or
-# two engineers' runs, never share services.
-PORT_BASE = int(os.environ.get("DOCFLOW_TEST_PORT_BASE", "50000"))
-TEST_DATA_DIR = REPO / "var" / ("test" if PORT_BASE == 50000 else f"test-{PORT_BASE}")
+# Each service on its usual port plus this. Another base gives a second, independent test stack on
+# the same machine (its data under var/test-<base>): two checkouts, or two engineers' runs, never
+# share services. The default keeps every port below Linux's ephemeral range (32768-60999), where
+# any outgoing connection on the machine may hold a port the moment a service wants to bind it
+# (seen: S3's volume port taken at start-up with a base of 50,000), and clear of every usual port.
+DEFAULT_PORT_BASE = 21000
+PORT_BASE = int(os.environ.get("DOCFLOW_TEST_PORT_BASE", str(DEFAULT_PORT_BASE)))
+TEST_DATA_DIR = REPO / "var" / ("test" if PORT_BASE == DEFAULT_PORT_BASE else f"test-{PORT_BASE}")
 
 
 def _port(usual: int) -> str:
@@ -130,9 +133,14 @@ def stack(settings):
     from docflow import services
     from docflow.core import migrate
 
-    services.up(settings, services.CORE_SERVICES, echo=lambda line: print("stack:", line))
-    services.Postgres(settings).ensure_database()
-    migrate.upgrade()
+    try:
+        services.up(settings, services.CORE_SERVICES, echo=lambda line: print("stack:", line))
+        services.Postgres(settings).ensure_database()
+        migrate.upgrade()
+    except BaseException:
+        # Whatever did start is stopped: a failed start must not leave servers behind.
+        services.down(settings, services.CORE_SERVICES, echo=lambda line: print("stack (failed start):", line))
+        raise
     yield settings
     if os.environ.get("DOCFLOW_TEST_KEEP_STACK"):
         return
