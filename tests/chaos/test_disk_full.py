@@ -12,6 +12,7 @@ being processed while intake is refused.
 from __future__ import annotations
 
 import hashlib
+import io
 import time
 
 import pytest
@@ -50,6 +51,14 @@ def test_object_store_disk_full_refuses_intake_clearly_and_recovers_when_space_r
         assert scan.document_id is not None and scan.submitted is not None and scan.submitted.success
         # WHEN the filesystem fills up
         filled = fill(data / "filler")
+        # The last pages of the store's files may still hold a few KB (a small object can land
+        # there): small uploads until the store refuses one, so the disk is full for it too.
+        storage = ObjectStorage(stack)
+        for n in range(2000):
+            try:
+                storage.put_stream(key=f"ballast/{project}/{n}", stream=io.BytesIO(b"x" * 512), length=512)
+            except TransientError:
+                break
         # THEN a sweep is refused with the store's own words and registers nothing; so is a
         # single submission (the HTTP API's and the CLI's path)
         with pytest.raises(TransientError, match=r"object store: upload: InternalError \("):
@@ -102,7 +111,6 @@ def test_object_store_disk_full_refuses_intake_clearly_and_recovers_when_space_r
         )
         assert set(statuses.values()) == {"graph_complete"}
         # AND no original was corrupted: each reads back with the bytes it was stored with
-        storage = ObjectStorage(stack)
         for path in chaos_files.all:
             sha = _sha256(path)
             copy = storage.get_to_file(key=original_key(project_id=project, sha256=sha), path=tmp_path / sha)
