@@ -101,9 +101,15 @@ class GraphStore:
         self.driver.close()
 
     def _run(self, what: str, work: Callable[..., T], **params: Any) -> T:
+        # A server-side deadline on the write: a client cut off mid-transaction (half-open path)
+        # leaves its transaction open on the server, holding the locks of the entities it merged,
+        # and every later write of those entities waits behind it. Neo4j ends the transaction and
+        # releases them at this timeout (measured: a writer blocked behind it went on 5.9 s after
+        # the cut with a 5 s timeout; without one it waited until the connection closed).
+        bounded = neo4j.unit_of_work(timeout=self.settings.neo4j_transaction_timeout_s)(work)
         try:
             with self.driver.session(database=self.database) as session:
-                return session.execute_write(work, **params)
+                return session.execute_write(bounded, **params)
         # ConnectionPoolError: no usable connection within the acquisition timeout (every pooled
         # one failed its liveness check on a silent path): unavailable, not a bad request.
         except (ServiceUnavailable, SessionExpired, Neo4jTransient, ConnectionPoolError, OSError) as exc:
@@ -111,6 +117,9 @@ class GraphStore:
         except ClientError as exc:
             if exc.code and "Security" in exc.code:
                 raise TransientError(f"neo4j refused the credentials during {what}") from None
+            if exc.code and ("TransactionTimedOut" in exc.code or "Terminated" in exc.code):
+                # Our own deadline above (a slow or blocked write), not a bad request.
+                raise TransientError(f"neo4j ended {what} at its transaction timeout: {exc.code}") from None
             if exc.code == "Neo.ClientError.Statement.EntityNotFound":
                 # A node this write had matched was deleted by a concurrent transaction that
                 # committed first (another document's rewrite dropping an entity it alone

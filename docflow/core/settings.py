@@ -123,6 +123,14 @@ class Settings(BaseSettings):
     # acquisition timeout) before use, so a silently dead one is replaced instead of hanging a write
     # until the server's receive-timeout hint (120 s) expires.
     neo4j_liveness_check_s: float = Field(2.0, ge=0)
+    # Of the Neo4j server docflow starts: a request in progress gets a NOOP after this much silence,
+    # and the drivers drop a connection silent for 3x this (the server's receive-timeout hint, the
+    # drivers' only read deadline; Neo4j's default is 120 s).
+    neo4j_keep_alive_s: int = Field(10, ge=1, le=60)
+    # Server-side deadline of one graph write transaction: a worker cut off mid-write leaves its
+    # transaction (and the locks on the entities it merged) open on the server until then. Far
+    # above a normal write (p50 24 ms, the largest bench documents a few seconds).
+    neo4j_transaction_timeout_s: float = Field(60.0, gt=0)
 
     # -- Prefect: the local server `docflow up` starts, or any existing server / Prefect Cloud ------
     prefect_api_url: str = Field(

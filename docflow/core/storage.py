@@ -106,16 +106,10 @@ class ObjectStorage:
 
     def exists(self, key: str) -> bool:
         try:
-            self.client.stat_object(self.bucket, key)
-            return True
-        except S3Error as exc:
-            if exc.code in _MISSING:
-                return False
-            raise TransientError(f"object store: stat: {exc.code}{_said(exc)}") from None
-        except (InvalidResponseError, ServerError) as exc:
-            raise TransientError(f"object store: stat: {_bounded(exc)}") from None
-        except (urllib3.exceptions.HTTPError, OSError) as exc:
-            raise TransientError(f"object store unreachable during stat: {type(exc).__name__}") from None
+            self.call("stat", self.client.stat_object, self.bucket, key)
+        except PermanentError:  # call's verdict on a missing object, and only on that
+            return False
+        return True
 
     def put_file(
         self, *, key: str, path: Path, content_type: str = "application/octet-stream", check_exists: bool = True

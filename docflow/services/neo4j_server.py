@@ -111,6 +111,7 @@ class Neo4j(PidFileService):
             "NEO4J_BOLT_PORT": str(self.port),
             "NEO4J_PASSWORD": self.settings.neo4j_password.get_secret_value(),
             "NEO4J_PAGECACHE_MB": str(self.settings.neo4j_pagecache_mb),
+            "NEO4J_BOLT_KEEP_ALIVE_S": str(self.settings.neo4j_keep_alive_s),
         }
         heap = self.settings.neo4j_heap
         # A fixed heap, as Neo4j's own neo4j.conf recommends: no resizing pauses under write load.

@@ -38,6 +38,7 @@ FAST_DEADLINES = {
     "DOCFLOW_REDIS_SOCKET_TIMEOUT_S": "5",
     "DOCFLOW_S3_TIMEOUT_S": "5",
     "DOCFLOW_NEO4J_TIMEOUT_S": "10",
+    "DOCFLOW_NEO4J_TRANSACTION_TIMEOUT_S": "10",
     "DOCFLOW_REDIS_HEALTH_CHECK_S": "5",
 }
 # Reconcile as its schedule would run it, compressed: a document whose message a half-open
@@ -128,10 +129,9 @@ SCENARIOS = {
     "redis": (_redis, "scan", "ocr_processing"),
     "postgres": (_postgres, "scan", "ocr_processing"),
     "s3": (_s3, "scan", "ocr_processing"),
-    # Neo4j is left out, because it fails: a graph write already in flight when the path goes silent
-    # waits for the server's receive-timeout hint (120 s), again on retry, until the stage's hard
-    # time limit, and the documents stayed graph_processing for minutes (measured). Its scenario
-    # entry would be (_neo4j, "small", "graph_complete"): silenced once a pooled Bolt connection exists.
+    # Silenced once a pooled Bolt connection exists: a graph write in flight has only the server's
+    # receive-timeout hint as its read deadline (DOCFLOW_NEO4J_KEEP_ALIVE_S x 3).
+    "neo4j": (_neo4j, "small", "graph_complete"),
 }
 NAMES = {"redis": "Redis", "postgres": "PostgreSQL", "s3": "object store (S3)", "neo4j": "Neo4j"}
 

@@ -46,3 +46,14 @@ def test_a_non_s3_answer_such_as_a_proxy_error_page_is_transient_and_bounded(sto
     with pytest.raises(TransientError, match="InvalidResponseError") as raised:
         storage.call("upload", _raising(InvalidResponseError(502, "text/html", page)))
     assert len(str(raised.value)) < 260
+
+
+def test_exists_is_false_only_for_a_missing_object(storage, monkeypatch):
+    # GIVEN a store that reports the key missing, then one that fails the stat for another reason
+    monkeypatch.setattr(storage.client, "stat_object", _raising(_s3_error("NoSuchKey", "missing")))
+    # WHEN exists() asks THEN a missing key is a plain False
+    assert storage.exists("originals/ab") is False
+    monkeypatch.setattr(storage.client, "stat_object", _raising(_s3_error("InternalError", "disk full")))
+    # AND any other failure is transient, never "missing": the caller learns the store is failing
+    with pytest.raises(TransientError, match=r"stat: InternalError \(disk full"):
+        storage.exists("originals/ab")
