@@ -112,24 +112,19 @@ class Settings(BaseSettings):
     db_idle_in_transaction_timeout_s: int = Field(600, ge=0)
     # TCP keepalive idle time of PostgreSQL connections: a dead peer on an idle pooled connection.
     db_keepalive_s: int = Field(30, ge=1)
-    # redis-py retries a timed-out command 10 times by default (each waiting redis_socket_timeout_s):
-    # a stalled Redis then blocks a stage's best-effort monitor write for ~2 minutes. Bounded here.
+    # redis-py retries a timed-out command 10 times by default: ~2 minutes on a stalled Redis.
     redis_retries: int = Field(1, ge=0)
     # How long a worker's BRPOP may go unanswered (plus kombu's 1 s BRPOP timeout) before the
     # connection is dropped as half-open, and the idle time after which a pooled connection is
     # PINGed before use. A half-open broker connection stops consumption until this fires.
     redis_health_check_s: int = Field(25, ge=1)
-    # Neo4j: a pooled connection idle longer than this is checked (one round trip, bounded by the
-    # acquisition timeout) before use, so a silently dead one is replaced instead of hanging a write
-    # until the server's receive-timeout hint (120 s) expires.
+    # Neo4j: a pooled connection idle longer than this is checked (one round trip) before use.
     neo4j_liveness_check_s: float = Field(2.0, ge=0)
-    # Of the Neo4j server docflow starts: a request in progress gets a NOOP after this much silence,
-    # and the drivers drop a connection silent for 3x this (the server's receive-timeout hint, the
-    # drivers' only read deadline; Neo4j's default is 120 s).
+    # Of the Neo4j server docflow starts: a request in progress gets a NOOP after this much silence;
+    # drivers drop a connection silent 3x this long (the server's hint, their only read deadline).
     neo4j_keep_alive_s: int = Field(10, ge=1, le=60)
-    # Server-side deadline of one graph write transaction: a worker cut off mid-write leaves its
-    # transaction (and the locks on the entities it merged) open on the server until then. Far
-    # above a normal write (p50 24 ms, the largest bench documents a few seconds).
+    # Neo4j ends a graph write transaction this old: one whose worker was cut off mid-write would
+    # otherwise hold its entities' locks. Far above a normal write (p50 24 ms).
     neo4j_transaction_timeout_s: float = Field(60.0, gt=0)
 
     # -- Prefect: the local server `docflow up` starts, or any existing server / Prefect Cloud ------
@@ -156,10 +151,7 @@ class Settings(BaseSettings):
     )
     api_max_upload_bytes: int = Field(200 * 1024 * 1024, ge=1, description="Largest document the API accepts.")
     start_api_server: bool = Field(True, description="`docflow up` starts the HTTP API.")
-    serve_deployments: bool = Field(
-        True,
-        description="`docflow up` serves the Prefect deployments in the background (false where a work pool runs them).",
-    )
+    serve_deployments: bool = Field(True, description="`docflow up` serves the deployments (false with a work pool).")
 
     # -- intake ---------------------------------------------------------------------------------
     intake_dir: Path = Path("intake")
@@ -208,12 +200,10 @@ class Settings(BaseSettings):
     # document in error — instead of the OS OOM killer picking PostgreSQL or Neo4j.
     worker_child_address_space_mb: int = Field(3072, ge=0)
     # Stage results in the result backend: nothing in docflow reads them (the status row is the
-    # truth), and storing STARTED + SUCCESS costs Redis writes on every task. On for operators who
-    # want `AsyncResult(task_id).state`.
+    # truth), and each costs Redis writes. On for operators who want `AsyncResult(task_id).state`.
     store_task_results: bool = False
-    # Task events (received/started/succeeded) for Flower or `celery events`. Off by default: one
-    # Redis publish per event nobody listens to; Flower switches them on at run time anyway
-    # (`celery control enable_events`).
+    # Task events for Flower or `celery events`. Off: one Redis publish per event nobody listens
+    # to; Flower switches them on at run time anyway (`celery control enable_events`).
     worker_task_events: bool = False
 
     # -- health ----------------------------------------------------------------------------------
