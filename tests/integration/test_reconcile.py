@@ -8,6 +8,7 @@ this test's own documents.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import signal
@@ -374,11 +375,12 @@ def _insert_in_flight(project_id: str, rows: list[tuple[str, str]]) -> list[tupl
                         "INSERT INTO source_documents (document_uuid, project_id, original_file_name, sha256, "
                         "size_bytes, celery_status, initial_processing_status, celery_task_id, created_at, "
                         "updated_at, ocr_attempts, text_attempts, entity_attempts, graph_attempts, redrive_count) "
-                        "VALUES (gen_random_uuid(), %(project)s, %(name)s, md5(%(name)s), 1, %(status)s, %(coarse)s, "
+                        "VALUES (gen_random_uuid(), %(project)s, %(name)s, %(sha)s, 1, %(status)s, %(coarse)s, "
                         "%(task)s, now(), now() - %(age)s * interval '1 second', 0, 0, 0, 0, 0) RETURNING id",
                         {
                             "project": project_id,
                             "name": f"quiet-{project_id}-{n}",
+                            "sha": hashlib.sha256(f"quiet-{project_id}-{n}".encode()).hexdigest(),
                             "status": status,
                             "coarse": coarse(status).value,
                             "task": task_id,

@@ -87,7 +87,7 @@ class Snapshot:
     workers: list[str]  # hostnames that answered inspect
     inspect_error: str | None
     rows: list[DocumentState]  # the in-flight documents (with ``quiet``: those a message or worker names)
-    message_docs: dict[int, DocumentState]  # documents messages name that are not in flight (in scope)
+    message_docs: dict[int, DocumentState]  # the other documents messages name (not in flight, or out of scope)
     project_id: str | None
     raw_queue_lengths: dict[str, int]  # queue -> waiting items (decodable or not)
     timings: dict[str, float] = field(default_factory=dict)
@@ -193,7 +193,7 @@ def read_rows(
                 everything = []
         finally:
             cursor.close()
-            connection.connection.driver_connection.rollback()  # type: ignore[union-attr]  # read only
+            connection.connection.driver_connection.rollback()  # type: ignore[union-attr]  # nothing to commit
     rows = [DocumentState(*row) for row in everything]
     docs: dict[int, DocumentState] = {}
     for i, u, p, s, t, a, w in named:
