@@ -9,7 +9,7 @@ real queues and documents are untouched. Well-formed Celery protocol-2 envelopes
 with pipelined LPUSH: 9,800 of them for queued rows (OK), 200 for unknown documents (ORPHAN); the
 in-flight rows without a message are LOST, by design, so every classification path runs.
 
-Prints the timing of each part (Redis snapshot, worker inspection, the two SQL queries, classify)
+Prints the timing of each part (Redis snapshot, worker inspection, the SQL reads, classify)
 per run, with worker inspection on (its cost is the inspect timeout, spent in parallel with the
 Redis read) and off, and the classification counts.
 """
@@ -175,31 +175,39 @@ def main() -> int:
             totals = []
             for run in range(args.runs):
                 began = time.monotonic()
-                snapshot = rc.gather(settings, project_id=None, inspect_timeout_s=args.inspect_timeout, inspect=inspect)
+                # As run_reconcile gathers: with the grace period, so PostgreSQL classifies the quiet rows.
+                snapshot = rc.gather(
+                    settings,
+                    project_id=None,
+                    inspect_timeout_s=args.inspect_timeout,
+                    inspect=inspect,
+                    grace_period_s=120,
+                    lost_limit=rc.LOST_LISTED,
+                )
                 classified = rc.classify(snapshot, grace_period_s=120, stuck_threshold_s=300)
                 total = time.monotonic() - began
                 totals.append(total)
                 t = snapshot.timings
-                counts = {
-                    kind: sum(1 for f in classified.findings if f.kind == kind)
-                    for kind in ("LOST", "STUCK", "ORPHAN", "DUPLICATE", "MISMATCH")
-                }
+                counts = dict(classified.counts)
+                listed = len(classified.findings)
                 print(
                     f"  inspect={'on ' if inspect else 'off'} run {run + 1}: gather+classify {total:.2f}s "
                     f"(redis {t['redis_s']:.2f}s, inspect-wait {t['inspect_s']:.2f}s, db {t['db_s']:.2f}s, "
-                    f"classify {total - t['gather_s']:.2f}s) rows={len(snapshot.rows)} "
-                    f"messages={len(snapshot.messages)} ok={classified.ok} {counts}"
+                    f"classify {total - t['gather_s']:.2f}s) in-flight rows={classified.in_flight} "
+                    f"(read in full {len(snapshot.rows)}) messages={len(snapshot.messages)} ok={classified.ok} "
+                    f"{counts} findings listed={listed}"
                 )
             began = time.monotonic()
             report = rc.build_report(snapshot, classified, parameters={"bench": True})
             rendered = len(json.dumps(report.to_dict())) + len(report.markdown()) + len(report.table_rows())
             print(
-                f"  report (dict + JSON + markdown + table rows, {len(report.findings)} findings): "
+                f"  report (dict + JSON + markdown + table rows, {len(report.findings)} findings listed of "
+                f"{report.problem_count}): "
                 f"{time.monotonic() - began:.2f}s, {rendered // 1024} KiB"
             )
             print(
                 f"inspect={'on' if inspect else 'off'}: median {statistics.median(totals):.2f}s, "
-                f"best {min(totals):.2f}s over {args.runs} runs (target < 5 s)"
+                f"best {min(totals):.2f}s over {args.runs} runs (goal <= 10 s)"
             )
     finally:
         for queue in settings.queues.values():

@@ -23,8 +23,17 @@ PROBLEMS_KEY = "reconcile-problems"
 
 # Snapshots hold every queued message: never hash them for caching, never persist them.
 @task(name="gather", cache_policy=NO_CACHE, persist_result=False)
-def gather_task(project_id: str | None, inspect_timeout_s: float) -> logic.Snapshot:
-    return logic.gather(get_settings(), project_id=project_id, inspect_timeout_s=inspect_timeout_s)
+def gather_task(
+    project_id: str | None, inspect_timeout_s: float, grace_period_s: float, max_repairs: int
+) -> logic.Snapshot:
+    # The grace period goes in here: PostgreSQL classifies the rows no message names (LOST or not).
+    return logic.gather(
+        get_settings(),
+        project_id=project_id,
+        inspect_timeout_s=inspect_timeout_s,
+        grace_period_s=grace_period_s,
+        lost_limit=logic.lost_limit(max_repairs),
+    )
 
 
 @task(name="classify", cache_policy=NO_CACHE, persist_result=False)
@@ -58,7 +67,7 @@ def reconcile_flow(
         inspect_timeout_s: Seconds to wait for live workers to answer `inspect` (active/reserved/scheduled).
     """
     logger = get_run_logger()
-    snapshot = gather_task(project_id, inspect_timeout_s)
+    snapshot = gather_task(project_id, inspect_timeout_s, grace_period_s, max_repairs)
     classification = classify_task(snapshot, grace_period_s, stuck_threshold_s)
     actions = repair_task(snapshot, classification, max_repairs) if repair else []
     parameters = logic.parameters(

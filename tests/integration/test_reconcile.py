@@ -8,6 +8,7 @@ this test's own documents.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import signal
@@ -354,3 +355,80 @@ def test_health_is_unhealthy_when_a_queue_has_work_and_no_worker_or_exceeds_the_
     dead = empty.model_copy(update={"redis_url": SecretStr("redis://127.0.0.1:1/0"), "redis_socket_timeout_s": 0.5})
     healthy, reasons = monitor.health(dead)
     assert not healthy and reasons[0].startswith("redis unreachable")
+
+
+# -- quiet rows: classified in PostgreSQL, listed up to a limit ------------------------------------------------
+
+
+def _insert_in_flight(project_id: str, rows: list[tuple[str, str]]) -> list[tuple[int, str]]:
+    """Rows straight into source_documents: (status, updated ``now`` or ``old``) -> (id, task id)."""
+    from docflow.core.db import get_engine
+    from docflow.core.status import coarse
+
+    made = []
+    with get_engine().begin() as connection:
+        for n, (status, when) in enumerate(rows):
+            task_id = str(uuid.uuid4())
+            made.append(
+                (
+                    connection.exec_driver_sql(
+                        "INSERT INTO source_documents (document_uuid, project_id, original_file_name, sha256, "
+                        "size_bytes, celery_status, initial_processing_status, celery_task_id, created_at, "
+                        "updated_at, ocr_attempts, text_attempts, entity_attempts, graph_attempts, redrive_count) "
+                        "VALUES (gen_random_uuid(), %(project)s, %(name)s, %(sha)s, 1, %(status)s, %(coarse)s, "
+                        "%(task)s, now(), now() - %(age)s * interval '1 second', 0, 0, 0, 0, 0) RETURNING id",
+                        {
+                            "project": project_id,
+                            "name": f"quiet-{project_id}-{n}",
+                            "sha": hashlib.sha256(f"quiet-{project_id}-{n}".encode()).hexdigest(),
+                            "status": status,
+                            "coarse": coarse(status).value,
+                            "task": task_id,
+                            "age": 3600 if when == "old" else 0,
+                        },
+                    ).scalar_one(),
+                    task_id,
+                )
+            )
+    return made
+
+
+def test_rows_no_message_names_are_classified_in_postgresql_counted_exactly_and_listed_first_by_id(stack, project_id):
+    from docflow.core.db import get_engine
+    from tasks.celery_app import app
+
+    queue = f"ocr_quiet_{uuid.uuid4().hex[:8]}"
+    _declare(queue)
+    settings = _override(stack, ocr=queue)
+    client = redis_client(stack)
+    # GIVEN seven in-flight rows: A with its own message waiting, B with only a stale one, C-F with
+    # nothing anywhere for an hour, G with nothing but updated just now
+    statuses = ["ocr_queued"] * 4 + ["text_processing", "graph_processing", "ocr_queued"]
+    made = _insert_in_flight(project_id, [(s, "old") for s in statuses[:6]] + [(statuses[6], "now")])
+    (a, task_a), (b, _task_b), (c, _), *_rest = made
+    app.send_task("ocr.process_document", args=[a], task_id=task_a, queue=queue)
+    app.send_task("ocr.process_document", args=[b], task_id=f"stale-{uuid.uuid4()}", queue=queue)
+    try:
+        # WHEN gathered with the grace period (PostgreSQL classifies C-G) and a listing limit of 2,
+        # and, to compare, without (every row read and classified in Python)
+        capped = rc.gather(settings, project_id=project_id, inspect=False, grace_period_s=60, lost_limit=2)
+        full = rc.gather(settings, project_id=project_id, inspect=False)
+        got, want = (rc.classify(s, grace_period_s=60, stuck_threshold_s=300) for s in (capped, full))
+        # THEN both agree on every count; only A and B were read in full
+        assert sorted(r.id for r in capped.rows) == [a, b] and capped.quiet and capped.quiet.total == 5
+        assert got.counts == want.counts and got.counts["LOST"] == 5 and got.counts["MISMATCH"] == 1
+        assert (got.ok, got.in_flight) == (want.ok, want.in_flight) == (2, 7)
+        assert [s.__dict__ for s in got.stages] == [s.__dict__ for s in want.stages]
+        # AND the LOST listed are the first two by id (B beside its stale message, then C), 3 counted only
+        assert [f.document_id for f in got.findings if f.kind == "LOST"] == [b, c] and got.unlisted["LOST"] == 3
+        # AND the report through run_reconcile says the same
+        report = rc.run_reconcile(settings, project_id=project_id, grace_period_s=60)
+        assert report.counts["LOST"] == 5 and len(report.of_kind("LOST")) == 5 and not report.unlisted
+        # WHEN repaired from the capped snapshot THEN the listed are re-driven, the rest left for the next run
+        actions = rc.repair(capped, got, settings=settings, max_repairs=10)
+        assert sorted((x.document_id, x.ok) for x in actions if x.action == "redrive") == [(b, True), (c, True)]
+        assert actions[-1].detail == "3 LOST not listed in this snapshot left for the next run"
+    finally:
+        client.delete(*queue_keys(queue))
+        with get_engine().begin() as connection:
+            connection.exec_driver_sql("DELETE FROM source_documents WHERE project_id = %(p)s", {"p": project_id})

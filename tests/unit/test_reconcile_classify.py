@@ -12,6 +12,7 @@ from docflow.ops.reconcile import (
     HeldTask,
     Kind,
     Message,
+    QuietRows,
     Snapshot,
     build_report,
     classify,
@@ -274,3 +275,82 @@ def test_the_report_names_each_worker_with_the_queues_it_consumes():
     # THEN the summary line and the JSON say which node serves which queue
     assert "workers: ocr-node@h (ocr), nlp-node@h (entity, graph, text)" in report.markdown()
     assert json.loads(json.dumps(report.to_dict()))["worker_queues"]["ocr-node@h"] == ["ocr"]
+
+
+# -- quiet rows classified by PostgreSQL, and the capped listing ----------------------------------------
+
+
+def quiet(lost: list[DocumentState], *, by_status: dict[str, int], total_lost: int, limit: int = 2) -> QuietRows:
+    return QuietRows(GRACE, limit, by_status, total_lost, lost)
+
+
+def test_quiet_rows_counted_by_postgresql_join_the_classification_with_exact_counts():
+    # GIVEN 5 quiet in-flight rows, 4 of them LOST (PostgreSQL listed the first 2 by id), and one queued
+    # row with its message, read in full
+    snap = snapshot([row(10, "ocr_queued", "t10")], [waiting("t10", 10)])
+    snap.quiet = quiet(
+        [row(1, "ocr_queued", "t1"), row(3, "text_processing", "t3")],
+        by_status={"ocr_queued": 3, "text_processing": 2},
+        total_lost=4,
+    )
+    result = run(snap)
+    # THEN counts are exact, the listing holds the first 2 LOST, and every row is in the stage counts
+    assert result.counts["LOST"] == 4 and result.unlisted["LOST"] == 2
+    assert [f.document_id for f in result.findings] == [1, 3]
+    assert result.in_flight == 6 and result.ok == 2
+    stages = {s.stage: s for s in result.stages}
+    assert (stages["ocr"].rows_waiting, stages["text"].rows_processing, stages["ocr"].messages_waiting) == (4, 2, 1)
+    # AND the report keeps the counts exact and says the listing is capped
+    report = build_report(snap, result, parameters={})
+    assert report.counts["LOST"] == 4 and report.unlisted == {"LOST": 2} and not report.healthy
+    markdown = report.markdown()
+    assert "**4 problem(s)**" in markdown
+    assert "Listing capped — LOST: 4 found, the first 2 by document id listed" in markdown
+    assert "listing capped: LOST: 4 found" in report.table_rows()[-1]["detail"]
+    assert json.loads(json.dumps(report.to_dict()))["unlisted"] == {"LOST": 2}
+
+
+def test_the_lost_listing_is_the_first_by_document_id_across_quiet_rows_and_rows_with_messages():
+    # GIVEN a row LOST beside a stale message (id 2), and quiet LOST rows 1 and 5 listed with a limit of 2
+    snap = snapshot([row(2, "ocr_queued", "t2")], [waiting("old", 2)])
+    snap.quiet = quiet(
+        [row(1, "ocr_queued", "t1"), row(5, "ocr_queued", "t5")], by_status={"ocr_queued": 3}, total_lost=3
+    )
+    result = run(snap)
+    # THEN LOST 1 and 2 are listed, 5 is counted only; the MISMATCH is listed whatever the cap
+    assert [(f.kind, f.document_id) for f in result.findings] == [("LOST", 1), ("LOST", 2), ("MISMATCH", 2)]
+    assert result.counts["LOST"] == 4 and result.unlisted["LOST"] == 2
+
+
+def test_nothing_listed_is_still_unhealthy_when_problems_were_counted():
+    snap = snapshot()
+    snap.quiet = quiet([], by_status={"graph_processing": 7}, total_lost=7, limit=0)
+    report = build_report(snap, run(snap), parameters={})
+    assert report.findings == [] and report.counts["LOST"] == 7 and not report.healthy
+    assert "None." not in report.markdown()
+
+
+def test_a_snapshot_classified_with_another_grace_period_than_it_was_gathered_with_is_refused():
+    snap = snapshot()
+    snap.quiet = quiet([], by_status={}, total_lost=0)
+    with pytest.raises(ValueError, match="grace period"):
+        classify(snap, grace_period_s=GRACE + 1, stuck_threshold_s=STUCK)
+
+
+def test_a_message_for_another_stage_is_not_the_rows_copy():
+    # GIVEN an OCR-queued row whose only message (its own task id) is for the text stage
+    result = run(snapshot([row(1, "ocr_queued", "t1")], [waiting("t1", 1, TEXT, "text")]))
+    # THEN the row has no copy of its own: LOST
+    assert kinds(result) == {1: ["LOST"]}
+
+
+def test_fast_json_decoding_reads_and_fails_as_json_loads_does():
+    # GIVEN items json.loads accepts only with its own handling (whitespace around) and garbage
+    padded = decode_waiting(b" " + json.dumps(envelope("t1", OCR, 7)).encode() + b"\n", key="ocr", queue="ocr")
+    assert (padded.task_id, padded.document_id, padded.error) == ("t1", 7, None)
+    for garbage in (b"", b"[1, 2", b"\xff\xfe", b'{"a": 1} trailing'):
+        message = decode_waiting(garbage, key="ocr", queue="ocr")
+        try:
+            json.loads(garbage)
+        except ValueError as exc:
+            assert message.error == f"{type(exc).__name__}: {exc}"[:200]

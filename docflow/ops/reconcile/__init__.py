@@ -9,11 +9,14 @@ Three views are gathered, each in bulk, never one round trip per document:
    decode is reported, never fatal.
 2. **Workers**, via ``inspect active/reserved/scheduled`` with a timeout, run in a thread while
    Redis is read. When no worker answers, the report says so.
-3. **PostgreSQL**, *last*, in one set-based query for the in-flight rows (optionally one project)
-   and one for the documents the messages name. Reading the rows last is what makes the three
-   snapshots consistent: any row that changed after the Redis snapshot began has an ``updated_at``
-   newer than that moment (its "age at snapshot" is <= 0) and is treated as *in motion* (OK) —
-   a message consumed or published while we looked can never turn into a false LOST or STUCK.
+3. **PostgreSQL**, *last*, in one read-only transaction (one database snapshot): the documents the
+   messages and held tasks name, in full, and the in-flight rows (optionally one project) that
+   nothing names — *quiet* rows — classified set-based by the LOST rule below: counted per status,
+   with the first ``lost_limit`` LOST rows by document id returned in full. Reading the rows last
+   is what makes the three snapshots consistent: any row that changed after the Redis snapshot
+   began has an ``updated_at`` newer than that moment (its "age at snapshot" is <= 0) and is
+   treated as *in motion* (OK) — a message consumed or published while we looked can never turn
+   into a false LOST or STUCK.
 
 Classification (every rule about absence also requires the row to have been still for the grace
 period, which covers commit-then-publish and retry windows):
@@ -49,6 +52,11 @@ Repair choices:
 
 With a project filter, messages for documents of other projects are ignored, and messages for
 unknown documents (which belong to no project) are only reported by unfiltered runs.
+
+Counts are always exact; LOST findings are *listed* up to ``lost_limit`` (the first by document id,
+at least ``max_repairs``), the rest counted as unlisted: a wiped Redis leaves hundreds of thousands,
+which no operator reads one by one and which cost more to build than all the rest of reconcile.
+Repair re-drives from the listed ones; the unlisted wait for the next run.
 """
 
 from __future__ import annotations
@@ -61,7 +69,7 @@ from docflow.ops.reconcile.classify import Classification, Finding, Kind, StageC
 from docflow.ops.reconcile.messages import HeldTask, Message, decode_envelope, inspect_workers, read_broker
 from docflow.ops.reconcile.repair import Action, repair
 from docflow.ops.reconcile.report import ReconcileReport, build_report
-from docflow.ops.reconcile.snapshot import DocumentState, Snapshot, gather, read_rows
+from docflow.ops.reconcile.snapshot import LOST_LISTED, DocumentState, QuietRows, Snapshot, gather, read_rows
 
 
 def run_reconcile(
@@ -78,7 +86,13 @@ def run_reconcile(
 
     The ``reconcile`` flow runs the same three steps as Prefect tasks.
     """
-    snapshot = gather(settings, project_id=project_id, inspect_timeout_s=inspect_timeout_s)
+    snapshot = gather(
+        settings,
+        project_id=project_id,
+        inspect_timeout_s=inspect_timeout_s,
+        grace_period_s=grace_period_s,
+        lost_limit=lost_limit(max_repairs),
+    )
     began = time.monotonic()
     classification = classify(snapshot, grace_period_s=grace_period_s, stuck_threshold_s=stuck_threshold_s)
     snapshot.timings["classify_s"] = time.monotonic() - began
@@ -99,6 +113,11 @@ def run_reconcile(
     if project_id is None:  # the whole pipeline's findings: what the metrics report
         record_reconcile(settings, report.counts)
     return report
+
+
+def lost_limit(max_repairs: int) -> int:
+    """How many LOST findings a run lists: enough for every re-drive it may make."""
+    return max(LOST_LISTED, max_repairs)
 
 
 def parameters(
@@ -128,7 +147,9 @@ __all__ = [
     "Finding",
     "HeldTask",
     "Kind",
+    "LOST_LISTED",
     "Message",
+    "QuietRows",
     "ReconcileReport",
     "Snapshot",
     "StageCounts",
@@ -137,6 +158,7 @@ __all__ = [
     "decode_envelope",
     "gather",
     "inspect_workers",
+    "lost_limit",
     "parameters",
     "read_broker",
     "read_rows",

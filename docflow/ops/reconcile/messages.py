@@ -12,7 +12,7 @@ import ast
 import base64
 import gc
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,11 +22,13 @@ import redis
 from docflow.core.broker import UNACKED_HASH, UNACKED_INDEX, get_app, queue_keys
 from docflow.core.status import STAGE_BY_TASK_NAME
 
+# Plain strings, looked up once per message: an enum member's ``.value`` is a descriptor call.
+_STAGE_BY_TASK_NAME = {name: stage.value for name, stage in STAGE_BY_TASK_NAME.items()}
+
 
 def stage_of_task(task_name: str | None) -> str | None:
     """The stage a task name belongs to, or None for a task that is not a docflow stage."""
-    stage = STAGE_BY_TASK_NAME.get(task_name or "")
-    return stage.value if stage else None
+    return _STAGE_BY_TASK_NAME.get(task_name or "")
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,24 @@ class HeldTask:
         return stage_of_task(self.task_name)
 
 
+# The C scanner behind json.loads, called directly: json.loads adds encoding detection and whitespace
+# regexes around it, a third of the decoding time of 100,000 messages (cProfile).
+_SCAN: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]  # untyped
+
+
+def _loads(raw: str | bytes | bytearray) -> Any:
+    """``json.loads(raw)``, faster for the usual case; anything unusual (not UTF-8, whitespace around
+    the document, invalid JSON) goes through json.loads itself, so errors read the same."""
+    try:
+        text = raw if isinstance(raw, str) else bytes(raw).decode()
+        value, end = _SCAN(text, 0)
+        if end == len(text):
+            return value
+    except (ValueError, StopIteration):  # StopIteration: nothing decodable at the start
+        pass
+    return json.loads(raw)
+
+
 def decode_envelope(envelope: dict[str, Any]) -> tuple[str | None, str | None, int | None]:
     """(task id, task name, document id) of a kombu envelope carrying a Celery task (protocol 1 or 2)."""
     headers = envelope.get("headers") or {}
@@ -70,7 +90,7 @@ def decode_envelope(envelope: dict[str, Any]) -> tuple[str | None, str | None, i
     body = envelope.get("body")
     if properties.get("body_encoding") == "base64" and isinstance(body, str):
         body = base64.b64decode(body)
-    payload = json.loads(body) if isinstance(body, (str, bytes, bytearray)) else body
+    payload = _loads(body) if isinstance(body, (str, bytes, bytearray)) else body
     if isinstance(payload, list):  # protocol 2: [args, kwargs, embed]; id and name in the headers
         args = payload[0] if payload else []
         task_id, task_name = headers.get("id"), headers.get("task")
@@ -99,7 +119,7 @@ def _document_id(args: Any) -> int | None:
 
 def decode_waiting(raw: bytes, *, key: str, queue: str) -> Message:
     try:
-        task_id, task_name, document_id = decode_envelope(json.loads(raw))
+        task_id, task_name, document_id = decode_envelope(_loads(raw))
         return Message("waiting", key, queue, task_id, task_name, document_id, raw=raw)
     except Exception as exc:  # noqa: BLE001 - an undecodable message is reported, never fatal
         return Message("waiting", key, queue, error=f"{type(exc).__name__}: {exc}"[:200], raw=raw)
@@ -107,7 +127,7 @@ def decode_waiting(raw: bytes, *, key: str, queue: str) -> Message:
 
 def decode_unacked(tag: str, raw: bytes, *, delivered_at: float | None) -> Message:
     try:
-        envelope, _exchange, routing_key = json.loads(raw)
+        envelope, _exchange, routing_key = _loads(raw)
         task_id, task_name, document_id = decode_envelope(envelope)
         return Message("unacked", tag, routing_key, task_id, task_name, document_id, delivered_at)
     except Exception as exc:  # noqa: BLE001 - an unreachable broker is reported, not raised

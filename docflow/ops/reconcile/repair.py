@@ -92,16 +92,13 @@ def repair(
                 result.task_id,
             )
         )
-    if deferred:
-        actions.append(
-            Action(
-                "skip",
-                "LOST/STUCK",
-                None,
-                False,
-                f"max_repairs ({max_repairs}) reached: {deferred} more left for the next run",
-            )
-        )
+    # LOST rows counted but not listed (the snapshot lists the first ``limit``) wait for a later
+    # run as well: each run re-drives from the oldest ids, and re-driven documents leave the list.
+    unlisted = classification.unlisted.get(Kind.LOST.value, 0)
+    if deferred or unlisted:
+        left = [f"max_repairs ({max_repairs}) reached: {deferred} more"] if deferred else []
+        left += [f"{unlisted} LOST not listed in this snapshot"] if unlisted else []
+        actions.append(Action("skip", "LOST/STUCK", None, False, "; ".join(left) + " left for the next run"))
 
     orphans = [f for f in classification.findings if f.kind == Kind.ORPHAN.value]
     if orphans:

@@ -27,6 +27,10 @@ class ReconcileReport:
     actions: list[dict]
     timings: dict[str, float]
     worker_queues: dict[str, list[str]] = field(default_factory=dict)
+    # Findings counted in ``counts`` but not in ``findings``, by kind: LOST beyond the first N by
+    # document id (a wiped Redis can leave a million, and listing them all cost more than the rest
+    # of reconcile together).
+    unlisted: dict[str, int] = field(default_factory=dict)
 
     @property
     def problems(self) -> list[dict]:
@@ -34,7 +38,20 @@ class ReconcileReport:
 
     @property
     def healthy(self) -> bool:
-        return not self.findings and not self.undecodable
+        return not any(self.counts.values()) and not self.undecodable
+
+    @property
+    def problem_count(self) -> int:
+        """Every problem found, listed or not."""
+        return sum(self.counts.values())
+
+    def capped_line(self) -> str:
+        """What the listing leaves out, e.g. ``LOST: 902000 found, the first 1000 by document id listed``."""
+        return "; ".join(
+            f"{kind}: {self.counts[kind]} found, the first {self.counts[kind] - n} by document id listed"
+            for kind, n in self.unlisted.items()
+            if n
+        )
 
     def of_kind(self, kind: Kind | str) -> list[dict]:
         return [f for f in self.findings if f["kind"] == str(kind)]
@@ -74,14 +91,17 @@ class ReconcileReport:
             }
             for u in self.undecodable
         ]
-        if len(rows) > limit:
-            more = len(rows) - limit
+        more, capped = len(rows[limit:]), self.capped_line()
+        if rows and (more or capped):
             rows = rows[:limit] + [
                 {
                     **dict.fromkeys(rows[0], ""),
                     "kind": "…",
                     "document_id": None,
-                    "detail": f"{more} more problem(s): see the flow's return value or --json",
+                    "detail": "; ".join(
+                        [f"{more} more problem(s): see the flow's return value or --json"] * bool(more)
+                        + [f"listing capped: {capped}"] * bool(capped)
+                    ),
                 }
             ]
         return rows
@@ -96,7 +116,7 @@ class ReconcileReport:
     def markdown(self, *, max_listed: int = 200) -> str:
         """Summary, per-stage table, the first ``max_listed`` problems, recoveries and actions."""
         lines = [f"# Reconcile report — {self.generated_at}", ""]
-        verdict = "all OK" if self.healthy else f"{len(self.findings)} problem(s)"
+        verdict = "all OK" if self.healthy else f"{self.problem_count} problem(s)"
         scope = self.parameters.get("project_id") or "all projects"
         lines += [
             f"**{verdict}** · {self.in_flight} in-flight documents ({self.ok} OK) · scope: {scope} · "
@@ -128,7 +148,9 @@ class ReconcileReport:
                 f"{s['queue_length']} | {balanced} |"
             )
         lines += ["", "## Problems", ""]
-        if not self.findings and not self.undecodable:
+        if self.capped_line():
+            lines += [f"Listing capped — {self.capped_line()}; the counts above are exact.", ""]
+        if self.healthy:
             lines.append("None.")
         else:
             lines += ["| kind | document | uuid | stage | status | detail |", "|---|---:|---|---|---|---|"]
@@ -174,8 +196,11 @@ def build_report(
     snapshot: Snapshot, classification: Classification, *, parameters: dict, actions: list[Action] | None = None
 ) -> ReconcileReport:
     counts = {kind.value: 0 for kind in Kind if kind is not Kind.OK}
-    for found in classification.findings:
-        counts[found.kind] += 1
+    if classification.counts:
+        counts.update(classification.counts)
+    else:  # built by hand (a test): what is listed is all there is
+        for found in classification.findings:
+            counts[found.kind] += 1
     return ReconcileReport(
         generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
         parameters=parameters,
@@ -192,6 +217,7 @@ def build_report(
         actions=[asdict(a) for a in actions or []],
         timings={k: round(v, 4) for k, v in snapshot.timings.items()},
         worker_queues=snapshot.worker_queues,
+        unlisted={kind: n for kind, n in classification.unlisted.items() if n},
     )
 
 
