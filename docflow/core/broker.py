@@ -236,5 +236,9 @@ def ping_workers(*, timeout_s: float) -> list[str]:
 
 def workers_online(*, timeout_s: float, destination: list[str] | None = None) -> dict[str, list[str]]:
     """Worker name -> queues it consumes (``inspect active_queues``); empty when none answers."""
-    replies = get_app().control.inspect(timeout=timeout_s, destination=destination).active_queues() or {}
-    return {name: sorted(q["name"] for q in queues or []) for name, queues in sorted(replies.items())}
+    return queues_by_worker(get_app().control.inspect(timeout=timeout_s, destination=destination).active_queues())
+
+
+def queues_by_worker(replies: dict[str, Any] | None) -> dict[str, list[str]]:
+    """An ``inspect active_queues`` reply as worker name -> the names of the queues it consumes."""
+    return {name: sorted(q["name"] for q in queues or []) for name, queues in sorted((replies or {}).items())}

@@ -19,7 +19,7 @@ from typing import Any
 
 import redis
 
-from docflow.core.broker import UNACKED_HASH, UNACKED_INDEX, get_app, queue_keys
+from docflow.core.broker import UNACKED_HASH, UNACKED_INDEX, get_app, queue_keys, queues_by_worker
 from docflow.core.status import STAGE_BY_TASK_NAME
 
 # Plain strings, looked up once per message: an enum member's ``.value`` is a descriptor call.
@@ -201,10 +201,7 @@ def inspect_workers(
         scheduled = targeted.scheduled() or {}
         # Which node serves which queue: an operator reading "held by workers" on a multi-node
         # deployment needs to know whether an OCR node is among them.
-        queues = {
-            name: sorted(q["name"] for q in consumed or [])
-            for name, consumed in (targeted.active_queues() or {}).items()
-        }
+        queues = queues_by_worker(targeted.active_queues())
     except Exception as exc:  # noqa: BLE001 - an unreachable broker is reported, not raised
         return [], [], f"inspect failed: {type(exc).__name__}: {exc}", {}
     held = []
