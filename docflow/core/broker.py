@@ -162,11 +162,20 @@ def publish(*, stage: Stage, document_id: int, task_id: str, settings: Settings 
     publish_many(stage=stage, task_ids={document_id: task_id}, settings=settings)
 
 
+# Redis commands per pipelined round trip of publish_many (one LPUSH per message).
+PUBLISH_BATCH = 500
+
+
 def publish_many(*, stage: Stage, task_ids: dict[int, str], settings: Settings | None = None) -> None:
     """Send one message per document (id → task id) over one producer connection.
 
+    The messages are Celery's own (``send_task``), buffered by kombu's publish batch and written in
+    one pipelined Redis round trip per ``PUBLISH_BATCH`` messages instead of one each (intake sweep:
+    publishing was 39% of its CPU, one LPUSH round trip and one Redis client object per message).
+
     Raises :class:`TransientError` when Redis cannot be reached; the rows were committed first, so
-    reconcile (or the next intake sweep) re-drives whatever was not sent.
+    reconcile (or the next intake sweep) re-drives whatever was not sent. Within a failed batch
+    delivery is uncertain either way: a message sent twice is a no-op (stale or early task id).
     """
     if not task_ids:
         return
@@ -174,9 +183,19 @@ def publish_many(*, stage: Stage, task_ids: dict[int, str], settings: Settings |
     app = get_app()
     queue = settings.queue_for(stage)
     try:
-        with app.producer_or_acquire() as producer:
+        with app.producer_or_acquire() as producer, producer.batch(max_size=PUBLISH_BATCH):
             for document_id, task_id in task_ids.items():
-                app.send_task(stage.task_name, args=[document_id], task_id=task_id, queue=queue, producer=producer)
+                app.send_task(
+                    stage.task_name,
+                    args=[document_id],
+                    task_id=task_id,
+                    queue=queue,
+                    producer=producer,
+                    # Nothing waits on the result here: without this, Celery's Redis result backend
+                    # subscribes to each task's result channel on send (and unsubscribes when the
+                    # AsyncResult is dropped): two Redis commands per message for nothing.
+                    ignore_result=not settings.store_task_results,
+                )
     except Exception as exc:  # noqa: BLE001 - kombu raises many connection error types; classified here, once
         raise TransientError(f"could not publish {stage.task_name}: {type(exc).__name__}: {exc}") from None
 
