@@ -1,0 +1,44 @@
+"""Publishing stage messages against the real Redis: what lands in the queue, and how."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+from kombu import Queue
+
+from docflow.core.broker import PUBLISH_BATCH, get_app, publish_many, queue_keys, redis_client
+from docflow.core.status import Stage
+from docflow.ops.reconcile import decode_envelope
+
+pytestmark = [pytest.mark.services]
+
+
+def test_a_batch_larger_than_one_pipeline_lands_as_exactly_one_message_per_document(stack):
+    # GIVEN a queue of its own that no worker consumes, and more documents than one publish batch
+    queue = f"test-publish-{uuid.uuid4().hex[:8]}"
+    get_app().amqp.queues.add(Queue(queue))
+    settings = stack.model_copy(update={"queue_ocr": queue})
+    task_ids = {document_id: str(uuid.uuid4()) for document_id in range(1, 2 * PUBLISH_BATCH + 38)}
+    client = redis_client(stack)
+    calls_before = _lpush_calls(client)
+    try:
+        # WHEN they are published in one call
+        publish_many(stage=Stage.OCR, task_ids=task_ids, settings=settings)
+        # THEN every document has exactly one message with its own task id, as a worker decodes it
+        raw = [item for key in queue_keys(queue) for item in client.lrange(key, 0, -1)]
+        decoded = [decode_envelope(json.loads(item)) for item in raw]
+        assert sorted(doc for _task, _name, doc in decoded) == sorted(task_ids)
+        assert {doc: task for task, _name, doc in decoded} == task_ids
+        assert {name for _task, name, _doc in decoded} == {Stage.OCR.task_name}
+        # AND nothing waits on a result: the message says so (no result-channel subscription)
+        assert all(json.loads(item)["headers"]["ignore_result"] is True for item in raw)
+        # AND Redis saw one LPUSH per message (at least; other tests may publish meanwhile)
+        assert _lpush_calls(client) - calls_before >= len(task_ids)
+    finally:
+        client.delete(*queue_keys(queue))
+
+
+def _lpush_calls(client) -> int:
+    return int(client.info("commandstats").get("cmdstat_lpush", {}).get("calls", 0))
