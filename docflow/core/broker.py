@@ -197,7 +197,10 @@ def publish_many(*, stage: Stage, task_ids: dict[int, str], settings: Settings |
                     ignore_result=not settings.store_task_results,
                 )
     except Exception as exc:  # noqa: BLE001 - kombu raises many connection error types; classified here, once
-        raise TransientError(f"could not publish {stage.task_name}: {type(exc).__name__}: {exc}") from None
+        # kombu's BatchPublishError only says "delivery is uncertain"; what Redis said is its cause
+        # (MISCONF on a full AOF disk, a refused connection): the operator needs that.
+        said = exc.__cause__ or exc
+        raise TransientError(f"could not publish {stage.task_name}: {type(said).__name__}: {said}") from None
 
 
 # -- what Redis holds ------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ import pytest
 from kombu import Queue
 
 from docflow.core.broker import PUBLISH_BATCH, get_app, publish_many, queue_keys, redis_client
+from docflow.core.errors import TransientError
 from docflow.core.status import Stage
 from docflow.ops.reconcile import decode_envelope
 
@@ -42,3 +43,23 @@ def test_a_batch_larger_than_one_pipeline_lands_as_exactly_one_message_per_docum
 
 def _lpush_calls(client) -> int:
     return int(client.info("commandstats").get("cmdstat_lpush", {}).get("calls", 0))
+
+
+def test_a_redis_that_refuses_the_writes_is_a_transient_error_in_redis_own_words(stack):
+    # GIVEN a Redis that answers but refuses writes (as with MISCONF on a full AOF disk; here by
+    # asking for a replica it does not have), and a queue nobody consumes
+    queue = f"test-publish-{uuid.uuid4().hex[:8]}"
+    get_app().amqp.queues.add(Queue(queue))
+    settings = stack.model_copy(update={"queue_ocr": queue})
+    client = redis_client(stack)
+    # (one message first: the queue's binding is written once, so the refusal comes at the flush)
+    publish_many(stage=Stage.OCR, task_ids={0: str(uuid.uuid4())}, settings=settings)
+    client.config_set("min-replicas-to-write", 1)
+    try:
+        # WHEN a batch is published THEN it is refused as transient, saying what Redis said
+        # (not only kombu's "delivery is uncertain")
+        with pytest.raises(TransientError, match="NOREPLICAS"):
+            publish_many(stage=Stage.OCR, task_ids={1: str(uuid.uuid4()), 2: str(uuid.uuid4())}, settings=settings)
+    finally:
+        client.config_set("min-replicas-to-write", 0)
+        client.delete(*queue_keys(queue))
