@@ -93,17 +93,14 @@ def check_object_store(settings: Settings) -> Check:
         storage = ObjectStorage(settings, timeout_s=10)
         created = storage.ensure_bucket()
         note = " (created)" if created else ""
+        bucket = f"{settings.s3_endpoint} bucket {settings.s3_bucket}"
         # A store can list and read while refusing every write (a full disk): intake would fail.
         try:
             storage.put_stream(key=VERIFY_PROBE_KEY, stream=io.BytesIO(b"ok"), length=2)
             storage.remove(key=VERIFY_PROBE_KEY)
         except TransientError as exc:
-            return Check(
-                "object store", False, f"{settings.s3_endpoint} bucket {settings.s3_bucket} refuses writes: {exc}"
-            )
-        return Check(
-            "object store", True, f"{settings.s3_endpoint} bucket {settings.s3_bucket} present, writable{note}"
-        )
+            return Check("object store", False, f"{bucket} refuses writes: {exc}")
+        return Check("object store", True, f"{bucket} present, writable{note}")
 
     return _guard("object store", run)
 

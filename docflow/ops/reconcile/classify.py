@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 from docflow.core.status import Status
@@ -64,8 +64,8 @@ class Classification:
     in_flight: int
     undecodable: list[dict]
     foreign_messages: int  # decoded, but not a docflow stage task
-    counts: dict[str, int] = field(default_factory=dict)  # findings by kind, exact (listed or not)
-    unlisted: dict[str, int] = field(default_factory=dict)  # findings by kind counted but not in ``findings``
+    counts: dict[str, int]  # findings by kind, every kind but OK, exact (listed or not)
+    unlisted: dict[str, int]  # findings by kind counted but not in ``findings``
 
 
 # An enum member's ``.value`` is a descriptor call: 1.3 s of 7 s for 200,000 rows, profiled.

@@ -148,8 +148,9 @@ class ReconcileReport:
                 f"{s['queue_length']} | {balanced} |"
             )
         lines += ["", "## Problems", ""]
-        if self.capped_line():
-            lines += [f"Listing capped — {self.capped_line()}; the counts above are exact.", ""]
+        capped = self.capped_line()
+        if capped:
+            lines += [f"Listing capped — {capped}; the counts above are exact.", ""]
         if self.healthy:
             lines.append("None.")
         else:
@@ -195,12 +196,6 @@ def _md(text: str) -> str:
 def build_report(
     snapshot: Snapshot, classification: Classification, *, parameters: dict, actions: list[Action] | None = None
 ) -> ReconcileReport:
-    counts = {kind.value: 0 for kind in Kind if kind is not Kind.OK}
-    if classification.counts:
-        counts.update(classification.counts)
-    else:  # built by hand (a test): what is listed is all there is
-        for found in classification.findings:
-            counts[found.kind] += 1
     return ReconcileReport(
         generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
         parameters=parameters,
@@ -208,7 +203,7 @@ def build_report(
         inspect_error=snapshot.inspect_error,
         in_flight=classification.in_flight,
         ok=classification.ok,
-        counts=counts,
+        counts=dict(classification.counts),
         stages=[{**asdict(s), "balanced": s.balanced} for s in classification.stages],
         findings=[_finding_dict(f) for f in classification.findings],
         recovering=[_finding_dict(f) for f in classification.recovering],
