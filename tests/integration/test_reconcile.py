@@ -18,7 +18,6 @@ import uuid
 
 import psutil
 import pytest
-from kombu import Queue
 from pydantic import SecretStr
 from sqlalchemy import func, select
 
@@ -29,22 +28,11 @@ from docflow.core.models import Chunk, SourceDocument, StageRun
 from docflow.ops import reconcile as rc
 from docflow.ops.progress import wait_for_documents
 from docflow.ops.submit import ingest_file
+from tests.integration.queues import declare_queue, with_queues
 
 pytestmark = [pytest.mark.services, pytest.mark.workers, pytest.mark.slow]
 
 TIMEOUT_S = 90
-
-
-def _declare(queue: str) -> None:
-    """Let this process publish to a test-only queue (the app refuses undeclared queues)."""
-    from tasks.celery_app import app
-
-    if queue not in app.amqp.queues:
-        app.amqp.queues.add(Queue(queue))
-
-
-def _override(settings, **queues):
-    return settings.model_copy(update={f"queue_{stage}": name for stage, name in queues.items()})
 
 
 def _rows(project_id: str) -> dict[int, SourceDocument]:
@@ -100,12 +88,12 @@ def _wait_for_status(document_id: int, wanted: str, timeout_s: float) -> str:
 def test_documents_whose_queue_was_wiped_are_lost_then_redriven_to_graph_complete(workers, sample_files, project_id):
     good, _bad = sample_files
     lonely = f"ocr_wiped_{uuid.uuid4().hex[:8]}"
-    _declare(lonely)
+    declare_queue(lonely)
     client = redis_client(workers)
     names = ("field_notes.txt", "partner_email.eml", "born_digital.pdf")
     # GIVEN three documents queued for OCR on a queue nobody consumes yet
     ids = [
-        ingest_file(path=good[name], project_id=project_id, settings=_override(workers, ocr=lonely)).document_id
+        ingest_file(path=good[name], project_id=project_id, settings=with_queues(workers, ocr=lonely)).document_id
         for name in names
     ]
     assert client.llen(lonely) == 3
@@ -193,7 +181,7 @@ def test_a_worker_killed_mid_ocr_is_reported_stuck_and_repair_completes_it(worke
 
     queue = f"ocr_killtest_{uuid.uuid4().hex[:8]}"
     name = f"killtest-{uuid.uuid4().hex[:6]}"
-    _declare(queue)
+    declare_queue(queue)
     path = _long_scan(tmp_path)
     client = redis_client(workers)
     # GIVEN a dedicated worker, the only consumer of its own OCR queue
@@ -202,7 +190,9 @@ def test_a_worker_killed_mid_ocr_is_reported_stuck_and_repair_completes_it(worke
     )
     try:
         _wait_for_worker(name)
-        document_id = ingest_file(path=path, project_id=project_id, settings=_override(workers, ocr=queue)).document_id
+        document_id = ingest_file(
+            path=path, project_id=project_id, settings=with_queues(workers, ocr=queue)
+        ).document_id
         # WHEN it is killed with SIGKILL while the document is in OCR
         assert _wait_for_status(document_id, "ocr_processing", timeout_s=60) == "ocr_processing"
         _sigkill_tree(pid)
@@ -232,7 +222,7 @@ def test_a_worker_killed_mid_ocr_is_reported_stuck_and_repair_completes_it(worke
         # document, which repair reports but never removes
         time.sleep(1.2)
         leftover = rc.run_reconcile(
-            _override(workers, ocr=queue),
+            with_queues(workers, ocr=queue),
             project_id=project_id,
             grace_period_s=1,
             stuck_threshold_s=2,
@@ -267,8 +257,8 @@ def test_a_message_for_an_unknown_document_is_an_orphan_and_repair_removes_it(st
     from tasks.celery_app import app
 
     queue = f"ocr_orphan_{uuid.uuid4().hex[:8]}"
-    _declare(queue)
-    settings = _override(stack, ocr=queue)
+    declare_queue(queue)
+    settings = with_queues(stack, ocr=queue)
     client = redis_client(stack)
     with session_scope() as session:
         unknown = (session.scalar(select(func.max(SourceDocument.id))) or 0) + 10_000_000
@@ -334,8 +324,8 @@ def test_health_is_unhealthy_when_a_queue_has_work_and_no_worker_or_exceeds_the_
     from tasks.celery_app import app
 
     queue = f"ocr_health_{uuid.uuid4().hex[:8]}"
-    _declare(queue)
-    settings = _override(stack, ocr=queue).model_copy(update={"health_queue_threshold": 1})
+    declare_queue(queue)
+    settings = with_queues(stack, ocr=queue).model_copy(update={"health_queue_threshold": 1})
     client = redis_client(stack)
     # GIVEN two messages in an OCR queue that no worker consumes, and a threshold of 1
     for _ in range(2):
@@ -349,7 +339,7 @@ def test_health_is_unhealthy_when_a_queue_has_work_and_no_worker_or_exceeds_the_
     finally:
         client.delete(*queue_keys(queue))
     # AND an empty queue set with a healthy Redis and database is healthy
-    empty = _override(stack, **{stage: f"empty_{uuid.uuid4().hex[:6]}_{stage}" for stage in stack.queues})
+    empty = with_queues(stack, **{stage: f"empty_{uuid.uuid4().hex[:6]}_{stage}" for stage in stack.queues})
     assert monitor.health(empty, inspect_timeout_s=0.5) == (True, [])
     # AND an unreachable Redis is a reason, not an exception
     dead = empty.model_copy(update={"redis_url": SecretStr("redis://127.0.0.1:1/0"), "redis_socket_timeout_s": 0.5})
@@ -398,8 +388,8 @@ def test_rows_no_message_names_are_classified_in_postgresql_counted_exactly_and_
     from tasks.celery_app import app
 
     queue = f"ocr_quiet_{uuid.uuid4().hex[:8]}"
-    _declare(queue)
-    settings = _override(stack, ocr=queue)
+    declare_queue(queue)
+    settings = with_queues(stack, ocr=queue)
     client = redis_client(stack)
     # GIVEN seven in-flight rows: A with its own message waiting, B with only a stale one, C-F with
     # nothing anywhere for an hour, G with nothing but updated just now
