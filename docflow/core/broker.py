@@ -171,11 +171,12 @@ def publish_many(*, stage: Stage, task_ids: dict[int, str], settings: Settings |
 
     The messages are Celery's own (``send_task``), buffered by kombu's publish batch and written in
     one pipelined Redis round trip per ``PUBLISH_BATCH`` messages instead of one each (intake sweep:
-    publishing was 39% of its CPU, one LPUSH round trip and one Redis client object per message).
+    publishing was 39% of its profiled main thread, one round trip and one Redis client per message).
 
     Raises :class:`TransientError` when Redis cannot be reached; the rows were committed first, so
     reconcile (or the next intake sweep) re-drives whatever was not sent. Within a failed batch
-    delivery is uncertain either way: a message sent twice is a no-op (stale or early task id).
+    delivery is uncertain either way; a message that did go out is handled like a redelivery (a
+    no-op once its stage is done, an idempotent run otherwise).
     """
     if not task_ids:
         return
