@@ -150,11 +150,16 @@ def reprocess(
         task_id = new_task_id()
         try:
             with session_scope() as session:
+                # The decision is taken again on the row as it is now, under its lock: a stage may
+                # have moved it since it was selected (a forced run never loses that race, and an
+                # unforced one is refused for the status it has now, not the one it had).
                 locked = documents.lock_document(session, document_id=row.id)
-                if locked is None or locked.celery_status != row.celery_status:
-                    outcome.reason = (
-                        f"changed meanwhile (now {locked.celery_status if locked else 'deleted'}); try again"
-                    )
+                if locked is None:
+                    outcome.reason = "deleted meanwhile"
+                    continue
+                outcome.status_before = locked.celery_status
+                if (refused := refusal(locked, from_stage, force=force)) is not None:
+                    outcome.reason = refused
                     continue
                 documents.restart(
                     session, document=locked, stage=from_stage, task_id=task_id, reason=why, outcome="reprocessed"
