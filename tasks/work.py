@@ -20,7 +20,7 @@ from typing import Any
 from docflow.core import documents, results
 from docflow.core.db import session_scope
 from docflow.core.errors import PermanentError
-from docflow.core.filetypes import detect_file_type
+from docflow.core.filetypes import sniff_file
 from docflow.core.graph import GraphStore
 from docflow.core.languages import text_search_config
 from docflow.core.settings import Settings, get_settings
@@ -61,9 +61,7 @@ def extract_file(*, path: Path, filename: str, settings: Settings, ocr_languages
     configure_extraction(settings, ocr_languages=ocr_languages)
     if path.stat().st_size == 0:
         raise PermanentError("empty file: 0 bytes")
-    with open(path, "rb") as handle:
-        head = handle.read(8192)
-    file_type, _mime = detect_file_type(data_head=head, filename=filename)
+    file_type, _mime = sniff_file(path, filename=filename)
     return extract_document(path=path, file_type=file_type, limits=extraction_limits(settings))
 
 

@@ -14,9 +14,10 @@ from typing import NoReturn
 
 from docflow.core.errors import PermanentError
 
-__all__ = ["HEAD_BYTES", "READABLE_EXTENSIONS", "detect_file_type"]
+__all__ = ["HEAD_BYTES", "READABLE_EXTENSIONS", "detect_file_type", "sniff_file"]
 
-# How much of a file detection looks at; callers may pass less (8 KiB covers every sample).
+# How much of a file detection looks at: every entry reads this much (sniff_file), so a file is
+# classified the same at intake, upload, submit and in the OCR stage.
 HEAD_BYTES = 64 * 1024
 
 _MIME = {
@@ -156,6 +157,16 @@ def detect_file_type(*, data_head: bytes, filename: str) -> tuple[str, str]:
     if is_text:
         return _found(_text_type(head, suffix))
     _unsupported("unrecognised binary data", expected)
+
+
+def sniff_file(path: Path, *, filename: str) -> tuple[str, str]:
+    """:func:`detect_file_type` of the file at ``path``, named ``filename``.
+
+    ``filename`` is the name the file came with (an upload's, a submitted file's), not the name of
+    wherever it was spooled to: where content cannot decide (CSV, Markdown, OLE2), the name does.
+    """
+    with open(path, "rb") as handle:
+        return detect_file_type(data_head=handle.read(HEAD_BYTES), filename=filename)
 
 
 def _found(file_type: str) -> tuple[str, str]:

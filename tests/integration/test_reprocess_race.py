@@ -87,7 +87,9 @@ def test_a_forced_reprocess_wins_when_a_stage_finishes_at_that_moment(stack, pro
     assert (row.celery_status, row.celery_task_id) == ("ocr_queued", outcome.task_id)
 
 
-def test_an_unforced_reprocess_is_refused_for_the_status_the_document_has_now(stack, project_id, monkeypatch, published):
+def test_an_unforced_reprocess_is_refused_for_the_status_the_document_has_now(
+    stack, project_id, monkeypatch, published
+):
     # GIVEN a finished document, selected while finished
     document_id = _document(project_id, status="graph_complete")
     # AND someone else restarts it between the selection and the lock
@@ -100,4 +102,3 @@ def test_an_unforced_reprocess_is_refused_for_the_status_the_document_has_now(st
     (outcome,) = report.outcomes
     assert outcome.action == "refused" and "in flight (ocr_queued)" in (outcome.reason or ""), outcome
     assert published == [{}]
-
