@@ -22,11 +22,11 @@ import pytest
 
 from docflow.core.errors import PermanentError
 from docflow.core.filetypes import detect_file_type
-from docflow.sample_cfb import compound_file
-from docflow.sample_formats import FORMAT_FACTS, write_format_samples, write_hostile_format_samples
 from docflow.samples import write_samples
 from tasks.steps.extract import Extraction, ExtractionLimits, extract_document
 from tasks.steps.extract.partitioned import html_table_rows
+from tests.fixtures.cfb import compound_file
+from tests.fixtures.formats import FORMAT_FACTS, write_format_samples, write_hostile_format_samples
 
 pytestmark = pytest.mark.unit
 
