@@ -13,13 +13,16 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import time
 
 import pytest
 
 from docflow import services
-from tests.chaos.conftest import settle, settled_intake_folder, wait_terminal
-from tests.chaos.small_disk import fill, small_filesystem
+from tests.support.chaos import settle
+from tests.support.intake import settled_intake_folder
+from tests.support.pipeline import wait_terminal
+from tests.support.small_disk import fill, small_filesystem
 
 pytestmark = [pytest.mark.chaos, pytest.mark.services, pytest.mark.slow]
 
@@ -68,6 +71,8 @@ def test_object_store_disk_full_refuses_intake_clearly_and_recovers_when_space_r
         # AND `docflow verify` says the store refuses writes (listing and reading still work)
         refusing = check_object_store(stack)
         assert not refusing.ok and "refuses writes" in refusing.detail, refusing
+        # AND it says why: the disk under the store is full
+        assert re.search(r"; disk [\d.]+ K?B free of", refusing.detail), refusing
         # AND the scan stored before goes on: reads work on a full disk
         assert wait_terminal([scan.document_id]) == {scan.document_id: "graph_complete"}
         with session_scope() as session:
@@ -92,7 +97,12 @@ def test_object_store_disk_full_refuses_intake_clearly_and_recovers_when_space_r
                     raise
                 time.sleep(2)
         writable_s = time.monotonic() - freed
-        assert check_object_store(stack).ok
+        # AND verify says it takes writes, and may create new volumes although less than a volume's
+        # size is free (left to itself the store allowed none then, and stayed refusing)
+        recovered = check_object_store(stack)
+        assert recovered.ok, recovered
+        slots = re.search(r"(\d+) more may be created", recovered.detail)
+        assert slots and int(slots.group(1)) > 0, recovered
         assert report.counts()["new"] == len(chaos_files.small), report.counts()
         ids = [scan.document_id, *report.new_document_ids()]
         statuses = wait_terminal(ids)

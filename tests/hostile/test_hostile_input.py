@@ -1,6 +1,6 @@
 """Hostile and broken input against the real stack and real workers (issue 7, parts 3 and 4).
 
-Every kind in :mod:`tests.hostile.corpus` is submitted the way production submits it -- documents
+Every kind in :mod:`tests.fixtures.hostile_inputs` is submitted the way production submits it -- documents
 through ``docflow.ops.submit.ingest_file``, filesystem tricks through ``docflow.ops.intake.sweep`` -- and
 must end in its expected terminal status with a specific, human-readable reason, while:
 
@@ -32,7 +32,7 @@ from docflow.ops import intake
 from docflow.ops.intake import batch as intake_batch
 from docflow.ops.progress import wait_for_documents
 from docflow.ops.submit import ingest_file
-from tests.hostile.corpus import (
+from tests.fixtures.hostile_inputs import (
     ENTITY_FILENAME,
     ENTITY_PROBES,
     ENTITY_TEXT,
@@ -468,7 +468,7 @@ def test_a_pdf_that_crashes_pdfium_ends_in_error_ocr_through_the_poison_guard(
     from docflow.core.status import Stage, Status
     from docflow.services.process import terminate
     from docflow.services.workers import WORKER_ENV, worker_command
-    from tests.hostile.corpus import flate_bomb_pdf
+    from tests.fixtures.hostile_inputs import flate_bomb_pdf
 
     settings = workers
     crash_settings = settings.model_copy(update={"queue_ocr": CRASH_QUEUE})

@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,6 +11,7 @@ import httpx
 import pytest
 
 from docflow.ops.progress import wait_for_documents
+from tests.support.servers import api_server
 
 pytestmark = [pytest.mark.services, pytest.mark.workers, pytest.mark.slow]
 
@@ -35,53 +31,11 @@ class Api:
         return httpx.Client(base_url=self.url, headers=headers, timeout=60)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def api(workers, tmp_path_factory) -> Iterator[Api]:
-    """`python -m uvicorn docflow.api:create_app --factory`, as `docflow up` runs it."""
-    port = _free_port()
-    log = tmp_path_factory.mktemp("api") / "api.log"
-    env = {
-        **os.environ,
-        "DOCFLOW_API_TOKEN": TOKEN,
-        "DOCFLOW_API_PORT": str(port),
-        "DOCFLOW_API_MAX_UPLOAD_BYTES": str(LIMIT),
-    }
-    with open(log, "wb") as out:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "docflow.api:create_app",
-                "--factory",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-            ],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        assert process.poll() is None and time.monotonic() < deadline, log.read_text()
-        time.sleep(0.3)
-    yield Api(url, log, f"api-{uuid.uuid4().hex[:10]}")
-    process.terminate()
-    process.wait(timeout=30)
+    env = {"DOCFLOW_API_TOKEN": TOKEN, "DOCFLOW_API_MAX_UPLOAD_BYTES": str(LIMIT)}
+    with api_server(log=tmp_path_factory.mktemp("api") / "api.log", env=env) as server:
+        yield Api(server.url, server.log, f"api-{uuid.uuid4().hex[:10]}")
 
 
 def test_every_route_but_health_needs_the_token(api):

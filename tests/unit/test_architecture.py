@@ -129,3 +129,25 @@ def test_every_suppression_says_why():
                     bare.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
     # THEN each names what it silences and why
     assert bare == []
+
+
+def test_tests_share_helpers_through_tests_support_not_through_conftests_or_other_tests():
+    # GIVEN every test module and test helper
+    import ast
+
+    offenders = []
+    for path in (ROOT / "tests").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            else:
+                continue
+            for name in names:
+                last = name.rsplit(".", 1)[-1]
+                if name.startswith("tests.") and (last == "conftest" or last.startswith("test_")):
+                    offenders.append(f"{path.relative_to(ROOT)}: {name}")
+    # THEN none imports a conftest or a test module: shared code lives in tests/support (fixtures'
+    # documents in tests/fixtures), and pytest alone loads conftests and tests
+    assert offenders == []

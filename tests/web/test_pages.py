@@ -13,7 +13,7 @@ from selenium.webdriver.common.by import By
 
 from docflow.ops.progress import wait_for_documents
 from docflow.ops.submit import ingest_file
-from tests.web.conftest import TOKEN
+from tests.support.web import TOKEN
 
 pytestmark = [pytest.mark.services, pytest.mark.workers, pytest.mark.slow, pytest.mark.browser]
 
