@@ -89,6 +89,9 @@ def check_queues(settings: Settings) -> Check:
 
 
 VERIFY_PROBE_KEY = "_docflow/verify-probe"
+# The size of a small document, not of a few bytes: a full disk still takes a few bytes into the
+# last page of a file the store appends to (measured: a 2-byte probe went through at 0 bytes free).
+VERIFY_PROBE_BYTES = 64 * 1024
 
 
 def check_object_store(settings: Settings) -> Check:
@@ -100,7 +103,9 @@ def check_object_store(settings: Settings) -> Check:
         state = local_store_state(settings)
         # A store can list and read while refusing every write (a full disk): intake would fail.
         try:
-            storage.put_stream(key=VERIFY_PROBE_KEY, stream=io.BytesIO(b"ok"), length=2)
+            storage.put_stream(
+                key=VERIFY_PROBE_KEY, stream=io.BytesIO(b"\0" * VERIFY_PROBE_BYTES), length=VERIFY_PROBE_BYTES
+            )
             storage.remove(key=VERIFY_PROBE_KEY)
         except TransientError as exc:
             return Check("object store", False, f"{bucket} refuses writes: {exc}{state}")

@@ -23,7 +23,6 @@ from docflow.services.process import (
     wait_until,
 )
 
-
 # How many volumes the store may hold, and the size at which it starts a new one (see start()).
 VOLUME_SLOTS = 1000
 VOLUME_SIZE_MB = 1024
