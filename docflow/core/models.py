@@ -32,6 +32,9 @@ from sqlmodel import Field, SQLModel
 
 from docflow.core.status import CoarseStatus, Status
 
+# Every id docflow hands out is a PostgreSQL ``integer``: no row has an id outside 1..MAX_ID.
+MAX_ID = 2**31 - 1
+
 
 def table_of(model: type[SQLModel]) -> Table:
     """The Core table behind a model, for the statements built once and run without the ORM."""

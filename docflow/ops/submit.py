@@ -104,6 +104,7 @@ class IngestResult:
     created: bool  # False: duplicate of an already registered document
     submitted: SubmitResult | None
     status: str
+    name: str  # the name the document is registered under (a duplicate's: the first one's)
 
 
 def ingest_file(
@@ -158,4 +159,6 @@ def ingest_file(
         if result is None
         else (Status.OCR_QUEUED.value if result.task_id else document.celery_status)
     )
-    return IngestResult(document.id, str(document.document_uuid), registration.created, result, status)
+    return IngestResult(
+        document.id, str(document.document_uuid), registration.created, result, status, document.original_file_name
+    )

@@ -155,6 +155,54 @@ def test_bad_requests_get_a_status_and_a_reason(api, sample_files):
     assert client.get("/search", params={"q": "x", "project_id": api.project}).json()["hits"] == []
 
 
+def test_malformed_values_get_a_4xx_with_the_reason_never_a_500(api):
+    client = api.client()
+    # GIVEN the values a new user tried, which each ended in a 500 before
+    tried = [
+        ("GET", "/documents/99999999999999999999", {}),
+        ("GET", "/ui/documents/99999999999999999999", {}),
+        ("GET", "/entities", {"name": "\x00"}),
+        ("GET", "/search", {"q": "a\x00b"}),
+        ("GET", "/ui/search", {"q": "a\x00b"}),
+        ("GET", "/search", {"q": "a", "project_id": "\x00"}),
+        ("GET", "/search", {"q": "a", "offset": str(10**30)}),
+        ("GET", "/ui/search", {"q": "a", "page_number": "99999999999999999999"}),
+        ("GET", "/ui/entities/99999999999999999999", {}),
+        ("GET", "/documents/\u00b2", {}),  # a digit to str.isdigit(), not to int()
+        ("DELETE", "/documents/1", {"reason": "\x00"}),
+    ]
+    for method, path, params in tried:
+        # WHEN each is sent THEN the answer is a 4xx that says what is wrong
+        response = client.request(method, path, params=params)
+        assert 400 <= response.status_code < 500, (path, params, response.status_code, response.text[:200])
+        assert "control characters" in response.text or "id" in response.text or "less than" in response.text, (
+            path,
+            response.text[:300],
+        )
+    # AND a reason with a NUL in a reprocess request is refused the same way
+    refused = client.post("/documents/1/reprocess", json={"from_stage": "ocr", "reason": "a\x00b"})
+    assert refused.status_code == 422 and "control characters" in refused.text
+    # AND a page says it in a page, not in JSON
+    page = client.get("/ui/search", params={"q": "a\x00b"})
+    assert page.headers["content-type"].startswith("text/html") and "control characters" in page.text
+
+
+def test_an_uploaded_file_keeps_only_its_file_name_and_is_typed_by_it(api):
+    client = api.client()
+    # WHEN comma-separated text is uploaded under a path-like name ending in .csv
+    created = client.post(
+        "/documents",
+        params={"filename": "../../reports/people.csv", "project_id": api.project},
+        content=b"city,person\nLyon,Anne Martin\nOslo,Ola Nordmann\n",
+        headers={"Content-Type": "text/plain"},
+    )
+    # THEN the document is named by its file name alone, and registered as the CSV its name says
+    assert created.status_code == 201, created.text
+    assert created.json()["name"] == "people.csv"
+    detail = client.get(f"/documents/{created.json()['document_id']}").json()
+    assert (detail["name"], detail["file_type"]) == ("people.csv", "csv")
+
+
 def test_a_document_in_flight_is_not_reprocessed_without_force(api, sample_files):
     good, _bad = sample_files
     client = api.client()

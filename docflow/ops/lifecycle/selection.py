@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Row, TextClause, false, or_, select, text
 
 from docflow.core.db import session_scope
-from docflow.core.models import SourceDocument, table_of
+from docflow.core.models import MAX_ID, SourceDocument, table_of
 from docflow.core.settings import Settings
 from docflow.core.status import Stage, Status
 from docflow.core.versions import outdated_parameters, outdated_sql
@@ -80,7 +80,9 @@ class Selected:
 def parse_reference(reference: str) -> int | uuid.UUID:
     """A document reference: its numeric id or its uuid. :class:`SelectionError` otherwise."""
     text = reference.strip()
-    if text.isdigit():
+    if text.isascii() and text.isdigit():
+        if not 1 <= int(text) <= MAX_ID:
+            raise SelectionError(f"no document id is {text}: ids run from 1 to {MAX_ID}")
         return int(text)
     try:
         return uuid.UUID(text)
