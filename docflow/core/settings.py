@@ -139,9 +139,10 @@ class Settings(BaseSettings):
         "generated into <data_dir>/secrets/prefect-auth when unset.",
     )
     start_prefect_server: bool = Field(True, description="`docflow up` starts a local Prefect server.")
-    intake_interval_s: int = Field(300, ge=10, description="Schedule of the intake-sweep deployment.")
-    reconcile_interval_s: int = Field(600, ge=10, description="Schedule of the reconcile deployment.")
-    monitor_interval_s: int = Field(300, ge=10, description="Schedule of the pipeline-monitor deployment.")
+    # The schedules are declared in prefect.yaml (300, 600, 300 s); these change them for `docflow serve`.
+    intake_interval_s: int | None = Field(None, ge=10, description="Schedule of the intake-sweep deployment.")
+    reconcile_interval_s: int | None = Field(None, ge=10, description="Schedule of the reconcile deployment.")
+    monitor_interval_s: int | None = Field(None, ge=10, description="Schedule of the pipeline-monitor deployment.")
 
     # -- HTTP API -------------------------------------------------------------------------------------
     api_host: str = Field("127.0.0.1", description="Where `docflow api` listens (loopback unless asked).")
