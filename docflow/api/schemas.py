@@ -12,6 +12,8 @@ from pydantic import BaseModel, Field
 
 from docflow.api.inputs import FreeText
 from docflow.core.status import Stage
+from docflow.ops.lifecycle.explore import EntityMatch
+from docflow.ops.lifecycle.search import SearchHit
 
 
 class Health(BaseModel):
@@ -134,38 +136,14 @@ class ExportRecord(BaseModel):
     relationships: list[dict[str, Any]]
 
 
-class SearchHitView(BaseModel):
-    document_id: int
-    document_uuid: str
-    name: str
-    project_id: str
-    file_type: str | None
-    status: str
-    chunk_index: int
-    page_start: int
-    page_end: int
-    rank: float
-    snippet: str = Field(description="The chunk's words around the match; matched words between « and ».")
-
-
 class SearchResultsView(BaseModel):
     query: str
     filters: dict[str, str | None]
     limit: int
     offset: int
-    hits: list[SearchHitView]
+    hits: list[SearchHit] = Field(description="Snippets hold the matched words between « and ».")
     has_more: bool
     capped: bool = Field(description="More chunks matched than are ranked: the best of the first ones are shown.")
-
-
-class EntityMatchView(BaseModel):
-    entity_id: int
-    project_id: str
-    label: str
-    key: str
-    name: str
-    score: float
-    documents: int
 
 
 class EntityDocumentView(BaseModel):
@@ -186,8 +164,8 @@ class NeighbourView(BaseModel):
 
 
 class EntityViewModel(BaseModel):
-    entity: EntityMatchView
+    entity: EntityMatch
     documents: list[EntityDocumentView]
     neighbours: list[NeighbourView]
     source: str = Field(description='"neo4j", or "postgresql (Neo4j unavailable: …)".')
-    other_matches: list[EntityMatchView]
+    other_matches: list[EntityMatch]

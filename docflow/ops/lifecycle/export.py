@@ -18,11 +18,11 @@ from typing import Any, TextIO
 
 from sqlalchemy import ColumnElement, select
 
+from docflow.core import results
 from docflow.core.db import session_scope
 from docflow.core.graph import DocumentGraph, GraphStore, entity_key
 from docflow.core.models import (
     CanonicalEntity,
-    Chunk,
     DocumentExtraction,
     EntityMention,
     EntityRelationship,
@@ -36,7 +36,6 @@ FORMAT = "docflow-export/1"
 PAGE = 200
 
 _DOCS = table_of(SourceDocument)
-_CHUNKS = table_of(Chunk)
 _MENTIONS = table_of(EntityMention)
 _ENTITIES = table_of(CanonicalEntity)
 _RELATIONSHIPS = table_of(EntityRelationship)
@@ -54,18 +53,7 @@ class ExportSummary:
 def document_record(session: Any, document: Any) -> dict[str, Any]:
     """One document as an export line (a plain dict)."""
     doc_id = document.id
-    chunks = session.execute(
-        select(
-            _CHUNKS.c.chunk_index,
-            _CHUNKS.c.text,
-            _CHUNKS.c.page_start,
-            _CHUNKS.c.page_end,
-            _CHUNKS.c.char_start,
-            _CHUNKS.c.char_end,
-        )
-        .where(_CHUNKS.c.document_id == doc_id)
-        .order_by(_CHUNKS.c.chunk_index)
-    ).all()
+    chunks = results.load_chunks(session, document_id=doc_id)
     mentions = session.execute(
         select(
             _MENTIONS.c.canonical_entity_id,
