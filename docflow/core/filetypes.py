@@ -28,7 +28,9 @@ _MIME = {
     "odt": "application/vnd.oasis.opendocument.text", "epub": "application/epub+zip",
     "doc": "application/msword", "xls": "application/vnd.ms-excel", "ppt": "application/vnd.ms-powerpoint",
     "msg": "application/vnd.ms-outlook", "rtf": "application/rtf", "html": "text/html", "xml": "application/xml",
-    "md": "text/markdown", "csv": "text/csv", "tsv": "text/tab-separated-values",
+    "md": "text/markdown", "csv": "text/csv", "tsv": "text/tab-separated-values", "json": "application/json",
+    "ndjson": "application/x-ndjson", "rst": "text/x-rst", "org": "text/x-org", "zip": "application/zip",
+    "p7m": "application/pkcs7-mime",
 }  # fmt: skip
 _IMAGE_MAGIC: list[tuple[bytes, str]] = [
     (b"\x89PNG\r\n\x1a\n", "image/png"),
@@ -51,8 +53,7 @@ _KNOWN_UNSUPPORTED: list[tuple[bytes, int, str]] = [
     (b"ustar", 257, "a tar archive"),
     (b"SQLite format 3\x00", 0, "an SQLite database"),
     (b"\x00\x00\x00\x0cjP  \r\n\x87\n", 0, "a JPEG 2000 image"),
-    (b"ftypheic", 4, "a HEIC image"),
-    (b"ftyp", 4, "a video or HEIC/AVIF image"),
+    (b"ftyp", 4, "a video or an AVIF image"),
     (b"ID3", 0, "an MP3 audio file"),
     (b"OggS", 0, "an Ogg audio/video file"),
     (b"fLaC", 0, "a FLAC audio file"),
@@ -70,7 +71,10 @@ _EXPECTED_BY_SUFFIX = {
     ".xltx": "an Excel template (.xltx)", ".xls": "an Excel .xls workbook", ".xlt": "an Excel template (.xlt)",
     ".csv": "a CSV file", ".tsv": "a TSV file", ".tab": "a TSV file", ".msg": "an Outlook message (.msg)",
     ".html": "an HTML page", ".htm": "an HTML page", ".xhtml": "an HTML page", ".xml": "an XML document",
-    ".md": "a Markdown document", ".markdown": "a Markdown document",
+    ".md": "a Markdown document", ".markdown": "a Markdown document", ".json": "a JSON file",
+    ".ndjson": "an NDJSON file", ".jsonl": "an NDJSON file", ".rst": "a reStructuredText document",
+    ".org": "an Org document", ".zip": "a ZIP archive", ".p7m": "an S/MIME message (.p7m)",
+    ".p7s": "an S/MIME signature (.p7s)", ".heic": "a HEIC image", ".heif": "a HEIF image",
     ".png": "a PNG image", ".jpg": "a JPEG image", ".jpeg": "a JPEG image", ".tif": "a TIFF image",
     ".tiff": "a TIFF image", ".gif": "a GIF image", ".bmp": "a BMP image", ".webp": "a WEBP image",
 }  # fmt: skip
@@ -85,6 +89,7 @@ _KIND_BY_SUFFIX = {
         "sheet": ".xlsx .xlsm .xltx .xls .xlt .csv .tsv .tab",
         "book": ".epub",
         "mail": ".eml .msg",
+        "archive": ".zip",
     }.items()
     for suffix in suffixes.split()
 }
@@ -98,8 +103,9 @@ _ODF_KINDS = {
     b"graphics": "an OpenDocument drawing (.odg)",
 }
 _SUPPORTED = (
-    "PDF, PNG/JPEG/TIFF/GIF/BMP/WEBP image, Word .docx/.doc, PowerPoint .pptx/.ppt, Excel .xlsx/.xls, "
-    "OpenDocument text (.odt), EPUB, RTF, HTML, XML, Markdown, CSV/TSV, .eml/.msg e-mail or plain text"
+    "PDF, PNG/JPEG/TIFF/GIF/BMP/WEBP/HEIC image, Word .docx/.doc, PowerPoint .pptx/.ppt, Excel .xlsx/.xls, "
+    "OpenDocument text (.odt), EPUB, RTF, HTML, XML, Markdown, reStructuredText, Org, CSV/TSV, JSON/NDJSON, "
+    ".eml/.msg/S-MIME e-mail, ZIP archive or plain text"
 )
 # Extensions of the files docflow reads (for a directory scan), without the dot.
 READABLE_EXTENSIONS: tuple[str, ...] = tuple(suffix[1:] for suffix in _EXPECTED_BY_SUFFIX)
@@ -110,6 +116,11 @@ _EMAIL_HEADERS = {
 }  # fmt: skip
 _HEADER_LINE = re.compile(rb"^([!-9;-~]+):")
 _HTML_START = re.compile(r"<!doctype\s+html|<html[\s>]")
+# HEIF brands of still pictures (what phones take); "avif", "mp41"... are not read.
+_HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs", b"mif1", b"msf1"}
+# The DER OID prefix of PKCS #7 content types (1.2.840.113549.1.7.x): S/MIME .p7m/.p7s bodies.
+_PKCS7_OID = b"\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x07"
+_JSON_START = re.compile(r'[\[{]\s*(?:["\[{\]}]|-?\d|true|false|null)')
 
 
 def detect_file_type(*, data_head: bytes, filename: str) -> tuple[str, str]:
@@ -137,6 +148,10 @@ def detect_file_type(*, data_head: bytes, filename: str) -> tuple[str, str]:
             return "image", mime
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         return "image", "image/webp"
+    if head[4:8] == b"ftyp" and head[8:12] in _HEIF_BRANDS:
+        return "image", "image/heic"
+    if head[:1] == b"\x30" and _PKCS7_OID in head[:24]:
+        return _found("p7m")  # the extractor tells signed (read) from enveloped (encrypted) and detached
     if head[:2] == b"BM" and len(head) >= 18 and int.from_bytes(head[14:18], "little") in _BMP_DIB_SIZES:
         return "image", "image/bmp"
     if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
@@ -217,7 +232,7 @@ def _zip_type(head: bytes, suffix: str, expected: str | None) -> str:
         for file_type in ("docx", "pptx", "xlsx"):
             if _KIND_BY_SUFFIX.get(suffix) == _KIND_BY_SUFFIX[f".{file_type}"]:
                 return file_type
-    _unsupported("a ZIP archive", expected)
+    return "zip"
 
 
 def _zip_entries(head: bytes) -> tuple[list[tuple[str, bytes]], bool]:
@@ -266,7 +281,18 @@ def _text_type(head: bytes, suffix: str) -> str:
         return "html"
     if start.startswith("<") and suffix == ".xml":
         return "xml"
-    return {".md": "md", ".markdown": "md", ".csv": "csv", ".tsv": "tsv", ".tab": "tsv"}.get(suffix, "txt")
+    if by_name := _TEXT_BY_SUFFIX.get(suffix):
+        return by_name
+    if _JSON_START.match(start):  # a JSON document under another name: NDJSON when its first line is whole
+        first = start.partition("\n")[0].strip()
+        return "ndjson" if first.startswith("{") and first.endswith("}") and "\n{" in text else "json"
+    return "txt"
+
+
+_TEXT_BY_SUFFIX = {
+    ".md": "md", ".markdown": "md", ".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".json": "json",
+    ".geojson": "json", ".ndjson": "ndjson", ".jsonl": "ndjson", ".rst": "rst", ".org": "org",
+}  # fmt: skip
 
 
 def _head_text(head: bytes) -> str:

@@ -46,6 +46,12 @@ _EXTRACTORS: dict[str, str] = {
     "csv": "tasks.steps.extract.tabular:extract_csv",
     "tsv": "tasks.steps.extract.tabular:extract_tsv",
     "msg": "tasks.steps.extract.msg:extract",
+    "json": "tasks.steps.extract.structured:extract_json",
+    "ndjson": "tasks.steps.extract.structured:extract_ndjson",
+    "rst": "tasks.steps.extract.markup:extract_rst",
+    "org": "tasks.steps.extract.markup:extract_org",
+    "p7m": "tasks.steps.extract.smime:extract",
+    "zip": "tasks.steps.extract.archive:extract",
 }
 _loaded: dict[str, Extractor] = {}
 
@@ -69,6 +75,12 @@ _NO_TEXT = {
     "csv": "no text could be extracted: the CSV file has no cells with values",
     "tsv": "no text could be extracted: the TSV file has no cells with values",
     "msg": "no text could be extracted: the Outlook message has no headers, body or readable attachments",
+    "json": "no text could be extracted: the JSON file holds no text, numbers or booleans",
+    "ndjson": "no text could be extracted: the NDJSON file holds no text, numbers or booleans",
+    "rst": "no text could be extracted: the reStructuredText document is blank",
+    "org": "no text could be extracted: the Org document is blank",
+    "p7m": "no text could be extracted: the signed message has no headers, body or readable attachments",
+    "zip": "no text could be extracted: the ZIP archive holds no files",
 }
 
 
