@@ -198,7 +198,8 @@ def _office(file_type: str, suffix: str, expected: str | None) -> tuple[str, str
     """Accept a zip or OLE2 file type unless its name promises another kind of document."""
     # Each of these types is also the suffix its files have: ".docx", ".msg", ...
     kind = _KIND_BY_SUFFIX[f".{file_type}"]
-    if _KIND_BY_SUFFIX.get(suffix, kind) != kind:
+    # Every zip-based document is a zip: under a .zip name it is read as what it is.
+    if _KIND_BY_SUFFIX.get(suffix, kind) not in (kind, "archive"):
         _unsupported(_EXPECTED_BY_SUFFIX[f".{file_type}"], expected)
     return _found(file_type)
 

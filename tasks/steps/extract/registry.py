@@ -89,13 +89,20 @@ def extract_document(
     path: Path,
     file_type: str,
     limits: ExtractionLimits = ExtractionLimits(),  # noqa: B008 - a frozen dataclass: one shared default is safe
+    depth: int = 0,
+    members_dir: Path | None = None,
 ) -> Extraction:
     """Extract ``path`` (already classified by :func:`detect_file_type`) into elements.
+
+    ``depth``: how deeply the file is nested already (a member of an archive that was itself a
+    member: 2), counted against the nesting limit. ``members_dir``: where an archive leaves the
+    files that become documents of their own (:attr:`Extraction.members`); without it they are
+    extracted in place, as pages.
 
     Raises :class:`PermanentError` for bad input (empty, too large, encrypted, corrupt, no text,
     over a limit) and ``ValueError`` for an unknown ``file_type`` (a caller bug).
     """
-    ctx = ExtractContext(limits=limits, budget=Budget(), depth=0, dispatch=_dispatch)
+    ctx = ExtractContext(limits=limits, budget=Budget(), depth=depth, dispatch=_dispatch, members_dir=members_dir)
     return _dispatch(Path(path), file_type, ctx)
 
 

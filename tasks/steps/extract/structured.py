@@ -41,8 +41,8 @@ def extract_json(path: Path, ctx: ExtractContext) -> Extraction:
     if members is None:
         out.add("\n".join(json_lines(value)), "NarrativeText", 1)
     for key, item in members or ():
-        path = f"[{key}]" if isinstance(key, int) else str(key)
-        out.add("\n".join(json_lines(item, path)), "NarrativeText", 1)
+        where = f"[{key}]" if isinstance(key, int) else str(key)
+        out.add("\n".join(json_lines(item, where)), "NarrativeText", 1)
     return Extraction("json", 1, out.elements, ocr_pages=0, text_pages=1)
 
 
