@@ -53,6 +53,8 @@ def extract(path: Path, ctx: ExtractContext) -> Extraction:
             raise PermanentError(
                 f"ZIP archive too large: it holds {len(files):,} files, over the limit of {MAX_ARCHIVE_ENTRIES:,}"
             )
+        if not files:
+            raise PermanentError("no text could be extracted: the ZIP archive holds no files")
         out = Collector(ctx.limits)
         out.add(f"ZIP archive of {len(files):,} file{'s' if len(files) != 1 else ''}", "Title", 1)
         folder = ctx.members_dir

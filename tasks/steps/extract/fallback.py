@@ -37,7 +37,7 @@ def first_that_reads(noun: str, readers: Sequence[tuple[str, Reader]]) -> Extrac
             message = str(exc)
             if not message.startswith(corrupt):
                 raise
-            failures.append(f"{name}: {message.removeprefix(corrupt)}")
+            failures.append(f"{name}: {message.removeprefix(corrupt).removeprefix(f'{name} ')}")
     if len(failures) == 1:
         raise PermanentError(f"{corrupt}{failures[0].partition(': ')[2]}")
     raise PermanentError(f"{corrupt}no reader could read it ({'; '.join(failures)})")
