@@ -229,7 +229,8 @@ def _zip_type(head: bytes, suffix: str, expected: str | None) -> str:
         found = [(head.find(prefix.encode()), file_type) for prefix, file_type in _OOXML_PARTS.items()]
         if hits := sorted(hit for hit in found if hit[0] >= 0):
             return hits[0][1]
-    if b"[Content_Types].xml" in head:  # an Office package whose main parts start later
+    # An Office package whose main parts start later (not a ZIP that merely holds one, stored).
+    if any(name == "[Content_Types].xml" for name, _ in entries) or (not walked and b"[Content_Types].xml" in head):
         for file_type in ("docx", "pptx", "xlsx"):
             if _KIND_BY_SUFFIX.get(suffix) == _KIND_BY_SUFFIX[f".{file_type}"]:
                 return file_type
