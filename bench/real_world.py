@@ -32,16 +32,15 @@ WORKER_NAME = "bench-real"
 OUT = Path(__file__).resolve().parent / "out"
 # Extensions of files docflow does not claim to read (audio, video, CAD, databases, executables,
 # other archives, fonts, certificates...): "unsupported file type" is the true answer for them.
-NOT_READ = frozenset(
-    (
-        "mp3 mp4 m4a ogg oga flac wav aif aiff mid midi avi mov flv wmv webm mkv 3gp dwg dxf dgn prt stl db mdb "
-        "accdb sqlite one pst ost chm exe dll so class jar war apk ipa dex tar gz tgz bz2 xz 7z rar z lz lzma zst "
-        "cpio ar deb rpm iso dmg ttf otf woff woff2 afm pfm pem der crt cer p12 pfx p7c p7b p7z kml kmz shp dbf "
-        "gpx swf fla psd xcf ai eps ps indd pages numbers key wps wpd vsd vsdx vdx xps oxps dng nef cr2 cr3 arw "
-        "raf orf jxl bpg jp2 j2k icns ico svg wmf emf hwp tsd mat nc hdf h5 he5 fits grb grib sas7bdat sav dta "
-        "xlsb mpp pub ods odp odg ott ots otp xlr mht mhtml warc arc"
-    ).split()  # noqa: SIM905 - a paragraph of extensions reads better than 138 quoted items
+_NOT_READ = (
+    "mp3 mp4 m4a ogg oga flac wav aif aiff mid midi avi mov flv wmv webm mkv 3gp dwg dxf dgn prt stl db mdb "
+    "accdb sqlite one pst ost chm exe dll so class jar war apk ipa dex tar gz tgz bz2 xz 7z rar z lz lzma zst "
+    "cpio ar deb rpm iso dmg ttf otf woff woff2 afm pfm pem der crt cer p12 pfx p7c p7b p7z kml kmz shp dbf "
+    "gpx swf fla psd xcf ai eps ps indd pages numbers key wps wpd vsd vsdx vdx xps oxps dng nef cr2 cr3 arw "
+    "raf orf jxl bpg jp2 j2k icns ico svg wmf emf hwp tsd mat nc hdf h5 he5 fits grb grib sas7bdat sav dta "
+    "xlsb mpp pub ods odp odg ott ots otp xlr mht mhtml warc arc"
 )
+NOT_READ = frozenset(_NOT_READ.split())
 
 
 def bench_env() -> dict[str, str]:
