@@ -221,6 +221,9 @@ def _zip_type(head: bytes, suffix: str, expected: str | None) -> str:
             if mimetype.startswith(b"application/vnd.oasis.opendocument." + kind):
                 _unsupported(what, expected)
         _unsupported("an OpenDocument file of a kind docflow does not read", expected)
+    names = {name for name, _ in entries}
+    if "xl/workbook.bin" in names:
+        _unsupported("an Excel binary workbook (.xlsb)", expected)
     for name, _ in entries:
         for prefix, file_type in _OOXML_PARTS.items():
             if name.startswith(prefix):
@@ -230,10 +233,12 @@ def _zip_type(head: bytes, suffix: str, expected: str | None) -> str:
         if hits := sorted(hit for hit in found if hit[0] >= 0):
             return hits[0][1]
     # An Office package whose main parts start later (not a ZIP that merely holds one, stored).
-    if any(name == "[Content_Types].xml" for name, _ in entries) or (not walked and b"[Content_Types].xml" in head):
+    if "[Content_Types].xml" in names or (not walked and b"[Content_Types].xml" in head):
         for file_type in ("docx", "pptx", "xlsx"):
             if _KIND_BY_SUFFIX.get(suffix) == _KIND_BY_SUFFIX[f".{file_type}"]:
                 return file_type
+        # Its parts are one document's (Visio, XPS, 3D...), not documents of their own.
+        _unsupported("an Office Open XML package of a kind docflow does not read (Visio, XPS or similar)", expected)
     return "zip"
 
 

@@ -49,6 +49,12 @@ def extract(path: Path, ctx: ExtractContext) -> Extraction:
         raise PermanentError("corrupt ZIP archive: not a valid zip file (its directory is missing or damaged)") from exc
     with archive, tempfile.TemporaryDirectory(prefix="docflow-zip-") as scratch:
         files = [info for info in archive.infolist() if not info.is_dir()]
+        if any(info.filename == "[Content_Types].xml" for info in files):
+            # Detection saw only the first 64 KiB: the whole directory shows an Office package's parts.
+            raise PermanentError(
+                "unsupported file type: looks like an Office Open XML package of a kind docflow does not read "
+                "(Visio, XPS or similar), not a ZIP archive of documents"
+            )
         if len(files) > MAX_ARCHIVE_ENTRIES:
             raise PermanentError(
                 f"ZIP archive too large: it holds {len(files):,} files, over the limit of {MAX_ARCHIVE_ENTRIES:,}"
