@@ -53,7 +53,9 @@ _KNOWN_UNSUPPORTED: list[tuple[bytes, int, str]] = [
     (b"ustar", 257, "a tar archive"),
     (b"SQLite format 3\x00", 0, "an SQLite database"),
     (b"\x00\x00\x00\x0cjP  \r\n\x87\n", 0, "a JPEG 2000 image"),
-    (b"ftyp", 4, "a video or an AVIF image"),
+    (b"\x09\x04\x06\x00", 0, "an Excel 4.0 worksheet (older than Excel 97: save it as .xlsx)"),
+    (b"\x09\x02\x06\x00", 0, "an Excel 3.0 worksheet (older than Excel 97: save it as .xlsx)"),
+    (b"ftyp", 4, "an MP4/QuickTime audio or video file, or an AVIF image"),
     (b"ID3", 0, "an MP3 audio file"),
     (b"OggS", 0, "an Ogg audio/video file"),
     (b"fLaC", 0, "a FLAC audio file"),
@@ -220,8 +222,14 @@ def _zip_type(head: bytes, suffix: str, expected: str | None) -> str:
         for kind, what in _ODF_KINDS.items():
             if mimetype.startswith(b"application/vnd.oasis.opendocument." + kind):
                 _unsupported(what, expected)
-        _unsupported("an OpenDocument file of a kind docflow does not read", expected)
+        if mimetype.startswith(b"application/vnd.oasis.opendocument."):
+            _unsupported("an OpenDocument file of a kind docflow does not read", expected)
     names = {name for name, _ in entries}
+    # Written without their "mimetype" entry first (or at all): known by their parts and their name.
+    if suffix == ".epub" and "META-INF/container.xml" in names:
+        return "epub"
+    if suffix == ".odt" and "content.xml" in names:
+        return "odt"
     if "xl/workbook.bin" in names:
         _unsupported("an Excel binary workbook (.xlsb)", expected)
     for name, _ in entries:
@@ -356,5 +364,7 @@ def _looks_like_text(head: bytes) -> bool:
         codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
         return True
     except UnicodeDecodeError:
-        # Legacy 8-bit text is still mostly ASCII; binary data is not.
-        return sum(1 for b in sample if b >= 0x80) < len(sample) * 0.3
+        # Legacy 8-bit text is mostly ASCII, or (Cyrillic, Greek, Arabic code pages) has the spaces
+        # and line breaks of prose between its letters; binary data without controls has neither.
+        high = sum(1 for b in sample if b >= 0x80)
+        return high < len(sample) * 0.3 or sample.count(b" ") + sample.count(b"\n") > len(sample) * 0.08

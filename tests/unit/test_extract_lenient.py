@@ -127,21 +127,22 @@ def test_a_word_file_python_docx_rejects_is_read_by_libreoffice(tmp_path: Path) 
 
 @needs_soffice
 def test_when_every_reader_fails_the_error_names_each(tmp_path: Path) -> None:
-    # GIVEN a .docx whose document XML uses an undeclared entity (no reader takes it)
+    # GIVEN a .docx whose document XML is cut off before any text (no reader takes it)
     data = EVERYDAY_WRITERS["merged_ledger.docx"]()
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
         for info in source.infolist():
             part = source.read(info)
             if info.filename == "word/document.xml":
-                part = part.replace(b"</w:body>", b"<w:p><w:r><w:t>&undeclared;</w:t></w:r></w:p></w:body>")
+                part = part[: part.index(b"<w:body>")]
             target.writestr(info, part)
     path = _write(tmp_path, "bad.docx", out.getvalue())
     # WHEN extracted THEN it is corrupt, with each reader and its reason
     with pytest.raises(PermanentError) as caught:
         extract_document(path=path, file_type="docx")
     assert str(caught.value).startswith(
-        "corrupt Word document: no reader could read it (python-docx: the document XML is malformed; LibreOffice: could not convert it"
+        "corrupt Word document: no reader could read it (python-docx: the document XML is malformed; "
+        "every text run: no text; LibreOffice: could not convert it"
     )
 
 
@@ -203,3 +204,16 @@ def test_a_slide_that_is_one_picture_is_read(tmp_path: Path) -> None:
     result = extract_document(path=path, file_type="pptx")
     assert result.page_count == 1
     assert "Northwind Bank" in result.text() and all(e.page == 1 for e in result.elements)
+
+
+def test_text_only_in_headers_text_boxes_or_smartart_is_read(tmp_path: Path) -> None:
+    # GIVEN a Word file whose only words are in its header (python-docx reads the body only)
+    import docx
+
+    document = docx.Document()
+    document.sections[0].header.paragraphs[0].text = "Northwind Bank, Rotterdam"
+    buf = io.BytesIO()
+    document.save(buf)
+    path = _write(tmp_path, "header.docx", buf.getvalue())
+    # WHEN extracted THEN the header's words are the document's text, not "no text"
+    assert extract_document(path=path, file_type="docx").text() == "Northwind Bank, Rotterdam"

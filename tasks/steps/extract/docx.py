@@ -22,6 +22,7 @@ from lxml.etree import XMLSyntaxError
 from docflow.core.errors import PermanentError
 from tasks.steps.extract.containers import DOCX, check_zip
 from tasks.steps.extract.fallback import first_that_reads, resaved
+from tasks.steps.extract.ooxml_text import package_text
 from tasks.steps.extract.pictures import picture_text
 from tasks.steps.extract.types import Collector, ExtractContext, Extraction
 
@@ -40,6 +41,7 @@ def extract(path: Path, ctx: ExtractContext) -> Extraction:
         DOCX.noun,
         [
             ("python-docx", lambda: _read(path, ctx)),
+            ("every text run", lambda: package_text(path, ctx, file_type="docx", noun=DOCX.noun)),
             (
                 "LibreOffice",
                 lambda: resaved(

@@ -3,8 +3,10 @@
 python-docx, python-pptx, openpyxl and pandoc are strict: a valid Word file with a table whose rows
 have fewer cells than its grid, or a workbook with an unusual part, fails them, while Word and
 LibreOffice open it. :func:`first_that_reads` tries each reader in order; a reader that calls the
-file corrupt passes it to the next; any other refusal (a limit, macros, encryption) stops at once,
-as it would stop every reader. When every reader fails, the error names each and what it said.
+file corrupt, or finds no text in it, passes it to the next; any other refusal (a limit, macros,
+encryption) stops at once, as it would stop every reader. When every reader fails, the error names
+each and what it said; when every reader found no text (and none called it corrupt), the last
+one's empty result stands, and the registry says the document has no text.
 LibreOffice's reading is :func:`resaved`: the file converted (re-saved) by LibreOffice, then read
 by the fast reader again.
 """
@@ -28,9 +30,15 @@ def first_that_reads(noun: str, readers: Sequence[tuple[str, Reader]]) -> Extrac
     """The first reader's extraction that does not fail as corrupt; see the module docstring."""
     corrupt = f"corrupt {noun}: "
     failures: list[str] = []
+    empty: Extraction | None = None
     for name, read in readers:
         try:
-            return read()
+            result = read()
+            if any(element.text.strip() for element in result.elements):
+                return result
+            empty = result
+            failures.append(f"{name}: no text")
+            continue
         except soffice.SofficeMissing:
             failures.append(f"{name}: not installed on this worker")
         except PermanentError as exc:
@@ -38,6 +46,8 @@ def first_that_reads(noun: str, readers: Sequence[tuple[str, Reader]]) -> Extrac
             if not message.startswith(corrupt):
                 raise
             failures.append(f"{name}: {message.removeprefix(corrupt).removeprefix(f'{name} ')}")
+    if empty is not None and all(failure.endswith(": no text") for failure in failures):
+        return empty  # nothing was corrupt: the document has no text, and the registry says so
     if len(failures) == 1:
         raise PermanentError(f"{corrupt}{failures[0].partition(': ')[2]}")
     raise PermanentError(f"{corrupt}no reader could read it ({'; '.join(failures)})")

@@ -17,11 +17,12 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from docflow.core.errors import PermanentError
+from tasks.steps.extract.charsets import decode_any
 from tasks.steps.extract.containers import EPUB, check_zip
 from tasks.steps.extract.partitioned import TableRows, collect, partition
 
 # _HTMLText is shaping's HTML-to-text walker: prose here reads exactly as HTML in a .txt or an e-mail does.
-from tasks.steps.extract.shaping import _HTMLText, decode_text, paragraph_elements
+from tasks.steps.extract.shaping import _HTMLText, paragraph_elements
 from tasks.steps.extract.types import Collector, ExtractContext, Extraction
 
 __all__ = [
@@ -38,7 +39,7 @@ __all__ = [
 
 
 def extract_html(path: Path, ctx: ExtractContext) -> Extraction:
-    text = decode_text(path.read_bytes())
+    text = decode_any(path.read_bytes())
     if len(text) > 4 * ctx.limits.max_text_chars:  # markup can be 3x its text, hardly more
         raise PermanentError(
             f"too much text: more than {ctx.limits.max_text_chars:,} characters extracted, over the limit"
@@ -65,7 +66,28 @@ def extract_org(path: Path, ctx: ExtractContext) -> Extraction:
 
 
 def extract_rtf(path: Path, ctx: ExtractContext) -> Extraction:
-    return _partitioned(path, ctx, "rtf", "unstructured.partition.rtf:partition_rtf", "RTF document")
+    import dataclasses
+
+    from tasks.steps.extract import docx
+    from tasks.steps.extract.fallback import first_that_reads, resaved
+
+    def by_pandoc() -> Extraction:
+        return _partitioned(path, ctx, "rtf", "unstructured.partition.rtf:partition_rtf", "RTF document")
+
+    def by_libreoffice(converted: Path) -> Extraction:
+        return dataclasses.replace(docx.extract(converted, ctx), file_type="rtf")
+
+    # pandoc stops at control words it does not know and drops some text; LibreOffice reads what Word writes.
+    return first_that_reads(
+        "RTF document",
+        [
+            ("pandoc", by_pandoc),
+            (
+                "LibreOffice",
+                lambda: resaved(path, target="docx:MS Word 2007 XML", noun="RTF document", read=by_libreoffice),
+            ),
+        ],
+    )
 
 
 def extract_epub(path: Path, ctx: ExtractContext) -> Extraction:

@@ -29,6 +29,7 @@ from docflow.core import soffice
 from docflow.core.errors import PermanentError
 from tasks.steps.extract.containers import ODT, PPTX, XLSX, check_ole, check_zip
 from tasks.steps.extract.fallback import first_that_reads, resaved
+from tasks.steps.extract.ooxml_text import package_text
 from tasks.steps.extract.partitioned import collect, partition
 from tasks.steps.extract.pictures import picture_text
 from tasks.steps.extract.types import Collector, ExtractContext, Extraction, ExtractionLimits
@@ -50,6 +51,7 @@ def extract_xlsx(path: Path, ctx: ExtractContext) -> Extraction:
         XLSX.noun,
         [
             ("unstructured/openpyxl", lambda: _xlsx(path, ctx, file_type="xlsx", pages=sheets)),
+            ("every text run", lambda: package_text(path, ctx, file_type="xlsx", noun=XLSX.noun)),
             (
                 "LibreOffice",
                 lambda: resaved(
@@ -124,6 +126,7 @@ def _pptx(path: Path, ctx: ExtractContext, *, file_type: str) -> Extraction:
         PPTX.noun,
         [
             ("unstructured/python-pptx", lambda: _slides(path, ctx, file_type=file_type, slides=slides)),
+            ("every text run", lambda: package_text(path, ctx, file_type=file_type, noun=PPTX.noun)),
             (
                 "LibreOffice",
                 lambda: resaved(
