@@ -21,6 +21,9 @@ __all__ = ["extract"]
 # Restricting PIL to these keeps exotic decoders (EPS runs Ghostscript) out of reach.
 PIL_FORMATS = ["PNG", "JPEG", "TIFF", "GIF", "BMP", "WEBP", "HEIF"]
 _heif_registered = False
+# Damaged, or a variant no viewer but its maker's reads: camera raw files are TIFFs to a sniffer,
+# iPhone app icons are "crushed" PNGs, a Live Photo's HEIC can be a container without a picture.
+_UNREADABLE = "the picture could not be decoded: it is damaged, or a variant docflow cannot decode (a camera raw file, an app's private PNG)"
 
 
 def extract(path: Path, ctx: ExtractContext) -> Extraction:
@@ -36,7 +39,7 @@ def extract(path: Path, ctx: ExtractContext) -> Extraction:
         except Image.DecompressionBombError as exc:
             raise PermanentError(_pil_bomb_message(exc)) from exc
         except (OSError, SyntaxError, ValueError, EOFError) as exc:
-            raise PermanentError(f"corrupt image: the file could not be decoded ({exc})") from exc
+            raise PermanentError(f"unreadable image: {_UNREADABLE} ({exc})") from exc
         with image:
             # Only TIFF means "one page per frame"; other multi-frame images are animations.
             frames = getattr(image, "n_frames", 1) if image.format == "TIFF" else 1
@@ -93,9 +96,11 @@ def load_frame(image: Image.Image, index: int, limits: ExtractionLimits) -> tupl
         gray = _to_gray(frame)
     except Image.DecompressionBombError as exc:
         raise PermanentError(_pil_bomb_message(exc)) from exc
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+    except (OSError, SyntaxError, ValueError, EOFError, TypeError) as exc:  # TypeError: PIL on camera raw "TIFFs"
         where = f" (page {index + 1})" if index else ""
-        raise PermanentError(f"corrupt image{where}: the file is truncated or damaged ({exc})") from exc
+        if "truncated" in str(exc) or isinstance(exc, EOFError):
+            raise PermanentError(f"corrupt image{where}: the file is truncated or damaged ({exc})") from exc
+        raise PermanentError(f"unreadable image{where}: {_UNREADABLE} ({exc})") from exc
     if max(gray.size) > MAX_OCR_SIDE:
         scale = MAX_OCR_SIDE / max(gray.size)
         gray = gray.resize((max(1, int(gray.width * scale)), max(1, int(gray.height * scale))))
