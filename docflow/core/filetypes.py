@@ -226,10 +226,9 @@ def _zip_type(head: bytes, suffix: str, expected: str | None) -> str:
             _unsupported("an OpenDocument file of a kind docflow does not read", expected)
     names = {name for name, _ in entries}
     # Written without their "mimetype" entry first (or at all): known by their parts and their name.
-    if suffix == ".epub" and "META-INF/container.xml" in names:
-        return "epub"
-    if suffix == ".odt" and "content.xml" in names:
-        return "odt"
+    # (Their container check says so plainly if the required part is missing.)
+    if suffix in (".epub", ".odt"):
+        return suffix[1:]
     if "xl/workbook.bin" in names:
         _unsupported("an Excel binary workbook (.xlsb)", expected)
     for name, _ in entries:
@@ -247,6 +246,10 @@ def _zip_type(head: bytes, suffix: str, expected: str | None) -> str:
                 return file_type
         # Its parts are one document's (Visio, XPS, 3D...), not documents of their own.
         _unsupported("an Office Open XML package of a kind docflow does not read (Visio, XPS or similar)", expected)
+    # A .zip (or a nameless one) is an archive of documents; a ZIP under another name is a format of
+    # its own (Keynote, Java, StarOffice...) whose parts are not documents.
+    if suffix and suffix != ".zip" and suffix not in _EXPECTED_BY_SUFFIX:
+        _unsupported(f"a ZIP-based {suffix} file, a kind docflow does not read", expected)
     return "zip"
 
 

@@ -43,6 +43,9 @@ def test_a_zip_is_detected_as_an_archive_and_a_document_inside_one_name_as_itsel
     assert detect_file_type(data_head=docx, filename="deck.zip")[0] == "pptx"
     with pytest.raises(PermanentError, match=r"looks like a ZIP archive, not a Word \.docx document"):
         detect_file_type(data_head=archive.read_bytes(), filename="letter.docx")
+    # A ZIP under the name of another ZIP-based format (Keynote, Java, StarOffice) is not an archive of documents.
+    with pytest.raises(PermanentError, match=r"looks like a ZIP-based \.key file, a kind docflow does not read"):
+        detect_file_type(data_head=archive.read_bytes(), filename="deck.key")
 
 
 def test_members_are_handed_over_as_files_and_listed(archive: Path, tmp_path: Path) -> None:

@@ -178,6 +178,10 @@ def check_ole(path: Path, file_type: str, *, noun: str) -> None:
         for part in entry:
             if part in _MACRO_STORAGES:
                 raise PermanentError(macro_message(noun, "/".join(entry)))
+    if file_type == "xls" and marker not in top and "book" in top:
+        raise PermanentError(
+            "unsupported file type: looks like an Excel 5.0/95 workbook (older than Excel 97: save it as .xlsx)"
+        )
     if marker not in top:
         actual = next((what for what, stream in OLE_KINDS.values() if stream in top), None)
         if actual is not None:

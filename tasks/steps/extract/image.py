@@ -38,11 +38,14 @@ def extract(path: Path, ctx: ExtractContext) -> Extraction:
             image = open_image(fh)
         except Image.DecompressionBombError as exc:
             raise PermanentError(_pil_bomb_message(exc)) from exc
-        except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        except (OSError, SyntaxError, ValueError, EOFError, TypeError) as exc:
             raise PermanentError(f"unreadable image: {_UNREADABLE} ({exc})") from exc
         with image:
             # Only TIFF means "one page per frame"; other multi-frame images are animations.
-            frames = getattr(image, "n_frames", 1) if image.format == "TIFF" else 1
+            try:
+                frames = getattr(image, "n_frames", 1) if image.format == "TIFF" else 1
+            except (OSError, SyntaxError, ValueError, EOFError, TypeError) as exc:  # camera raw "TIFFs"
+                raise PermanentError(f"unreadable image: {_UNREADABLE} ({exc})") from exc
             if frames > limits.max_pages:
                 raise PermanentError(
                     f"too many pages: the TIFF has {frames:,} pages, over the limit of {limits.max_pages:,}"

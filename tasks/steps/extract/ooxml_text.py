@@ -22,7 +22,7 @@ from tasks.steps.extract.types import Collector, ExtractContext, Extraction
 __all__ = ["package_text"]
 
 _CONTENT = re.compile(
-    r"(?:word/(?:document|header\d*|footer\d*|footnotes|endnotes|comments)"
+    r"(?:word/(?:document|header\d*|footer\d*|footnotes|endnotes|comments|charts/chart\d+|diagrams/data\d+)"
     r"|ppt/(?:slides/slide\d+|slideLayouts/slideLayout\d+|notesSlides/notesSlide\d+|diagrams/data\d+|charts/chart\d+|slideMasters/slideMaster\d+)"
     r"|xl/(?:drawings/drawing\d+|charts/chart\d+|diagrams/data\d+|sharedStrings|comments\d*))\.xml"
 )
@@ -43,6 +43,13 @@ def package_text(path: Path, ctx: ExtractContext, *, file_type: str, noun: str) 
         raise PermanentError(f"corrupt {noun}: not a valid zip file") from exc
     with archive:
         parts = sorted((i for i in archive.infolist() if _CONTENT.fullmatch(i.filename)), key=_part_order)
+        # An "altChunk": a Word file whose body is an HTML page it carries (Word shows the page).
+        for info in archive.infolist():
+            if re.fullmatch(r"word/[^/]+\.x?html?", info.filename) and info.file_size <= _MAX_PART_BYTES:
+                from tasks.steps.extract.charsets import decode_any
+                from tasks.steps.extract.shaping import html_to_text, paragraph_elements
+
+                paragraph_elements(html_to_text(decode_any(archive.read(info))), page=1, out=out)
         for info in parts:
             if info.file_size > _MAX_PART_BYTES:
                 continue
