@@ -71,7 +71,16 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds to wait for every document")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--limit", type=int, default=0, help="only the first N files (0: all)")
+    parser.add_argument(
+        "--recheck",
+        type=Path,
+        help="a previous run's real_world.json: extract again, with the extraction step alone (no stack), "
+        "the files that did not reach graph_complete, and print what each gives now",
+    )
     args = parser.parse_args()
+    if args.recheck:
+        recheck(args.folder, args.recheck)
+        return
     os.environ.update(bench_env())  # before docflow reads its settings
 
     from sqlalchemy import select
@@ -162,6 +171,34 @@ def main() -> None:
             lines.append(f"| {r['file']} | {r['type']} | {r['status']} | {reason} | {r['true'] or 'judge'} |")
     (OUT / "real_world.md").write_text("\n".join(lines) + "\n")
     print(json.dumps(summary, indent=1))
+
+
+def recheck(folder: Path, previous: Path) -> None:
+    """The OCR stage's extraction (detection, then the registry) of each file that failed before."""
+    import tempfile
+
+    from docflow.core.errors import PermanentError
+    from docflow.core.filetypes import sniff_file
+    from tasks.steps.extract import extract_document
+
+    rows = json.loads(previous.read_text())["documents"]
+    failed = [r for r in rows if r["status"] != "graph_complete" and not r["member_of"]]
+    results = []
+    for row in failed:
+        path = folder / row["file"]
+        with tempfile.TemporaryDirectory(prefix="docflow-recheck-") as members:
+            try:
+                file_type, _ = sniff_file(path, filename=path.name)
+                extraction = extract_document(path=path, file_type=file_type, members_dir=Path(members))
+                now, reason = "reads", f"{len(extraction.text()):,} characters, {len(extraction.members)} members"
+            except PermanentError as exc:
+                now, reason = "error_ocr", str(exc)
+        results.append(
+            {**row, "now": now, "now_reason": reason, "now_true": judge(name=row["file"], status=now, reason=reason)}
+        )
+        print(f"{row['file']}: {now}: {reason[:160]}", flush=True)
+    OUT.mkdir(exist_ok=True)
+    (OUT / "real_world_recheck.json").write_text(json.dumps(results, indent=1))
 
 
 if __name__ == "__main__":
