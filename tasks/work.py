@@ -28,6 +28,7 @@ from docflow.core.status import Stage
 from docflow.core.storage import ObjectStorage
 from docflow.core.versions import stage_version
 from docflow.core.vocabulary import vocabulary_hash
+from tasks import members
 from tasks.ports import StageContext
 from tasks.steps.chunking import chunk_elements
 from tasks.steps.entities import cooccurrence_relationships, extract_mentions, load_nlp, ner_model_for
@@ -56,13 +57,25 @@ def configure_extraction(settings: Settings, *, ocr_languages: str | None = None
     )
 
 
-def extract_file(*, path: Path, filename: str, settings: Settings, ocr_languages: str | None = None) -> Extraction:
-    """Detect the type from the bytes and extract (shared by the OCR stage and the raw floor)."""
+def extract_file(
+    *,
+    path: Path,
+    filename: str,
+    settings: Settings,
+    ocr_languages: str | None = None,
+    depth: int = 0,
+    members_dir: Path | None = None,
+) -> Extraction:
+    """Detect the type from the bytes and extract (shared by the OCR stage and the raw floor).
+
+    ``depth``/``members_dir``: see :func:`~tasks.steps.extract.registry.extract_document` (archives)."""
     configure_extraction(settings, ocr_languages=ocr_languages)
     if path.stat().st_size == 0:
         raise PermanentError("empty file: 0 bytes")
     file_type, _mime = sniff_file(path, filename=filename)
-    return extract_document(path=path, file_type=file_type, limits=extraction_limits(settings))
+    return extract_document(
+        path=path, file_type=file_type, limits=extraction_limits(settings), depth=depth, members_dir=members_dir
+    )
 
 
 def ocr_work(ctx: StageContext) -> dict[str, Any]:
@@ -78,11 +91,22 @@ def ocr_work(ctx: StageContext) -> dict[str, Any]:
         local = Path(tmp) / "original"
         ObjectStorage(settings).get_to_file(key=object_key, path=local)
         languages = settings.ocr_languages_for(ctx.project_id, document.ocr_languages)
-        extraction = extract_file(path=local, filename=filename, settings=settings, ocr_languages=languages)
+        # -- archives (tasks/members.py): members are stored now, registered with the result --
+        (Path(tmp) / "members").mkdir()
+        extraction = extract_file(
+            path=local, filename=filename, settings=settings, ocr_languages=languages,
+            depth=members.nesting_depth(parent_document_id=document.parent_document_id),
+            members_dir=Path(tmp) / "members",
+        )  # fmt: skip
+        stored = members.store_members(extraction.members, project_id=ctx.project_id, settings=settings)
     text = extraction.text()
     language = identify_language(text)
     with session_scope() as session:
         documents.hold_for_task(session, document_id=ctx.document_id, task_id=ctx.task_id)
+        queued_members = members.register_members(
+            session, archive_id=ctx.document_id, project_id=ctx.project_id,
+            ocr_languages=document.ocr_languages, stored=stored,
+        )  # fmt: skip
         results.save_language(session, document_id=ctx.document_id, language=language.language)
         results.save_extraction(
             session,
@@ -100,6 +124,7 @@ def ocr_work(ctx: StageContext) -> dict[str, Any]:
             stage=Stage.OCR.value,
             version=stage_version(Stage.OCR, settings, ocr_languages=languages),
         )
+    members.publish_members(queued_members, settings=settings)
     return {
         "pages": extraction.page_count,
         "ocr_pages": extraction.ocr_pages,

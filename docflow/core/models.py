@@ -111,6 +111,17 @@ class SourceDocument(SQLModel, table=True):
     graph_attempts: int = Field(default=0)
     redrive_count: int = Field(default=0)
 
+    # A member of an archive (a ZIP) is a document of its own, registered by the archive's OCR stage
+    # and linked to the archive's document here; its dedupe key stays (project_id, sha256), so a
+    # re-run of the archive registers it once. Delete and reprocess of the archive follow this link
+    # (docflow.ops.lifecycle); SET NULL only guards a row deleted outside them.
+    parent_document_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("source_documents.id", ondelete="SET NULL"), nullable=True, index=True),
+    )
+    # Where inside the parent archive the member sits ("reports/2024/q1.pdf").
+    member_path: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
 
 class StageRun(SQLModel, table=True):
     """The audit trail: one row per stage attempt (a Celery task id and its retry number).

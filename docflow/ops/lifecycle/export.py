@@ -122,6 +122,8 @@ def document_record(session: Any, document: Any) -> dict[str, Any]:
             "status": document.celery_status,
             "created_at": document.created_at.isoformat() if document.created_at else None,
             "pipeline_versions": document.pipeline_versions or {},
+            # An archive's member: the archive's document and where in it the file sat.
+            "parent": _parent(session, document),
         },
         "text": text,
         "chunks": [
@@ -145,6 +147,24 @@ def document_record(session: Any, document: Any) -> dict[str, Any]:
             }
             for r in relationships
         ],
+    }
+
+
+def _parent(session: Any, document: Any) -> dict[str, Any] | None:
+    if document.parent_document_id is None:
+        return None
+    parent = session.execute(
+        select(_DOCS.c.id, _DOCS.c.document_uuid, _DOCS.c.original_file_name).where(
+            _DOCS.c.id == document.parent_document_id
+        )
+    ).one_or_none()
+    if parent is None:
+        return None
+    return {
+        "id": parent.id,
+        "uuid": str(parent.document_uuid),
+        "name": parent.original_file_name,
+        "member_path": document.member_path,
     }
 
 
