@@ -1,0 +1,515 @@
+"""Names that are only names: what a recognised span keeps, and which spans are no name at all.
+
+:func:`name_spans` cuts a model span (a run of spaCy tokens) down to the name it holds: no leading
+article ("the United States"), honorific or job title ("Mr", "defender", "Chief Executive"), and
+before a person no nationality ("American Dennis Mitchell"); no leading or trailing numbers from
+a table row ("Durham 114", "2 - Rodney Eyles"), no second table cell or heading glued on across a
+spaced dash, a bracket or a line break ("Romania - Cosmin Contra", "Scott Draper (Australia").
+A place written "Grace Road, Leicestershire" gives two places.
+
+:func:`is_plausible_name` refuses what only looks like a name to a model: formula and citation
+fragments ("et al.", "x_1 = 2"), phone numbers, OCR garbage (runs of consonants, case flipping
+inside words), strings that are mostly not letters.
+
+Pure, no model loading: the functions read tokens' text, case and spacing only, so they work on
+any spaCy pipeline and on a case-restored copy of a line written in capitals.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from docflow.core.entity_names import LEGAL_FORMS
+
+__all__ = ["name_spans", "is_plausible_name"]
+
+_ARTICLES = frozenset({"the", "a", "an", "this", "that", "these", "those", "our", "its", "their", "his", "her"})
+# Forms of address and titles, compared case-folded without a final ".".
+_HONORIFICS = frozenset(
+    [
+        "mr",
+        "mrs",
+        "ms",
+        "miss",
+        "mx",
+        "dr",
+        "prof",
+        "professor",
+        "sir",
+        "dame",
+        "lord",
+        "lady",
+        "rev",
+        "reverend",
+        "fr",
+        "father",
+        "hon",
+        "honourable",
+        "honorable",
+        "sr",
+        "sra",
+        "srta",
+        "sres",
+        "dña",
+        "doña",
+        "don",
+        "dom",
+        "mme",
+        "mlle",
+        "mm",
+        "me",
+        "herr",
+        "frau",
+        "hr",
+        "fr",
+        "messrs",
+        "esq",
+        "mgr",
+        "monsieur",
+        "madame",
+        "senor",
+        "señor",
+        "senora",
+        "señora",
+    ]
+)
+_TITLES = frozenset(
+    [
+        "president",
+        "vice",
+        "chairman",
+        "chairwoman",
+        "chairperson",
+        "chair",
+        "ceo",
+        "cfo",
+        "coo",
+        "cto",
+        "cio",
+        "chief",
+        "executive",
+        "officer",
+        "managing",
+        "director",
+        "directors",
+        "manager",
+        "minister",
+        "prime",
+        "deputy",
+        "secretary",
+        "general",
+        "attorney",
+        "senator",
+        "sen",
+        "rep",
+        "representative",
+        "congressman",
+        "congresswoman",
+        "governor",
+        "gov",
+        "mayor",
+        "judge",
+        "justice",
+        "magistrate",
+        "colonel",
+        "col",
+        "captain",
+        "capt",
+        "lieutenant",
+        "lt",
+        "major",
+        "maj",
+        "sergeant",
+        "sgt",
+        "admiral",
+        "commander",
+        "corporal",
+        "private",
+        "king",
+        "queen",
+        "prince",
+        "princess",
+        "pope",
+        "bishop",
+        "archbishop",
+        "cardinal",
+        "ambassador",
+        "chancellor",
+        "premier",
+        "spokesman",
+        "spokeswoman",
+        "spokesperson",
+        "analyst",
+        "dealer",
+        "trader",
+        "economist",
+        "editor",
+        "reporter",
+        "correspondent",
+        "founder",
+        "cofounder",
+        "co-founder",
+        "partner",
+        "counsel",
+        "lawyer",
+        "solicitor",
+        "barrister",
+        "inspector",
+        "detective",
+        "sheriff",
+        "constable",
+        "officer",
+        "agent",
+        "superintendent",
+        "commissioner",
+        "director-general",
+        "treasurer",
+        "defender",
+        "striker",
+        "midfielder",
+        "goalkeeper",
+        "keeper",
+        "forward",
+        "winger",
+        "coach",
+        "trainer",
+        "skipper",
+        "batsman",
+        "bowler",
+        "all-rounder",
+        "opener",
+        "pitcher",
+        "catcher",
+        "quarterback",
+        "champion",
+        "player",
+        "veteran",
+        "rookie",
+        "former",
+        "late",
+        "ex",
+        "acting",
+        "interim",
+        "incoming",
+        "outgoing",
+        "then",
+        "new",
+        "head",
+        "senior",
+        "junior",
+        "foreign",
+        "finance",
+        "defence",
+        "defense",
+        "interior",
+        "economy",
+        "trade",
+        "health",
+        "education",
+        "state",
+    ]
+)
+# Nationalities and the like, dropped only before a person's name ("American Dennis Mitchell");
+# an organisation keeps them ("American Airlines").
+_DEMONYMS = frozenset(
+    [
+        "american",
+        "british",
+        "english",
+        "scottish",
+        "welsh",
+        "irish",
+        "french",
+        "german",
+        "italian",
+        "spanish",
+        "portuguese",
+        "dutch",
+        "belgian",
+        "swiss",
+        "austrian",
+        "swedish",
+        "norwegian",
+        "danish",
+        "finnish",
+        "icelandic",
+        "polish",
+        "czech",
+        "slovak",
+        "hungarian",
+        "romanian",
+        "bulgarian",
+        "greek",
+        "turkish",
+        "russian",
+        "ukrainian",
+        "belarusian",
+        "serbian",
+        "croatian",
+        "bosnian",
+        "slovenian",
+        "albanian",
+        "lithuanian",
+        "latvian",
+        "estonian",
+        "georgian",
+        "armenian",
+        "israeli",
+        "palestinian",
+        "iranian",
+        "iraqi",
+        "syrian",
+        "lebanese",
+        "jordanian",
+        "saudi",
+        "egyptian",
+        "moroccan",
+        "algerian",
+        "tunisian",
+        "libyan",
+        "nigerian",
+        "kenyan",
+        "ethiopian",
+        "ghanaian",
+        "south",
+        "african",
+        "zimbabwean",
+        "chinese",
+        "japanese",
+        "korean",
+        "taiwanese",
+        "vietnamese",
+        "thai",
+        "indian",
+        "pakistani",
+        "afghan",
+        "bangladeshi",
+        "sri",
+        "lankan",
+        "indonesian",
+        "malaysian",
+        "filipino",
+        "australian",
+        "canadian",
+        "mexican",
+        "brazilian",
+        "argentine",
+        "argentinian",
+        "chilean",
+        "colombian",
+        "peruvian",
+        "venezuelan",
+        "cuban",
+        "uruguayan",
+        "paraguayan",
+        "ecuadorian",
+        "bolivian",
+        "panamanian",
+        "jamaican",
+        "kazakh",
+        "uzbek",
+        "tajik",
+        "mongolian",
+        "european",
+        "asian",
+        "african",
+        "latin",
+        "arab",
+        "west",
+        "east",
+        "north",
+        "indian",
+    ]
+)
+# Name particles that may start a person's name in lower case ("de Gaulle", "van Gogh").
+_PARTICLES = frozenset(
+    [
+        "van",
+        "von",
+        "de",
+        "del",
+        "della",
+        "di",
+        "da",
+        "du",
+        "der",
+        "den",
+        "ter",
+        "ten",
+        "bin",
+        "ibn",
+        "al",
+        "el",
+        "dos",
+        "das",
+        "le",
+        "la",
+    ]
+)
+_SPACED_DASHES = frozenset({"-", "–", "—", "--", "|", "/"})
+_OPENING = frozenset({"(", "[", "{"})
+_CLOSING = frozenset({")", "]", "}"})
+_NUMBERISH = re.compile(r"^[#(]?[\d][\d.,:/=+\-–]*[)%]?$|^[\d.,]+(?:st|nd|rd|th)$|^\d+=$|^=\d+$", re.IGNORECASE)
+_PLACE_LABELS = frozenset({"GPE", "LOC", "FAC"})
+# Labels whose names may end in a number ("Apollo 11", "Terminal 5", "Windows 95").
+_NUMBERED_LABELS = frozenset({"PRODUCT", "EVENT", "LAW", "FAC"})
+
+
+def _fold(token: Any) -> str:
+    return token.text.casefold().rstrip(".")
+
+
+def _is_numberish(token: Any) -> bool:
+    return bool(token.like_num or _NUMBERISH.match(token.text))
+
+
+def _has_capital(token: Any) -> bool:
+    return any(ch.isupper() for ch in token.text)
+
+
+def _separator_at(tokens: Sequence[Any], i: int) -> bool:
+    """A token that separates two names: a spaced dash/pipe, a bracket, or a line break."""
+    token = tokens[i]
+    if token.is_space and "\n" in token.text:
+        return True
+    if token.text in _OPENING or token.text in _CLOSING:
+        return True
+    if token.text in _SPACED_DASHES:
+        before = tokens[i - 1].whitespace_ if i > 0 else " "
+        return bool(before) and bool(token.whitespace_)
+    return "\n" in token.whitespace_ and i < len(tokens) - 1
+
+
+def _parts(tokens: Sequence[Any], label: str) -> list[list[Any]]:
+    """The span's pieces between separators; the piece kept is the longest (the last on a tie),
+    except that a bracket keeps what stands before it. Places also split at a comma."""
+    pieces: list[list[Any]] = [[]]
+    bracket_cut: int | None = None
+    for i, token in enumerate(tokens):
+        if _separator_at(tokens, i):
+            if token.text in _OPENING and bracket_cut is None:
+                bracket_cut = len(pieces)
+            if not (token.is_space or token.text in _OPENING or token.text in _CLOSING or token.text in _SPACED_DASHES):
+                pieces[-1].append(token)  # a token carrying the line break in its whitespace
+            pieces.append([])
+        else:
+            pieces[-1].append(token)
+    pieces = [p for p in pieces if p]
+    if len(pieces) > 1:
+        if bracket_cut is not None and any(pieces[:bracket_cut]):
+            pieces = [max(pieces[:bracket_cut], key=len)]
+        else:
+            pieces = [max(reversed(pieces), key=len)]
+    if label in _PLACE_LABELS and pieces:
+        split: list[list[Any]] = [[]]
+        for token in pieces[0]:
+            if token.text == ",":
+                split.append([])
+            else:
+                split[-1].append(token)
+        if len(split) > 1 and all(p and _has_capital(p[0]) for p in split):
+            return split
+    return pieces
+
+
+def _trim(tokens: list[Any], label: str) -> list[Any]:
+    start, end = 0, len(tokens)
+    person = label == "PERSON"
+    while start < end:
+        token = tokens[start]
+        folded = _fold(token)
+        remaining = end - start - 1
+        if token.is_punct or token.is_space or _is_numberish(token):
+            start += 1
+        elif folded in _ARTICLES and (token.is_lower or remaining >= 2):
+            # A capital "The" stays when one word follows: "The Hague", "The Beatles".
+            start += 1
+        elif person and remaining and (folded in _HONORIFICS or folded in _TITLES or folded in _DEMONYMS):
+            start += 1
+        elif person and remaining and folded == "of" and start > 0:
+            start += 1  # "Secretary of State George Shultz": "of" between two title words
+        elif token.is_lower and remaining and not (person and folded in _PARTICLES):
+            start += 1  # "defender Hassan Abbas", "ex-England"
+        elif person and folded.startswith("ex-") and remaining:
+            start += 1
+        else:
+            break
+    while end > start:
+        token = tokens[end - 1]
+        if (
+            token.is_punct
+            and token.text not in (".", ")")
+            or token.is_space
+            or token.text == ")"
+            and not any(t.text == "(" for t in tokens[start : end - 1])
+            or _is_numberish(token)
+            and label not in _NUMBERED_LABELS
+            and end - start > 1
+        ):
+            end -= 1
+        elif token.is_stop and token.is_lower:
+            end -= 1  # "Amara Nwosu of"
+        elif token.text.casefold() in ("'s", "’s"):
+            end -= 1
+        else:
+            break
+    return tokens[start:end]
+
+
+def name_spans(tokens: Sequence[Any], label: str) -> list[tuple[int, int]]:
+    """The name(s) inside a recognised span, as ``(first, last + 1)`` token indexes into ``tokens``.
+
+    ``tokens`` are the span's spaCy tokens (``span[:]`` or a list of them). An empty list means the
+    span holds no name (only a title, a number, punctuation). Each returned piece starts and ends
+    with a word and has at least one letter; a person's name or a place keeps at least one word
+    with a capital letter.
+    """
+    tokens = list(tokens)
+    index = {id(t): i for i, t in enumerate(tokens)}
+    out: list[tuple[int, int]] = []
+    for piece in _parts(tokens, label):
+        kept = _trim(piece, label)
+        if not kept or not any(ch.isalpha() for t in kept for ch in t.text):
+            continue
+        if label in ("PERSON", "GPE", "LOC", "ORG") and not any(_has_capital(t) for t in kept):
+            continue
+        out.append((index[id(kept[0])], index[id(kept[-1])] + 1))
+    return out
+
+
+_FORMULA = re.compile(r"[=<>^_{}\\#@~∑∫±×÷√∂∆∇≈≠≤≥→←]")
+_CITATION = re.compile(r"\bet\.?\s+al\b|\bibid\b|\bop\.\s*cit\b|\bpp?\.\s*\d", re.IGNORECASE)
+_PHONE = re.compile(r"\+?\d[\d\s().-]{5,}\d")
+_VOWELS = set("aeiouyàáâãäåæèéêëìíîïòóôõöøùúûüýÿœ")
+
+
+def _garbled(word: str) -> bool:
+    letters = [ch for ch in word if ch.isalpha()]
+    if len(letters) < 4 or not all(ch.isascii() for ch in letters):
+        return False
+    if word.isupper() or word.casefold().strip(".,") in LEGAL_FORMS:
+        return False  # an acronym ("HSBC", "NYSE") or a legal form ("GmbH")
+    if not any(ch.casefold() in _VOWELS for ch in letters):
+        return True  # "rnnl", "Wtsq"
+    flips = sum(1 for a, b in zip(letters, letters[1:], strict=False) if a.islower() and b.isupper())
+    return flips >= 2  # "tHeRe"; one flip is a name: "McDonald", "iPhone", "DeVito"
+
+
+def is_plausible_name(text: str, label: str) -> bool:
+    """Whether ``text`` can be a name of kind ``label`` at all (values are not checked).
+
+    Refuses formula symbols, citation fragments ("Smith et al."), phone numbers, text that is
+    less than half letters, one-letter names, and OCR garbage (a word of four letters or more
+    without a vowel, or with case flipping back and forth inside it).
+    """
+    if label in ("DATE", "MONEY"):
+        return True
+    stripped = "".join(text.split())
+    letters = sum(ch.isalpha() for ch in stripped)
+    if letters < 2 or letters < 0.5 * len(stripped):
+        return False
+    if _FORMULA.search(text) or _CITATION.search(text) or _PHONE.search(text):
+        return False
+    return not any(_garbled(word) for word in re.split(r"[\s\-–/]+", text))
