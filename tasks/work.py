@@ -30,7 +30,14 @@ from docflow.core.versions import stage_version
 from docflow.core.vocabulary import vocabulary_hash
 from tasks.ports import StageContext
 from tasks.steps.chunking import chunk_elements
-from tasks.steps.entities import cooccurrence_relationships, extract_mentions, load_nlp, ner_model_for
+from tasks.steps.entities import (
+    MergeTarget,
+    apply_merges,
+    cooccurrence_relationships,
+    extract_mentions,
+    load_nlp,
+    ner_model_for,
+)
 from tasks.steps.extract import Extraction, ExtractionLimits, configure, extract_document
 from tasks.steps.language import identify_language
 
@@ -138,6 +145,7 @@ def entity_work(ctx: StageContext) -> dict[str, Any]:
     with session_scope() as session:
         chunks = results.load_chunks(session, document_id=ctx.document_id)
         vocabulary = results.project_vocabulary(session, project_id=ctx.project_id) if model else []
+        merges = results.project_merges(session, project_id=ctx.project_id) if model else {}
     if model is None:
         # Text, chunks, search and graph stay; no English-model noise on, say, German text.
         mentions = []
@@ -150,6 +158,8 @@ def entity_work(ctx: StageContext) -> dict[str, Any]:
             vocabulary=vocabulary,
             prior_lookup=functools.partial(_label_prior, project_id=ctx.project_id, document_id=ctx.document_id),
         )
+        # Reviewed merges (docflow entities merge) before relationships: edges join merged entities.
+        mentions = apply_merges(mentions, {k: MergeTarget(*v) for k, v in merges.items()})
     relationships = cooccurrence_relationships(mentions)
     version = stage_version(
         Stage.ENTITY,

@@ -298,6 +298,40 @@ class VocabularyName(SQLModel, table=True):
     )
 
 
+class EntityMerge(SQLModel, table=True):
+    """A reviewed merge: in a project, the entity ``(from_key, from_label)`` is the entity
+    ``(into_key, into_label)``. Who asked, when and why are kept; a split ends it (``split_by``,
+    ``split_at``) rather than deleting it, so the history stays. At most one live merge per source.
+
+    Applied by the entity stage when it saves a document's entities (so reprocessing keeps it) and
+    through PostgreSQL to the graph and the export.
+    """
+
+    __tablename__ = "entity_merges"
+    __table_args__ = (
+        Index(
+            "uq_entity_merges_live_source",
+            "project_id",
+            "from_key",
+            "from_label",
+            unique=True,
+            postgresql_where=sql_text("split_at IS NULL"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: str = Field(max_length=128, index=True)
+    from_key: str = Field(max_length=512)
+    from_label: str = Field(max_length=32)
+    into_key: str = Field(max_length=512)
+    into_label: str = Field(max_length=32)
+    merged_by: str = Field(max_length=255)
+    merged_at: datetime | None = Field(default_factory=utcnow, sa_column=_ts(nullable=False, default_now=True))
+    reason: str | None = Field(default=None, sa_column=Column(Text))
+    split_by: str | None = Field(default=None, max_length=255)
+    split_at: datetime | None = Field(default=None, sa_column=_ts())
+
+
 class DocumentDeletion(SQLModel, table=True):
     """The audit record of a deleted document: who, when, what — never its content.
 
@@ -331,4 +365,5 @@ ALL_TABLES = (
     IntakeFile,
     DocumentDeletion,
     VocabularyName,
+    EntityMerge,
 )
