@@ -88,7 +88,15 @@ def test_a_reviewed_merge_is_one_entity_everywhere_survives_reprocessing_and_exp
 
     # WHEN a person merges the misspelling into the right name from the CLI
     merged = _cli(
-        "entities", "merge", "Maria Gonzales", "PERSON:Maria Gonzalez", "--project", project, "--reason", "typo", "--json"
+        "entities",
+        "merge",
+        "Maria Gonzales",
+        "PERSON:Maria Gonzalez",
+        "--project",
+        project,
+        "--reason",
+        "typo",
+        "--json",
     )
     assert merged.exit_code == 0, merged.output
     result = json.loads(merged.output)
