@@ -38,7 +38,7 @@ from tasks.steps.entities import (
     load_nlp,
     ner_model_for,
 )
-from tasks.steps.extract import Extraction, ExtractionLimits, configure, extract_document
+from tasks.steps.extract import Extraction, ExtractionLimits, configure, extract_document, ocr_languages_used
 from tasks.steps.language import identify_language
 
 
@@ -52,7 +52,9 @@ def extraction_limits(settings: Settings) -> ExtractionLimits:
     )
 
 
-def configure_extraction(settings: Settings, *, ocr_languages: str | None = None) -> None:
+def configure_extraction(
+    settings: Settings, *, ocr_languages: str | None = None, choose_ocr_languages: bool = False
+) -> None:
     """The process-wide side of extraction (tesseract's data and languages, PIL's pixel guard).
 
     Called at worker start-up and before each document (cheap when nothing changed)."""
@@ -60,12 +62,23 @@ def configure_extraction(settings: Settings, *, ocr_languages: str | None = None
         tessdata_dir=settings.tessdata_dir,
         ocr_lang=ocr_languages or settings.ocr_languages,
         max_pixels=settings.max_pixels,
+        choose_ocr_languages=choose_ocr_languages,
     )
 
 
-def extract_file(*, path: Path, filename: str, settings: Settings, ocr_languages: str | None = None) -> Extraction:
-    """Detect the type from the bytes and extract (shared by the OCR stage and the raw floor)."""
-    configure_extraction(settings, ocr_languages=ocr_languages)
+def extract_file(
+    *,
+    path: Path,
+    filename: str,
+    settings: Settings,
+    ocr_languages: str | None = None,
+    choose_ocr_languages: bool = False,
+) -> Extraction:
+    """Detect the type from the bytes and extract (shared by the OCR stage and the raw floor).
+
+    ``choose_ocr_languages``: the first OCR reading may choose better-fitting installed packs than
+    ``ocr_languages`` (:func:`tasks.steps.extract.ocr_languages_used` says what was used)."""
+    configure_extraction(settings, ocr_languages=ocr_languages, choose_ocr_languages=choose_ocr_languages)
     if path.stat().st_size == 0:
         raise PermanentError("empty file: 0 bytes")
     with open(path, "rb") as handle:
@@ -87,7 +100,18 @@ def ocr_work(ctx: StageContext) -> dict[str, Any]:
         local = Path(tmp) / "original"
         ObjectStorage(settings).get_to_file(key=object_key, path=local)
         languages = settings.ocr_languages_for(ctx.project_id, document.ocr_languages)
-        extraction = extract_file(path=local, filename=filename, settings=settings, ocr_languages=languages)
+        # Neither the sweep (recorded on the document) nor the project fixes the languages: the
+        # scan's first reading may choose the installed packs of its own language or script.
+        choose = (
+            settings.ocr_choose_languages
+            and document.ocr_languages is None
+            and ctx.project_id not in settings.project_ocr_languages
+        )
+        extraction = extract_file(
+            path=local, filename=filename, settings=settings, ocr_languages=languages, choose_ocr_languages=choose
+        )
+        if extraction.ocr_pages and choose and (used := ocr_languages_used()) != languages:
+            languages = f"{used} (chosen)"
     text = extraction.text()
     language = identify_language(text)
     with session_scope() as session:

@@ -221,6 +221,9 @@ class Settings(BaseSettings):
     # submission (recorded on the document, which wins).
     ocr_languages: str = Field("eng", pattern=OCR_LANGUAGES_PATTERN)
     project_ocr_languages: dict[str, str] = Field(default_factory=dict)
+    # When neither of those is set for a document, its first OCR reading may choose the installed
+    # packs of the language or script it finds (a Spanish scan: spa+eng; a Chinese one: chi_sim+eng).
+    ocr_choose_languages: bool = True
 
     # -- named entities ------------------------------------------------------------------------------
     # The spaCy model package that finds entities in a document of undetermined language (loaded
