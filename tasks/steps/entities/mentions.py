@@ -26,7 +26,13 @@ from docflow.core.entity_names import VALUE_LABELS, canonical_key, canonical_nam
 from docflow.core.vocabulary import VocabularyEntry
 from tasks.steps.entities import resolution
 from tasks.steps.entities.model import PATTERN_ID, docflow_label, load_nlp
-from tasks.steps.entities.names import is_plausible_name, name_spans
+from tasks.steps.entities.names import (
+    is_common_words,
+    is_inverted_person,
+    is_plausible_name,
+    name_spans,
+    trim_text,
+)
 from tasks.steps.entities.resolution import Known
 from tasks.steps.entities.spans import Found, Mention, join_connected, widen_partial_names
 from tasks.steps.entities.units import TextUnit, casing_evidence, text_units
@@ -152,7 +158,7 @@ def _identity(
 
 
 def _mentions_of(
-    span: Any, label: str, source: str, unit: TextUnit, vocabulary: VocabularyRuler | None
+    span: Any, label: str, source: str, unit: TextUnit, vocabulary: VocabularyRuler | None, evidence: Mapping[str, str]
 ) -> list[Mention]:
     """The mention(s) a model, pattern or vocabulary span gives: values and vocabulary spans as
     they are, names cut to what they hold (:func:`.names.name_spans`); surface text always from
@@ -164,7 +170,14 @@ def _mentions_of(
     out = []
     for piece in pieces:
         text = unit.text[piece.start_char : piece.end_char]
-        identity = _identity(text, label, source, span.id_ if source == "vocabulary" else "", vocabulary)
+        kind = label
+        if label not in VALUE_LABELS and source != "vocabulary":
+            text = trim_text(text)
+            if source == "model" and is_common_words(text, evidence):
+                continue  # words the document writes in lower case: a heading, a label, a first word
+            if is_inverted_person(text):
+                kind = "PERSON"  # "Foster, Richard" in a bibliography
+        identity = _identity(text, kind, source, span.id_ if source == "vocabulary" else "", vocabulary)
         if identity is not None:
             start = unit.offset + piece.start_char
             out.append(
@@ -175,7 +188,9 @@ def _mentions_of(
     return out
 
 
-def _mentions_in(doc: Any, unit: TextUnit, vocabulary: VocabularyRuler | None) -> Iterator[Found]:
+def _mentions_in(
+    doc: Any, unit: TextUnit, vocabulary: VocabularyRuler | None, evidence: Mapping[str, str]
+) -> Iterator[Found]:
     bare = canonical_name(unit.text)
     ents: list[tuple[Any, str]] = [(ent, label) for ent in doc.ents if (label := docflow_label(ent.label_)) is not None]
     skip = False
@@ -196,15 +211,17 @@ def _mentions_in(doc: Any, unit: TextUnit, vocabulary: VocabularyRuler | None) -
         ):
             # The legal-form pattern ran before the model and cut "Bank of America Corp." into
             # "Bank of" + "America Corp.": the model's span ends in a connector right before it.
-            first = _mentions_of(ent, label, source, unit, vocabulary)
-            second = _mentions_of(following, "ORG", "pattern", unit, vocabulary)
+            first = _mentions_of(ent, label, source, unit, vocabulary, evidence)
+            second = _mentions_of(following, "ORG", "pattern", unit, vocabulary, evidence)
             parts = (first[-1], second[0]) if first and second else None
             ent, label, source, skip = doc[ent.start : following.end], "ORG", "pattern", True
-        for mention in _mentions_of(ent, label, source, unit, vocabulary):
+        for mention in _mentions_of(ent, label, source, unit, vocabulary, evidence):
+            # A name alone in its unit, or anywhere in a table cell (headers, totals, line items),
+            # has no sentence around it: it needs the document's running text to vouch for it.
             isolated = (
                 mention.source != "vocabulary"
                 and mention.label not in VALUE_LABELS
-                and canonical_name(mention.text) == bare
+                and (canonical_name(mention.text) == bare or (unit.in_table and mention.source == "model"))
             )
             yield Found(mention, isolated, parts)
 
@@ -328,7 +345,7 @@ def extract_mentions(
     for unit, doc in zip(units, nlp.pipe((u.ner_text for u in units), batch_size=batch_size), strict=True):
         if ruler is not None:
             ruler.apply(doc)
-        found.extend(_mentions_in(doc, unit, ruler))
+        found.extend(_mentions_in(doc, unit, ruler, evidence))
 
     found = _resolve(widen_partial_names(join_connected(found), chunk_texts), units)
     if prior_lookup is not None and found:

@@ -18,336 +18,21 @@ any spaCy pipeline and on a case-restored copy of a line written in capitals.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from docflow.core.entity_names import LEGAL_FORMS
+from tasks.steps.entities import lexicon
 
-__all__ = ["name_spans", "is_plausible_name"]
+__all__ = [
+    "is_common_words",
+    "is_inverted_person",
+    "is_plausible_name",
+    "is_reference_or_heading",
+    "name_spans",
+    "trim_text",
+]
 
-_ARTICLES = frozenset({"the", "a", "an", "this", "that", "these", "those", "our", "its", "their", "his", "her"})
-# Forms of address and titles, compared case-folded without a final ".".
-_HONORIFICS = frozenset(
-    [
-        "mr",
-        "mrs",
-        "ms",
-        "miss",
-        "mx",
-        "dr",
-        "prof",
-        "professor",
-        "sir",
-        "dame",
-        "lord",
-        "lady",
-        "rev",
-        "reverend",
-        "fr",
-        "father",
-        "hon",
-        "honourable",
-        "honorable",
-        "sr",
-        "sra",
-        "srta",
-        "sres",
-        "dña",
-        "doña",
-        "don",
-        "dom",
-        "mme",
-        "mlle",
-        "mm",
-        "me",
-        "herr",
-        "frau",
-        "hr",
-        "fr",
-        "messrs",
-        "esq",
-        "mgr",
-        "monsieur",
-        "madame",
-        "senor",
-        "señor",
-        "senora",
-        "señora",
-    ]
-)
-_TITLES = frozenset(
-    [
-        "president",
-        "vice",
-        "chairman",
-        "chairwoman",
-        "chairperson",
-        "chair",
-        "ceo",
-        "cfo",
-        "coo",
-        "cto",
-        "cio",
-        "chief",
-        "executive",
-        "officer",
-        "managing",
-        "director",
-        "directors",
-        "manager",
-        "minister",
-        "prime",
-        "deputy",
-        "secretary",
-        "general",
-        "attorney",
-        "senator",
-        "sen",
-        "rep",
-        "representative",
-        "congressman",
-        "congresswoman",
-        "governor",
-        "gov",
-        "mayor",
-        "judge",
-        "justice",
-        "magistrate",
-        "colonel",
-        "col",
-        "captain",
-        "capt",
-        "lieutenant",
-        "lt",
-        "major",
-        "maj",
-        "sergeant",
-        "sgt",
-        "admiral",
-        "commander",
-        "corporal",
-        "private",
-        "king",
-        "queen",
-        "prince",
-        "princess",
-        "pope",
-        "bishop",
-        "archbishop",
-        "cardinal",
-        "ambassador",
-        "chancellor",
-        "premier",
-        "spokesman",
-        "spokeswoman",
-        "spokesperson",
-        "analyst",
-        "dealer",
-        "trader",
-        "economist",
-        "editor",
-        "reporter",
-        "correspondent",
-        "founder",
-        "cofounder",
-        "co-founder",
-        "partner",
-        "counsel",
-        "lawyer",
-        "solicitor",
-        "barrister",
-        "inspector",
-        "detective",
-        "sheriff",
-        "constable",
-        "officer",
-        "agent",
-        "superintendent",
-        "commissioner",
-        "director-general",
-        "treasurer",
-        "defender",
-        "striker",
-        "midfielder",
-        "goalkeeper",
-        "keeper",
-        "forward",
-        "winger",
-        "coach",
-        "trainer",
-        "skipper",
-        "batsman",
-        "bowler",
-        "all-rounder",
-        "opener",
-        "pitcher",
-        "catcher",
-        "quarterback",
-        "champion",
-        "player",
-        "veteran",
-        "rookie",
-        "former",
-        "late",
-        "ex",
-        "acting",
-        "interim",
-        "incoming",
-        "outgoing",
-        "then",
-        "new",
-        "head",
-        "senior",
-        "junior",
-        "foreign",
-        "finance",
-        "defence",
-        "defense",
-        "interior",
-        "economy",
-        "trade",
-        "health",
-        "education",
-        "state",
-    ]
-)
-# Nationalities and the like, dropped only before a person's name ("American Dennis Mitchell");
-# an organisation keeps them ("American Airlines").
-_DEMONYMS = frozenset(
-    [
-        "american",
-        "british",
-        "english",
-        "scottish",
-        "welsh",
-        "irish",
-        "french",
-        "german",
-        "italian",
-        "spanish",
-        "portuguese",
-        "dutch",
-        "belgian",
-        "swiss",
-        "austrian",
-        "swedish",
-        "norwegian",
-        "danish",
-        "finnish",
-        "icelandic",
-        "polish",
-        "czech",
-        "slovak",
-        "hungarian",
-        "romanian",
-        "bulgarian",
-        "greek",
-        "turkish",
-        "russian",
-        "ukrainian",
-        "belarusian",
-        "serbian",
-        "croatian",
-        "bosnian",
-        "slovenian",
-        "albanian",
-        "lithuanian",
-        "latvian",
-        "estonian",
-        "georgian",
-        "armenian",
-        "israeli",
-        "palestinian",
-        "iranian",
-        "iraqi",
-        "syrian",
-        "lebanese",
-        "jordanian",
-        "saudi",
-        "egyptian",
-        "moroccan",
-        "algerian",
-        "tunisian",
-        "libyan",
-        "nigerian",
-        "kenyan",
-        "ethiopian",
-        "ghanaian",
-        "south",
-        "african",
-        "zimbabwean",
-        "chinese",
-        "japanese",
-        "korean",
-        "taiwanese",
-        "vietnamese",
-        "thai",
-        "indian",
-        "pakistani",
-        "afghan",
-        "bangladeshi",
-        "sri",
-        "lankan",
-        "indonesian",
-        "malaysian",
-        "filipino",
-        "australian",
-        "canadian",
-        "mexican",
-        "brazilian",
-        "argentine",
-        "argentinian",
-        "chilean",
-        "colombian",
-        "peruvian",
-        "venezuelan",
-        "cuban",
-        "uruguayan",
-        "paraguayan",
-        "ecuadorian",
-        "bolivian",
-        "panamanian",
-        "jamaican",
-        "kazakh",
-        "uzbek",
-        "tajik",
-        "mongolian",
-        "european",
-        "asian",
-        "african",
-        "latin",
-        "arab",
-        "west",
-        "east",
-        "north",
-        "indian",
-    ]
-)
-# Name particles that may start a person's name in lower case ("de Gaulle", "van Gogh").
-_PARTICLES = frozenset(
-    [
-        "van",
-        "von",
-        "de",
-        "del",
-        "della",
-        "di",
-        "da",
-        "du",
-        "der",
-        "den",
-        "ter",
-        "ten",
-        "bin",
-        "ibn",
-        "al",
-        "el",
-        "dos",
-        "das",
-        "le",
-        "la",
-    ]
-)
 _SPACED_DASHES = frozenset({"-", "–", "—", "--", "|", "/"})
 _OPENING = frozenset({"(", "[", "{"})
 _CLOSING = frozenset({")", "]", "}"})
@@ -423,22 +108,34 @@ def _trim(tokens: list[Any], label: str) -> list[Any]:
         remaining = end - start - 1
         if token.is_punct or token.is_space or _is_numberish(token):
             start += 1
-        elif folded in _ARTICLES and (token.is_lower or remaining >= 2):
+        elif folded in lexicon.ARTICLES and (token.is_lower or remaining >= 2):
             # A capital "The" stays when one word follows: "The Hague", "The Beatles".
             start += 1
-        elif person and remaining and (folded in _HONORIFICS or folded in _TITLES or folded in _DEMONYMS):
+        elif (
+            person
+            and remaining
+            and (folded in lexicon.HONORIFICS or folded in lexicon.TITLES or folded in lexicon.DEMONYMS)
+        ):
             start += 1
         elif person and remaining and folded == "of" and start > 0:
             start += 1  # "Secretary of State George Shultz": "of" between two title words
-        elif token.is_lower and remaining and not (person and folded in _PARTICLES):
+        elif token.is_lower and remaining and not (person and folded in lexicon.PARTICLES):
             start += 1  # "defender Hassan Abbas", "ex-England"
         elif person and folded.startswith("ex-") and remaining:
             start += 1
         else:
             break
+    if not person and start < end and _fold(tokens[start]) in lexicon.TITLES | lexicon.OFFICE_WORDS:
+        # "VP of Internal Audit for Genting Americas", "Director of New Business of Betson
+        # Enterprises": an office held at an organisation; the organisation is what follows.
+        connectors = [i for i in range(start + 1, end - 1) if tokens[i].lower_ in ("of", "for", "at")]
+        if connectors:
+            start = connectors[-1] + 1
     while end > start:
         token = tokens[end - 1]
-        if (
+        if _fold(token) in lexicon.ADDRESS_UNITS and end - start > 1:
+            end -= 1  # "Cameron Street Ste." (Ste. 305)
+        elif (
             token.is_punct
             and token.text not in (".", ")")
             or token.is_space
@@ -458,6 +155,29 @@ def _trim(tokens: list[Any], label: str) -> list[Any]:
     return tokens[start:end]
 
 
+_ROMAN = re.compile(r"^[ivxlcdm]+\.?$", re.IGNORECASE)
+_NUMERAL = re.compile(r"^[IVXL]+\.?$")
+
+
+def is_reference_or_heading(tokens: Sequence[Any], label: str) -> bool:
+    """A span that is a reference ("Item 12", "Fig", "CHAPTER VII") or a heading/document title
+    ("Supplementary Financial Information", "Articles of Incorporation"), not a name."""
+    if label in ("DATE", "MONEY") or not tokens:
+        return False
+    words = [t for t in tokens if not (t.is_punct or t.is_space)]
+    if not words:
+        return True
+    first, last = _fold(words[0]), _fold(words[-1])
+    numbered = any(any(ch.isdigit() for ch in t.text) or _ROMAN.match(t.text) for t in words[1:])
+    if first in lexicon.REFERENCE_WORDS and (len(words) == 1 or numbered):
+        return True
+    if len(words) == 1 and len(words[0].text) >= 2 and _NUMERAL.match(words[0].text):
+        return True  # "XXII", "XIV": a chapter or list number
+    if label == "LAW" and last in ("act", "code", "constitution", "treaty", "convention", "directive", "regulation"):
+        return False
+    return len(words) > 1 and last in lexicon.GENERIC_HEADS
+
+
 def name_spans(tokens: Sequence[Any], label: str) -> list[tuple[int, int]]:
     """The name(s) inside a recognised span, as ``(first, last + 1)`` token indexes into ``tokens``.
 
@@ -471,10 +191,10 @@ def name_spans(tokens: Sequence[Any], label: str) -> list[tuple[int, int]]:
     out: list[tuple[int, int]] = []
     for piece in _parts(tokens, label):
         kept = _trim(piece, label)
-        if not kept or not any(ch.isalpha() for t in kept for ch in t.text):
+        if not kept or not any(ch.isalpha() for t in kept for ch in t.text) or is_reference_or_heading(kept, label):
             continue
-        if label in ("PERSON", "GPE", "LOC", "ORG") and not any(_has_capital(t) for t in kept):
-            continue
+        if not any(_has_capital(t) for t in kept):
+            continue  # "toboggans", "eastern": a name is written with a capital
         out.append((index[id(kept[0])], index[id(kept[-1])] + 1))
     return out
 
@@ -513,3 +233,29 @@ def is_plausible_name(text: str, label: str) -> bool:
     if _FORMULA.search(text) or _CITATION.search(text) or _PHONE.search(text):
         return False
     return not any(_garbled(word) for word in re.split(r"[\s\-–/]+", text))
+
+
+_DANGLING = re.compile(r"\s*[(\[][^)\]]*$")
+
+
+def trim_text(text: str) -> str:
+    """A surface text without what a tokenizer left glued to it: an unclosed bracket and what
+    follows ("Mark A. Lipparelli(1", "League Two.[63"); a prefix of ``text``."""
+    cut = _DANGLING.sub("", text)
+    return cut.rstrip(" ,;:-–—") if cut != text else text
+
+
+_INVERTED_NAME = re.compile(r"^[A-Z][\w'’\-]+, [A-Z][a-z][\w'’\-]*(?: [A-Z]\.)?$")
+
+
+def is_inverted_person(text: str) -> bool:
+    """ "Foster, Richard", "Ross, James M.": a person's name as a bibliography writes it."""
+    return bool(_INVERTED_NAME.match(text))
+
+
+def is_common_words(text: str, evidence: Mapping[str, str]) -> bool:
+    """Every word of ``text`` (but connectors) is one the document itself writes in lower case
+    inside sentences ("Diluted", "Practice Ground", "Board of Directors"): a heading, a table label
+    or a sentence's first word, not a name. ``evidence`` is :func:`.units.casing_evidence`."""
+    words = [w for w in re.findall(r"[^\W\d_]+", text) if w.casefold() not in lexicon.MINOR_WORDS]
+    return bool(words) and all((form := evidence.get(w.casefold())) is not None and form.islower() for w in words)

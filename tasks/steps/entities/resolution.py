@@ -28,6 +28,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from docflow.core.entity_names import VALUE_LABELS, canonical_key, canonical_name
+from tasks.steps.entities import lexicon
 from tasks.steps.entities.units import TextUnit
 
 __all__ = ["Known", "defined_forms", "display_names", "find_occurrences", "join_partial_names"]
@@ -36,9 +37,6 @@ _NAME_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "PRODUCT
 # Labels a partial name may carry and still be the person it names (the small model often calls
 # a lone surname ORG); a place ("Washington") stays a place.
 _PARTIAL_LABELS = frozenset({"PERSON", "ORG", "NORP"})
-_MINOR_WORDS = frozenset(
-    ["of", "the", "and", "for", "de", "la", "du", "des", "del", "y", "et", "&", "in", "on", "at", "to"]
-)
 _QUOTE_OPEN = "\"“”'‘’«"
 _QUOTE_CLOSE = "\"”“'’‘»"
 # `Name (the "Alias")`, `Name ("ALIAS")`, `Name (hereinafter, the "Alias")`, `Name (ACR)`.
@@ -64,7 +62,7 @@ class Known:
 
 
 def _initials(name: str) -> str:
-    words = [w for w in re.split(r"[\s\-/]+", name) if w and w.casefold() not in _MINOR_WORDS]
+    words = [w for w in re.split(r"[\s\-/]+", name) if w and w.casefold() not in lexicon.MINOR_WORDS]
     return "".join(w[0] for w in words if w[0].isalpha()).upper()
 
 
@@ -133,7 +131,7 @@ def join_partial_names(full_names: Iterable[Known]) -> dict[str, Known]:
             continue
         for word in (words[0], words[-1]):
             folded = word.casefold().rstrip(".")
-            if len(folded) >= 2 and folded not in _MINOR_WORDS:
+            if len(folded) >= 2 and folded not in lexicon.MINOR_WORDS:
                 owners[canonical_key(folded)].add(known)
     return {word: next(iter(people)) for word, people in owners.items() if len(people) == 1}
 
@@ -160,6 +158,9 @@ def find_occurrences(
     """
     if not surfaces:
         return []
+    # A name also matches written in capitals inside mixed text ("... vs NORWICH CITY"); short
+    # forms only as written (an acronym's capitals are its own).
+    surfaces = {**{s.upper(): k for s, k in surfaces.items() if len(s) >= 4 and not s.isupper()}, **surfaces}
     ordered = sorted(surfaces, key=lambda s: (-len(s), s))
     pattern = re.compile("|".join(re.escape(s) for s in ordered))
     folded = {s.casefold(): s for s in reversed(ordered)}

@@ -18,136 +18,14 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
-__all__ = ["TextUnit", "casing_evidence", "is_capitals", "restore_case", "text_units"]
+from tasks.steps.entities import lexicon
+
+__all__ = ["TextUnit", "casing_evidence", "is_capitals", "restore_capital_runs", "restore_case", "text_units"]
 
 # A blank line ends a paragraph (chunk texts join elements with "\n\n").
 _PARAGRAPH_BREAK = re.compile(r"\n[^\S\n]*\n\s*")
 _CELL_SEPARATOR = re.compile(r"[^\S\n]\|[^\S\n]|\t")
 _WORD = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*")
-# Lower case in a restored heading unless the document writes them otherwise.
-_FUNCTION_WORDS = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "and",
-        "or",
-        "but",
-        "nor",
-        "of",
-        "in",
-        "on",
-        "at",
-        "to",
-        "for",
-        "from",
-        "by",
-        "with",
-        "without",
-        "into",
-        "onto",
-        "over",
-        "under",
-        "after",
-        "before",
-        "as",
-        "is",
-        "are",
-        "was",
-        "were",
-        "be",
-        "been",
-        "being",
-        "has",
-        "have",
-        "had",
-        "do",
-        "does",
-        "did",
-        "will",
-        "would",
-        "shall",
-        "should",
-        "can",
-        "could",
-        "may",
-        "might",
-        "must",
-        "not",
-        "no",
-        "yes",
-        "it",
-        "its",
-        "this",
-        "that",
-        "these",
-        "those",
-        "there",
-        "here",
-        "than",
-        "then",
-        "so",
-        "if",
-        "when",
-        "while",
-        "where",
-        "who",
-        "whom",
-        "whose",
-        "which",
-        "what",
-        "why",
-        "how",
-        "all",
-        "any",
-        "each",
-        "every",
-        "some",
-        "such",
-        "per",
-        "via",
-        "up",
-        "down",
-        "out",
-        "off",
-        "about",
-        "against",
-        "between",
-        "among",
-        "through",
-        "during",
-        "until",
-        "upon",
-        "within",
-        "across",
-        "behind",
-        "beyond",
-        "near",
-        "since",
-        "toward",
-        "towards",
-        "de",
-        "la",
-        "le",
-        "les",
-        "du",
-        "des",
-        "et",
-        "en",
-        "el",
-        "los",
-        "las",
-        "y",
-        "por",
-        "para",
-        "con",
-        "un",
-        "une",
-        "una",
-        "vs",
-        "v",
-    ]
-)
 
 
 @dataclass(frozen=True)
@@ -162,6 +40,7 @@ class TextUnit:
     text: str
     ner_text: str
     restored: bool = False  # ner_text is a case-restored copy of a unit written in capitals
+    in_table: bool = False  # a cell of a table row
 
 
 def is_capitals(text: str) -> bool:
@@ -194,11 +73,11 @@ def casing_evidence(texts: Iterable[str]) -> dict[str, str]:
     return {folded: forms.most_common(1)[0][0] for folded, forms in seen.items()}
 
 
-def _recase(word: str, evidence: Mapping[str, str], first: bool) -> str:
+def _recase(word: str, evidence: Mapping[str, str], first: bool, unknown_lower: bool) -> str:
     folded = word.casefold()
     form = evidence.get(folded)
     if form is None:
-        if folded in _FUNCTION_WORDS and not first:
+        if (folded in lexicon.FUNCTION_WORDS or unknown_lower) and not first:
             form = folded
         elif len(word) <= 3 and not any(ch in "AEIOUY" for ch in word):
             form = word  # "BBC", "NHS", "USA"-like: an acronym stays in capitals
@@ -210,9 +89,10 @@ def _recase(word: str, evidence: Mapping[str, str], first: bool) -> str:
     return form if len(form) == len(word) else word
 
 
-def restore_case(text: str, evidence: Mapping[str, str]) -> str:
+def restore_case(text: str, evidence: Mapping[str, str], *, unknown_lower: bool = False) -> str:
     """``text`` (written in capitals) with each word in the casing :func:`casing_evidence` found, of
-    the same length; the first word of the text and of each sentence starts with a capital."""
+    the same length; the first word of the text and of each sentence starts with a capital. A word
+    the document never writes otherwise is in title case (``unknown_lower``: in lower case)."""
     out: list[str] = []
     last = 0
     first = True
@@ -221,12 +101,28 @@ def restore_case(text: str, evidence: Mapping[str, str]) -> str:
         out.append(between)
         if re.search(r"[.!?:;\-–—|]\s*$", between) or "\n" in between:
             first = True
-        out.append(_recase(match.group(), evidence, first))
+        out.append(_recase(match.group(), evidence, first, unknown_lower))
         first = False
         last = match.end()
     out.append(text[last:])
     restored = "".join(out)
     return restored if len(restored) == len(text) else text
+
+
+# Two or more words in capitals in a row, within a line of mixed text ("ITEM 1B. UNRESOLVED STAFF
+# COMMENTS A smaller reporting company ..."): a heading run into its paragraph.
+_CAPITAL_RUN = re.compile(r"\b[^\W\d_a-z]{2,}(?:[^\S\n]+[^\W\d_a-z]{2,}|[^\S\n]*[&,.\-–][^\S\n]*[^\W\d_a-z]{2,})+\b")
+
+
+def restore_capital_runs(text: str, evidence: Mapping[str, str]) -> str:
+    """``text`` with each run of two or more words in capitals case-restored (same length); a single
+    word in capitals is an acronym ("IBM", "NYSE") and stays. Inside mixed text such a run is a
+    heading or a legal notice far more often than a name ("LIMITED WARRANTY", "INDIRECT,
+    CONSEQUENTIAL ... DAMAGES"), so words the document never writes otherwise go to lower case: a
+    name it writes elsewhere keeps its capitals, and is found there anyway."""
+    if not _CAPITAL_RUN.search(text):
+        return text
+    return _CAPITAL_RUN.sub(lambda m: restore_case(m.group(), evidence, unknown_lower=True), text)
 
 
 def _pieces(text: str) -> Iterator[tuple[int, str]]:
@@ -240,11 +136,11 @@ def _pieces(text: str) -> Iterator[tuple[int, str]]:
         yield start, text[start:]
 
 
-def _cells(offset: int, paragraph: str) -> Iterator[tuple[int, str]]:
+def _cells(offset: int, paragraph: str) -> Iterator[tuple[int, str, bool]]:
     """A paragraph whose lines are table rows ("a | b | c"), cell by cell; any other paragraph whole."""
     lines = paragraph.split("\n")
     if not all(_CELL_SEPARATOR.search(line) for line in lines if line.strip()):
-        yield offset, paragraph
+        yield offset, paragraph, False
         return
     position = 0
     for line in lines:
@@ -254,7 +150,7 @@ def _cells(offset: int, paragraph: str) -> Iterator[tuple[int, str]]:
             cell = line[start:end]
             if cell.strip():
                 lead = len(cell) - len(cell.lstrip())
-                yield offset + position + start + lead, cell.strip()
+                yield offset + position + start + lead, cell.strip(), True
             if match:
                 start = match.end()
         position += len(line) + 1
@@ -263,7 +159,7 @@ def _cells(offset: int, paragraph: str) -> Iterator[tuple[int, str]]:
 def text_units(chunk_index: int, text: str, evidence: Mapping[str, str]) -> Iterator[TextUnit]:
     """The units of one chunk's text, in order (see the module docstring)."""
     for offset, paragraph in _pieces(text):
-        for cell_offset, cell in _cells(offset, paragraph):
+        for cell_offset, cell, in_table in _cells(offset, paragraph):
             if is_capitals(cell):
                 # Each line of a capitals unit on its own: a heading above a dateline are two things.
                 position = 0
@@ -271,7 +167,7 @@ def text_units(chunk_index: int, text: str, evidence: Mapping[str, str]) -> Iter
                     if line.strip():
                         capitals = is_capitals(line)
                         ner = restore_case(line, evidence) if capitals else line
-                        yield TextUnit(chunk_index, cell_offset + position, line, ner, capitals)
+                        yield TextUnit(chunk_index, cell_offset + position, line, ner, capitals, in_table)
                     position += len(line) + 1
             else:
-                yield TextUnit(chunk_index, cell_offset, cell, cell)
+                yield TextUnit(chunk_index, cell_offset, cell, restore_capital_runs(cell, evidence), False, in_table)
