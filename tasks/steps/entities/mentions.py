@@ -235,7 +235,7 @@ def _resolve(found: list[Found], units: Sequence[TextUnit]) -> list[Found]:
         )
         for f in names
     }
-    aliases, terms = resolution.defined_forms(units, ending_at)
+    aliases, alias_surfaces, terms = resolution.defined_forms(units, ending_at)
     found = [f for f in found if f.mention.source == "vocabulary" or f.mention.canonical_key not in terms]
     people = {
         Known(f.mention.canonical_key, f.mention.canonical_name, "PERSON")
@@ -253,7 +253,7 @@ def _resolve(found: list[Found], units: Sequence[TextUnit]) -> list[Found]:
                 m = resolution.with_identity(m, partial[m.canonical_key])
         out.append(Found(m, f.no_context, f.parts) if m is not f.mention else f)
     # Further occurrences of names known in running text, their surnames and defined short forms.
-    surfaces: dict[str, Known] = {}
+    surfaces: dict[str, Known] = dict(alias_surfaces)
     for f in out:
         m = f.mention
         if not f.no_context and resolution.is_name_label(m.label) and m.text[:1].isupper() and len(m.text) > 1:

@@ -135,6 +135,8 @@ def _trim(tokens: list[Any], label: str) -> list[Any]:
         token = tokens[end - 1]
         if _fold(token) in lexicon.ADDRESS_UNITS and end - start > 1:
             end -= 1  # "Cameron Street Ste." (Ste. 305)
+        elif token.text == "." and end - start > 2 and _fold(tokens[end - 2]) in lexicon.ADDRESS_UNITS:
+            end -= 2
         elif (
             token.is_punct
             and token.text not in (".", ")")
@@ -178,6 +180,12 @@ def is_reference_or_heading(tokens: Sequence[Any], label: str) -> bool:
     return len(words) > 1 and last in lexicon.GENERIC_HEADS
 
 
+def _only_titles(tokens: Sequence[Any]) -> bool:
+    """ "Mr.", "Chief Executive": forms of address and offices with no name after them."""
+    words = [_fold(t) for t in tokens if not (t.is_punct or t.is_space)]
+    return all(w in lexicon.HONORIFICS or w in lexicon.TITLES for w in words)
+
+
 def name_spans(tokens: Sequence[Any], label: str) -> list[tuple[int, int]]:
     """The name(s) inside a recognised span, as ``(first, last + 1)`` token indexes into ``tokens``.
 
@@ -191,7 +199,9 @@ def name_spans(tokens: Sequence[Any], label: str) -> list[tuple[int, int]]:
     out: list[tuple[int, int]] = []
     for piece in _parts(tokens, label):
         kept = _trim(piece, label)
-        if not kept or not any(ch.isalpha() for t in kept for ch in t.text) or is_reference_or_heading(kept, label):
+        if not kept or not any(ch.isalpha() for t in kept for ch in t.text):
+            continue
+        if is_reference_or_heading(kept, label) or is_reference_or_heading(piece, label) or _only_titles(kept):
             continue
         if not any(_has_capital(t) for t in kept):
             continue  # "toboggans", "eastern": a name is written with a capital

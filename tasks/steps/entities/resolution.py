@@ -83,16 +83,18 @@ def _is_acronym_of(short: str, long: str) -> bool:
 
 def defined_forms(
     units: Sequence[TextUnit], names_ending_at: Mapping[tuple[int, int], Known]
-) -> tuple[dict[str, Known], set[str]]:
+) -> tuple[dict[str, Known], dict[str, Known], set[str]]:
     """Short forms defined in the document and what they stand for, and the defined terms that
     name nothing.
 
     ``names_ending_at`` maps ``(chunk_index, char_end)`` of each recognised name to its identity:
     a definition in brackets right after a name ("Acme Ltd. (the “Borrower”)") makes the short
     form that name; an acronym in brackets needs its letters to fit the name. Returns
-    ``({short form key: identity}, {keys of terms defined without a name})``.
+    ``({short form key: identity}, {short form as written: identity}, {keys of terms defined
+    without a name})``.
     """
     aliases: dict[str, Known] = {}
+    written: dict[str, Known] = {}
     terms: set[str] = set()
     for unit in units:
         for match in _DEFINITION.finditer(unit.text):
@@ -108,6 +110,7 @@ def defined_forms(
             key = canonical_key(short)
             if known is not None and known.key != key and (quoted or _is_acronym_of(short, known.name)):
                 aliases.setdefault(key, known)
+                written.setdefault(short, known)
             elif known is not None and not quoted and _is_acronym_of(known.name, short):
                 # Reversed: "IBM (International Business Machines)": the acronym takes the long form.
                 aliases.setdefault(known.key, Known(key, canonical_name(short), known.label))
@@ -115,7 +118,7 @@ def defined_forms(
                 terms.add(key)
         for match in _TERM_MEANS.finditer(unit.text):
             terms.add(canonical_key(match.group("term")))
-    return aliases, terms - set(aliases)
+    return aliases, written, terms - set(aliases)
 
 
 def join_partial_names(full_names: Iterable[Known]) -> dict[str, Known]:
