@@ -133,9 +133,15 @@ def test_a_reviewed_merge_is_one_entity_everywhere_survives_reprocessing_and_exp
     assert merges[0]["merged_by"].startswith("cli:") and merges[0]["merged_at"]
     assert f"{project}|PERSON|maria gonzalez" in {e["key"] for e in records[invoice]["entities"]}
 
-    # AND merging it again, or into itself, is refused with one line
-    refused = _cli("entities", "merge", "Maria Gonzales", "Maria Gonzalez", "--project", project)
-    assert refused.exit_code == 2 and "already merged" in refused.output
+    # AND asking for the same merge again changes nothing; merging it elsewhere is refused in one line
+    again_merged = json.loads(
+        _cli("entities", "merge", "Maria Gonzales", "Maria Gonzalez", "--project", project, "--json").output
+    )
+    assert (again_merged["merge"]["id"], again_merged["redriven"]) == (result["merge"]["id"], [])
+    refused = _cli("entities", "merge", "Maria Gonzales", "Rotterdam", "--project", project)
+    assert refused.exit_code == 2 and "already merged" in refused.output and "Traceback" not in refused.output
+    itself = _cli("entities", "merge", "Maria Gonzalez", "PERSON:Maria Gonzalez", "--project", project)
+    assert itself.exit_code == 2 and "same entity" in itself.output
 
     # WHEN the merge is split THEN two people again, in PostgreSQL and in the graph
     split = _cli("entities", "split", "Maria Gonzales", "--project", project, "--json")

@@ -22,6 +22,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from docflow.core.db import session_scope
 from docflow.core.entity_names import canonical_key
@@ -262,9 +263,11 @@ def merge_entities(
 ) -> MergeResult:
     """Merge the entity ``source`` into ``target`` (references as :func:`find_entity` reads them).
 
-    Refused (:class:`EntityError`): the same entity twice, a source already merged (split it
-    first), a merge that would close a cycle. The merge is recorded in one transaction; then the
-    documents concerned are re-driven from the entity stage (see the module docstring).
+    Refused (:class:`EntityError`): the same entity twice, a source already merged into another
+    entity (split it first), a merge that would close a cycle. Asking again for a merge that is
+    live changes nothing and returns it (no document is re-driven). The merge is recorded in one
+    transaction; then the documents concerned are re-driven from the entity stage (see the module
+    docstring).
     """
     source_entity = find_entity(project_id=project_id, reference=source)
     target_entity = find_entity(project_id=project_id, reference=target)
@@ -272,8 +275,21 @@ def merge_entities(
         raise EntityError(f"{source_entity.label}:{source_entity.name} and {target!r} are the same entity")
     with session_scope() as session:
         live = _live_targets(session, project_id)
-        if (source_entity.key, source_entity.label) in live:
-            raise EntityError(f"{source_entity.label}:{source_entity.name} is already merged: split it first")
+        current = live.get((source_entity.key, source_entity.label))
+        if current == (target_entity.key, target_entity.label):
+            existing = _records(
+                session,
+                (_MERGES.c.project_id == project_id)
+                & (_MERGES.c.from_key == source_entity.key)
+                & (_MERGES.c.from_label == source_entity.label)
+                & _MERGES.c.split_at.is_(None),
+            )
+            return MergeResult("merged", existing[0])
+        if current is not None:
+            raise EntityError(
+                f"{source_entity.label}:{source_entity.name} is already merged into {current[1]}:{current[0]}: "
+                "split it first"
+            )
         node: tuple[str, str] | None = (target_entity.key, target_entity.label)
         seen = set()
         while node is not None and node not in seen:
@@ -283,23 +299,42 @@ def merge_entities(
                 )
             seen.add(node)
             node = live.get(node)
-        merge_id = session.execute(
-            insert(_MERGES)
-            .values(
-                project_id=project_id,
-                from_key=source_entity.key,
-                from_label=source_entity.label,
-                into_key=target_entity.key,
-                into_label=target_entity.label,
-                merged_by=merged_by,
-                reason=reason,
-            )
-            .returning(_MERGES.c.id)
-        ).scalar_one()
+        merge_id = _insert_merge(
+            session,
+            project_id=project_id,
+            source=source_entity,
+            target=target_entity,
+            merged_by=merged_by,
+            reason=reason,
+        )
         record = _records(session, _MERGES.c.id == merge_id)[0]
     result = MergeResult("merged", record)
     _redrive(result, project_id=project_id, entity_ids=[source_entity.id], by=merged_by, settings=settings)
     return result
+
+
+def _insert_merge(
+    session: Any, *, project_id: str, source: EntityRecord, target: EntityRecord, merged_by: str, reason: str | None
+) -> int:
+    try:
+        with session.begin_nested():
+            merge_id: int = session.execute(
+                insert(_MERGES)
+                .values(
+                    project_id=project_id,
+                    from_key=source.key,
+                    from_label=source.label,
+                    into_key=target.key,
+                    into_label=target.label,
+                    merged_by=merged_by,
+                    reason=reason,
+                )
+                .returning(_MERGES.c.id)
+            ).scalar_one()
+    except IntegrityError:
+        # The live-merge index (uq_entity_merges_live_source): another merge of it committed first.
+        raise EntityError(f"{source.label}:{source.name} was merged by someone else meanwhile: look again") from None
+    return merge_id
 
 
 def split_entity(*, project_id: str, source: str, split_by: str, settings: Settings) -> MergeResult:

@@ -27,6 +27,8 @@ from docflow.core.vocabulary import VocabularyEntry
 from tasks.steps.entities import resolution
 from tasks.steps.entities.model import PATTERN_ID, docflow_label, load_nlp
 from tasks.steps.entities.names import (
+    BIBLIOGRAPHY_NAME,
+    is_cited_author,
     is_common_words,
     is_inverted_person,
     is_plausible_name,
@@ -177,6 +179,8 @@ def _mentions_of(
                 continue  # words the document writes in lower case: a heading, a label, a first word
             if is_inverted_person(text):
                 kind = "PERSON"  # "Foster, Richard" in a bibliography
+            elif label != "PERSON" and len(text.split()) <= 2 and is_cited_author(unit.text[piece.end_char :]):
+                kind = "PERSON"  # "Semba et al., 2013", "Hancks and Kazazian, 2016"
         identity = _identity(text, kind, source, span.id_ if source == "vocabulary" else "", vocabulary)
         if identity is not None:
             start = unit.offset + piece.start_char
@@ -226,8 +230,34 @@ def _mentions_in(
             yield Found(mention, isolated, parts)
 
 
+def _bibliography_names(found: list[Found], units: Sequence[TextUnit]) -> list[Found]:
+    """Authors in a reference list ("Sargatal, Jordi (eds.)") as one person each, in place of the
+    pieces the model made of them."""
+    people: list[Found] = []
+    for unit in units:
+        for match in BIBLIOGRAPHY_NAME.finditer(unit.text):
+            text = match.group().rstrip()
+            start = unit.offset + match.start()
+            key = canonical_key(text)
+            mention = Mention(unit.chunk_index, text, "PERSON", start, start + len(text), key, canonical_name(text))
+            people.append(Found(mention, False))
+    if not people:
+        return found
+    spans = {(f.mention.chunk_index, f.mention.char_start, f.mention.char_end) for f in people}
+    kept = [
+        f
+        for f in found
+        if f.mention.source == "vocabulary"
+        or not any(
+            c == f.mention.chunk_index and s < f.mention.char_end and f.mention.char_start < e for c, s, e in spans
+        )
+    ]
+    return sorted([*kept, *people], key=lambda f: (f.mention.chunk_index, f.mention.char_start))
+
+
 def _resolve(found: list[Found], units: Sequence[TextUnit]) -> list[Found]:
     """One entity per real thing in the document (:mod:`.resolution`), applied to ``found``."""
+    found = _bibliography_names(found, units)
     names = [f for f in found if resolution.is_name_label(f.mention.label) and f.mention.source != "vocabulary"]
     ending_at = {
         (f.mention.chunk_index, f.mention.char_end): Known(

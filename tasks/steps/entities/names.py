@@ -25,6 +25,8 @@ from docflow.core.entity_names import LEGAL_FORMS
 from tasks.steps.entities import lexicon
 
 __all__ = [
+    "BIBLIOGRAPHY_NAME",
+    "is_cited_author",
     "is_common_words",
     "is_inverted_person",
     "is_plausible_name",
@@ -152,6 +154,8 @@ def _trim(tokens: list[Any], label: str) -> list[Any]:
             end -= 1  # "Amara Nwosu of"
         elif token.text.casefold() in ("'s", "’s"):
             end -= 1
+        elif end - start > 2 and _fold(tokens[end - 2]) == "et" and _fold(token) == "al":
+            end -= 2  # "Zhang et al.": the citation's first author
         else:
             break
     return tokens[start:end]
@@ -242,7 +246,26 @@ def is_plausible_name(text: str, label: str) -> bool:
         return False
     if _FORMULA.search(text) or _CITATION.search(text) or _PHONE.search(text):
         return False
-    return not any(_garbled(word) for word in re.split(r"[\s\-–/]+", text))
+    words = re.split(r"[\s\-–/]+", text)
+    if any(_IDENTIFIER.search(word) for word in words):
+        return False  # "H3K4me1", "C2H2", "Chr13.1-cl": a gene, a protein, a strain
+    if label in _NO_DIGITS and any(ch.isdigit() for ch in text):
+        return False  # a person or a place has no digits: "ZFP617", "RLTR4"
+    return not any(_garbled(word) for word in words)
+
+
+_IDENTIFIER = re.compile(r"[A-Za-z]\d+[.\-]?\d*[.\-]?[A-Za-z]|[A-Za-z]\d+\.\d")
+_NO_DIGITS = frozenset({"PERSON", "GPE", "LOC", "NORP"})
+_CITED = re.compile(
+    r"^(?:\s+et\s+al\b|\s+and\s+[A-Z][\w'’\-]+,?\s+\(?(?:19|20)\d\d[a-z]?[);,]|,\s+(?:19|20)\d\d[a-z]?\)"
+    r"|\s+\((?:19|20)\d\d[a-z]?\)|\s+(?:19|20)\d\d[a-z]?,\s+pp?\.)"
+)
+
+
+def is_cited_author(following: str) -> bool:
+    """The text after a name makes it a citation's author: "Semba et al., 2013", "Higman 2012",
+    "Hancks and Kazazian, 2016", "Zhang (2008)"."""
+    return bool(_CITED.match(following[:40]))
 
 
 _DANGLING = re.compile(r"\s*[(\[][^)\]]*$")
@@ -269,3 +292,17 @@ def is_common_words(text: str, evidence: Mapping[str, str]) -> bool:
     or a sentence's first word, not a name. ``evidence`` is :func:`.units.casing_evidence`."""
     words = [w for w in re.findall(r"[^\W\d_]+", text) if w.casefold() not in lexicon.MINOR_WORDS]
     return bool(words) and all((form := evidence.get(w.casefold())) is not None and form.islower() for w in words)
+
+
+# "Carboneras, Carlos (1992).", "Elliott, Andrew; Sargatal, Jordi (eds.)", "Robertson, Gregory J.;":
+# a reference list's authors, surname first. Matched on the text, since the model reads them as
+# two names, or as a surname and a first name apart.
+_GIVEN = r"(?:[A-Z][a-zà-ÿ'’\-]+|[A-Z]\.)"
+BIBLIOGRAPHY_NAME = re.compile(
+    r"(?<![\w'’\-])(?:(?:de|van|von|del|da|du|le|la|di) )?[A-Z][a-zà-ÿ'’\-]+(?: [A-Z][a-zà-ÿ'’\-]+)?, "
+    + _GIVEN
+    + r"(?: "
+    + _GIVEN
+    + r"){0,2}"
+    + r"(?=\s*(?:;|\((?:19|20)\d\d|\(eds?\.?\)|,\s+eds?\.|\.\s*\((?:19|20)\d\d))"
+)

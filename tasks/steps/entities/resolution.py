@@ -116,9 +116,27 @@ def defined_forms(
                 aliases.setdefault(known.key, Known(key, canonical_name(short), known.label))
             elif known is None and quoted and not short.isupper():
                 terms.add(key)
+            elif known is None and not quoted and _defines_common_noun(short, before):
+                # "long terminal repeat (LTR)", "earnings per share (EPS)": an abbreviation of
+                # words written in lower case is a term, not a name.
+                terms.add(key)
         for match in _TERM_MEANS.finditer(unit.text):
             terms.add(canonical_key(match.group("term")))
     return aliases, written, terms - set(aliases)
+
+
+def _defines_common_noun(short: str, before: str) -> bool:
+    letters = "".join(ch for ch in short if ch.isalpha())
+    if not (2 <= len(letters) <= 6) or not letters.isupper():
+        return False
+    words = [w for w in re.split(r"[\s\-/]+", before.rstrip(" ,")) if w][-2 * len(letters) :]
+    content = [w for w in words if w.casefold() not in lexicon.MINOR_WORDS]
+    tail = content[-len(letters) :]
+    return (
+        len(tail) == len(letters)
+        and all(w[:1].islower() for w in tail)
+        and "".join(w[0] for w in tail).upper() == letters
+    )
 
 
 def join_partial_names(full_names: Iterable[Known]) -> dict[str, Known]:
