@@ -238,3 +238,38 @@ def test_a_name_in_a_headline_in_capitals_is_found_and_is_the_same_entity(nlp):
         "China were beaten 2-0 by Uzbekistan in the other match.",
     )
     assert _keys(mentions, "JAPAN") == {"japan"} and _keys(mentions, "CHINA") == {"china"}
+
+
+def test_reference_list_authors_are_one_person_each_and_cited_authors_are_people(nlp):
+    mentions = _mentions(
+        nlp,
+        "Carboneras, Carlos (1992). del Hoyo, Josep; Elliott, Andrew; Sargatal, Jordi (eds.). "
+        "Handbook of the Birds of the World. Barcelona: Lynx Edicions.",
+        "Such clusters evolved recently (Semba et al., 2013; Hancks and Kazazian, 2016).",
+    )
+    people = {m.text for m in mentions if m.label == "PERSON"}
+    assert {"Carboneras, Carlos", "Elliott, Andrew", "Sargatal, Jordi"} <= people
+    assert not any(m.text in ("Andrew", "Jordi", "Carlos") for m in mentions)
+    assert {m.label for m in mentions if m.text in ("Semba", "Kazazian")} <= {"PERSON"}
+
+
+def test_an_abbreviation_of_lower_case_words_is_a_term_not_a_name(nlp):
+    mentions = _mentions(
+        nlp,
+        "Transposable elements, especially long terminal repeat (LTR) retrotransposons, are bound by KAP1. "
+        "Most LTR families are silenced, and the LTR copies in the IBM cluster were mapped.",
+    )
+    assert not any(m.text == "LTR" for m in mentions)
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [("H3K4me1", "ORG"), ("C2H2", "ORG"), ("Chr13.1-cl KO", "ORG"), ("ZFP617", "PERSON"), ("RLTR4", "PERSON")],
+)
+def test_gene_protein_and_strain_identifiers_are_no_names(text, label):
+    assert not is_plausible_name(text, label)
+
+
+def test_a_product_or_organisation_may_carry_digits():
+    assert is_plausible_name("DB2", "PRODUCT") and is_plausible_name("Airbus A320", "PRODUCT")
+    assert is_plausible_name("7-Eleven", "ORG")

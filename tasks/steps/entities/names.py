@@ -101,6 +101,9 @@ def _parts(tokens: Sequence[Any], label: str) -> list[list[Any]]:
     return pieces
 
 
+_LEADING_WORDS = lexicon.TITLES | lexicon.HONORIFICS | lexicon.DEMONYMS | lexicon.OFFICE_WORDS
+
+
 def _trim(tokens: list[Any], label: str) -> list[Any]:
     start, end = 0, len(tokens)
     person = label == "PERSON"
@@ -121,8 +124,10 @@ def _trim(tokens: list[Any], label: str) -> list[Any]:
             start += 1
         elif person and remaining and folded == "of" and start > 0:
             start += 1  # "Secretary of State George Shultz": "of" between two title words
-        elif token.is_lower and remaining and not (person and folded in lexicon.PARTICLES):
-            start += 1  # "defender Hassan Abbas", "ex-England"
+        elif token.is_lower and remaining and (folded in _LEADING_WORDS or folded.startswith(("ex-", "co-"))):
+            # "defender Hassan Abbas", "former Congo", "ex-England"; other lower-case words stay:
+            # French and Spanish names start with them ("océan Pacifique", "mont Blanc", "île de Ré").
+            start += 1
         elif person and folded.startswith("ex-") and remaining:
             start += 1
         else:
