@@ -12,8 +12,10 @@ What the CLI (``docflow entities ...``), the HTTP API and the web pages offer, w
 from docflow.ops.entities.duplicates import DuplicateCandidate, possible_duplicates
 from docflow.ops.entities.merges import (
     EntityError,
+    EntityNotFound,
     EntityRecord,
     MergeRecord,
+    MergeRefused,
     MergeResult,
     find_entity,
     list_merges,
@@ -24,8 +26,10 @@ from docflow.ops.entities.merges import (
 __all__ = [
     "DuplicateCandidate",
     "EntityError",
+    "EntityNotFound",
     "EntityRecord",
     "MergeRecord",
+    "MergeRefused",
     "MergeResult",
     "find_entity",
     "list_merges",

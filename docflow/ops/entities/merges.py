@@ -34,6 +34,8 @@ from docflow.ops.lifecycle.selection import Selection
 
 __all__ = [
     "EntityError",
+    "EntityNotFound",
+    "MergeRefused",
     "EntityRecord",
     "MergeRecord",
     "MergeResult",
@@ -66,6 +68,14 @@ _REFERENCE = re.compile(r"^(?:(?P<label>[A-Z]{2,12}):)?(?P<name>.+)$", re.DOTALL
 
 class EntityError(ValueError):
     """An entity reference or a merge that cannot be done as asked; the message says why."""
+
+
+class EntityNotFound(EntityError):
+    """The reference names no entity (or no merged entity) of the project (HTTP: 404)."""
+
+
+class MergeRefused(EntityError):
+    """The merge or split would contradict the project's merges as they are (HTTP: 409)."""
 
 
 @dataclass(frozen=True)
@@ -171,7 +181,7 @@ def find_entity(*, project_id: str, reference: str) -> EntityRecord:
                 session, (_ENTITIES.c.id == int(reference.lstrip("#"))) & (_ENTITIES.c.project_id == project_id)
             )
             if not found:
-                raise EntityError(f"no entity #{reference.lstrip('#')} in project {project_id}")
+                raise EntityNotFound(f"no entity #{reference.lstrip('#')} in project {project_id}")
             return found[0]
         match = _REFERENCE.match(reference)
         assert match is not None  # the pattern matches any non-empty text
@@ -181,7 +191,7 @@ def find_entity(*, project_id: str, reference: str) -> EntityRecord:
             condition &= _ENTITIES.c.label == label
         found = _entity_rows(session, condition)
     if not found:
-        raise EntityError(f"no entity named {name!r}{f' as {label}' if label else ''} in project {project_id}")
+        raise EntityNotFound(f"no entity named {name!r}{f' as {label}' if label else ''} in project {project_id}")
     live = [e for e in found if e.mentions] or found
     if len(live) > 1:
         labels = ", ".join(f"{e.label}:{e.name} (#{e.id}, {e.mentions} mentions)" for e in live)
@@ -286,7 +296,7 @@ def merge_entities(
             )
             return MergeResult("merged", existing[0])
         if current is not None:
-            raise EntityError(
+            raise MergeRefused(
                 f"{source_entity.label}:{source_entity.name} is already merged into {current[1]}:{current[0]}: "
                 "split it first"
             )
@@ -294,7 +304,7 @@ def merge_entities(
         seen = set()
         while node is not None and node not in seen:
             if node == (source_entity.key, source_entity.label):
-                raise EntityError(
+                raise MergeRefused(
                     f"{target_entity.name} is already merged into {source_entity.name}: that would be a cycle"
                 )
             seen.add(node)
@@ -333,7 +343,7 @@ def _insert_merge(
             ).scalar_one()
     except IntegrityError:
         # The live-merge index (uq_entity_merges_live_source): another merge of it committed first.
-        raise EntityError(f"{source.label}:{source.name} was merged by someone else meanwhile: look again") from None
+        raise MergeRefused(f"{source.label}:{source.name} was merged by someone else meanwhile: look again") from None
     return merge_id
 
 
@@ -355,7 +365,7 @@ def split_entity(*, project_id: str, source: str, split_by: str, settings: Setti
             condition &= _MERGES.c.from_label == label
         records = _records(session, condition)
         if not records:
-            raise EntityError(f"{name!r} is not merged into anything in project {project_id}")
+            raise EntityNotFound(f"{name!r} is not merged into anything in project {project_id}")
         if len(records) > 1:
             which = ", ".join(f"{r.from_label}:{r.from_name}" for r in records)
             raise EntityError(f"{name!r} names several merged entities: say which — {which}")
