@@ -1,7 +1,7 @@
 """archive members: a document's parent archive and its path inside it
 
 Revision ID: 5d8e2f1a9c47
-Revises: 7e2d4c9a1f55
+Revises: c7a2e5f19d44
 Create Date: 2026-12-10 10:00:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "5d8e2f1a9c47"
-down_revision: str | None = "7e2d4c9a1f55"
+down_revision: str | None = "c7a2e5f19d44"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
