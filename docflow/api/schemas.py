@@ -13,6 +13,8 @@ from pydantic import BaseModel, Field
 from docflow.api.inputs import FreeText, Identifier
 from docflow.core.status import Stage
 from docflow.ops.lifecycle.explore import EntityMatch
+from docflow.ops.lifecycle.listing import ListedDocument
+from docflow.ops.lifecycle.reading import ChunkText
 from docflow.ops.lifecycle.search import SearchHit
 
 
@@ -207,3 +209,35 @@ class MergeRequest(BaseModel):
 class SplitRequest(BaseModel):
     project_id: Identifier = Field(max_length=128)
     source: FreeText = Field(min_length=1, max_length=300, description="The merged-away entity to make its own again.")
+
+
+class DocumentListingView(BaseModel):
+    documents: list[ListedDocument] = Field(description="Oldest first (by id).")
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")
+
+
+class PageTextView(BaseModel):
+    page: int
+    text: str = Field(description="The page's extracted text, its paragraphs separated by a blank line.")
+
+
+class DocumentTextView(BaseModel):
+    document_id: int
+    pages: list[PageTextView] = Field(description="Empty until extraction has run.")
+
+
+class DocumentChunksView(BaseModel):
+    document_id: int
+    chunks: list[ChunkText] = Field(description="In order; page and character spans are within the text.")
+
+
+class DocumentEntityView(BaseModel):
+    entity_id: int
+    name: str
+    label: str
+    mentions: int
+
+
+class DocumentEntitiesView(BaseModel):
+    document_id: int
+    entities: list[DocumentEntityView] = Field(description="Most mentioned first.")
