@@ -6,6 +6,7 @@ The operations return plain data (dicts and dataclasses); these models name and 
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -241,3 +242,40 @@ class DocumentEntityView(BaseModel):
 class DocumentEntitiesView(BaseModel):
     document_id: int
     entities: list[DocumentEntityView] = Field(description="Most mentioned first.")
+
+
+class WebhookRequest(BaseModel):
+    url: FreeText = Field(min_length=8, max_length=2000, description="http:// or https:// URL events are posted to.")
+
+
+class WebhookView(BaseModel):
+    project_id: str
+    url: str
+    enabled: bool
+    created_at: datetime | None
+    created_by: str
+
+
+class WebhookSet(WebhookView):
+    secret: str = Field(
+        description="Shown this once: the receiver checks X-Docflow-Signature, sha256=HMAC-SHA256(secret, body)."
+    )
+
+
+class WebhookDeliveryView(BaseModel):
+    id: int
+    event: str = Field(description="graph_complete or an error_* status.")
+    document_id: int
+    document_uuid: str
+    reason: str | None
+    occurred_at: datetime
+    state: str = Field(description="pending, delivered, or failed (after the last attempt).")
+    attempts: int
+    response_status: int | None
+    last_error: str | None
+    delivered_at: datetime | None
+
+
+class WebhookDeliveriesView(BaseModel):
+    project_id: str
+    deliveries: list[WebhookDeliveryView] = Field(description="Newest first.")

@@ -19,6 +19,8 @@ EXPECTED_TABLES = {
     "entity_mentions",
     "entity_relationships",
     "entity_merges",
+    "webhooks",
+    "webhook_deliveries",
 }
 
 
