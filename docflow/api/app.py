@@ -1,7 +1,7 @@
 """Building the FastAPI application: its state, its routers, and the answers given in one place.
 
 Everything a route needs from the app comes from ``app.state`` through :mod:`docflow.api.deps`
-(the settings, the token check, the metrics registry). Two kinds of refusal are answered here,
+(the settings, the token check, the metrics registry, the limits). Two kinds of refusal are answered here,
 once for every route and page: a page asked for without a session sends the browser to sign in
 (:class:`~docflow.api.deps.SignInRequired`), and a value outside what a route accepts is a 422
 with the reason — as JSON for programs, as a page for a browser under ``/ui``.
@@ -23,6 +23,7 @@ import docflow
 from docflow.api import routes, web
 from docflow.api.auth import TokenCheck
 from docflow.api.deps import SignInRequired
+from docflow.api.limits import Limits
 from docflow.api.web.render import render
 from docflow.core.resources import web_assets_dir
 from docflow.core.settings import Settings, get_settings
@@ -45,6 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.token_check = TokenCheck(settings)
     app.state.metrics = registry_for(settings)
+    app.state.limits = Limits(settings)
     for router in (*routes.ROUTERS, *web.ROUTERS):
         app.include_router(router)
     app.add_exception_handler(SignInRequired, _sign_in)
