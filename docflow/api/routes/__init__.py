@@ -1,14 +1,23 @@
 """The API's routes, one module per resource: ``documents`` (upload, status and history, reprocess,
 delete, export), ``contents`` (list documents; a document's text, chunks, entities, page pictures),
-``search``, ``entities``, ``webhooks`` (a project's webhook and its delivery log), and ``system``
-(health, metrics, the OpenAPI description and its browsable page). Each route is a thin call into :mod:`docflow.ops`; errors a caller can fix
-are 4xx with a plain ``detail``.
+``operations`` (reprocess or delete a selection, sweep intake), ``search``, ``entities``,
+``webhooks`` (a project's webhook and its delivery log), and ``system`` (health, metrics, the
+OpenAPI description and its browsable page). Each route is a thin call into :mod:`docflow.ops`;
+errors a caller can fix are 4xx with a plain ``detail``.
 """
 
 from __future__ import annotations
 
-from docflow.api.routes import contents, documents, entities, search, system, webhooks
+from docflow.api.routes import contents, documents, entities, operations, search, system, webhooks
 
-ROUTERS = (system.router, contents.router, documents.router, search.router, entities.router, webhooks.router)
+ROUTERS = (
+    system.router,
+    contents.router,
+    operations.router,
+    documents.router,
+    search.router,
+    entities.router,
+    webhooks.router,
+)
 
 __all__ = ["ROUTERS"]
