@@ -42,6 +42,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
         openapi_url=None,  # served by routes.system, behind the token
         lifespan=_deliver_webhooks,
+        # Operation ids a generated client turns into function names: "documents-list_all".
+        generate_unique_id_function=lambda route: f"{route.tags[0]}-{route.name}" if route.tags else route.name,
     )
     app.state.settings = settings
     app.state.token_check = TokenCheck(settings)

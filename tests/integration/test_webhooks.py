@@ -4,67 +4,21 @@ receiver that fails is tried again until it answers."""
 from __future__ import annotations
 
 import json
-import threading
-import time
 import uuid
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
 
 from docflow.core.webhooks import SIGNATURE_HEADER, signature
 from docflow.ops.progress import wait_for_documents
+from tests.support.receiver import Receiver
 from tests.support.servers import api_server
 
 pytestmark = [pytest.mark.services, pytest.mark.workers, pytest.mark.slow]
 
 TOKEN = "test-" + uuid.uuid4().hex
 TIMEOUT_S = 240
-
-
-class Receiver:
-    """An HTTP endpoint on loopback that records what it is sent; it answers 500 to the first
-    ``fail_first`` requests, then 204."""
-
-    def __init__(self, fail_first: int = 0) -> None:
-        self.received: list[tuple[dict[str, str], bytes, int]] = []
-        self._fail_first = fail_first
-        self._lock = threading.Lock()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                with receiver._lock:
-                    answer = 500 if len(receiver.received) < receiver._fail_first else 204
-                    receiver.received.append((dict(self.headers), body, answer))
-                self.send_response(answer)
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/hook"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    def __enter__(self) -> Receiver:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    def wait_for(self, condition, *, timeout_s: float = 60) -> list[tuple[dict[str, str], bytes, int]]:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            with self._lock:
-                if condition(self.received):
-                    return list(self.received)
-            time.sleep(0.2)
-        raise AssertionError(f"the receiver got only {self.received!r}")
 
 
 @pytest.fixture(scope="module")

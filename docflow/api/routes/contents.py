@@ -100,7 +100,10 @@ def entities(reference: DocumentReference, caller: ApiCaller) -> DocumentEntitie
     "/{reference}/pages/{number}.png",
     response_class=Response,
     responses={
-        200: {"content": {"image/png": {}}, "description": "The page as a PNG."},
+        200: {
+            "content": {"image/png": {"schema": {"type": "string", "format": "binary"}}},
+            "description": "The page as a PNG.",
+        },
         404: {"description": "No such document or page, or the document has no page pictures."},
         503: {"description": "Not ready yet (an office document being laid out): ask again after Retry-After."},
     },
