@@ -23,7 +23,8 @@ from docflow.core.secret_files import read_secret_files
 from docflow.core.service_urls import hide_password, with_password, with_tls
 from docflow.core.status import Stage
 
-OCR_LANGUAGES_PATTERN = r"^[a-z_]{3,8}(\+[a-z_]{3,8})*$"
+# At most seven packs (as many as one page is worth OCRing with), so it fits its column (64).
+OCR_LANGUAGES_PATTERN = r"^[a-z_]{3,8}(\+[a-z_]{3,8}){0,6}$"
 
 
 class Settings(BaseSettings):

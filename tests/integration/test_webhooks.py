@@ -74,6 +74,11 @@ def test_terminal_events_arrive_signed_once_each_with_no_content(api):
         # AND the delivery log says both were delivered, and nothing more is sent
         log = api.get(f"/projects/{project}/webhook/deliveries").json()["deliveries"]
         assert sorted((d["document_id"], d["state"]) for d in log) == sorted([(good, "delivered"), (bad, "delivered")])
+        # AND the project's webhook page shows the same log
+        page = api.get("/ui/webhooks", params={"project": project})
+        assert page.status_code == 200 and receiver.url in page.text
+        assert page.text.count('class="delivery-delivered"') == 2 and f"/ui/documents/{bad}" in page.text
+        assert "no webhook" in api.get("/ui/webhooks", params={"project": f"{project}-none"}).text
         other = _upload(api, f"{project}-other", "other.txt", b"Nothing for this hook: another project.\n")
         assert wait_for_documents([other], timeout_s=TIMEOUT_S) == {other: "graph_complete"}
         marker = _upload(api, project, "marker.txt", b"Kenji Tanaka wrote a marker note.\n")
