@@ -228,7 +228,13 @@ class EntityMention(SQLModel, table=True):
 
 
 class EntityRelationship(SQLModel, table=True):
-    """A relationship between two canonical entities found in one document (e.g. co-occurrence)."""
+    """A relationship between two canonical entities found in one document.
+
+    ``kind`` is one of :data:`docflow.core.relation_kinds.KINDS`: ``CO_OCCURS`` (named in one chunk,
+    ``weight`` = shared chunks) or a typed kind the text states (``weight`` = places stating it, each
+    a :class:`RelationshipEvidence` row; ``confidence`` the best of theirs; ``properties`` those of the
+    best evidence: role, role_type, former, date, detail).
+    """
 
     __tablename__ = "entity_relationships"
     __table_args__ = (
@@ -247,6 +253,41 @@ class EntityRelationship(SQLModel, table=True):
     )
     kind: str = Field(max_length=32)
     weight: int = Field(default=1)
+    confidence: float | None = Field(default=None)
+    properties: dict[str, str | bool] = Field(
+        default_factory=dict, sa_column=Column(JSONB, nullable=False, server_default=sql_text("'{}'::jsonb"))
+    )
+
+
+class RelationshipEvidence(SQLModel, table=True):
+    """One place in a document that states a typed relationship: the sentence, where it is, what read it.
+
+    ``char_start``/``char_end`` are offsets into the document text chunk offsets refer to (so a page
+    can highlight the sentence); ``producer`` is the rule or pattern that read it.
+    """
+
+    __tablename__ = "relationship_evidence"
+    __table_args__ = (
+        UniqueConstraint(
+            "relationship_id", "char_start", "char_end", "producer", name="uq_relationship_evidence_place"
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    relationship_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("entity_relationships.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    document_id: int = Field(sa_column=_document_fk())
+    chunk_index: int
+    page: int
+    char_start: int
+    char_end: int
+    sentence: str = Field(sa_column=Column(Text, nullable=False))
+    producer: str = Field(max_length=64)
+    confidence: float
+    properties: dict[str, str | bool] = Field(
+        default_factory=dict, sa_column=Column(JSONB, nullable=False, server_default=sql_text("'{}'::jsonb"))
+    )
 
 
 class IntakeFile(SQLModel, table=True):
@@ -328,6 +369,7 @@ ALL_TABLES = (
     CanonicalEntity,
     EntityMention,
     EntityRelationship,
+    RelationshipEvidence,
     IntakeFile,
     DocumentDeletion,
     VocabularyName,

@@ -23,7 +23,8 @@ from docflow.core.status import Stage
 EXTRACTOR = "extract/2"
 CHUNKER = "chunk/1"
 ENTITY_RULES = "entities/1"
-GRAPH = "graph/1"
+RELATION_RULES = "relations/1"  # typed relationships (tasks.steps.relations), part of the entity stage
+GRAPH = "graph/2"
 
 
 @cache
@@ -81,7 +82,7 @@ def stage_version(
 
 
 def _model_version(model: str) -> str:
-    return f"{ENTITY_RULES}; {model} {package_version(model_distribution(model))}"
+    return f"{ENTITY_RULES}; {RELATION_RULES}; {model} {package_version(model_distribution(model))}"
 
 
 def producer(version: str) -> str:

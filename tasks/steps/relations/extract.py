@@ -113,6 +113,6 @@ def _merge(view: DocumentView, findings: Sequence[Finding]) -> list[TypedRelatio
             grouped[key][place] = evidence
     relations = []
     for (kind, source_key, source_label, target_key, target_label), places in sorted(grouped.items()):
-        evidence = tuple(sorted(places.values(), key=lambda e: (-e.confidence, e.char_start, e.producer)))
-        relations.append(TypedRelation(source_key, source_label, target_key, target_label, kind, evidence))
+        ordered = tuple(sorted(places.values(), key=lambda e: (-e.confidence, e.char_start, e.producer)))
+        relations.append(TypedRelation(source_key, source_label, target_key, target_label, kind, ordered))
     return relations

