@@ -234,7 +234,9 @@ def _in_vocabulary_order(counts: dict[str, int]) -> dict[str, int]:
 
 
 def _end(entity_id: int, project_id: str, label: str, normalized_key: str, name: str) -> EdgeEnd:
-    return EdgeEnd(entity_id, entity_key(project_id=project_id, label=label, normalized_key=normalized_key), name, label)
+    return EdgeEnd(
+        entity_id, entity_key(project_id=project_id, label=label, normalized_key=normalized_key), name, label
+    )
 
 
 def _edges(rows: list[tuple], *, focus: int | None) -> list[TypedEdge]:
