@@ -12,9 +12,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from tasks.steps.relations.blocks import entity_by_key, finding
-from tasks.steps.relations.document import DocumentView, Entity
+from tasks.steps.relations.document import Block, DocumentView, Entity
 from tasks.steps.relations.lexicon import role_type
 from tasks.steps.relations.model import Finding
 
@@ -63,28 +64,31 @@ def agreement_findings(view: DocumentView) -> list[Finding]:
                             role=role, role_type=role_type(role), former=False,
                         )
                     )  # fmt: skip
+    lines = _lines(blocks)
+    for number, line_block in enumerate(lines):
+        if not (_BY_LINE.match(line_block.text) and number > 0):
             continue
-        if _BY_LINE.match(text) and number > 0:
-            people = [e for e in view.entities_in(block.start, block.end) if e.role == "PER"]
-            above = blocks[number - 1]
-            organisation = entity_by_key(view, above.text) or next(
-                (e for e in view.entities_in(above.start, above.end) if e.role != "PER"), None
-            )
-            if people and organisation is not None:
-                signed.append(organisation)
-                findings.append(
-                    finding("SIGNED_FOR", people[0], organisation, [above, block], "signature:agreement", 0.85)
+        people = [e for e in view.entities_in(line_block.start, line_block.end) if e.role == "PER"]
+        above = lines[number - 1]
+        organisation = entity_by_key(view, above.text) or next(
+            (e for e in view.entities_in(above.start, above.end) if e.role != "PER"), None
+        )
+        if not people or organisation is None:
+            continue
+        signed.append(organisation)
+        findings.append(
+            finding("SIGNED_FOR", people[0], organisation, [above, line_block], "signature:agreement", 0.85)
+        )
+        # "Title: …" under the "By:" line, maybe after a "Name: …" line.
+        title_line = next((b for b in lines[number + 1 : number + 3] if _TITLE_LINE.match(b.text)), None)
+        if title_line is not None:
+            role = _TITLE_LINE.match(title_line.text).group("role").strip()  # type: ignore[union-attr]
+            findings.append(
+                finding(
+                    "ROLE_AT", people[0], organisation, [above, line_block, title_line], "signature:agreement", 0.8,
+                    role=role, role_type=role_type(role), former=False,
                 )
-                title = _TITLE_LINE.match(blocks[number + 1].text) if number + 1 < len(blocks) else None
-                if title:
-                    role = title.group("role").strip()
-                    evidence = [above, block, blocks[number + 1]]
-                    findings.append(
-                        finding(
-                            "ROLE_AT", people[0], organisation, evidence, "signature:agreement", 0.8,
-                            role=role, role_type=role_type(role), former=False,
-                        )
-                    )  # fmt: skip
+            )  # fmt: skip
     parties = _introduced_parties(view) or list({o.key: o for o in signed}.values())
     if len(parties) >= 2:
         date = _agreement_date(view)
@@ -97,6 +101,18 @@ def agreement_findings(view: DocumentView) -> list[Finding]:
                         finding("AGREEMENT_WITH", first, second, evidence, "agreement:parties", 0.8, **properties)
                     )
     return findings
+
+
+def _lines(blocks: Sequence[Block]) -> list[Block]:
+    """Every line of every block as a block of its own: a signature block is one paragraph or several."""
+    lines = []
+    for block in blocks:
+        position = block.start
+        for text in block.text.split("\n"):
+            if text.strip():
+                lines.append(Block(position, position + len(text), block.page, block.kind, text))
+            position += len(text) + 1
+    return lines
 
 
 def _introduced_parties(view: DocumentView) -> list[Entity]:

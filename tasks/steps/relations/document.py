@@ -242,14 +242,14 @@ def _role(text: str, entity: Entity, previous: Entity | None) -> str:
     bare = re.sub(r"^(?:the|la|le|les|el|los|las|l')\s*", "", entity.text.casefold()).strip(" .,")
     if entity.role in ("PER", "ORG", "AMB", "LOC") and bare in _GENERIC:
         return "GENERIC"
+    # The words just before it, in its own line and table cell: a column header is no context.
+    before = re.split(r"[\n|]", text[max(0, entity.start - 30) : entity.start])[-1]
     if entity.role in ("LOC", "AMB", "PER") and (
-        _ORGANISATION_WORDS.search(entity.text)
-        or _ORGANISATION_BEFORE.search(text[max(0, entity.start - 30) : entity.start])
+        _ORGANISATION_WORDS.search(entity.text) or _ORGANISATION_BEFORE.search(before)
     ):
         return "ORG"
     if entity.role != "AMB":
         return entity.role
-    before = text[max(0, entity.start - 30) : entity.start]
     if _LOCATIVE.search(before):
         return "LOC"
     if previous is not None and previous.role == "LOC" and _LIST_JOIN.match(text[previous.end : entity.start]):

@@ -19,10 +19,10 @@ from tasks.steps.relations.model import Finding
 
 __all__ = ["header_findings"]
 
-_FIELD = re.compile(r"^\s*(from|to|cc|date|sent|de|à|a|para|envoyé|enviado)\s*:", re.IGNORECASE)
+_FIELD = re.compile(r"^\s*(from|to|cc|date|sent|de|à|a|para|envoyé|enviado|fecha)\s*:", re.IGNORECASE)
 _RECIPIENT_FIELDS = {"to": "WROTE_TO", "à": "WROTE_TO", "a": "WROTE_TO", "para": "WROTE_TO", "cc": "COPIED"}
 _SENDER_FIELDS = ("from", "de")
-_DATE_FIELDS = ("date", "sent", "envoyé", "enviado")
+_DATE_FIELDS = ("date", "sent", "envoyé", "enviado", "fecha")
 
 
 def header_findings(view: DocumentView) -> list[Finding]:

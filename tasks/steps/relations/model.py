@@ -70,7 +70,12 @@ class TypedRelation:
 
     @property
     def properties(self) -> Properties:
-        return self.evidence[0].properties
+        """The first evidence's properties, completed by the others' (a date stated in another place)."""
+        merged = dict(self.evidence[0].properties)
+        for evidence in self.evidence[1:]:
+            for name, value in evidence.properties.items():
+                merged.setdefault(name, value)
+        return merged
 
     @property
     def chunk_indexes(self) -> tuple[int, ...]:

@@ -327,7 +327,7 @@ def english_patterns() -> list[Pattern]:
             PARTY,
             PARTY,
             r"\s*and\s+",
-            post=rf"{gap(40)}\b(?:formed|created|set up|launched|signed|established)\b{gap(20)}(?:a\s+)?(?:joint venture|partnership|alliance)",
+            post=rf"{gap(40)}\b(?:formed|created|set up|launched|signed|established|announced|entered into|agreed)\b{gap(20)}(?:a\s+)?(?:joint venture|partnership|alliance)",
         ),
         # --- ADVISED -----------------------------------------------------------------------------------
         Pattern(
