@@ -45,7 +45,7 @@ def agreement_findings(view: DocumentView) -> list[Finding]:
     blocks = view.blocks
     findings: list[Finding] = []
     signed: list[Entity] = []
-    for number, block in enumerate(blocks):
+    for block in blocks:
         text = block.text.strip()
         line = _SIGNATURE_LINE.match(text)
         if line is not None:
