@@ -92,6 +92,15 @@ _LOCATIVE = re.compile(
     r"provincia de|comunidad de|region of|state of))\s+(?:the\s+|la\s+|le\s+|l'|el\s+)?$",
     re.IGNORECASE,
 )
+# A name right after these words is a place whatever its label (the recognisers take "Rotterdam" for a
+# person often enough): where a company is based, registered or has its seat.
+_SEAT_BEFORE = re.compile(
+    r"(?:\b(?:headquartered|based|located|registered|incorporated|domiciled|situated)\s+(?:in|at)"
+    r"|\bsiège(?: social)?(?: est)?(?: situé| fixé| établi)?\s+(?:à|en)"
+    r"|\b(?:basée?s?|située?s?|implantée?s?|domiciliée?s?)\s+à"
+    r"|\bsede(?: social)?\s+en|\b(?:domiciliad|ubicad|radicad)[ao]s?\s+en)\s+(?:the\s+|la\s+|le\s+|el\s+)?$",
+    re.IGNORECASE,
+)
 # A name right after one of these nouns is an organisation's ("la société X", "du groupe X").
 _ORGANISATION_BEFORE = re.compile(
     r"\b(?:société|sociétés|groupe|group|grupo|sociedad|company|firm|cabinet|holding|enseigne|filiale|filial|"
@@ -248,6 +257,8 @@ def _role(text: str, entity: Entity, previous: Entity | None) -> str:
         _ORGANISATION_WORDS.search(entity.text) or _ORGANISATION_BEFORE.search(before)
     ):
         return "ORG"
+    if entity.role == "PER" and _SEAT_BEFORE.search(before):
+        return "LOC"
     if entity.role != "AMB":
         return entity.role
     if _LOCATIVE.search(before):
