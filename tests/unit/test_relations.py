@@ -308,8 +308,8 @@ def test_without_a_parser_the_rules_that_need_none_still_run():
     elements = [Element(text="Acme Logistics is headquartered in Rotterdam.", kind="NarrativeText", page=1)]
     _text, chunks = chunk_elements(elements, max_chars=2000, overlap_chars=0)
     mentions = [
-        Mention(0, "Acme Logistics", O, 0, 14, "acme logistics", "Acme Logistics"),
-        Mention(0, "Rotterdam", L, 35, 44, "rotterdam", "Rotterdam"),
+        Mention(0, "Acme Logistics", ORG, 0, 14, "acme logistics", "Acme Logistics"),
+        Mention(0, "Rotterdam", GPE, 35, 44, "rotterdam", "Rotterdam"),
     ]
     found = extract_relations(elements=elements, chunks=chunks, mentions=mentions, language="en", parser=None)
     assert triples(found) == {("LOCATED_IN", "acme logistics", "rotterdam")}
