@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from tasks.steps.chunking import ElementLike, element_spans
+from tasks.steps.relations.names import every_occurrence
 
 __all__ = ["Block", "DocumentView", "Entity", "MentionLike", "PositionedChunk", "Sentence", "build_view"]
 
@@ -99,6 +100,14 @@ _SEAT_BEFORE = re.compile(
     r"|\bsiège(?: social)?(?: est)?(?: situé| fixé| établi)?\s+(?:à|en)"
     r"|\b(?:basée?s?|située?s?|implantée?s?|domiciliée?s?)\s+à"
     r"|\bsede(?: social)?\s+en|\b(?:domiciliad|ubicad|radicad)[ao]s?\s+en)\s+(?:the\s+|la\s+|le\s+|el\s+)?$",
+    re.IGNORECASE,
+)
+# A name followed by a relative pronoun for people is a person's ("Helena Stroud, who used to run...");
+# a name where someone works is an organisation's ("trabajó en Uría Menéndez", "works at Baker").
+_PERSON_AFTER = re.compile(r"^\s*,\s*(?:who|whom|qui|quien|quienes)\b", re.IGNORECASE)
+_WORKPLACE_BEFORE = re.compile(
+    r"\b(?:works?|worked|working)\s+(?:at|for)\s+$|\btrabaj(?:a|ó|aba|an|aron)\s+(?:en|para)\s+$"
+    r"|\b(?:travaill(?:e|é|ait|ent)|exerc(?:e|é|ait))\s+(?:chez|pour)\s+$|\bchez\s+$",
     re.IGNORECASE,
 )
 # A name right after one of these nouns is an organisation's ("la société X", "du groupe X").
@@ -217,7 +226,8 @@ def build_view(
     """The document text and blocks from ``elements``, ``mentions`` moved to document offsets.
 
     Mentions of labels no relationship uses (money, nationalities, ...) are left out; a span seen
-    in several overlapping chunks is kept once.
+    in several overlapping chunks is kept once; a name recognised somewhere stands for its entity
+    wherever its words appear (:func:`tasks.steps.relations.names.every_occurrence`).
     """
     text, spans = element_spans(elements)
     blocks = [Block(s.start, s.end, s.page, s.kind, text[s.start : s.end]) for s in spans]
@@ -231,6 +241,7 @@ def build_view(
         end = offsets[m.chunk_index] + m.char_end
         if (start, end) not in seen and text[start:end] == m.text:
             seen[(start, end)] = Entity(0, start, end, m.text, m.label, role, m.canonical_key)
+    seen = every_occurrence(text, seen)
     ordered = sorted(seen.values(), key=lambda e: (e.start, -e.end))
     entities: list[Entity] = []
     for entity in ordered:
@@ -259,6 +270,10 @@ def _role(text: str, entity: Entity, previous: Entity | None) -> str:
         return "ORG"
     if entity.role == "PER" and _SEAT_BEFORE.search(before):
         return "LOC"
+    if entity.role == "PER" and _WORKPLACE_BEFORE.search(before):
+        return "ORG"
+    if entity.role in ("ORG", "AMB") and _PERSON_AFTER.match(text[entity.end : entity.end + 12]):
+        return "PER"
     if entity.role != "AMB":
         return entity.role
     if _LOCATIVE.search(before):

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from tasks.steps.relations.document import Entity, Sentence
@@ -120,6 +120,17 @@ class SentenceReader:
             and token.pos_ in ("VERB", "AUX")
             and "Fin" in token.morph.get("VerbForm")
             for token in doc
+        )
+
+    def verb_after_conjunction(self, b: Entity) -> bool:
+        """Whether a finite verb follows the last conjunction before ``b`` (a second verb phrase)."""
+        doc = self._parsed()
+        if doc is None:
+            return False
+        before = [token for token in doc if token.idx < b.start - self.sentence.start]
+        conjunction = next((t for t in reversed(before) if t.lower_ in ("and", "y", "et", "e")), None)
+        return conjunction is not None and any(
+            t.i > conjunction.i and t.pos_ in ("VERB", "AUX") and "Fin" in t.morph.get("VerbForm") for t in before
         )
 
     def connected_through(self, a: Entity, b: Entity, trigger: str) -> bool:
@@ -240,6 +251,9 @@ _ORGAN_OF = re.compile(
 )
 # ", which also owns", ", qui détient", ", que opera": the clause is about ``a``, whatever governs it.
 _RELATIVE = re.compile(r"^\s*,?\s*(?:which|who|that|qui|que|lequel|laquelle|lesquels|el cual|la cual|quien|quienes)\b")
+# Up to the last conjunction after another name, when no name follows it: what comes after is a
+# second verb phrase of the same subject.
+_CONJOINED = re.compile(r".*⟨\w+⟩[^⟨⟩]*?\s(?:and|y|et|e)\s+(?=[^⟨⟩]*$)", re.DOTALL)
 # A conjunction and more words before ``b``: a second predicate, whose subject is not ``a``.
 _SECOND_PREDICATE = re.compile(r"^\s*(?:and|et|y)\s+\S")
 
@@ -276,30 +290,37 @@ def read_sentence(sentence: Sentence, *, language: str, parse: Callable[[str], A
         for pattern in patterns:
             if pair.a.role not in pattern.a or pair.b.role not in pattern.b:
                 continue
+            current = pair
             groups = pattern.match(pair.mid, pair.pre, pair.post)
+            if groups is None and pattern.subject and (conjoined := _CONJOINED.match(pair.mid)):
+                # "A opened a store in ⟨loc⟩ and operates in B": the second verb's subject is A too.
+                current = replace(pair, mid=" " + pair.mid[conjoined.end() :])
+                groups = pattern.match(current.mid, current.pre, current.post)
+                if groups is not None and not reader.verb_after_conjunction(pair.b):
+                    groups = None  # "years of work and cooperation with B": nouns, not a second verb
             if groups is None:
                 continue
-            if not pattern.far and not pattern.between and _blocked(pair, pattern):
+            if not pattern.far and not pattern.between and _blocked(current, pattern):
                 continue
-            if _SECOND_PREDICATE.match(pair.mid) and not pattern.post:
+            if _SECOND_PREDICATE.match(current.mid) and not pattern.post:
                 continue
             if (
                 pattern.subject
-                and _governed(pair.pre)
-                and not _RELATIVE.match(pair.mid)
-                and reader.finite_verb_between(pair.a, pair.b)
+                and _governed(current.pre)
+                and not _RELATIVE.match(current.mid)
+                and reader.finite_verb_between(current.a, current.b)
             ):
                 continue  # "…de la Administración Pública, ha anunciado…": not the subject of that verb
-            if pattern.not_after and re.search(pattern.not_after, pair.pre):
+            if pattern.not_after and re.search(pattern.not_after, current.pre):
                 continue
-            if pattern.far and not reader.connected_through(pair.a, pair.b, pattern.trigger):
+            if pattern.far and not reader.connected_through(current.a, current.b, pattern.trigger):
                 continue
-            clause = " ".join((pair.pre[-40:], pair.mid, pair.post[:40] if pattern.post else ""))
+            clause = " ".join((current.pre[-40:], current.mid, current.post[:40] if pattern.post else ""))
             if negation.search(clause) or hypothetical.search(clause):
                 continue
-            source, target = (pair.b, pair.a) if pattern.swap else (pair.a, pair.b)
-            properties = _properties(pattern, groups, clause, former, reader, pair)
-            for s, t in _with_coordinated(reader, pair, source, target, pattern):
+            source, target = (current.b, current.a) if pattern.swap else (current.a, current.b)
+            properties = _properties(pattern, groups, clause, former, reader, current)
+            for s, t in _with_coordinated(reader, current, source, target, pattern):
                 findings.append(
                     Finding(
                         pattern.kind,

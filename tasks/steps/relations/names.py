@@ -1,0 +1,75 @@
+"""Every occurrence of a name the recogniser found somewhere in the document, for the relation rules. Pure.
+
+A statistical recogniser reads each occurrence on its own: it finds "Quantix" in one sentence and
+misses it in the next ("Ravi Menon of Quantix"), or cuts "Terres du Berry" to "Berry" once. The
+relation rules read the document as a whole, so inside their view of it (never in the stored
+mentions) a name recognised once stands for the same entity wherever the same words appear:
+whole words, same case, at least three characters with a capital. A longer name wins over a shorter
+recognised span inside it, and a name wins over a recognised span that runs across a table cell or
+a line ("Iñigo Zabala | Vicepresidente"); a span that would cross another is not taken.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import Counter, defaultdict
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tasks.steps.relations.document import Entity
+
+__all__ = ["every_occurrence"]
+
+_MIN_LENGTH = 3
+# Roles whose names are propagated; a date is not a name.
+_NAMED_ROLES = frozenset({"PER", "ORG", "LOC", "AMB", "FAC"})
+
+
+def _is_name(text: str) -> bool:
+    return len(text) >= _MIN_LENGTH and any(c.isupper() for c in text) and "\n" not in text and "|" not in text
+
+
+def _boundary(text: str, start: int, end: int) -> bool:
+    before = text[start - 1] if start else " "
+    after = text[end] if end < len(text) else " "
+    return not (before.isalnum() or before in "&-'") and not (after.isalnum() or after in "&-")
+
+
+def _across_cells(text: str) -> bool:
+    return "|" in text or "\n" in text
+
+
+def every_occurrence(text: str, found: dict[tuple[int, int], Entity]) -> dict[tuple[int, int], Entity]:
+    """``found`` (span -> entity) with the unrecognised occurrences of its names added.
+
+    Each name takes the label and key it was recognised under most often. Deterministic.
+    """
+    readings: dict[str, Counter[tuple[str, str, str]]] = defaultdict(Counter)
+    for entity in found.values():
+        if entity.role in _NAMED_ROLES and _is_name(entity.text):
+            readings[entity.text][(entity.label, entity.role, entity.key)] += 1
+    if not readings:
+        return found
+    result = dict(found)
+    spans = sorted(result)
+    for name in sorted(readings, key=lambda n: (-len(n), n)):
+        (label, role, key), _count = readings[name].most_common(1)[0]
+        template = next(e for e in found.values() if e.text == name and (e.label, e.role, e.key) == (label, role, key))
+        start = text.find(name)
+        while start != -1:
+            end = start + len(name)
+            if (start, end) not in result and _boundary(text, start, end):
+                position = bisect.bisect_left(spans, (start, -1))
+                around = spans[max(0, position - 3) : position] + [
+                    s for s in spans[position : position + 8] if s[0] < end
+                ]
+                overlapping = [s for s in around if s[0] < end and start < s[1]]
+                if all((start <= s[0] and s[1] <= end) or _across_cells(result[s].text) for s in overlapping):
+                    for span in overlapping:
+                        del result[span]
+                        spans.remove(span)
+                    result[(start, end)] = replace(template, start=start, end=end)
+                    bisect.insort(spans, (start, end))
+            start = text.find(name, start + 1)
+    return result
