@@ -359,7 +359,8 @@ def _sentence_spans(block: Block, entities: Sequence[Entity]) -> Iterator[tuple[
         if match.group() != "\n":
             word = re.search(r"([\w.]+)[.!?…]?[\"'”’»)\]]*\s*$", text[start : match.start() + 1])
             before = (word.group(1) if word else "").rstrip(".").casefold()
-            if before in _ABBREVIATIONS or (len(before) == 1 and before.isalpha()):
+            doubled = match.start() > 0 and text[match.start() - 1] == "."  # "Inc.." ends a sentence
+            if not doubled and (before in _ABBREVIATIONS or (len(before) == 1 and before.isalpha())):
                 continue
         if any(s < cut - 1 < e for s, e in inside):
             continue  # never inside a name

@@ -337,6 +337,10 @@ def read_sentence(sentence: Sentence, *, language: str, parse: Callable[[str], A
     return findings
 
 
+_EVENT_KINDS = frozenset({"ACQUIRED", "AGREEMENT_WITH", "PARTNER_OF", "SUPPLIES", "ADVISED"})
+_DATED_ROLE_PATTERNS = frozenset({"pattern:appointed", "pattern:role-verb", "pattern:joined", "pattern:joined-from"})
+
+
 def _properties(
     pattern: Pattern, groups: dict[str, str], clause: str, former: re.Pattern[str], reader: SentenceReader, pair: _Pair
 ) -> dict[str, str | bool]:
@@ -348,7 +352,10 @@ def _properties(
         properties["former"] = bool(groups.get("former")) or bool(former.search(clause))
     elif role:
         properties["detail"] = role
-    if pattern.kind in ("ACQUIRED", "AGREEMENT_WITH", "PARTNER_OF", "ROLE_AT", "SUPPLIES", "ADVISED") and reader.dates:
+    # A date is a property of an event (an acquisition, an agreement, an appointment), not of a
+    # standing fact: "Michael Evans of Acme will visit on April 22" says nothing of when he joined.
+    dated = pattern.kind in _EVENT_KINDS or pattern.producer in _DATED_ROLE_PATTERNS
+    if dated and reader.dates:
         middle = (pair.a.end + pair.b.start) / 2
         position, text = min(reader.dates, key=lambda d: abs(d[0] - middle))
         properties["date"] = text
