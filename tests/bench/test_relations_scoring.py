@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -18,7 +19,7 @@ def gold(kind: str, source: str, target: str) -> GoldRelation:
 
 
 def document(*relations: GoldRelation, language: str = "en") -> LabelledDocument:
-    return LabelledDocument("doc", None, language, "txt", "written", "dev", relations)  # type: ignore[arg-type]
+    return LabelledDocument("doc", Path("doc.txt"), language, "txt", "written", "dev", relations)
 
 
 def test_a_directed_kind_counts_only_in_its_direction():

@@ -80,9 +80,10 @@ def agreement_findings(view: DocumentView) -> list[Finding]:
             finding("SIGNED_FOR", people[0], organisation, [above, line_block], "signature:agreement", 0.85)
         )
         # "Title: …" under the "By:" line, maybe after a "Name: …" line.
-        title_line = next((b for b in lines[number + 1 : number + 3] if _TITLE_LINE.match(b.text)), None)
-        if title_line is not None:
-            role = _TITLE_LINE.match(title_line.text).group("role").strip()  # type: ignore[union-attr]
+        titled = next(((b, m) for b in lines[number + 1 : number + 3] if (m := _TITLE_LINE.match(b.text))), None)
+        if titled is not None:
+            title_line, title = titled
+            role = title.group("role").strip()
             findings.append(
                 finding(
                     "ROLE_AT", people[0], organisation, [above, line_block, title_line], "signature:agreement", 0.8,

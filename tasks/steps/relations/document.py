@@ -10,7 +10,7 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from tasks.steps.chunking import ElementLike, element_spans
@@ -157,6 +157,10 @@ class Entity:
     label: str  # docflow's label
     role: str  # PER, ORG, LOC, AMB, FAC, DATE or GENERIC (see ROLE_OF_LABEL and build_view)
     key: str  # canonical key
+
+    def at(self, start: int, end: int) -> Entity:
+        """The same entity at another place of the document."""
+        return replace(self, start=start, end=end)
 
 
 @dataclass(frozen=True)

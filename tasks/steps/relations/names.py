@@ -13,17 +13,34 @@ from __future__ import annotations
 
 import bisect
 from collections import Counter, defaultdict
-from dataclasses import replace
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from tasks.steps.relations.document import Entity
+from typing import Protocol, TypeVar
 
 __all__ = ["every_occurrence"]
 
 _MIN_LENGTH = 3
 # Roles whose names are propagated; a date is not a name.
 _NAMED_ROLES = frozenset({"PER", "ORG", "LOC", "AMB", "FAC"})
+
+
+class _Named(Protocol):
+    """An entity occurrence (``tasks.steps.relations.document.Entity``, a dataclass)."""
+
+    @property
+    def start(self) -> int: ...
+    @property
+    def end(self) -> int: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def label(self) -> str: ...
+    @property
+    def role(self) -> str: ...
+    @property
+    def key(self) -> str: ...
+    def at(self: Entity, start: int, end: int) -> Entity: ...
+
+
+Entity = TypeVar("Entity", bound=_Named)
 
 
 def _is_name(text: str) -> bool:
@@ -69,7 +86,7 @@ def every_occurrence(text: str, found: dict[tuple[int, int], Entity]) -> dict[tu
                     for span in overlapping:
                         del result[span]
                         spans.remove(span)
-                    result[(start, end)] = replace(template, start=start, end=end)
+                    result[(start, end)] = template.at(start, end)
                     bisect.insort(spans, (start, end))
             start = text.find(name, start + 1)
     return result

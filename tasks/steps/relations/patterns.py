@@ -10,13 +10,12 @@ entities appear as ``⟨org⟩``, ``⟨per⟩``, ``⟨loc⟩`` (patterns keep th
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass, field
 
 from tasks.steps.relations.lexicon import ROLE
 
-__all__ = ["Pattern", "gap", "patterns_for", "place_gap", "role_phrase"]
+__all__ = ["Pattern", "gap", "place_gap", "role_phrase"]
 
 PER, ORG, LOC, FAC, AMB = "PER", "ORG", "LOC", "FAC", "AMB"
 PARTY = (ORG, PER, FAC, AMB)  # recognisers swap these labels often; the trigger words decide
@@ -45,9 +44,7 @@ class Pattern:
     not_after: str = ""  # ``a`` must not follow this (end of ``pre``): "founded by X" is no subsidiary
     blocked_by: tuple[str, ...] | None = None  # roles that may not stand between (default: those of a and b)
     _compiled: tuple[re.Pattern[str], re.Pattern[str] | None, re.Pattern[str] | None] = field(
-        default=None,
-        compare=False,
-        repr=False,  # type: ignore[assignment]
+        init=False, compare=False, repr=False
     )
 
     def __post_init__(self) -> None:
@@ -103,15 +100,3 @@ LOWER_WORDS = r"(?:(?!(?:by|par|por|from|de|del|of)\s)[a-zà-ÿ'-]+\s+){0,3}?"
 def role_phrase(language: str) -> str:
     """A role phrase: a title and up to a few words around it ("directrice financière adjointe")."""
     return rf"(?P<role>(?:[\w'&.-]+\s+){{0,3}}?{ROLE[language]}(?:\s+[\w'&.-]+){{0,4}}?)"
-
-
-@functools.cache
-def patterns_for(language: str | None) -> tuple[Pattern, ...]:
-    """The patterns for a language (ISO 639-1); English for any other."""
-    from tasks.steps.relations.patterns_en import english_patterns
-    from tasks.steps.relations.patterns_es import spanish_patterns
-    from tasks.steps.relations.patterns_fr import french_patterns
-
-    base = (language or "en").split("-")[0].casefold()
-    builders = {"fr": french_patterns, "es": spanish_patterns}
-    return tuple(builders.get(base, english_patterns)())

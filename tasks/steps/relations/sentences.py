@@ -30,7 +30,8 @@ from typing import Any
 from tasks.steps.relations.document import Entity, Sentence
 from tasks.steps.relations.lexicon import DATE, FORMER, HYPOTHETICAL, NEGATION, role_type
 from tasks.steps.relations.model import Finding
-from tasks.steps.relations.patterns import Pattern, patterns_for
+from tasks.steps.relations.pattern_sets import patterns_for
+from tasks.steps.relations.patterns import Pattern
 
 __all__ = ["SentenceReader", "read_sentence"]
 
