@@ -319,3 +319,12 @@ def test_the_same_input_gives_the_same_output_and_one_entity_gives_nothing():
     args = (["Acme Logistics is headquartered in Rotterdam."], {"Acme Logistics": ORG, "Rotterdam": GPE})
     assert relations(*args)[1] == relations(*args)[1]
     assert relations(["Acme Logistics is headquartered nowhere."], {"Acme Logistics": ORG})[1] == []
+
+
+def test_a_table_header_says_what_its_columns_hold_whatever_the_labels():
+    # GIVEN a Spanish table whose person the recogniser took for a place and whose organisation for a person
+    table = "Nombre | Cargo | Entidad\nPilar Gracia | Secretaria | Terres Unidas"
+    _text, found = relations([(table, "Table")], {"Pilar Gracia": GPE, "Terres Unidas": PER}, "es")
+    # THEN the columns decide: the person holds the role at the organisation
+    assert triples(found) == {("ROLE_AT", "pilar gracia", "terres unidas")}
+    assert one(found, "ROLE_AT").properties["role"] == "Secretaria"

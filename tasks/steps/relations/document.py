@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Protocol
 
 from tasks.steps.chunking import ElementLike, element_spans
+from tasks.steps.relations.columns import column_roles
 from tasks.steps.relations.names import every_occurrence
 
 __all__ = ["Block", "DocumentView", "Entity", "MentionLike", "PositionedChunk", "Sentence", "build_view"]
@@ -253,6 +254,11 @@ def build_view(
             continue  # nested in the previous one (a vocabulary name inside a model span)
         role = _role(text, entity, entities[-1] if entities else None)
         entities.append(Entity(len(entities), entity.start, entity.end, entity.text, entity.label, role, entity.key))
+    for block in blocks:
+        if block.kind == "Table":
+            inside = [(e.index, e.start, e.end, e.role) for e in entities if block.start <= e.start < block.end]
+            for index, role in column_roles(block.text, block.start, inside).items():
+                entities[index] = replace(entities[index], role=role)
     return DocumentView(
         text=text,
         blocks=blocks,

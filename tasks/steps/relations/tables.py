@@ -6,17 +6,13 @@ With a header row naming the columns ("Name | Role | Organisation", "Nom | Fonct
 
 from __future__ import annotations
 
-import re
-
 from tasks.steps.relations.blocks import finding
+from tasks.steps.relations.columns import header_columns
 from tasks.steps.relations.document import Block, DocumentView
 from tasks.steps.relations.lexicon import role_type
 from tasks.steps.relations.model import Finding
 
 __all__ = ["table_findings"]
-
-_NAME_COLUMN = re.compile(r"^(?:name|nom|nombre|person|personne|persona)$", re.IGNORECASE)
-_ROLE_COLUMN = re.compile(r"^(?:role|rôle|title|position|fonction|poste|cargo|función)$", re.IGNORECASE)
 
 
 def table_findings(view: DocumentView) -> list[Finding]:
@@ -25,9 +21,7 @@ def table_findings(view: DocumentView) -> list[Finding]:
         if block.kind != "Table":
             continue
         rows = block.text.split("\n")
-        header = [cell.strip() for cell in rows[0].split("|")]
-        name_column = next((i for i, c in enumerate(header) if _NAME_COLUMN.match(c)), None)
-        role_column = next((i for i, c in enumerate(header) if _ROLE_COLUMN.match(c)), None)
+        name_column, role_column, _organisation_column = header_columns(block.text)
         has_header = name_column is not None or role_column is not None
         position = block.start
         for number, row in enumerate(rows):
