@@ -103,6 +103,12 @@ _SEAT_BEFORE = re.compile(
     r"|\bsede(?: social)?\s+en|\b(?:domiciliad|ubicad|radicad)[ao]s?\s+en)\s+(?:the\s+|la\s+|le\s+|el\s+)?$",
     re.IGNORECASE,
 )
+# A street is part of an address, not a place something is located in ("Calle de Serrano 41").
+_STREET = re.compile(
+    r"^(?:calle|c/|avenida|avda\.?|paseo|plaza|carrer|rue|avenue|boulevard|bd|chemin|allée|quai|impasse|"
+    r"street|road|lane|drive)\b",
+    re.IGNORECASE,
+)
 # A name followed by a relative pronoun for people is a person's ("Helena Stroud, who used to run...");
 # a name where someone works is an organisation's ("trabajó en Uría Menéndez", "works at Baker").
 _PERSON_AFTER = re.compile(r"^\s*,\s*(?:who|whom|qui|quien|quienes)\b", re.IGNORECASE)
@@ -159,9 +165,9 @@ class Entity:
     role: str  # PER, ORG, LOC, AMB, FAC, DATE or GENERIC (see ROLE_OF_LABEL and build_view)
     key: str  # canonical key
 
-    def at(self, start: int, end: int) -> Entity:
-        """The same entity at another place of the document."""
-        return replace(self, start=start, end=end)
+    def at(self, start: int, end: int, text: str) -> Entity:
+        """The same entity at another place of the document, written ``text`` there."""
+        return replace(self, start=start, end=end, text=text)
 
 
 @dataclass(frozen=True)
@@ -270,8 +276,8 @@ def build_view(
 def _role(text: str, entity: Entity, previous: Entity | None) -> str:
     """What an occurrence can be in a relationship, from its label and its words and context."""
     bare = re.sub(r"^(?:the|la|le|les|el|los|las|l')\s*", "", entity.text.casefold()).strip(" .,")
-    if entity.role in ("PER", "ORG", "AMB", "LOC") and bare in _GENERIC:
-        return "GENERIC"
+    if entity.role in ("PER", "ORG", "AMB", "LOC") and (bare in _GENERIC or _STREET.match(entity.text)):
+        return "GENERIC"  # a stand-in ("the Board") or a street: no end of a relationship
     # The words just before it, in its own line and table cell: a column header is no context.
     before = re.split(r"[\n|]", text[max(0, entity.start - 30) : entity.start])[-1]
     if entity.role in ("LOC", "AMB", "PER") and (

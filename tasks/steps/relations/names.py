@@ -4,7 +4,7 @@ A statistical recogniser reads each occurrence on its own: it finds "Quantix" in
 misses it in the next ("Ravi Menon of Quantix"), or cuts "Terres du Berry" to "Berry" once. The
 relation rules read the document as a whole, so inside their view of it (never in the stored
 mentions) a name recognised once stands for the same entity wherever the same words appear:
-whole words, same case, at least three characters with a capital. A longer name wins over a shorter
+whole words, same case (or all in capitals), at least three characters with a capital. A longer name wins over a shorter
 recognised span inside it, and a name wins over a recognised span that runs across a table cell or
 a line ("Iñigo Zabala | Vicepresidente"); a span that would cross another is not taken.
 """
@@ -37,7 +37,7 @@ class _Named(Protocol):
     def role(self) -> str: ...
     @property
     def key(self) -> str: ...
-    def at(self: Entity, start: int, end: int) -> Entity: ...
+    def at(self: Entity, start: int, end: int, text: str) -> Entity: ...
 
 
 Entity = TypeVar("Entity", bound=_Named)
@@ -70,12 +70,15 @@ def every_occurrence(text: str, found: dict[tuple[int, int], Entity]) -> dict[tu
         return found
     result = dict(found)
     spans = sorted(result)
-    for name in sorted(readings, key=lambda n: (-len(n), n)):
+    # Each name as written, and in capitals (a letterhead or a heading: "DESPACHO IBARRA ABOGADOS").
+    forms = [(name, name) for name in readings]
+    forms += [(name.upper(), name) for name in readings if name.upper() != name and len(name) > _MIN_LENGTH]
+    for form, name in sorted(forms, key=lambda f: (-len(f[0]), f)):
         (label, role, key), _count = readings[name].most_common(1)[0]
         template = next(e for e in found.values() if e.text == name and (e.label, e.role, e.key) == (label, role, key))
-        start = text.find(name)
+        start = text.find(form)
         while start != -1:
-            end = start + len(name)
+            end = start + len(form)
             if (start, end) not in result and _boundary(text, start, end):
                 position = bisect.bisect_left(spans, (start, -1))
                 around = spans[max(0, position - 3) : position] + [
@@ -86,7 +89,7 @@ def every_occurrence(text: str, found: dict[tuple[int, int], Entity]) -> dict[tu
                     for span in overlapping:
                         del result[span]
                         spans.remove(span)
-                    result[(start, end)] = template.at(start, end)
+                    result[(start, end)] = template.at(start, end, text[start:end])
                     bisect.insort(spans, (start, end))
-            start = text.find(name, start + 1)
+            start = text.find(form, start + 1)
     return result
