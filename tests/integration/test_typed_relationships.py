@@ -136,6 +136,13 @@ def test_an_entity_lists_its_typed_edges_both_ways_with_their_documents(memo):
     assert [e.kind for e in only_roles.edges] == ["ROLE_AT"]
     with pytest.raises(ValueError, match="CO_OCCURS"):
         entity_relationships(kenji.entity_id, kinds=["CO_OCCURS"])
+    # AND the command line shows them with their evidence
+    shown = _cli("entity", "Kenji Tanaka", "--project", memo.project)
+    assert shown.exit_code == 0, shown.output
+    assert "Kenji Tanaka — ROLE_AT (chief operating officer) → Acme Logistics" in shown.output
+    assert "“Kenji Tanaka, chief operating officer of Acme Logistics" in shown.output
+    as_json = json.loads(_cli("entity", "Kenji Tanaka", "--project", memo.project, "--json").output)
+    assert {r["kind"] for r in as_json["relationships"]} == {"ROLE_AT", "COPIED"}
 
 
 def test_the_export_carries_typed_edges_and_both_formats_import(memo, stack, tmp_path):
