@@ -328,3 +328,19 @@ def test_a_table_header_says_what_its_columns_hold_whatever_the_labels():
     # THEN the columns decide: the person holds the role at the organisation
     assert triples(found) == {("ROLE_AT", "pilar gracia", "terres unidas")}
     assert one(found, "ROLE_AT").properties["role"] == "Secretaria"
+
+
+def test_a_titled_name_is_the_person_the_document_names_without_the_title():
+    # GIVEN "Mme Sophie Garnier" in one place and "Sophie Garnier" in another
+    _text, found = relations(
+        [
+            "La société Brasserie du Vercors, représentée par Mme Sophie Garnier, en qualité de gérante, "
+            "a signé le contrat.",
+            "Sophie Garnier",
+        ],
+        {"Brasserie du Vercors": ORG, "Mme Sophie Garnier": PER, "Sophie Garnier": PER},
+        "fr",
+    )
+    # THEN the relationship joins the one person, under the untitled name's key
+    assert ("ROLE_AT", "sophie garnier", "brasserie du vercors") in triples(found)
+    assert not any(r.source_key.startswith("mme") for r in found)

@@ -15,7 +15,7 @@ from typing import Protocol
 
 from tasks.steps.chunking import ElementLike, element_spans
 from tasks.steps.relations.columns import column_roles
-from tasks.steps.relations.names import every_occurrence
+from tasks.steps.relations.names import every_occurrence, titled_aliases
 
 __all__ = ["Block", "DocumentView", "Entity", "MentionLike", "PositionedChunk", "Sentence", "build_view"]
 
@@ -260,6 +260,8 @@ def build_view(
             continue  # nested in the previous one (a vocabulary name inside a model span)
         role = _role(text, entity, entities[-1] if entities else None)
         entities.append(Entity(len(entities), entity.start, entity.end, entity.text, entity.label, role, entity.key))
+    for position, alias in titled_aliases(entities).items():
+        entities[position] = replace(entities[position], key=entities[alias].key, label=entities[alias].label)
     for block in blocks:
         if block.kind == "Table":
             inside = [(e.index, e.start, e.end, e.role) for e in entities if block.start <= e.start < block.end]

@@ -12,12 +12,19 @@ a line ("Iñigo Zabala | Vicepresidente"); a span that would cross another is no
 from __future__ import annotations
 
 import bisect
+import re
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from typing import Protocol, TypeVar
 
-__all__ = ["every_occurrence"]
+__all__ = ["every_occurrence", "titled_aliases"]
 
 _MIN_LENGTH = 3
+# Titles a recognised span may start with ("Mme Sophie Garnier", "Sr. D. Álvaro Requena").
+_TITLES = re.compile(
+    r"^(?:(?:mr|mrs|ms|dr|prof|sr|sra|srta|d|dña|don|doña|m|mme|mlle|madame|monsieur|maître|me)\.?\s+)+",
+    re.IGNORECASE,
+)
 # Roles whose names are propagated; a date is not a name.
 _NAMED_ROLES = frozenset({"PER", "ORG", "LOC", "AMB", "FAC"})
 
@@ -93,3 +100,21 @@ def every_occurrence(text: str, found: dict[tuple[int, int], Entity]) -> dict[tu
                     bisect.insort(spans, (start, end))
             start = text.find(form, start + 1)
     return result
+
+
+def titled_aliases(entities: Sequence[_Named]) -> dict[int, int]:
+    """Position of a person's span that starts with a title -> position of the same name without it.
+
+    "Mme Sophie Garnier" is the "Sophie Garnier" the document names elsewhere: one person, so one
+    key (that of the untitled name, itself a recognised entity). A titled name the document never
+    writes without its title keeps its own key.
+    """
+    untitled = {
+        e.text: position for position, e in enumerate(entities) if e.role == "PER" and not _TITLES.match(e.text)
+    }
+    aliases = {}
+    for position, entity in enumerate(entities):
+        bare = _TITLES.sub("", entity.text) if entity.role == "PER" else entity.text
+        if bare != entity.text and bare in untitled:
+            aliases[position] = untitled[bare]
+    return aliases
