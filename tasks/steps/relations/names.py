@@ -70,9 +70,12 @@ def every_occurrence(text: str, found: dict[tuple[int, int], Entity]) -> dict[tu
     Each name takes the label and key it was recognised under most often. Deterministic.
     """
     readings: dict[str, Counter[tuple[str, str, str]]] = defaultdict(Counter)
+    templates: dict[tuple[str, str, str, str], Entity] = {}
     for entity in found.values():
         if entity.role in _NAMED_ROLES and _is_name(entity.text):
-            readings[entity.text][(entity.label, entity.role, entity.key)] += 1
+            reading = (entity.label, entity.role, entity.key)
+            readings[entity.text][reading] += 1
+            templates.setdefault((entity.text, *reading), entity)
     if not readings:
         return found
     result = dict(found)
@@ -82,7 +85,7 @@ def every_occurrence(text: str, found: dict[tuple[int, int], Entity]) -> dict[tu
     forms += [(name.upper(), name) for name in readings if name.upper() != name and len(name) > _MIN_LENGTH]
     for form, name in sorted(forms, key=lambda f: (-len(f[0]), f)):
         (label, role, key), _count = readings[name].most_common(1)[0]
-        template = next(e for e in found.values() if e.text == name and (e.label, e.role, e.key) == (label, role, key))
+        template = templates[(name, label, role, key)]
         start = text.find(form)
         while start != -1:
             end = start + len(form)

@@ -70,6 +70,11 @@ def _normalise(text: str) -> str:
     return re.sub(r"\s+", " ", text.replace("’", "'")).casefold()
 
 
+# The most text a pattern reads between two names (the longest gaps of patterns.py add up to less):
+# a long enumeration of names costs pairs within this distance only.
+_MAX_BETWEEN = 400
+
+
 class SentenceReader:
     """Reads one sentence: the strings around each pair, the parse when a ``far`` pattern needs it."""
 
@@ -101,6 +106,8 @@ class SentenceReader:
             pre = self._text(previous_end, a.start)
             for j in range(i + 1, len(entities)):
                 b = entities[j]
+                if b.start - a.end > _MAX_BETWEEN:
+                    break  # no pattern spans that much: the later names are further still
                 next_start = entities[j + 1].start if j + 1 < len(entities) else self.sentence.end
                 mid = _clean(self._text(a.end, b.start))
                 yield _Pair(a, b, mid, pre, self._text(b.end, next_start), i, j)
