@@ -43,8 +43,8 @@ from docflow.core.settings import Settings
 from docflow.core.typed_edges import (
     COUNT_TYPED_CYPHER,
     DELETE_TYPED_CYPHER,
+    TYPED_CYPHER,
     TYPED_INDEXES,
-    create_typed_cypher,
     split_relationships,
     typed_row,
 )
@@ -383,9 +383,9 @@ def _replace_document_tx(tx: ManagedTransaction, *, graph: DocumentGraph) -> dic
     )
     co_occurs, typed = split_relationships(graph.relationships)
     create_co_occurs(tx, relationships=co_occurs, node_ids=node_ids, document_uuid=uuid)
-    for kind, relationships in typed.items():
-        rows = [typed_row(r, lambda key: _node_id(node_ids, key), uuid) for r in relationships]
-        _create_edges(tx, create_typed_cypher(kind), what=kind, rows=rows)
+    if typed:
+        rows = [typed_row(r, lambda key: _node_id(node_ids, key), uuid) for r in typed]
+        _create_edges(tx, TYPED_CYPHER, what="typed", rows=rows)
     # Entities only this document mentioned before the re-run, and no longer, are removed.
     _drop_unmentioned(tx, old_keys)
     return {

@@ -9,14 +9,13 @@ Each edge is one document's statement of one relationship and carries ``document
 ``weight`` (places stating it in that document), ``confidence``, the relationship's properties
 (``role``, ``role_type``, ``former``, ``date``, ``detail``) and its best evidence (``sentence``,
 ``page``, ``chunk_index``, ``char_start``, ``char_end``, ``producer``); every place is in
-PostgreSQL's ``relationship_evidence``. The statements here are written by the graph stage inside the
+PostgreSQL's ``relationship_evidence``. The statements here are run by the graph stage inside the
 transaction that replaces the document's subgraph (:mod:`docflow.core.graph`); kinds are interpolated
 only from the vocabulary, never from data.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -26,7 +25,7 @@ __all__ = [
     "COUNT_TYPED_CYPHER",
     "DELETE_TYPED_CYPHER",
     "TYPED_INDEXES",
-    "create_typed_cypher",
+    "TYPED_CYPHER",
     "split_relationships",
     "typed_row",
 ]
@@ -47,35 +46,34 @@ COUNT_TYPED_CYPHER = "CALL () {{\n    {}\n}}\nRETURN sum(n) AS n".format(
 )
 
 
-def create_typed_cypher(kind: str) -> str:
-    """The statement creating one document's edges of ``kind`` (rows: source id, target id, properties)."""
-    if kind not in TYPED_KINDS:
-        raise ValueError(f"not a typed relationship kind: {kind!r}")
-    return f"""
+# All of a document's typed edges in one statement (one round trip whatever the number of kinds):
+# Cypher takes no relationship type as a parameter, so each row's kind picks one FOREACH branch.
+# A row whose two nodes are both found creates exactly one edge, so the rows counted are the edges
+# created (the shortfall check of docflow.core.graph._create_edges).
+TYPED_CYPHER = (
+    """
 UNWIND $rows AS row
 MATCH (a) WHERE elementId(a) = row[0]
 MATCH (b) WHERE elementId(b) = row[1]
-CREATE (a)-[r:{kind}]->(b)
-SET r = row[2]
-RETURN count(*) AS created
 """
+    + "\n".join(
+        f"FOREACH (_ IN CASE WHEN row[3] = '{kind}' THEN [1] ELSE [] END | CREATE (a)-[r:{kind}]->(b) SET r = row[2])"
+        for kind in TYPED_KINDS
+    )
+    + "\nRETURN count(*) AS created\n"
+)
 
 
-def split_relationships(relationships: Sequence[dict]) -> tuple[list[dict], dict[str, list[dict]]]:
-    """Co-occurrence edges, and the typed ones by kind (an export of format 1 has no kind: co-occurrence)."""
-    co_occurs: list[dict] = []
-    typed: dict[str, list[dict]] = defaultdict(list)
-    for relationship in relationships:
-        kind = relationship.get("kind") or CO_OCCURS
-        if kind == CO_OCCURS:
-            co_occurs.append(relationship)
-        else:
-            typed[kind].append(relationship)
-    return co_occurs, dict(sorted(typed.items()))
+def split_relationships(relationships: Sequence[dict]) -> tuple[list[dict], list[dict]]:
+    """Co-occurrence edges and typed ones (an export of format 1 has no kind: co-occurrence)."""
+    co_occurs = [r for r in relationships if (r.get("kind") or CO_OCCURS) == CO_OCCURS]
+    typed = [r for r in relationships if (r.get("kind") or CO_OCCURS) != CO_OCCURS]
+    return co_occurs, typed
 
 
 def typed_row(relationship: dict, node_id: Callable[[str], str], document_uuid: str) -> list[Any]:
-    """One edge's row: the element ids of its ends and its properties (Neo4j takes no nested maps or nulls)."""
+    """One edge's row for :data:`TYPED_CYPHER`: the element ids of its ends, its properties (Neo4j takes
+    no nested maps or nulls) and its kind."""
     properties: dict[str, Any] = {
         "document_uuid": document_uuid,
         "weight": relationship.get("weight", 1),
@@ -88,4 +86,7 @@ def typed_row(relationship: dict, node_id: Callable[[str], str], document_uuid: 
     for name in ("sentence", "page", "chunk_index", "char_start", "char_end", "producer"):
         if evidence.get(name) is not None:
             properties[name] = evidence[name]
-    return [node_id(relationship["source_key"]), node_id(relationship["target_key"]), properties]
+    kind = relationship["kind"]
+    if kind not in TYPED_KINDS:
+        raise ValueError(f"not a typed relationship kind: {kind!r}")
+    return [node_id(relationship["source_key"]), node_id(relationship["target_key"]), properties, kind]
