@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.operator_stack import differences, fingerprint
+from tests.support.operator_stack import differences, fingerprint
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]
 

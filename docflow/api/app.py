@@ -1,19 +1,27 @@
-"""Building the FastAPI application: routes, the token check, the documentation pages."""
+"""Building the FastAPI application: its state, its routers, and the answers given in one place.
+
+Everything a route needs from the app comes from ``app.state`` through :mod:`docflow.api.deps`
+(the settings, the token check, the metrics registry). Two kinds of refusal are answered here,
+once for every route and page: a page asked for without a session sends the browser to sign in
+(:class:`~docflow.api.deps.SignInRequired`), and a value outside what a route accepts is a 422
+with the reason — as JSON for programs, as a page for a browser under ``/ui``.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from urllib.parse import quote
 
-from fastapi import Depends, FastAPI, Request, Response
-from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 import docflow
+from docflow.api import routes, web
 from docflow.api.auth import TokenCheck
-from docflow.api.routes import build_router
-from docflow.api.web import mount_web
+from docflow.api.deps import SignInRequired
+from docflow.api.web.render import render
 from docflow.core.resources import web_assets_dir
 from docflow.core.settings import Settings, get_settings
 from docflow.ops.metrics import registry_for
@@ -22,57 +30,45 @@ from docflow.ops.metrics import registry_for
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The API for ``settings`` (default: the process's); the token is resolved here, once."""
     settings = settings or get_settings()
-    check = TokenCheck(settings)
     app = FastAPI(
         title="docflow",
         version=docflow.__version__,
         description="Submit documents, follow them, search what was extracted, reprocess, delete and export.",
         docs_url=None,
         redoc_url=None,
-        openapi_url=None,  # served below, behind the token
+        openapi_url=None,  # served by routes.system, behind the token
     )
-    app.state.settings, app.state.token_check = settings, check
-
-    @app.get("/health", tags=["health"])
-    def health() -> dict[str, str]:
-        """Liveness, without a token: the process answers."""
-        return {"status": "ok"}
-
-    app.include_router(build_router(settings), dependencies=[Depends(check)])
-    mount_web(app, settings, check)
+    app.state.settings = settings
+    app.state.token_check = TokenCheck(settings)
+    app.state.metrics = registry_for(settings)
+    for router in (*routes.ROUTERS, *web.ROUTERS):
+        app.include_router(router)
+    app.add_exception_handler(SignInRequired, _sign_in)
+    app.add_exception_handler(RequestValidationError, _not_understood)
 
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:
         return RedirectResponse("/ui/overview", status_code=303)
 
-    metrics = registry_for(settings)
-
-    @app.get("/metrics", include_in_schema=False, dependencies=[Depends(check)])
-    def prometheus_metrics() -> Response:
-        """Prometheus text format (scrape with `authorization: {type: Bearer, credentials: <token>}`)."""
-        return Response(generate_latest(metrics), media_type=CONTENT_TYPE_LATEST)
-
-    @app.get("/openapi.json", include_in_schema=False, dependencies=[Depends(check)])
-    def openapi() -> JSONResponse:
-        return JSONResponse(app.openapi())
-
+    web.mount_static(app)
     assets = web_assets_dir()
     if assets is not None and (assets / "swagger-ui-dist").is_dir():
         app.mount("/assets/swagger-ui", StaticFiles(directory=assets / "swagger-ui-dist"), name="swagger-ui")
-
-    @app.get("/docs", include_in_schema=False, dependencies=[Depends(check)])
-    def docs(request: Request) -> Any:
-        if assets is None or not (assets / "swagger-ui-dist").is_dir():
-            return HTMLResponse(
-                "<p>The interactive documentation needs the web assets (<code>bash scripts/bootstrap.sh</code> "
-                'installs them). The OpenAPI description is at <a href="/openapi.json">/openapi.json</a>.</p>'
-            )
-        return get_swagger_ui_html(
-            openapi_url="/openapi.json",
-            title="docflow API",
-            swagger_js_url="/assets/swagger-ui/swagger-ui-bundle.js",
-            swagger_css_url="/assets/swagger-ui/swagger-ui.css",
-            swagger_favicon_url="/assets/swagger-ui/favicon-32x32.png",
-        )
-
     return app
+
+
+async def _sign_in(request: Request, exc: Exception) -> Response:
+    target = exc.target if isinstance(exc, SignInRequired) else "/ui/overview"
+    return RedirectResponse(f"/ui/login?next={quote(target)}", status_code=303)
+
+
+async def _not_understood(request: Request, exc: Exception) -> Response:
+    # Where and why, not the value sent back: it may be what could not be read (a lone surrogate).
+    errors = [
+        {"loc": list(error["loc"]), "msg": error["msg"], "type": error["type"]}
+        for error in (exc.errors() if isinstance(exc, RequestValidationError) else [])
+    ]
+    if request.url.path.startswith("/ui/"):
+        reasons = [f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}" for error in errors]
+        return render(request, "refused.html", {"reasons": reasons}, 422)
+    return JSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)

@@ -4,8 +4,9 @@ Programs send it as ``Authorization: Bearer <token>``. The web pages sign in onc
 a session cookie instead: HttpOnly, SameSite=Strict, and only a timestamp signed with the token
 (HMAC-SHA256), so the token itself never sits in a browser and a session ends after
 ``session_hours``. Everything is compared in constant time; the token is never logged (uvicorn's
-access log records paths and queries, not headers or cookies). Without a valid credential the
-answer is 401 with ``WWW-Authenticate: Bearer``.
+access log records paths and queries, not headers or cookies). Without a valid credential a
+program is answered 401 with ``WWW-Authenticate: Bearer`` and a browser is sent to sign in
+(:mod:`docflow.api.deps`).
 """
 
 from __future__ import annotations
@@ -14,9 +15,8 @@ import hashlib
 import hmac
 import secrets
 import time
-from typing import Annotated
 
-from fastapi import Header, HTTPException, Request, status
+from fastapi import Request
 
 from docflow.core.secrets import api_token
 from docflow.core.settings import Settings
@@ -25,7 +25,10 @@ SESSION_COOKIE = "docflow_session"
 
 
 class TokenCheck:
-    """A FastAPI dependency holding the expected token (resolved once, when the app is built)."""
+    """The expected token (resolved once, when the app is built) and the sessions signed with it.
+
+    Routes and pages ask it through :mod:`docflow.api.deps`, never directly.
+    """
 
     def __init__(self, settings: Settings, *, session_hours: float = 12.0) -> None:
         token = api_token(settings, create=True)
@@ -57,13 +60,3 @@ class TokenCheck:
         if scheme.lower() == "bearer" and self.valid_token(credentials.strip()):
             return True
         return self.valid_session(request.cookies.get(SESSION_COOKIE))
-
-    def __call__(
-        self, request: Request, authorization: Annotated[str | None, Header(include_in_schema=False)] = None
-    ) -> None:
-        if not self.authorised(request):
-            raise HTTPException(
-                status_code=status.HTTP_401_UNAUTHORIZED,
-                detail="a valid bearer token is required (Authorization: Bearer <token>)",
-                headers={"WWW-Authenticate": "Bearer"},
-            )

@@ -16,7 +16,7 @@ from fastapi import HTTPException, Request, status
 from starlette.concurrency import run_in_threadpool
 
 from docflow.core.errors import PermanentError
-from docflow.core.filetypes import HEAD_BYTES, detect_file_type
+from docflow.core.filetypes import sniff_file
 from docflow.core.settings import Settings
 from docflow.ops.submit import IngestResult, ingest_file
 
@@ -72,10 +72,8 @@ async def ingest_upload(
         path, size = await receive(request, folder=Path(tmp), limit=settings.api_max_upload_bytes)
         if size == 0:
             raise HTTPException(status.HTTP_400_BAD_REQUEST, "empty document: 0 bytes")
-        with path.open("rb") as handle:
-            head = handle.read(HEAD_BYTES)
         try:
-            detect_file_type(data_head=head, filename=filename)
+            sniff_file(path, filename=filename)
         except PermanentError as exc:
             raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, str(exc)) from None
         # Storing, registering and publishing block on the network: off the event loop.

@@ -33,6 +33,17 @@ def storable_path(name: str) -> str:
             return name.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
+def base_name(name: str) -> str:
+    """The last part of a path-like name ("../../evil.txt" -> "evil.txt", "C:\\a\\b.pdf" -> "b.pdf").
+
+    A name that arrives with a path (an upload's ``filename``, a mail attachment's) keeps only its
+    file name: the folders it claims are the sender's, not a place here. A name with nothing left
+    ("..", "/") stays as it was, to be shown as given.
+    """
+    last = re.split(r"[/\\]", name)[-1]
+    return last if last not in ("", ".", "..") else name
+
+
 def display_name(name: str) -> str:
     """A filename safe to store and show: NFC, control characters replaced, bounded length."""
     cleaned = _CONTROL.sub("\N{REPLACEMENT CHARACTER}", unicodedata.normalize("NFC", storable_path(name)))

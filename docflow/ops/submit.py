@@ -18,8 +18,8 @@ from docflow.core import documents
 from docflow.core.broker import new_task_id, publish
 from docflow.core.db import session_scope
 from docflow.core.errors import IllegalTransition, PermanentError, TransientError
-from docflow.core.filetypes import detect_file_type
-from docflow.core.names import display_name
+from docflow.core.filetypes import sniff_file
+from docflow.core.names import base_name, display_name
 from docflow.core.settings import Settings, get_settings
 from docflow.core.status import Stage, Status, redrive_target
 from docflow.core.storage import ObjectStorage, original_key, sha256_file
@@ -104,6 +104,7 @@ class IngestResult:
     created: bool  # False: duplicate of an already registered document
     submitted: SubmitResult | None
     status: str
+    name: str  # the name the document is registered under (a duplicate's: the first one's)
 
 
 def ingest_file(
@@ -125,15 +126,13 @@ def ingest_file(
     settings = settings or get_settings()
     # Stored and shown, never used as a path or key: NUL and bytes that are not UTF-8 (both
     # refused by PostgreSQL), control and bidi characters are replaced, length is bounded.
-    original_file_name = display_name(original_file_name or path.name)
+    original_file_name = display_name(base_name(original_file_name or path.name))
     project_id = project_id or settings.project_id
     storage = storage or ObjectStorage(settings)
     size = path.stat().st_size
     sha256 = sha256_file(path)
-    with open(path, "rb") as handle:
-        head = handle.read(8192)
     try:
-        file_type, mime = detect_file_type(data_head=head, filename=path.name)
+        file_type, mime = sniff_file(path, filename=original_file_name)
     except PermanentError:
         file_type, mime = None, None  # the OCR stage gives the terminal status and the reason
     key = original_key(project_id=project_id, sha256=sha256)
@@ -160,4 +159,6 @@ def ingest_file(
         if result is None
         else (Status.OCR_QUEUED.value if result.task_id else document.celery_status)
     )
-    return IngestResult(document.id, str(document.document_uuid), registration.created, result, status)
+    return IngestResult(
+        document.id, str(document.document_uuid), registration.created, result, status, document.original_file_name
+    )

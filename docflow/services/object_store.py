@@ -23,6 +23,10 @@ from docflow.services.process import (
     wait_until,
 )
 
+# How many volumes the store may hold, and the size at which it starts a new one (see start()).
+VOLUME_SLOTS = 1000
+VOLUME_SIZE_MB = 1024
+
 
 class ObjectStore(PidFileService):
     name = "s3"
@@ -88,6 +92,15 @@ class ObjectStore(PidFileService):
             f"-filer.port={s.s3_local_filer_port}",
             f"-s3.port={self.port}",
             f"-admin.port={s.s3_local_admin_port}",
+            # Fixed, not derived from the disk: left to itself, `weed mini` sizes volumes from the
+            # disk's capacity at first start and allows only (free space / volume size) volumes at
+            # every start. After a full disk, a restart with less than one volume's size free then
+            # had no volume it could write to ("No writable volumes and no free volumes left"):
+            # every upload failed until far more space was freed. Volumes are created as needed,
+            # never preallocated; a full disk is refused by the disk itself, and writes come back
+            # when space does (reproduced and fixed: tests/chaos/test_disk_full.py).
+            f"-volume.max={VOLUME_SLOTS}",
+            f"-master.volumeSizeLimitMB={VOLUME_SIZE_MB}",
             "-s3.port.iceberg=0",
             "-s3.port.lance=0",
             "-admin.ui=false",

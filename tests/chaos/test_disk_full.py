@@ -13,13 +13,16 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import time
 
 import pytest
 
 from docflow import services
-from tests.chaos.conftest import settle, settled_intake_folder, wait_terminal
-from tests.chaos.small_disk import fill, small_filesystem
+from tests.support.chaos import settle
+from tests.support.intake import settled_intake_folder
+from tests.support.pipeline import wait_terminal
+from tests.support.small_disk import fill, small_filesystem
 
 pytestmark = [pytest.mark.chaos, pytest.mark.services, pytest.mark.slow]
 
@@ -29,7 +32,7 @@ def _sha256(path) -> str:
 
 
 def test_object_store_disk_full_refuses_intake_clearly_and_recovers_when_space_returns(
-    stack, chaos_workers, chaos_files, clean_reference, project, tmp_path
+    stack, chaos_workers, chaos_files, clean_reference, project, tmp_path, sample_files
 ):
     from sqlalchemy import text
 
@@ -42,6 +45,12 @@ def test_object_store_disk_full_refuses_intake_clearly_and_recovers_when_space_r
 
     folder = settled_intake_folder(tmp_path / "intake", chaos_files.small)
     options = intake.SweepOptions(source=str(folder), project_id=project, stable_seconds=5)
+    # Documents too big for what a full disk still holds in its files' last pages (a few KB each),
+    # swept into a project of their own while the disk is full: every one must be refused.
+    good, _bad = sample_files
+    refused = [good[name] for name in ("scanned_letter.pdf", "receipt_scan.png", "board_minutes.docx")]
+    refused_folder = settled_intake_folder(tmp_path / "refused", refused)
+    refused_options = intake.SweepOptions(source=str(refused_folder), project_id=f"{project}-full", stable_seconds=5)
     s3 = services.ObjectStore(stack)
     # GIVEN the object store with its data on a small filesystem of its own, workers running, and
     # a six-page scan already stored and in the pipeline
@@ -62,17 +71,20 @@ def test_object_store_disk_full_refuses_intake_clearly_and_recovers_when_space_r
         # THEN a sweep is refused with the store's own words and registers nothing; so is a
         # single submission (the HTTP API's and the CLI's path)
         with pytest.raises(TransientError, match=r"object store: upload: InternalError \("):
-            intake.sweep(options, stack)
+            intake.sweep(refused_options, stack)
         with pytest.raises(TransientError, match="object store: upload: InternalError"):
-            ingest_file(path=chaos_files.small[0], project_id=project)
+            ingest_file(path=refused[0], project_id=refused_options.project_id)
         # AND `docflow verify` says the store refuses writes (listing and reading still work)
         refusing = check_object_store(stack)
         assert not refusing.ok and "refuses writes" in refusing.detail, refusing
+        # AND it says why: the disk under the store is full
+        assert re.search(r"; disk [\d.]+ K?B free of", refusing.detail), refusing
         # AND the scan stored before goes on: reads work on a full disk
         assert wait_terminal([scan.document_id]) == {scan.document_id: "graph_complete"}
         with session_scope() as session:
             registered = session.execute(
-                text("SELECT id FROM source_documents WHERE project_id = :p"), {"p": project}
+                text("SELECT id FROM source_documents WHERE project_id IN (:p, :full)"),
+                {"p": project, "full": refused_options.project_id},
             ).scalars()
             assert list(registered) == [scan.document_id]
         # WHEN space returns and the operator restarts the object store (README, "When a disk
@@ -92,10 +104,19 @@ def test_object_store_disk_full_refuses_intake_clearly_and_recovers_when_space_r
                     raise
                 time.sleep(2)
         writable_s = time.monotonic() - freed
-        assert check_object_store(stack).ok
+        # AND verify says it takes writes, and may create new volumes although less than a volume's
+        # size is free (left to itself the store allowed none then, and stayed refusing)
+        recovered = check_object_store(stack)
+        assert recovered.ok, recovered
+        slots = re.search(r"(\d+) more may be created", recovered.detail)
+        assert slots and int(slots.group(1)) > 0, recovered
         assert report.counts()["new"] == len(chaos_files.small), report.counts()
+        # AND the documents refused while the disk was full are taken by their next sweep
+        retaken = intake.sweep(refused_options, stack)
+        assert retaken.counts()["new"] == len(refused), retaken.counts()
         ids = [scan.document_id, *report.new_document_ids()]
         statuses = wait_terminal(ids)
+        assert set(wait_terminal(retaken.new_document_ids()).values()) == {"graph_complete"}
         recovery_s = time.monotonic() - freed
         settle(
             "disk full under the object store (tmpfs)",

@@ -2,7 +2,7 @@
 
 A half-open connection is the fault that clean stops and restarts never show: the peer (or the
 path to it) stops answering without a FIN or RST, so nothing but the client's own deadlines can
-notice. Each scenario points the workers at a :class:`~tests.chaos.proxy.TcpProxy` in front of one
+notice. Each scenario points the workers at a :class:`~tests.support.proxy.TcpProxy` in front of one
 service of the test stack, black-holes it mid-processing, restores it, and holds the run to the
 same invariants as every chaos scenario. The submitter (this process) talks to the services
 directly: the fault is between the workers and one service.
@@ -22,9 +22,10 @@ from urllib.parse import urlsplit, urlunsplit
 import psutil
 import pytest
 
-from tests.chaos.conftest import settle, submit_all, wait_for_status
-from tests.chaos.proxy import TcpProxy
-from tests.chaos.small_disk import fill, small_filesystem
+from tests.support.chaos import settle
+from tests.support.pipeline import submit_all, wait_for_status
+from tests.support.proxy import TcpProxy
+from tests.support.small_disk import fill, small_filesystem
 
 pytestmark = [pytest.mark.chaos, pytest.mark.services, pytest.mark.workers, pytest.mark.slow]
 
@@ -56,7 +57,7 @@ def _wait_with_reconcile(
     from docflow.core.status import TERMINAL_STATUSES
     from docflow.ops.progress import current_statuses
     from docflow.ops.reconcile import run_reconcile
-    from tests.chaos.conftest import SCENARIO_TIMEOUT_S
+    from tests.support.pipeline import SCENARIO_TIMEOUT_S
 
     terminal = {s.value for s in TERMINAL_STATUSES}
     redriven = 0

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from docflow import services
-from tests.chaos.conftest import settle, submit_all, wait_for_status, wait_terminal
+from tests.support.chaos import settle
+from tests.support.pipeline import submit_all, wait_for_status, wait_terminal
 
 pytestmark = [pytest.mark.chaos, pytest.mark.services, pytest.mark.workers, pytest.mark.slow]
 
@@ -93,14 +94,14 @@ def test_redis_unreachable_at_submit_time(stack, chaos_workers, chaos_files, cle
     report = _reconcile(stack, project, repair_problems=True)
     ids = [r.document_id for r in results]
     assert sorted(f["document_id"] for f in report.of_kind("LOST")) == sorted(ids), report.markdown()
-    from tests.chaos.test_service_faults import _subset
+    from tests.support.chaos import subset
 
     settle(
         "Redis unreachable at submit time",
         settings=stack,
         project_id=project,
         ids=ids,
-        clean=_subset(clean_reference, chaos_files.small),
+        clean=subset(clean_reference, chaos_files.small),
         note="LOST → re-driven by reconcile",
     )
 
@@ -156,10 +157,10 @@ def test_sweep_process_killed_mid_sweep_and_rerun(stack, prefect_api, chaos_work
     with session_scope() as session:
         ids = list(session.execute(select(SourceDocument.id).where(SourceDocument.project_id == project)).scalars())
     statuses = wait_terminal(ids, timeout_s=300)
-    from tests.chaos.invariants import check_project
+    from tests.support.invariants import check_project
 
     report = check_project(stack, project, expected_documents=60)
-    from tests.chaos.conftest import RESULTS
+    from tests.support.chaos_results import RESULTS
 
     RESULTS.append(
         {

@@ -8,7 +8,9 @@ import time
 import pytest
 
 from docflow import services
-from tests.chaos.conftest import record, settle, settled_intake_folder, submit_all, wait_for_status, wait_terminal
+from tests.support.chaos import record, settle, subset
+from tests.support.intake import settled_intake_folder
+from tests.support.pipeline import submit_all, wait_for_status, wait_terminal
 
 pytestmark = [pytest.mark.chaos, pytest.mark.services, pytest.mark.workers, pytest.mark.slow]
 
@@ -73,7 +75,7 @@ def test_neo4j_down_during_the_graph_stage(stack, chaos_workers, chaos_files, cl
         settings=stack,
         project_id=project,
         ids=ids,
-        clean=_subset(clean_reference, chaos_files.small),
+        clean=subset(clean_reference, chaos_files.small),
     )
 
 
@@ -95,7 +97,7 @@ def test_object_store_down_during_ocr(stack, chaos_workers, chaos_files, clean_r
         settings=stack,
         project_id=project,
         ids=ids,
-        clean=_subset(clean_reference, chaos_files.small),
+        clean=subset(clean_reference, chaos_files.small),
     )
 
 
@@ -123,7 +125,7 @@ def test_object_store_down_during_intake(stack, chaos_workers, chaos_files, clea
         "object store down during intake",
         settings=stack,
         project_id=project,
-        clean=_subset(clean_reference, chaos_files.small),
+        clean=subset(clean_reference, chaos_files.small),
         submitted=len(chaos_files.small),
     )
     assert set(statuses.values()) == {"graph_complete"}, statuses
@@ -145,13 +147,5 @@ def test_same_document_submitted_concurrently(stack, chaos_workers, chaos_files,
         settings=stack,
         project_id=project,
         ids=ids,
-        clean=_subset(clean_reference, chaos_files.small[:2]),
+        clean=subset(clean_reference, chaos_files.small[:2]),
     )
-
-
-def _subset(reference, paths):
-    from docflow.core.storage import sha256_file
-    from tests.chaos.invariants import InvariantReport
-
-    wanted = {sha256_file(path) for path in paths}
-    return InvariantReport(documents={sha: d for sha, d in reference.documents.items() if sha in wanted})

@@ -8,7 +8,8 @@ import time
 
 import pytest
 
-from tests.chaos.conftest import record, settle, submit_all, wait_for_status, wait_terminal
+from tests.support.chaos import record, settle
+from tests.support.pipeline import submit_all, wait_for_status, wait_terminal
 
 pytestmark = [pytest.mark.chaos, pytest.mark.services, pytest.mark.workers, pytest.mark.slow]
 
@@ -151,7 +152,7 @@ def _sha(path) -> str:
 
 
 def _only(reference, path):
-    from tests.chaos.invariants import InvariantReport
+    from tests.support.invariants import InvariantReport
 
     sha = _sha(path)
     return InvariantReport(documents={sha: reference.documents[sha]})

@@ -15,7 +15,7 @@ import pytest
 from docflow.core.errors import PermanentError
 from docflow.core.settings import get_settings
 from tasks.work import extract_file
-from tests.hostile.corpus import DOCUMENT_KINDS, document_cases
+from tests.fixtures.hostile_inputs import DOCUMENT_KINDS, document_cases
 
 pytestmark = [pytest.mark.unit, pytest.mark.hostile]
 

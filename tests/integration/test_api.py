@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,6 +11,7 @@ import httpx
 import pytest
 
 from docflow.ops.progress import wait_for_documents
+from tests.support.servers import api_server
 
 pytestmark = [pytest.mark.services, pytest.mark.workers, pytest.mark.slow]
 
@@ -35,53 +31,11 @@ class Api:
         return httpx.Client(base_url=self.url, headers=headers, timeout=60)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def api(workers, tmp_path_factory) -> Iterator[Api]:
-    """`python -m uvicorn docflow.api:create_app --factory`, as `docflow up` runs it."""
-    port = _free_port()
-    log = tmp_path_factory.mktemp("api") / "api.log"
-    env = {
-        **os.environ,
-        "DOCFLOW_API_TOKEN": TOKEN,
-        "DOCFLOW_API_PORT": str(port),
-        "DOCFLOW_API_MAX_UPLOAD_BYTES": str(LIMIT),
-    }
-    with open(log, "wb") as out:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "docflow.api:create_app",
-                "--factory",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-            ],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        assert process.poll() is None and time.monotonic() < deadline, log.read_text()
-        time.sleep(0.3)
-    yield Api(url, log, f"api-{uuid.uuid4().hex[:10]}")
-    process.terminate()
-    process.wait(timeout=30)
+    env = {"DOCFLOW_API_TOKEN": TOKEN, "DOCFLOW_API_MAX_UPLOAD_BYTES": str(LIMIT)}
+    with api_server(log=tmp_path_factory.mktemp("api") / "api.log", env=env) as server:
+        yield Api(server.url, server.log, f"api-{uuid.uuid4().hex[:10]}")
 
 
 def test_every_route_but_health_needs_the_token(api):
@@ -201,6 +155,54 @@ def test_bad_requests_get_a_status_and_a_reason(api, sample_files):
     assert client.get("/search", params={"q": "x", "project_id": api.project}).json()["hits"] == []
 
 
+def test_malformed_values_get_a_4xx_with_the_reason_never_a_500(api):
+    client = api.client()
+    # GIVEN the values a new user tried, which each ended in a 500 before
+    tried = [
+        ("GET", "/documents/99999999999999999999", {}),
+        ("GET", "/ui/documents/99999999999999999999", {}),
+        ("GET", "/entities", {"name": "\x00"}),
+        ("GET", "/search", {"q": "a\x00b"}),
+        ("GET", "/ui/search", {"q": "a\x00b"}),
+        ("GET", "/search", {"q": "a", "project_id": "\x00"}),
+        ("GET", "/search", {"q": "a", "offset": str(10**30)}),
+        ("GET", "/ui/search", {"q": "a", "page_number": "99999999999999999999"}),
+        ("GET", "/ui/entities/99999999999999999999", {}),
+        ("GET", "/documents/\u00b2", {}),  # a digit to str.isdigit(), not to int()
+        ("DELETE", "/documents/1", {"reason": "\x00"}),
+    ]
+    for method, path, params in tried:
+        # WHEN each is sent THEN the answer is a 4xx that says what is wrong
+        response = client.request(method, path, params=params)
+        assert 400 <= response.status_code < 500, (path, params, response.status_code, response.text[:200])
+        assert "control characters" in response.text or "id" in response.text or "less than" in response.text, (
+            path,
+            response.text[:300],
+        )
+    # AND a reason with a NUL in a reprocess request is refused the same way
+    refused = client.post("/documents/1/reprocess", json={"from_stage": "ocr", "reason": "a\x00b"})
+    assert refused.status_code == 422 and "control characters" in refused.text
+    # AND a page says it in a page, not in JSON
+    page = client.get("/ui/search", params={"q": "a\x00b"})
+    assert page.headers["content-type"].startswith("text/html") and "control characters" in page.text
+
+
+def test_an_uploaded_file_keeps_only_its_file_name_and_is_typed_by_it(api):
+    client = api.client()
+    # WHEN comma-separated text is uploaded under a path-like name ending in .csv
+    created = client.post(
+        "/documents",
+        params={"filename": "../../reports/people.csv", "project_id": api.project},
+        content=b"city,person\nLyon,Anne Martin\nOslo,Ola Nordmann\n",
+        headers={"Content-Type": "text/plain"},
+    )
+    # THEN the document is named by its file name alone, and registered as the CSV its name says
+    assert created.status_code == 201, created.text
+    assert created.json()["name"] == "people.csv"
+    detail = client.get(f"/documents/{created.json()['document_id']}").json()
+    assert (detail["name"], detail["file_type"]) == ("people.csv", "csv")
+
+
 def test_a_document_in_flight_is_not_reprocessed_without_force(api, sample_files):
     good, _bad = sample_files
     client = api.client()
@@ -214,11 +216,65 @@ def test_a_document_in_flight_is_not_reprocessed_without_force(api, sample_files
     refused = client.post(f"/documents/{document_id}/reprocess", json={"from_stage": "ocr"})
     if refused.status_code == 409:  # still in flight (OCR of a scan takes seconds)
         assert "in flight" in refused.json()["detail"]
-    for _attempt in range(5):
-        forced = client.post(f"/documents/{document_id}/reprocess", json={"from_stage": "ocr", "force": True})
-        # A forced reprocess that races a stage's own status change is refused "changed meanwhile;
-        # try again" (compare-and-set on the row): the caller tries again, as the reason says.
-        if forced.status_code != 409 or "changed meanwhile" not in forced.json()["detail"]:
-            break
+    # A forced reprocess is decided on the row under its lock: it never loses a race with a stage.
+    forced = client.post(f"/documents/{document_id}/reprocess", json={"from_stage": "ocr", "force": True})
     assert forced.status_code == 202, forced.text
     assert wait_for_documents([document_id], timeout_s=TIMEOUT_S) == {document_id: "graph_complete"}
+
+
+def test_possible_duplicates_are_merged_and_split_over_http(api, tmp_path):
+    client = api.client()
+    project = f"{api.project}-merge"
+    # GIVEN two documents naming one person with two spellings
+    ids = []
+    for name, text in (
+        ("lease.txt", "Maria Gonzalez signed the lease with Harbour Freight Ltd. in Rotterdam on Monday."),
+        ("invoice.txt", "Maria Gonzales approved the invoice from Harbour Freight Ltd. for the storage in Rotterdam."),
+    ):
+        created = client.post(
+            "/documents",
+            params={"filename": name, "project_id": project},
+            content=text.encode(),
+            headers={"Content-Type": "text/plain"},
+        )
+        assert created.status_code == 201, created.text
+        ids.append(created.json()["document_id"])
+    assert set(wait_for_documents(ids, timeout_s=TIMEOUT_S).values()) == {"graph_complete"}
+    # WHEN the project's possible duplicates are asked for THEN the two spellings are a pair
+    pairs = client.get("/entities/duplicates", params={"project_id": project}).json()
+    pair = next(p for p in pairs if {p["first"]["name"], p["second"]["name"]} == {"Maria Gonzalez", "Maria Gonzales"})
+    # WHEN the second is merged into the first THEN the merge is recorded and the documents re-read
+    merged = client.post(
+        "/entities/merges",
+        json={
+            "project_id": project,
+            "source": f"#{pair['second']['id']}",
+            "target": f"#{pair['first']['id']}",
+            "reason": "one person",
+        },
+    )
+    assert merged.status_code == 201, merged.text
+    assert merged.json()["merge"]["merged_by"] == "api" and merged.json()["merge"]["reason"] == "one person"
+    assert set(wait_for_documents(ids, timeout_s=TIMEOUT_S).values()) == {"graph_complete"}
+    assert [m["from_name"] for m in client.get("/entities/merges", params={"project_id": project}).json()] == [
+        pair["second"]["name"]
+    ]
+    # AND the same merge again changes nothing; a merge the other way round is refused with the reason
+    assert client.post(
+        "/entities/merges",
+        json={"project_id": project, "source": f"#{pair['second']['id']}", "target": f"#{pair['first']['id']}"},
+    ).status_code in (200, 201)
+    backwards = client.post(
+        "/entities/merges",
+        json={"project_id": project, "source": f"#{pair['first']['id']}", "target": f"#{pair['second']['id']}"},
+    )
+    assert backwards.status_code in (400, 409) and backwards.json()["detail"], backwards.text
+    # WHEN it is split again THEN it is its own entity, and the history keeps the merge
+    split = client.post("/entities/merges/split", json={"project_id": project, "source": pair["second"]["name"]})
+    assert split.status_code == 200, split.text
+    assert client.get("/entities/merges", params={"project_id": project}).json() == []
+    history = client.get("/entities/merges", params={"project_id": project, "include_split": True}).json()
+    assert history[0]["split_by"] == "api"
+    # AND an unknown entity is a 404 with the reason
+    unknown = client.post("/entities/merges", json={"project_id": project, "source": "Nobody", "target": "#1"})
+    assert unknown.status_code == 404 and "no entity" in unknown.json()["detail"]

@@ -11,7 +11,7 @@ from docflow.core.broker import PUBLISH_BATCH, publish_many, queue_keys, redis_c
 from docflow.core.errors import TransientError
 from docflow.core.status import Stage
 from docflow.ops.reconcile import decode_envelope
-from tests.integration.queues import declare_queue, with_queues
+from tests.support.queues import declare_queue, with_queues
 
 pytestmark = [pytest.mark.services]
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.test_intake import build_intake_folder
+from tests.support.intake import build_mixed_intake_folder
 
 pytestmark = [pytest.mark.services, pytest.mark.workers, pytest.mark.slow]
 
@@ -69,7 +69,7 @@ def test_intake_sweep_triggered_through_the_api(served, sample_files, project_id
     from docflow.ops.progress import wait_for_documents
 
     good, _bad = sample_files
-    extra = build_intake_folder(served, good, tmp_path / "outside.txt")
+    extra = build_mixed_intake_folder(served, good, tmp_path / "outside.txt")
     parameters = {"source": str(served), "project_id": project_id, "stable_seconds": 30}
 
     # WHEN an operator runs the intake-sweep deployment (as the UI's "Run" button does)
@@ -126,7 +126,7 @@ def test_the_flow_and_the_cli_run_one_sweep_engine_with_identical_outcomes(prefe
     tricky = "memo\x1b[31m \u202etxt.exe.txt"  # shows as "memoexe.txt" in a terminal if left raw
 
     def folder(name: str):
-        root = build_intake_folder(tmp_path / name, good, tmp_path / f"{name}-outside.txt")["writing"].parent
+        root = build_mixed_intake_folder(tmp_path / name, good, tmp_path / f"{name}-outside.txt")["writing"].parent
         shutil.copy(good["field_notes.txt"], root / tricky)
         (root / tricky).write_text("Maria Gonzalez wrote from Rotterdam. " * 3)
         past = time.time() - 3600

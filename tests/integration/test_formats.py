@@ -21,7 +21,7 @@ TIMEOUT_S = 420
 
 @pytest.fixture(scope="module")
 def format_samples(tmp_path_factory):
-    from docflow.sample_formats import write_format_samples, write_hostile_format_samples
+    from tests.fixtures.formats import write_format_samples, write_hostile_format_samples
 
     directory = tmp_path_factory.mktemp("formats")
     return write_format_samples(directory=directory / "good"), write_hostile_format_samples(
@@ -48,7 +48,7 @@ def _words(text: str) -> list[str]:
 
 def test_every_new_format_reaches_graph_complete_with_its_text_rows_and_entities(workers, format_samples, project_id):
     from docflow.core.graph import GraphStore
-    from docflow.sample_formats import FORMAT_FACTS
+    from tests.fixtures.formats import FORMAT_FACTS
 
     good, _hostile = format_samples
     # GIVEN one sample of every format beyond the fast paths WHEN each is submitted
@@ -66,7 +66,7 @@ def test_every_new_format_reaches_graph_complete_with_its_text_rows_and_entities
         expected = facts["people"] + facts["organizations"] + facts["places"] + facts["dates"] + facts["amounts"]
         missing = [value for value in expected if not set(_words(value)) <= set(_words(text))]
         assert not missing, f"{name}: missing from the chunks: {missing}"
-        for row in facts.get("rows", []):
+        for row in facts.get("rows", []) + facts.get("lines", []):
             assert row in text, f"{name}: table row not found as written: {row!r}"
         for hidden in facts.get("absent", []):
             assert hidden not in text, f"{name}: {hidden!r} (script, not content) is in the chunks"

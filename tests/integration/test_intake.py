@@ -14,31 +14,9 @@ from sqlalchemy import func, select
 from docflow.core.db import session_scope
 from docflow.core.models import SourceDocument
 from docflow.ops import intake
+from tests.support.intake import build_mixed_intake_folder
 
 pytestmark = [pytest.mark.services]
-
-
-def build_intake_folder(root: Path, good: dict[str, Path], outside: Path) -> dict[str, Path]:
-    """Samples plus a duplicate, a zero-byte file, an unsupported file, junk, a symlink that
-    escapes the folder, and a file still being written (mtime = now)."""
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "sub").mkdir(exist_ok=True)
-    for name, path in good.items():
-        shutil.copy(path, root / name)
-    shutil.copy(good["field_notes.txt"], root / "sub" / "copy of field notes.txt")
-    (root / "empty.pdf").write_bytes(b"")
-    (root / "spreadsheet.xyz").write_bytes(b"not a document we take")
-    (root / ".DS_Store").write_bytes(b"\0\0\0\1Bud1")
-    (root / "draft.txt.part").write_bytes(b"partial download")
-    outside.write_text("secret outside the intake root")
-    (root / "escape.txt").symlink_to(outside)
-    writing = root / "still_writing.txt"
-    writing.write_text("Maria Gonzalez wrote this from Rotterdam on March 3, 2025, and kept typing")
-    past = time.time() - 3600
-    for path in root.rglob("*"):
-        if path.is_file() and not path.is_symlink() and path != writing:
-            os.utime(path, (past, past))
-    return {"writing": writing}
 
 
 def _sweep(root: Path, project_id: str, settings, **overrides) -> intake.SweepReport:
@@ -53,7 +31,7 @@ def _by_name(report: intake.SweepReport) -> dict[str, intake.FileOutcome]:
 def test_a_sweep_accounts_for_every_file_and_a_resweep_is_a_noop(stack, sample_files, project_id, tmp_path):
     good, _bad = sample_files
     root = tmp_path / "intake"
-    extra = build_intake_folder(root, good, tmp_path / "outside.txt")
+    extra = build_mixed_intake_folder(root, good, tmp_path / "outside.txt")
 
     # WHEN the folder is swept (batches of 3, so several batches)
     report = _sweep(root, project_id, stack)
@@ -89,7 +67,7 @@ def test_a_sweep_accounts_for_every_file_and_a_resweep_is_a_noop(stack, sample_f
 def test_dry_run_registers_nothing(stack, sample_files, project_id, tmp_path):
     good, _bad = sample_files
     root = tmp_path / "intake"
-    build_intake_folder(root, good, tmp_path / "outside.txt")
+    build_mixed_intake_folder(root, good, tmp_path / "outside.txt")
     report = _sweep(root, project_id, stack, dry_run=True)
     assert report.counts()["new"] == len(good)
     with session_scope() as session:

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import time
 import uuid
 
@@ -18,14 +14,9 @@ from docflow.core.db import fetch_all
 from docflow.ops.progress import wait_for_documents
 from docflow.ops.reconcile import run_reconcile
 from docflow.ops.submit import ingest_file
+from tests.support.servers import metrics_exporter
 
 pytestmark = [pytest.mark.services, pytest.mark.workers, pytest.mark.slow]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def scrape(url: str) -> dict[str, dict[tuple[tuple[str, str], ...], float]]:
@@ -39,26 +30,8 @@ def scrape(url: str) -> dict[str, dict[tuple[tuple[str, str], ...], float]]:
 
 @pytest.fixture
 def exporter(workers, tmp_path):
-    port = _free_port()
-    with open(tmp_path / "metrics.log", "wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "docflow.cli", "metrics", "--port", str(port)],
-            env=dict(os.environ),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}/metrics"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            httpx.get(url, timeout=2)
-            break
-        except httpx.TransportError:
-            assert process.poll() is None and time.monotonic() < deadline, (tmp_path / "metrics.log").read_text()
-            time.sleep(0.3)
-    yield url
-    process.terminate()
-    process.wait(timeout=30)
+    with metrics_exporter(log=tmp_path / "metrics.log") as server:
+        yield f"{server.url}/metrics"
 
 
 def test_metrics_during_and_after_a_run_match_the_database_and_redis(exporter, workers, sample_files):

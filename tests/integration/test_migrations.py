@@ -19,6 +19,7 @@ EXPECTED_TABLES = {
     "entity_mentions",
     "entity_relationships",
     "relationship_evidence",
+    "entity_merges",
 }
 
 

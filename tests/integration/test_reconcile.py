@@ -28,7 +28,7 @@ from docflow.core.models import Chunk, SourceDocument, StageRun
 from docflow.ops import reconcile as rc
 from docflow.ops.progress import wait_for_documents
 from docflow.ops.submit import ingest_file
-from tests.integration.queues import declare_queue, with_queues
+from tests.support.queues import declare_queue, with_queues
 
 pytestmark = [pytest.mark.services, pytest.mark.workers, pytest.mark.slow]
 

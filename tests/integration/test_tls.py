@@ -12,13 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.ports import free_port
+
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _seaweed_port() -> int:
@@ -93,11 +89,11 @@ def tls_stack(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("tls")
     ca, cert, key = _authority(root / "pki", "docflow")
-    redis_port = _free_port()
+    redis_port = free_port()
     settings = Settings(
         _env_file=None,
         data_dir=root / "var",
-        db_port=_free_port(),
+        db_port=free_port(),
         db_name="docflow_tls",
         redis_url=f"redis://127.0.0.1:{redis_port}/0",
         result_backend_url=f"redis://127.0.0.1:{redis_port}/1",
@@ -190,12 +186,12 @@ def test_tls_without_a_key_is_refused_clearly(tls_stack, tmp_path):
     from docflow import services
 
     # GIVEN a certificate configured without its key WHEN Redis or PostgreSQL is started THEN it says what is missing
-    port = _free_port()
+    port = free_port()
     half = tls_stack.model_copy(
         update={
             "tls_key_file": None,
             "data_dir": tmp_path,
-            "db_port": _free_port(),
+            "db_port": free_port(),
             "redis_url": tls_stack.redis_url.__class__(f"redis://127.0.0.1:{port}/0"),
         }
     )

@@ -10,7 +10,6 @@ download of the whole dependency tree; the ``docflow`` package itself is only th
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import sysconfig
@@ -19,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PORT_BASE
+from tests.support.ports import free_port
+from tests.support.stack import PORT_BASE
 
 pytestmark = [pytest.mark.services, pytest.mark.workers, pytest.mark.slow]
 
@@ -60,12 +60,6 @@ def wheel_venv(tmp_path_factory) -> Path:
     return venv
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _env(stack, data_dir: Path, project: str) -> dict[str, str]:
     """The suite's services (their ports are in the environment), with a data folder, database,
     Redis and API of the installed wheel's own."""
@@ -84,7 +78,7 @@ def _env(stack, data_dir: Path, project: str) -> dict[str, str]:
         "DOCFLOW_NEO4J_PASSWORD": stack.neo4j_password.get_secret_value(),
         "DOCFLOW_PROJECT_ID": project,
         "DOCFLOW_START_PREFECT_SERVER": "false",
-        "DOCFLOW_API_PORT": str(_free_port()),
+        "DOCFLOW_API_PORT": str(free_port()),
     }
 
 

@@ -24,8 +24,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from tests.chaos.conftest import submit_all, wait_for_status, wait_terminal
-from tests.chaos.invariants import check_project
+from tests.support.invariants import check_project
+from tests.support.pipeline import submit_all, wait_for_status, wait_terminal
 
 pytestmark = [pytest.mark.services, pytest.mark.workers, pytest.mark.slow]
 

@@ -13,7 +13,7 @@ from selenium.webdriver.common.by import By
 
 from docflow.ops.progress import wait_for_documents
 from docflow.ops.submit import ingest_file
-from tests.web.conftest import TOKEN
+from tests.support.web import TOKEN
 
 pytestmark = [pytest.mark.services, pytest.mark.workers, pytest.mark.slow, pytest.mark.browser]
 
@@ -33,9 +33,11 @@ def project(workers, sample_files, tmp_path_factory) -> dict:
     ids = {
         "pdf": ingest_file(path=good["born_digital.pdf"], project_id=name).document_id,
         "notes": ingest_file(path=good["field_notes.txt"], project_id=name).document_id,
-        # The name as an upload would give it (a "/" cannot be in a file's own name on disk).
+        "docx": ingest_file(path=good["board_minutes.docx"], project_id=name).document_id,
+        # Markup in the name as an upload would give it (without a "/": a name with one keeps only
+        # what follows its last "/", as any path-like name does).
         "hostile": ingest_file(
-            path=hostile, project_id=name, original_file_name="<script>alert('x')</script>.txt"
+            path=hostile, project_id=name, original_file_name="<img src=x onerror=alert('x')>.txt"
         ).document_id,
     }
     assert set(wait_for_documents(list(ids.values()), timeout_s=TIMEOUT_S).values()) == {"graph_complete"}
@@ -133,7 +135,7 @@ def test_search_document_and_entity_in_the_browser(site, browser, project):
 def test_hostile_names_and_text_render_as_text(site, browser, project):
     sign_in(browser, site, next_path=f"/ui/documents/{project['ids']['hostile']}")
     # THEN the name and the text are shown literally, and nothing they contain runs
-    assert browser.find_element(By.ID, "document-name").text == "<script>alert('x')</script>.txt"
+    assert browser.find_element(By.ID, "document-name").text == "<img src=x onerror=alert('x')>.txt"
     text = browser.find_element(By.ID, "page-text").text
     assert "<img src=x onerror=alert(1)>" in text and "<script>alert(2)</script>" in text
     assert no_alert(browser)
@@ -141,7 +143,7 @@ def test_hostile_names_and_text_render_as_text(site, browser, project):
     browser.get(f"{site.url}/ui/search?q=onerror&project={project['name']}")
     assert (
         no_alert(browser)
-        and "<script>alert('x')</script>.txt" in browser.find_element(By.CSS_SELECTOR, ".hit-title").text
+        and "<img src=x onerror=alert('x')>.txt" in browser.find_element(By.CSS_SELECTOR, ".hit-title").text
     )
 
 
@@ -186,3 +188,16 @@ def test_the_overview_shows_the_monitor_with_charts(site, browser, project):
         time.sleep(0.2)
     links = [a.get_attribute("href") for a in browser.find_elements(By.CSS_SELECTOR, "a")]
     assert any(link and link.endswith("/artifacts/key/reconcile-report") for link in links)
+
+
+def test_an_office_document_shows_its_page_picture_once_it_is_laid_out(site, browser, project):
+    # GIVEN a Word document nobody has viewed yet
+    sign_in(browser, site, next_path=f"/ui/documents/{project['ids']['docx']}")
+    image = browser.find_element(By.ID, "page-image")
+    # WHEN its page is shown THEN the picture arrives once LibreOffice has laid the document out (the
+    # first answers are 503 with Retry-After, and the page asks again)
+    deadline = time.monotonic() + 120
+    while not browser.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 100", image):
+        assert time.monotonic() < deadline, "the office page picture never loaded"
+        time.sleep(0.5)
+    assert "no page picture" not in browser.find_element(By.CSS_SELECTOR, "figure.picture").text

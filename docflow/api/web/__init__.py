@@ -1,24 +1,29 @@
-"""The web pages for the people who use the results (search, documents, entities, an overview),
-served by the API's process under ``/ui`` with the API's token."""
+"""The web pages for the people who use the results, served by the API's process under ``/ui``:
+sign in (``signin``), search (``search``), a document (``documents``), an entity (``entities``)
+and an overview of the pipeline (``overview``), one module per page, each page one function.
+
+Server-rendered (Jinja2, autoescaped: every file name, text and entity name is shown as text,
+``render``), readable and usable without JavaScript; small scripts only draw the graph and the
+charts, from data the page carries (``views``). Every page but sign-in needs a session
+(:data:`docflow.api.deps.PageCaller`); page pictures are rendered on demand and cached
+(``page_images``). The operator's actions (reprocess, delete) go through a confirmation page and
+the same operations the CLI and the API run; a refusal shows its reason.
+"""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from docflow.api.auth import TokenCheck
-from docflow.api.web.pages import build_web_router
+from docflow.api.web import documents, entities, overview, search, signin
+from docflow.api.web.render import STATIC
 from docflow.core.resources import web_assets_dir
-from docflow.core.settings import Settings
 
-STATIC = Path(__file__).parent / "static"
+ROUTERS = (signin.router, search.router, documents.router, entities.router, overview.router)
 
 
-def mount_web(app: FastAPI, settings: Settings, check: TokenCheck) -> None:
-    """Add the pages, their stylesheet and scripts, and the npm libraries they use (no CDN)."""
-    app.include_router(build_web_router(settings, check))
+def mount_static(app: FastAPI) -> None:
+    """The pages' stylesheet and scripts, and the npm libraries they use (no CDN)."""
     app.mount("/ui/static", StaticFiles(directory=STATIC), name="web-static")
     assets = web_assets_dir()
     if assets is not None:

@@ -1,10 +1,13 @@
-"""What the pages show, put in words: a stage history an operator can read, a snippet in pieces."""
+"""What the pages show, put in words and shapes: a stage history an operator can read, a snippet in
+pieces, an entity's neighbourhood as the nodes and edges its picture draws."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
+from docflow.ops.lifecycle.explore import EntityView
 from docflow.ops.lifecycle.search import MARK_END, MARK_START
 
 STAGE_NAMES = {"ocr": "Reading", "text": "Chunking", "entity": "Finding entities", "graph": "Writing the graph"}
@@ -65,3 +68,33 @@ def snippet_segments(snippet: str) -> list[tuple[str, bool]]:
         pieces.append((rest[start + 1 : end], True))
         rest = rest[end + 1 :]
     return [(text, matched) for text, matched in pieces if text]
+
+
+def neighbourhood_graph(view: EntityView) -> dict[str, list[dict[str, Any]]]:
+    """The entity and its neighbours as nodes, and an edge to each, wider the more chunks they share."""
+    center = view.entity
+    linked = [n for n in view.neighbours if n.get("entity_id")]
+    strongest = max((n["weight"] for n in view.neighbours), default=1)
+
+    def node(entity_id: int, name: str, label: str, *, is_center: bool) -> dict[str, Any]:
+        return {
+            "id": f"e{entity_id}",
+            "label": name,
+            "kind": label,
+            "center": is_center,
+            "href": f"/ui/entities/{entity_id}",
+        }
+
+    return {
+        "nodes": [node(center.entity_id, center.name, center.label, is_center=True)]
+        + [node(n["entity_id"], n["name"], n["label"], is_center=False) for n in linked],
+        "edges": [
+            {
+                "source": f"e{center.entity_id}",
+                "target": f"e{n['entity_id']}",
+                "weight": n["weight"],
+                "width": 1 + 7 * math.sqrt(n["weight"] / strongest),
+            }
+            for n in linked
+        ],
+    }

@@ -17,7 +17,7 @@ from pathlib import Path
 from sqlalchemy import Row
 
 from docflow.core.errors import PermanentError, TransientError
-from docflow.core.filetypes import detect_file_type
+from docflow.core.filetypes import HEAD_BYTES, detect_file_type
 from docflow.core.settings import Settings
 from docflow.core.status import Status
 from docflow.core.storage import ObjectStorage, original_key
@@ -60,7 +60,7 @@ def _hash(candidate: Candidate) -> Candidate | FileOutcome:
         with open_inside(candidate) as handle:
             digest, head = hashlib.sha256(), b""
             while block := handle.read(1 << 20):
-                head = head or block[:8192]
+                head = head or block[:HEAD_BYTES]
                 digest.update(block)
             after = os.fstat(handle.fileno())
     except Refused as refused:

@@ -98,3 +98,23 @@ def document_entities(document_id: int) -> list[dict[str, Any]]:
         {"entity_id": i, "name": name, "label": label, "mentions": int(n)}
         for i, name, label, n in fetch_all(_ENTITIES_SQL, {"id": document_id})
     ]
+
+
+@dataclass(frozen=True)
+class StoredOriginal:
+    object_key: str
+    sha256: str
+    file_type: str | None
+
+
+_ORIGINAL_SQL = "SELECT object_key, sha256, file_type FROM source_documents WHERE id = %(id)s"
+
+
+def stored_original(document_id: int) -> StoredOriginal | None:
+    """Where the document's original is stored (to render its pages), or None: no such document, or
+    it was never stored."""
+    rows = fetch_all(_ORIGINAL_SQL, {"id": document_id})
+    if not rows or not rows[0][0]:
+        return None
+    object_key, sha256, file_type = rows[0]
+    return StoredOriginal(object_key, sha256, file_type)

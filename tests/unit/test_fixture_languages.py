@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from docflow.core.settings import get_settings
-from docflow.sample_languages import LANGUAGE_SAMPLES, write_language_samples
 from tasks.steps.extract import Extraction
 from tasks.steps.language import identify_language
 from tasks.work import extract_file
+from tests.fixtures.languages import LANGUAGE_SAMPLES, write_language_samples
 
 pytestmark = pytest.mark.unit
 

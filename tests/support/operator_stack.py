@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def operator_env(original: dict[str, str], *, data_dir: Path | None = None) -> dict[str, str]:

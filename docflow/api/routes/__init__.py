@@ -1,0 +1,13 @@
+"""The API's routes, one module per resource: ``documents`` (upload, status and history, reprocess,
+delete, export), ``search``, ``entities``, and ``system`` (health, metrics, the OpenAPI description
+and its browsable page). Each route is a thin call into :mod:`docflow.ops`; errors a caller can fix
+are 4xx with a plain ``detail``.
+"""
+
+from __future__ import annotations
+
+from docflow.api.routes import documents, entities, search, system
+
+ROUTERS = (system.router, documents.router, search.router, entities.router)
+
+__all__ = ["ROUTERS"]

@@ -1,0 +1,179 @@
+"""A document's page: its pages' pictures and text with the entities marked, its entities, its
+history in words, and the operator's actions (reprocess, delete) behind a confirmation page."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from docflow.api.deps import ApiCaller, PageCaller, SettingsDep
+from docflow.api.inputs import DocumentId, FreeText, Identifier, PageNumber
+from docflow.api.web import page_images
+from docflow.api.web.render import back_to_document, missing, render
+from docflow.api.web.views import history_in_words
+from docflow.core.errors import PermanentError, TransientError
+from docflow.core.status import Stage
+from docflow.ops.lifecycle.delete import delete_documents
+from docflow.ops.lifecycle.reading import document_entities, document_pages, stored_original
+from docflow.ops.lifecycle.reprocess import reprocess
+from docflow.ops.lifecycle.selection import Selection
+from docflow.ops.summaries import document_detail
+
+router = APIRouter(prefix="/ui/documents", include_in_schema=False)
+
+
+@router.get("/{document_id}")
+def document(
+    request: Request,
+    settings: SettingsDep,
+    caller: PageCaller,
+    document_id: DocumentId,
+    page_number: PageNumber = 1,
+    q: Annotated[FreeText, Query(max_length=1000)] = "",
+) -> HTMLResponse:
+    detail = document_detail(str(document_id))
+    if detail is None:
+        return missing(request, f"document {document_id}")
+    pages = document_pages(document_id)
+    # An office document's pictures are its laid-out pages, once LibreOffice has laid it out.
+    laid_out = page_images.picture_count(settings, sha256=detail["sha256"], file_type=detail["file_type"])
+    count = max(len(pages), detail["page_count"] or 0, laid_out or 0, 1)
+    current = min(page_number, count)
+    return render(
+        request,
+        "document.html",
+        {
+            "d": detail,
+            "history": history_in_words(detail["history"]),
+            "pages": pages,
+            "page_count": count,
+            "current": current,
+            "text": next((p for p in pages if p.number == current), None),
+            "entities": document_entities(document_id),
+            "pictures": page_images.has_pictures(detail["file_type"]),
+            "stages": [s.value for s in Stage],
+            "q": q,
+        },
+    )
+
+
+@router.get("/{document_id}/pages/{number}.png")
+async def page_picture(
+    settings: SettingsDep,
+    caller: ApiCaller,
+    document_id: DocumentId,
+    number: Annotated[int, Path(ge=1, le=100_000)],
+) -> Response:
+    """One page as a PNG (rendered on first view, then cached); 401 without a session, like the API."""
+    original = await run_in_threadpool(stored_original, document_id)
+    if original is None:
+        return Response(f"no stored original for document {document_id}", status_code=404, media_type="text/plain")
+    try:
+        path = await run_in_threadpool(
+            page_images.page_png,
+            settings,
+            object_key=original.object_key,
+            sha256=original.sha256,
+            file_type=original.file_type,
+            page=number,
+        )
+    except PermanentError as exc:
+        return Response(str(exc), status_code=404, media_type="text/plain")
+    except page_images.PictureNotReady as exc:
+        # Laid out off the request path: the page's script asks again after Retry-After.
+        return Response(str(exc), status_code=503, media_type="text/plain", headers={"Retry-After": "2"})
+    except TransientError as exc:
+        return Response(str(exc), status_code=503, media_type="text/plain")
+    return FileResponse(path, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
+
+
+@router.get("/{document_id}/confirm")
+def confirm(
+    request: Request,
+    settings: SettingsDep,
+    caller: PageCaller,
+    document_id: DocumentId,
+    action: Annotated[Identifier, Query(max_length=16)] = "reprocess",
+    stage: Annotated[Identifier, Query(max_length=16)] = "ocr",
+    force: Annotated[Identifier, Query(max_length=8)] = "",
+) -> HTMLResponse:
+    """What an action would do, asked once more: a reprocess's dry run shows its refusal, if any."""
+    detail = document_detail(str(document_id))
+    if detail is None:
+        return missing(request, f"document {document_id}")
+    refusal = None
+    if action == "reprocess":
+        try:
+            dry = reprocess(
+                Selection(documents=(str(document_id),)),
+                from_stage=Stage(stage),
+                settings=settings,
+                requested_by=caller.via,
+                force=bool(force),
+                dry_run=True,
+            )
+            refusal = dry.outcomes[0].reason if dry.outcomes and dry.outcomes[0].action != "would queue" else None
+        except ValueError:
+            refusal = f"unknown stage {stage!r}"
+    return render(
+        request,
+        "confirm.html",
+        {"d": detail, "action": action, "stage": stage, "force": bool(force), "refusal": refusal},
+    )
+
+
+@router.post("/{document_id}/reprocess")
+async def do_reprocess(
+    settings: SettingsDep,
+    caller: PageCaller,
+    document_id: DocumentId,
+    stage: Annotated[Identifier, Form(max_length=16)] = "ocr",
+    confirm: Annotated[Identifier, Form(max_length=8)] = "",
+    force: Annotated[Identifier, Form(max_length=8)] = "",
+    reason: Annotated[FreeText, Form(max_length=500)] = "",
+) -> Response:
+    try:
+        from_stage = Stage(stage)
+    except ValueError:
+        return back_to_document(document_id, f"unknown stage {stage!r}")
+    if confirm != "yes":
+        return back_to_document(document_id, "reprocessing was not confirmed")
+    report = await run_in_threadpool(
+        lambda: reprocess(
+            Selection(documents=(str(document_id),)),
+            from_stage=from_stage,
+            settings=settings,
+            requested_by=caller.via,
+            reason=reason,
+            force=force == "yes",
+        )
+    )
+    outcome = report.outcomes[0]
+    if outcome.action == "queued":
+        return back_to_document(document_id, f"queued again from {from_stage.value}")
+    return back_to_document(document_id, f"not reprocessed: {outcome.reason}")
+
+
+@router.post("/{document_id}/delete")
+async def do_delete(
+    settings: SettingsDep,
+    caller: PageCaller,
+    document_id: DocumentId,
+    confirm: Annotated[FreeText, Form(max_length=16)] = "",
+    reason: Annotated[FreeText, Form(max_length=500)] = "",
+) -> Response:
+    if confirm.strip().lower() != "delete":
+        return back_to_document(document_id, 'not deleted: type "delete" to confirm')
+    report = await run_in_threadpool(
+        lambda: delete_documents(
+            Selection(documents=(str(document_id),)), settings=settings, deleted_by=caller.via, reason=reason or None
+        )
+    )
+    outcome = report.outcomes[0]
+    if outcome.action != "deleted":
+        return back_to_document(document_id, f"not deleted: {outcome.reason}")
+    return RedirectResponse(f"/ui/search?{urlencode({'notice': f'deleted {outcome.name}'})}", status_code=303)
