@@ -2,7 +2,7 @@
 
 A document is stored as text (``docs/``) and built into the format the manifest names, so the
 pipeline reads it the way it reads a user's file: ``txt``, ``eml`` and ``html`` as they are; ``msg``
-from the ``.eml`` through :func:`docflow.sample_cfb.outlook_message`; ``pdf``, ``pdf-2col``
+from the ``.eml`` through :func:`tests.fixtures.cfb.outlook_message`; ``pdf``, ``pdf-2col``
 (two columns, the layout of a paper) and ``docx`` from a small markup (``# `` and ``## `` headings,
 ``|`` table rows, blank lines between paragraphs, one visual line per source line).
 """
@@ -216,7 +216,7 @@ def _people(value: str | None) -> list[tuple[str, str]]:
 
 
 def _msg(eml: str) -> bytes:
-    from docflow.sample_cfb import outlook_message
+    from tests.fixtures.cfb import outlook_message  # a test fixture: the bench runs from the repository
 
     message = email.message_from_bytes(eml.encode("utf-8"), policy=email.policy.default)
     sender = _people(str(message["From"]))[0]

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
+from uuid import UUID
 
 from docflow.core.db import fetch_all
 from docflow.core.graph import entity_key
@@ -87,6 +88,11 @@ class TypedEdge:
         return self.properties.get("role")
 
     @property
+    def role_type(self) -> str | None:
+        """officer, director, employee, founder, member, counsel or chair (a ``ROLE_AT``'s kind of role)."""
+        return self.properties.get("role_type")
+
+    @property
     def date(self) -> str | None:
         return self.properties.get("date")
 
@@ -112,6 +118,7 @@ class TypedEdge:
             "other": asdict(self.other),
             "statement": self.statement,
             "role": self.role,
+            "role_type": self.role_type,
             "date": self.date,
             "former": self.former,
         }
@@ -178,6 +185,9 @@ ORDER BY array_position(%(kinds)s, r.kind::text), s.display_name, t.display_name
 )
 _DOCUMENT_COUNTS_SQL = "SELECT kind, count(*) FROM entity_relationships WHERE document_id = %(id)s GROUP BY kind"
 _DOCUMENT_SQL = "SELECT id, document_uuid::text, original_file_name FROM source_documents WHERE id = %(id)s"
+_DOCUMENT_BY_UUID_SQL = (
+    "SELECT id, document_uuid::text, original_file_name FROM source_documents WHERE document_uuid = %(uuid)s"
+)
 _ENTITY_SQL = "SELECT id, project_id, label, normalized_key, display_name FROM canonical_entities WHERE id = %(id)s"
 _EVIDENCE_SQL = """
 SELECT relationship_id, sentence, page, chunk_index, char_start, char_end, producer, confidence, properties
@@ -205,12 +215,16 @@ def entity_relationships(
     return EntityRelationships(entity=entity, edges=edges, counts=_in_vocabulary_order(counts))
 
 
-def document_relationships(document_id: int) -> DocumentRelationships | None:
-    """The typed relationships one document states, each with every place that states it; None: no such document."""
-    rows = fetch_all(_DOCUMENT_SQL, {"id": document_id})
+def document_relationships(document: int | UUID) -> DocumentRelationships | None:
+    """The typed relationships one document (by id or uuid) states, each with every place that
+    states it; None: no such document."""
+    if isinstance(document, UUID):
+        rows = fetch_all(_DOCUMENT_BY_UUID_SQL, {"uuid": str(document)})
+    else:
+        rows = fetch_all(_DOCUMENT_SQL, {"id": document})
     if not rows:
         return None
-    _id, uuid, name = rows[0]
+    document_id, uuid, name = rows[0]
     edges = _edges(
         fetch_all(_DOCUMENT_EDGES_SQL, {"id": document_id, "co_occurs": CO_OCCURS, "kinds": list(TYPED_KINDS)}),
         focus=None,
