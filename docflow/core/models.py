@@ -9,20 +9,17 @@ Alembic's autogenerate in step and downgrades clean (no native PostgreSQL enum t
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import (
     BigInteger,
     Column,
     Computed,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
-    Table,
     Text,
     UniqueConstraint,
-    func,
 )
 from sqlalchemy import (
     text as sql_text,
@@ -30,34 +27,14 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, REGCONFIG, TSVECTOR
 from sqlmodel import Field, SQLModel
 
+# Re-exported (``X as X``): callers import every table and these helpers from here.
+from docflow.core.columns import MAX_ID as MAX_ID
+from docflow.core.columns import document_fk, timestamp_column
+from docflow.core.columns import table_of as table_of
+from docflow.core.columns import utcnow as utcnow
+from docflow.core.evidence_table import RelationshipEvidence as RelationshipEvidence
 from docflow.core.languages import SEARCH_VECTOR_SQL
 from docflow.core.status import CoarseStatus, Status
-
-# Every id docflow hands out is a PostgreSQL ``integer``: no row has an id outside 1..MAX_ID.
-MAX_ID = 2**31 - 1
-
-
-def table_of(model: type[SQLModel]) -> Table:
-    """The Core table behind a model, for the statements built once and run without the ORM."""
-    table: Table = model.__table__  # type: ignore[attr-defined]  # set by SQLModel's metaclass; absent from its stubs
-    return table
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def _ts(*, nullable: bool = True, default_now: bool = False, on_update: bool = False) -> Column:
-    return Column(
-        DateTime(timezone=True),
-        nullable=nullable,
-        server_default=func.now() if default_now else None,
-        onupdate=func.now() if on_update else None,
-    )
-
-
-def _document_fk() -> Column:
-    return Column(Integer, ForeignKey("source_documents.id", ondelete="CASCADE"), nullable=False, index=True)
 
 
 class SourceDocument(SQLModel, table=True):
@@ -95,14 +72,16 @@ class SourceDocument(SQLModel, table=True):
     celery_status: str = Field(default=Status.PENDING.value, max_length=32, index=True)
     error_message: str | None = Field(default=None, sa_column=Column(Text))
 
-    created_at: datetime | None = Field(default_factory=utcnow, sa_column=_ts(nullable=False, default_now=True))
-    updated_at: datetime | None = Field(
-        default_factory=utcnow, sa_column=_ts(nullable=False, default_now=True, on_update=True)
+    created_at: datetime | None = Field(
+        default_factory=utcnow, sa_column=timestamp_column(nullable=False, default_now=True)
     )
-    ocr_completed_at: datetime | None = Field(default=None, sa_column=_ts())
-    text_completed_at: datetime | None = Field(default=None, sa_column=_ts())
-    entity_completed_at: datetime | None = Field(default=None, sa_column=_ts())
-    graph_completed_at: datetime | None = Field(default=None, sa_column=_ts())
+    updated_at: datetime | None = Field(
+        default_factory=utcnow, sa_column=timestamp_column(nullable=False, default_now=True, on_update=True)
+    )
+    ocr_completed_at: datetime | None = Field(default=None, sa_column=timestamp_column())
+    text_completed_at: datetime | None = Field(default=None, sa_column=timestamp_column())
+    entity_completed_at: datetime | None = Field(default=None, sa_column=timestamp_column())
+    graph_completed_at: datetime | None = Field(default=None, sa_column=timestamp_column())
 
     # Attempt counters: bumped each time a stage's task starts (retries and redeliveries included),
     # so "attempts within the configured bound" can be checked from the row alone.
@@ -138,15 +117,15 @@ class StageRun(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    document_id: int = Field(sa_column=_document_fk())
+    document_id: int = Field(sa_column=document_fk())
     stage: str = Field(max_length=16)
     attempt: int = Field(default=0)
     celery_task_id: str = Field(max_length=64)
     worker_hostname: str | None = Field(default=None, max_length=255)
     deliveries: int = Field(default=1)
-    queued_at: datetime | None = Field(default=None, sa_column=_ts())
-    started_at: datetime | None = Field(default=None, sa_column=_ts())
-    finished_at: datetime | None = Field(default=None, sa_column=_ts())
+    queued_at: datetime | None = Field(default=None, sa_column=timestamp_column())
+    started_at: datetime | None = Field(default=None, sa_column=timestamp_column())
+    finished_at: datetime | None = Field(default=None, sa_column=timestamp_column())
     outcome: str = Field(default="started", max_length=16)  # started|succeeded|retrying|failed|skipped|redriven
     error: str | None = Field(default=None, sa_column=Column(Text))
 
@@ -165,7 +144,9 @@ class DocumentExtraction(SQLModel, table=True):
     page_count: int = Field(default=0)
     ocr_pages: int = Field(default=0)
     text_pages: int = Field(default=0)
-    created_at: datetime | None = Field(default_factory=utcnow, sa_column=_ts(nullable=False, default_now=True))
+    created_at: datetime | None = Field(
+        default_factory=utcnow, sa_column=timestamp_column(nullable=False, default_now=True)
+    )
 
 
 class Chunk(SQLModel, table=True):
@@ -185,7 +166,7 @@ class Chunk(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    document_id: int = Field(sa_column=_document_fk())
+    document_id: int = Field(sa_column=document_fk())
     chunk_index: int
     text: str = Field(sa_column=Column(Text, nullable=False))
     page_start: int
@@ -218,7 +199,9 @@ class CanonicalEntity(SQLModel, table=True):
     normalized_key: str = Field(max_length=512)
     label: str = Field(max_length=32)
     display_name: str = Field(max_length=512)
-    created_at: datetime | None = Field(default_factory=utcnow, sa_column=_ts(nullable=False, default_now=True))
+    created_at: datetime | None = Field(
+        default_factory=utcnow, sa_column=timestamp_column(nullable=False, default_now=True)
+    )
 
 
 class EntityMention(SQLModel, table=True):
@@ -230,7 +213,7 @@ class EntityMention(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    document_id: int = Field(sa_column=_document_fk())
+    document_id: int = Field(sa_column=document_fk())
     chunk_index: int
     canonical_entity_id: int = Field(
         sa_column=Column(Integer, ForeignKey("canonical_entities.id", ondelete="CASCADE"), nullable=False, index=True)
@@ -258,7 +241,7 @@ class EntityRelationship(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    document_id: int = Field(sa_column=_document_fk())
+    document_id: int = Field(sa_column=document_fk())
     source_entity_id: int = Field(
         sa_column=Column(Integer, ForeignKey("canonical_entities.id", ondelete="CASCADE"), nullable=False, index=True)
     )
@@ -268,37 +251,6 @@ class EntityRelationship(SQLModel, table=True):
     kind: str = Field(max_length=32)
     weight: int = Field(default=1)
     confidence: float | None = Field(default=None)
-    properties: dict[str, str | bool] = Field(
-        default_factory=dict, sa_column=Column(JSONB, nullable=False, server_default=sql_text("'{}'::jsonb"))
-    )
-
-
-class RelationshipEvidence(SQLModel, table=True):
-    """One place in a document that states a typed relationship: the sentence, where it is, what read it.
-
-    ``char_start``/``char_end`` are offsets into the document text chunk offsets refer to (so a page
-    can highlight the sentence); ``producer`` is the rule or pattern that read it.
-    """
-
-    __tablename__ = "relationship_evidence"
-    __table_args__ = (
-        UniqueConstraint(
-            "relationship_id", "char_start", "char_end", "producer", name="uq_relationship_evidence_place"
-        ),
-    )
-
-    id: int | None = Field(default=None, primary_key=True)
-    relationship_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("entity_relationships.id", ondelete="CASCADE"), nullable=False, index=True)
-    )
-    document_id: int = Field(sa_column=_document_fk())
-    chunk_index: int
-    page: int
-    char_start: int
-    char_end: int
-    sentence: str = Field(sa_column=Column(Text, nullable=False))
-    producer: str = Field(max_length=64)
-    confidence: float
     properties: dict[str, str | bool] = Field(
         default_factory=dict, sa_column=Column(JSONB, nullable=False, server_default=sql_text("'{}'::jsonb"))
     )
@@ -327,7 +279,7 @@ class IntakeFile(SQLModel, table=True):
     outcome: str = Field(max_length=16)  # new | duplicate | rejected
     reason: str | None = Field(default=None, sa_column=Column(Text))
     swept_at: datetime | None = Field(
-        default_factory=utcnow, sa_column=_ts(nullable=False, default_now=True, on_update=True)
+        default_factory=utcnow, sa_column=timestamp_column(nullable=False, default_now=True, on_update=True)
     )
 
 
@@ -349,7 +301,7 @@ class VocabularyName(SQLModel, table=True):
         default_factory=list, sa_column=Column(JSONB, nullable=False, server_default=sql_text("'[]'::jsonb"))
     )
     updated_at: datetime | None = Field(
-        default_factory=utcnow, sa_column=_ts(nullable=False, default_now=True, on_update=True)
+        default_factory=utcnow, sa_column=timestamp_column(nullable=False, default_now=True, on_update=True)
     )
 
 
@@ -381,10 +333,12 @@ class EntityMerge(SQLModel, table=True):
     into_key: str = Field(max_length=512)
     into_label: str = Field(max_length=32)
     merged_by: str = Field(max_length=255)
-    merged_at: datetime | None = Field(default_factory=utcnow, sa_column=_ts(nullable=False, default_now=True))
+    merged_at: datetime | None = Field(
+        default_factory=utcnow, sa_column=timestamp_column(nullable=False, default_now=True)
+    )
     reason: str | None = Field(default=None, sa_column=Column(Text))
     split_by: str | None = Field(default=None, max_length=255)
-    split_at: datetime | None = Field(default=None, sa_column=_ts())
+    split_at: datetime | None = Field(default=None, sa_column=timestamp_column())
 
 
 class DocumentDeletion(SQLModel, table=True):
@@ -406,7 +360,9 @@ class DocumentDeletion(SQLModel, table=True):
     reason: str | None = Field(default=None, sa_column=Column(Text))
     # What was removed: counts of rows, graph nodes, and whether the stored original went too.
     removed: dict[str, int | bool] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
-    deleted_at: datetime | None = Field(default_factory=utcnow, sa_column=_ts(nullable=False, default_now=True))
+    deleted_at: datetime | None = Field(
+        default_factory=utcnow, sa_column=timestamp_column(nullable=False, default_now=True)
+    )
 
 
 ALL_TABLES = (

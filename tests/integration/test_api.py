@@ -50,6 +50,8 @@ def test_every_route_but_health_needs_the_token(api):
         ("GET", "/openapi.json"),
         ("GET", "/docs"),
         ("GET", "/documents/1/export"),
+        ("GET", "/documents/1/relationships"),
+        ("GET", "/entities/1/relationships"),
     ]:
         for client in (anonymous, wrong):
             response = client.request(method, path)
