@@ -6,6 +6,7 @@ The operations return plain data (dicts and dataclasses); these models name and 
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -13,6 +14,8 @@ from pydantic import BaseModel, Field
 from docflow.api.inputs import FreeText, Identifier
 from docflow.core.status import Stage
 from docflow.ops.lifecycle.explore import EntityMatch
+from docflow.ops.lifecycle.listing import ListedDocument
+from docflow.ops.lifecycle.reading import ChunkText
 from docflow.ops.lifecycle.relations import EdgeEnd, EvidenceView
 from docflow.ops.lifecycle.search import SearchHit
 
@@ -252,3 +255,72 @@ class DocumentRelationshipsView(BaseModel):
     document_name: str
     edges: list[TypedRelationship] = Field(description="By kind, then source and target name.")
     counts: dict[str, int] = Field(description="Kind -> edges in the document; CO_OCCURS included, for scale.")
+
+
+class DocumentListingView(BaseModel):
+    documents: list[ListedDocument] = Field(description="Oldest first (by id).")
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")
+
+
+class PageTextView(BaseModel):
+    page: int
+    text: str = Field(description="The page's extracted text, its paragraphs separated by a blank line.")
+
+
+class DocumentTextView(BaseModel):
+    document_id: int
+    pages: list[PageTextView] = Field(description="Empty until extraction has run.")
+
+
+class DocumentChunksView(BaseModel):
+    document_id: int
+    chunks: list[ChunkText] = Field(description="In order; page and character spans are within the text.")
+
+
+class DocumentEntityView(BaseModel):
+    entity_id: int
+    name: str
+    label: str
+    mentions: int
+
+
+class DocumentEntitiesView(BaseModel):
+    document_id: int
+    entities: list[DocumentEntityView] = Field(description="Most mentioned first.")
+
+
+class WebhookRequest(BaseModel):
+    url: FreeText = Field(min_length=8, max_length=2000, description="http:// or https:// URL events are posted to.")
+
+
+class WebhookView(BaseModel):
+    project_id: str
+    url: str
+    enabled: bool
+    created_at: datetime | None
+    created_by: str
+
+
+class WebhookSet(WebhookView):
+    secret: str = Field(
+        description="Shown this once: the receiver checks X-Docflow-Signature, sha256=HMAC-SHA256(secret, body)."
+    )
+
+
+class WebhookDeliveryView(BaseModel):
+    id: int
+    event: str = Field(description="graph_complete or an error_* status.")
+    document_id: int
+    document_uuid: str
+    reason: str | None
+    occurred_at: datetime
+    state: str = Field(description="pending, delivered, or failed (after the last attempt).")
+    attempts: int
+    response_status: int | None
+    last_error: str | None
+    delivered_at: datetime | None
+
+
+class WebhookDeliveriesView(BaseModel):
+    project_id: str
+    deliveries: list[WebhookDeliveryView] = Field(description="Newest first.")

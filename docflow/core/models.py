@@ -44,6 +44,8 @@ class SourceDocument(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("project_id", "sha256", name="uq_source_documents_project_sha256"),
         Index("ix_source_documents_status_updated", "celery_status", "updated_at"),
+        # a project's documents changed since a moment: new webhook events (ops/webhooks.py)
+        Index("ix_source_documents_project_updated", "project_id", "updated_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

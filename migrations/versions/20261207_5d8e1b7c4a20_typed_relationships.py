@@ -1,7 +1,7 @@
 """typed relationships: confidence and properties on entity_relationships, their evidence
 
 Revision ID: 5d8e1b7c4a20
-Revises: 5d8e2f1a9c47
+Revises: e3a9c1f07b52
 Create Date: 2026-12-07 12:00:00
 
 """
@@ -14,7 +14,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "5d8e1b7c4a20"
-down_revision: str | None = "5d8e2f1a9c47"
+down_revision: str | None = "e3a9c1f07b52"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -20,6 +20,8 @@ EXPECTED_TABLES = {
     "entity_relationships",
     "relationship_evidence",
     "entity_merges",
+    "webhooks",
+    "webhook_deliveries",
 }
 
 
