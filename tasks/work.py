@@ -41,6 +41,7 @@ from tasks.steps.entities import (
 )
 from tasks.steps.extract import Extraction, ExtractionLimits, configure, extract_document, ocr_languages_used
 from tasks.steps.language import identify_language
+from tasks.steps.relations import extract_relations, load_parser
 
 
 def extraction_limits(settings: Settings) -> ExtractionLimits:
@@ -185,12 +186,14 @@ def entity_work(ctx: StageContext) -> dict[str, Any]:
         chunks = results.load_chunks(session, document_id=ctx.document_id)
         vocabulary = results.project_vocabulary(session, project_id=ctx.project_id) if model else []
         merges = results.project_merges(session, project_id=ctx.project_id) if model else {}
+        stored = results.load_extraction(session, document_id=ctx.document_id) if model else None
+    relationships: list[Any] = []
     if model is None:
         # Text, chunks, search and graph stay; no English-model noise on, say, German text.
         mentions = []
     else:
-        # Chunk rows carry ``chunk_index``; the step reads ``.index``.
-        views = [_ChunkView(c.chunk_index, c.text) for c in chunks]
+        # Chunk rows carry ``chunk_index``; the steps read ``.index``.
+        views = [_ChunkView(c.chunk_index, c.text, c.char_start, c.char_end) for c in chunks]
         mentions = extract_mentions(
             views,
             nlp=load_nlp(model),
@@ -199,7 +202,12 @@ def entity_work(ctx: StageContext) -> dict[str, Any]:
         )
         # Reviewed merges (docflow entities merge) before relationships: edges join merged entities.
         mentions = apply_merges(mentions, {k: MergeTarget(*v) for k, v in merges.items()})
-    relationships = cooccurrence_relationships(mentions)
+        if stored is not None:  # typed relationships: what the text says about the entities it names
+            elements = Extraction.from_json(stored.elements_json).elements
+            relationships += extract_relations(
+                elements=elements, chunks=views, mentions=mentions, language=language, parser=load_parser(model)
+            )
+    relationships = [*cooccurrence_relationships(mentions), *relationships]
     version = stage_version(
         Stage.ENTITY,
         settings,
@@ -258,7 +266,7 @@ def _graph_store() -> GraphStore:
 
 
 class _ChunkView:
-    __slots__ = ("index", "text")
+    __slots__ = ("char_end", "char_start", "index", "text")
 
-    def __init__(self, index: int, text: str):
-        self.index, self.text = index, text
+    def __init__(self, index: int, text: str, char_start: int, char_end: int):
+        self.index, self.text, self.char_start, self.char_end = index, text, char_start, char_end

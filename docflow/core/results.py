@@ -9,7 +9,7 @@ never deleted here.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from sqlalchemy import Row, Text, bindparam, cast, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
@@ -28,6 +28,7 @@ from docflow.core.models import (
     VocabularyName,
     table_of,
 )
+from docflow.core.relationship_evidence import best_evidence, save_evidence
 from docflow.core.vocabulary import VocabularyEntry
 
 # Statements built once per process (bind parameters, Core, no unit of work): each stage task runs
@@ -244,7 +245,7 @@ def label_prior(session: Session, *, project_id: str, keys: set[str], document_i
 def replace_entities(
     session: Session, *, document_id: int, project_id: str, mentions: Sequence, relationships: Sequence
 ) -> dict[str, int]:
-    """Replace the document's mentions and relationships; returns counts."""
+    """Replace the document's mentions and relationships (typed ones with their evidence); returns counts."""
     ids = upsert_canonical_entities(
         session,
         project_id=project_id,
@@ -274,12 +275,21 @@ def replace_entities(
             target_entity_id=ids[(r.target_key[:512], r.target_label)],
             kind=r.kind,
             weight=r.weight,
+            # Typed relationships (tasks.steps.relations) add these; co-occurrence has neither.
+            confidence=getattr(r, "confidence", None),
+            properties=dict(getattr(r, "properties", None) or {}),
         )
         for r in relationships
     ]
     if relationship_rows:
         insert_many(session, _INSERT_RELATIONSHIPS, relationship_rows)
-    return {"mentions": len(mention_rows), "entities": len(set(ids.values())), "relationships": len(relationship_rows)}
+    evidence = save_evidence(session, document_id=document_id, relationships=relationships, entity_ids=ids)
+    return {
+        "mentions": len(mention_rows),
+        "entities": len(set(ids.values())),
+        "relationships": len(relationship_rows),
+        "evidence": evidence,
+    }
 
 
 _MENTION_ROWS = (
@@ -295,7 +305,13 @@ _MENTION_ROWS = (
     .where(_MENTIONS.c.document_id == bindparam("document_id"))
 )
 _RELATIONSHIP_ROWS = select(
-    _RELATIONSHIPS.c.source_entity_id, _RELATIONSHIPS.c.target_entity_id, _RELATIONSHIPS.c.weight
+    _RELATIONSHIPS.c.source_entity_id,
+    _RELATIONSHIPS.c.target_entity_id,
+    _RELATIONSHIPS.c.weight,
+    _RELATIONSHIPS.c.id,
+    _RELATIONSHIPS.c.kind,
+    _RELATIONSHIPS.c.confidence,
+    _RELATIONSHIPS.c.properties,
 ).where(_RELATIONSHIPS.c.document_id == bindparam("document_id"))
 
 
@@ -311,7 +327,8 @@ def load_graph_rows(session: Session, *, document_id: int) -> dict:
         "chunks": chunks,
         "entities": entities,  # id -> (chunk_index, id, key, label, name, project)
         "mention_counts": mention_counts,  # (chunk_index, entity id) -> count
-        "relationships": relationship_rows,
+        "relationships": relationship_rows,  # (source id, target id, weight, id, kind, confidence, properties)
+        "evidence": best_evidence(session, document_id=document_id),  # relationship id -> first evidence
     }
 
 
@@ -342,11 +359,16 @@ def load_document_graph(
             {"chunk_index": chunk_index, "entity_key": key_of(entity_id), "count": count}
             for (chunk_index, entity_id), count in sorted(rows["mention_counts"].items())
         ],
-        relationships=[
-            {"source_key": key_of(source), "target_key": key_of(target), "weight": weight}
-            for source, target, weight in rows["relationships"]
-        ],
+        relationships=[_relationship(row, key_of, rows["evidence"]) for row in rows["relationships"]],
     )
+
+
+def _relationship(row: Row, key_of: Callable[[int], str], evidence: dict[int, dict]) -> dict:
+    source, target, weight, relationship_id, kind, confidence, properties = row
+    relationship = {"source_key": key_of(source), "target_key": key_of(target), "weight": weight, "kind": kind}
+    if relationship_id in evidence:
+        relationship.update(confidence=confidence, properties=properties or {}, evidence=evidence[relationship_id])
+    return relationship
 
 
 _RECORD_VERSION = (

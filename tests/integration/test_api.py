@@ -50,6 +50,8 @@ def test_every_route_but_health_needs_the_token(api):
         ("GET", "/openapi.json"),
         ("GET", "/docs"),
         ("GET", "/documents/1/export"),
+        ("GET", "/documents/1/relationships"),
+        ("GET", "/entities/1/relationships"),
     ]:
         for client in (anonymous, wrong):
             response = client.request(method, path)
@@ -278,6 +280,49 @@ def test_possible_duplicates_are_merged_and_split_over_http(api, tmp_path):
     # AND an unknown entity is a 404 with the reason
     unknown = client.post("/entities/merges", json={"project_id": project, "source": "Nobody", "target": "#1"})
     assert unknown.status_code == 404 and "no entity" in unknown.json()["detail"]
+
+
+def test_a_role_is_served_with_the_sentence_that_states_it(api):
+    client = api.client()
+    # GIVEN a document that names a person's role at a company
+    text = "Quarterly update.\n\nJane Doe, chief financial officer of Acme Corp, presented the results to the board.\n"
+    created = client.post(
+        "/documents",
+        params={"filename": "update.txt", "project_id": f"{api.project}-rel"},
+        content=text.encode(),
+        headers={"Content-Type": "text/plain"},
+    )
+    assert created.status_code == 201, created.text
+    document = created.json()
+    document_id = document["document_id"]
+    assert wait_for_documents([document_id], timeout_s=TIMEOUT_S) == {document_id: "graph_complete"}
+    # WHEN the document's relationships are asked for (by id and by uuid)
+    found = client.get(f"/documents/{document_id}/relationships")
+    assert found.status_code == 200, found.text
+    assert client.get(f"/documents/{document['document_uuid']}/relationships").json() == found.json()
+    # THEN a ROLE_AT edge joins Jane Doe to Acme Corp, with its role and the sentence stating it:
+    # its page, chunk, character span in the document text, producer and confidence
+    edge = next(e for e in found.json()["edges"] if e["kind"] == "ROLE_AT")
+    assert (edge["source"]["name"], edge["target"]["name"]) == ("Jane Doe", "Acme Corp")
+    assert edge["role"] == "chief financial officer" and edge["former"] is False and edge["directed"] is True
+    place = edge["evidence"][0]
+    assert "Jane Doe, chief financial officer of Acme Corp" in place["sentence"] and place["page"] == 1
+    assert place["producer"] and 0 < place["confidence"] <= 1
+    assert abs(edge["confidence"] - place["confidence"]) < 0.001
+    export = client.get(f"/documents/{document_id}/export").json()
+    assert export["text"][place["char_start"] : place["char_end"]] == place["sentence"]
+    # WHEN the person's relationships are asked for THEN the same edge is there, seen from her
+    person = edge["source"]["entity_id"]
+    mine = client.get(f"/entities/{person}/relationships").json()
+    assert mine["entity"]["name"] == "Jane Doe" and mine["counts"]["ROLE_AT"] >= 1
+    role = next(e for e in mine["edges"] if e["relationship_id"] == edge["relationship_id"])
+    assert role["direction"] == "out" and role["other"]["name"] == "Acme Corp" and role["evidence"] == edge["evidence"]
+    # AND narrowed to a kind it is not, nothing; an unknown kind or entity is refused with the reason
+    located = client.get(f"/entities/{person}/relationships", params={"kind": "LOCATED_IN"}).json()
+    assert located["edges"] == []
+    assert client.get(f"/entities/{person}/relationships", params={"kind": "LIKES"}).status_code == 422
+    assert client.get("/entities/2147483647/relationships").status_code == 404
+    assert client.get("/documents/2147483647/relationships").status_code == 404
 
 
 def test_a_program_lists_documents_page_by_page_and_reads_their_text_chunks_entities_and_pages(api, sample_files):

@@ -18,6 +18,7 @@ EXPECTED_TABLES = {
     "canonical_entities",
     "entity_mentions",
     "entity_relationships",
+    "relationship_evidence",
     "entity_merges",
     "webhooks",
     "webhook_deliveries",
