@@ -3,6 +3,7 @@
 from alembic import context
 from sqlmodel import SQLModel
 
+import docflow.core.accounts
 import docflow.core.models  # noqa: F401 - registers every table on SQLModel.metadata
 from docflow.core.db import make_engine
 from docflow.core.settings import get_settings

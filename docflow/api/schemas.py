@@ -169,3 +169,10 @@ class EntityViewModel(BaseModel):
     neighbours: list[NeighbourView]
     source: str = Field(description='"neo4j", or "postgresql (Neo4j unavailable: …)".')
     other_matches: list[EntityMatch]
+
+
+class Me(BaseModel):
+    name: str
+    admin: bool = Field(description="An admin reads and acts in every project and manages users.")
+    via: str = Field(description="How the request proved who it is: session, token or api-token (the legacy token).")
+    grants: dict[str, str] = Field(description="Project -> role (viewer or operator).")

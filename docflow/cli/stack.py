@@ -33,6 +33,12 @@ def up(names: ServiceNames = None, migrate_db: Annotated[bool, typer.Option("--m
 
         migrate.upgrade()
         typer.echo(f"schema      at head {migrate.head_revision()}")
+        from docflow.ops.access.users import ensure_first_admin
+        from docflow.ops.audit import os_actor
+
+        created = ensure_first_admin(settings, by=os_actor())
+        if created:
+            typer.echo(f"first admin {settings.admin_user!r} created; password in {created} (0600)")
 
 
 @app.command()

@@ -18,6 +18,11 @@ EXPECTED_TABLES = {
     "canonical_entities",
     "entity_mentions",
     "entity_relationships",
+    "users",
+    "project_grants",
+    "api_tokens",
+    "user_sessions",
+    "audit_events",
 }
 
 

@@ -43,6 +43,7 @@ from docflow.core.models import (
 )
 from docflow.core.settings import Settings
 from docflow.core.storage import ObjectStorage
+from docflow.ops.audit import Actor, record
 from docflow.ops.lifecycle.selection import Selection, select_documents
 
 _DOCS = table_of(SourceDocument)
@@ -163,11 +164,12 @@ def delete_document(
 
 
 def delete_documents(
-    selection: Selection, *, settings: Settings, deleted_by: str, reason: str | None = None
+    selection: Selection, *, settings: Settings, deleted_by: Actor, reason: str | None = None
 ) -> DeleteReport:
-    """Delete every selected document; one failure is reported and does not stop the others."""
+    """Delete every selected document; one failure is reported and does not stop the others.
+    Audited as one event of ``deleted_by`` (ids and counts; the names stay in ``document_deletions``)."""
     selected = select_documents(selection, settings)
-    report = DeleteReport(selection.describe(), deleted_by)
+    report = DeleteReport(selection.describe(), deleted_by.name)
     report.outcomes += [DeleteOutcome(None, None, ref, None, "missing", "no such document") for ref in selected.missing]
     storage = ObjectStorage(settings)
     with GraphStore(settings) as graph:
@@ -175,7 +177,7 @@ def delete_documents(
             try:
                 report.outcomes.append(
                     delete_document(
-                        row, settings=settings, deleted_by=deleted_by, reason=reason, graph=graph, storage=storage
+                        row, settings=settings, deleted_by=deleted_by.name, reason=reason, graph=graph, storage=storage
                     )
                 )
             except Exception as exc:  # noqa: BLE001 - reported per document; the transaction rolled back, a retry finishes it
@@ -189,4 +191,14 @@ def delete_documents(
                         f"{type(exc).__name__}: {exc}"[:300],
                     )
                 )
+    deleted = [o.document_id for o in report.outcomes if o.action == "deleted"]
+    projects = {row.project_id for row in selected.rows}
+    record(
+        deleted_by,
+        "delete",
+        outcome="ok" if deleted else "refused",
+        project_id=projects.pop() if len(projects) == 1 else selection.project_id,
+        target=selection.describe(),
+        detail={"counts": report.counts(), "documents": sorted(i for i in deleted if i is not None)[:100]},
+    )
     return report
