@@ -3,8 +3,8 @@ project role — each change audited, each write keyed by the user's name (and t
 
 Disabling a user ends their sessions and revokes their tokens in the same transaction, and every
 credential check also requires an enabled user, so a disabled user is refused on the very next
-request. The first admin is created on an installation without users, with a generated password
-kept like the other secrets (``<data_dir>/secrets/admin-password``, 0600).
+request. The first admin is created on a new installation, with a generated password kept like the
+other secrets (``<data_dir>/secrets/admin-password``, 0600).
 """
 
 from __future__ import annotations
@@ -161,11 +161,12 @@ def revoke(name: str, project_id: str, *, by: Actor) -> bool:
 
 
 def ensure_first_admin(settings: Settings, *, by: Actor) -> str | None:
-    """On an installation without users: create the first admin (``settings.admin_user``) with a
-    generated password (``<data_dir>/secrets/admin-password``, 0600). Returns that file's path when
-    the admin was created now, else None. Safe to run from several processes at once."""
+    """Make sure the first admin (``settings.admin_user``, the legacy single token's user) exists:
+    on a new installation it is created with a generated password (``<data_dir>/secrets/admin-password``,
+    0600). Returns that file's path when the admin was created now, else None (it existed — perhaps
+    disabled, which also refuses the legacy token). Safe to run from several processes at once."""
     with session_scope() as session:
-        if session.scalar(select(func.count()).select_from(_USERS)):
+        if session.scalar(select(_USERS.c.id).where(_USERS.c.name == settings.admin_user)) is not None:
             return None
     secret = generated_secret(settings, ADMIN_PASSWORD_FILE)
     assert secret is not None  # created when missing
