@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from authlib.integrations.starlette_client import OAuth
 from fastapi import FastAPI
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -31,6 +30,8 @@ def install(app: FastAPI, settings: Settings) -> None:
         return
     if not settings.oidc_client_id:
         raise RuntimeError("DOCFLOW_OIDC_ISSUER is set without DOCFLOW_OIDC_CLIENT_ID")
+    from authlib.integrations.starlette_client import OAuth  # only when configured: it loads httpx's client
+
     oauth = OAuth()
     app.state.oidc = oauth.register(
         "docflow",

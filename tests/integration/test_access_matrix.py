@@ -99,15 +99,21 @@ def _disposable_document(world: World, column: str) -> int:
 
 
 def _disposable_entity(world: World, column: str) -> int:
-    from docflow.core.db import fetch_all
+    """An entity of its own in the column's project, for a request that may merge, split or delete it."""
+    from sqlalchemy import text
+
+    from docflow.core.db import session_scope
 
     key = f"matrix {uuid.uuid4().hex}"
-    rows = fetch_all(
-        "INSERT INTO canonical_entities (project_id, normalized_key, label, display_name) "
-        "VALUES (%(p)s, %(k)s, 'PERSON', %(k)s) RETURNING id",
-        {"p": world.projects[column], "k": key},
-    )
-    return int(rows[0][0])
+    with session_scope() as session:
+        created = session.execute(
+            text(
+                "INSERT INTO canonical_entities (project_id, normalized_key, label, display_name) "
+                "VALUES (:p, :k, 'PERSON', :k) RETURNING id"
+            ),
+            {"p": world.projects[column], "k": key},
+        ).scalar_one()
+    return int(created)
 
 
 def _client(world: World, principal: str, *, page: bool, fresh: bool) -> httpx.Client:
@@ -219,7 +225,6 @@ def _leaks(world: World, text: str) -> list[str]:
 def test_each_route_answers_each_role_in_each_project_as_its_rule_says(world, route, method):
     rule = rule_of(route)
     assert rule is not None
-    page = route.path.startswith("/ui/")
     for principal in PRINCIPALS:
         for column in ("A", "B"):
             # WHEN the route is called by this principal on this project

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from authlib.integrations.starlette_client import OAuthError
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
@@ -113,6 +112,8 @@ async def oidc_callback(request: Request, settings: SettingsDep, _: Anyone) -> R
     if client is None:
         return render(request, "missing.html", {"what": "single sign-on on this installation"}, 404)
     target = safe_next(request.session.pop("next", None))
+    from authlib.integrations.starlette_client import OAuthError
+
     try:
         token = await client.authorize_access_token(request)
     except OAuthError as exc:
