@@ -40,7 +40,8 @@ class Site:
 @pytest.fixture(scope="module")
 def site(stack, tmp_path_factory) -> Iterator[Site]:
     with api_server(
-        log=tmp_path_factory.mktemp("accounts") / "api.log", env={"DOCFLOW_METRICS_TOKEN": SCRAPE_TOKEN}
+        log=tmp_path_factory.mktemp("accounts") / "api.log",
+        env={"DOCFLOW_METRICS_TOKEN": SCRAPE_TOKEN, "DOCFLOW_SIGNIN_FAILURES_PER_ADDRESS": "1000"},
     ) as s:
         yield Site(s.url, s.log, f"accounts-{uuid.uuid4().hex[:8]}")
 

@@ -7,13 +7,14 @@ import time
 import uuid
 
 import pytest
-from pydantic import SecretStr
 from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.common.by import By
 
+from docflow.core.accounts import Role
 from docflow.ops.progress import wait_for_documents
 from docflow.ops.submit import ingest_file
-from tests.support.web import TOKEN
+from tests.support.accounts import Account, new_account
+from tests.support.web import sign_in
 
 pytestmark = [pytest.mark.services, pytest.mark.workers, pytest.mark.slow, pytest.mark.browser]
 
@@ -45,11 +46,10 @@ def project(workers, sample_files, tmp_path_factory) -> dict:
     return {"name": name, "ids": ids}
 
 
-def sign_in(browser, site, token: str = TOKEN, *, next_path: str = "/ui/overview") -> None:
-    browser.delete_all_cookies()
-    browser.get(f"{site.url}/ui/login?next={next_path}")
-    browser.find_element(By.ID, "token").send_keys(token)
-    browser.find_element(By.ID, "sign-in").click()
+@pytest.fixture(scope="module")
+def operator(project) -> Account:
+    """Someone who may read and act in the project, and nowhere else."""
+    return new_account("web-operator", grants={project["name"]: Role.OPERATOR})
 
 
 def no_alert(browser) -> bool:
@@ -60,35 +60,21 @@ def no_alert(browser) -> bool:
     return False
 
 
-def test_nothing_is_readable_without_signing_in_and_a_wrong_token_stays_out(site, browser, project):
+def test_nothing_is_readable_without_signing_in_and_a_wrong_password_stays_out(site, browser, project, operator):
     browser.delete_all_cookies()
     # WHEN a page is opened without a session THEN the login page answers
     browser.get(f"{site.url}/ui/documents/{project['ids']['pdf']}")
-    assert "/ui/login" in browser.current_url and browser.find_element(By.ID, "token")
+    assert "/ui/login" in browser.current_url and browser.find_element(By.ID, "password")
     assert "born_digital" not in browser.page_source
-    # WHEN a wrong token is given THEN it says so and nothing else is shown
-    sign_in(browser, site, token="not-" + TOKEN)
-    assert browser.find_element(By.ID, "login-error").text == "That token is not right."
+    # WHEN a wrong password is given THEN it says so and nothing else is shown
+    sign_in(browser, site, operator, password="not-" + operator.password)
+    assert browser.find_element(By.ID, "login-error").text == "That name and password do not match an enabled user."
     browser.get(f"{site.url}/ui/search?q=Nairobi")
     assert "/ui/login" in browser.current_url
 
 
-def test_an_expired_session_goes_back_to_the_login_page(site, browser, project):
-    from docflow.api.auth import SESSION_COOKIE, TokenCheck
-    from docflow.core.settings import get_settings
-
-    # GIVEN a session cookie signed with the right token 13 hours ago (sessions last 12)
-    check = TokenCheck(get_settings().model_copy(update={"api_token": SecretStr(TOKEN)}))
-    browser.get(f"{site.url}/health")
-    browser.delete_all_cookies()
-    browser.add_cookie({"name": SESSION_COOKIE, "value": check.new_session(now=time.time() - 13 * 3600), "path": "/"})
-    # WHEN a page is opened THEN it is the login page
-    browser.get(f"{site.url}/ui/search")
-    assert "/ui/login" in browser.current_url
-
-
-def test_search_document_and_entity_in_the_browser(site, browser, project):
-    sign_in(browser, site, next_path="/ui/search")
+def test_search_document_and_entity_in_the_browser(site, browser, project, operator):
+    sign_in(browser, site, operator, next_path="/ui/search")
     # WHEN a name from a processed sample is searched
     box = browser.find_element(By.ID, "q")
     box.send_keys("Kenji Tanaka")
@@ -131,8 +117,8 @@ def test_search_document_and_entity_in_the_browser(site, browser, project):
     assert browser.find_element(By.ID, "entity-name").text.startswith(neighbour)
 
 
-def test_hostile_names_and_text_render_as_text(site, browser, project):
-    sign_in(browser, site, next_path=f"/ui/documents/{project['ids']['hostile']}")
+def test_hostile_names_and_text_render_as_text(site, browser, project, operator):
+    sign_in(browser, site, operator, next_path=f"/ui/documents/{project['ids']['hostile']}")
     # THEN the name and the text are shown literally, and nothing they contain runs
     assert browser.find_element(By.ID, "document-name").text == "<img src=x onerror=alert('x')>.txt"
     text = browser.find_element(By.ID, "page-text").text
@@ -146,9 +132,9 @@ def test_hostile_names_and_text_render_as_text(site, browser, project):
     )
 
 
-def test_reprocess_and_delete_with_their_confirmations(site, browser, project):
+def test_reprocess_and_delete_with_their_confirmations(site, browser, project, operator):
     document_id = project["ids"]["notes"]
-    sign_in(browser, site, next_path=f"/ui/documents/{document_id}")
+    sign_in(browser, site, operator, next_path=f"/ui/documents/{document_id}")
     # WHEN reprocessing from the entity stage is asked and confirmed
     browser.find_element(By.CSS_SELECTOR, "#reprocess-stage option[value='entity']").click()
     browser.find_element(By.ID, "reprocess-button").click()
@@ -176,8 +162,8 @@ def test_reprocess_and_delete_with_their_confirmations(site, browser, project):
     assert "There is no document" in browser.page_source
 
 
-def test_the_overview_shows_the_monitor_with_charts(site, browser, project):
-    sign_in(browser, site)
+def test_the_overview_shows_the_monitor_with_charts(site, browser, project, operator):
+    sign_in(browser, site, operator)
     assert "/ui/overview" in browser.current_url
     rows = {r.find_element(By.TAG_NAME, "th").text for r in browser.find_elements(By.CSS_SELECTOR, "#status-table tr")}
     assert "graph_complete" in rows
