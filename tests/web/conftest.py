@@ -20,10 +20,7 @@ CHROMIUM_FLAGS = (
 
 @pytest.fixture(scope="session")
 def site(workers, tmp_path_factory) -> Iterator[Server]:
-    # Every browser signs in from 127.0.0.1: the per-address throttle is tested on its own
-    # (tests/integration/test_accounts.py), not left to count this suite's deliberate failures.
-    env = {"DOCFLOW_API_TOKEN": TOKEN, "DOCFLOW_SIGNIN_FAILURES_PER_ADDRESS": "1000"}
-    with api_server(log=tmp_path_factory.mktemp("web") / "api.log", env=env) as server:
+    with api_server(log=tmp_path_factory.mktemp("web") / "api.log", env={"DOCFLOW_API_TOKEN": TOKEN}) as server:
         yield server
 
 
