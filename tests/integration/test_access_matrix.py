@@ -130,20 +130,22 @@ def _client(world: World, principal: str, *, page: bool, fresh: bool) -> httpx.C
     return world.sessions[principal]
 
 
-def _params(route: APIRoute) -> tuple[list, list]:
-    """(path, query) parameters of the route and of every dependency it has (its guard's too)."""
-    path, query, pending = [], [], [route.dependant]
+def _params(route: APIRoute) -> tuple[list, list, set[str]]:
+    """(path, query) parameters of the route and of every dependency it has (its guard's too), and
+    the names of the body's fields (a guard may read the project from the body or the form)."""
+    path, query, body, pending = [], [], set(), [route.dependant]
     while pending:
         dependant = pending.pop()
         path += dependant.path_params
         query += dependant.query_params
+        body |= {param.alias for param in dependant.body_params}
         pending += dependant.dependencies
-    return path, query
+    return path, query, body
 
 
 def _call(world: World, route: APIRoute, method: str, principal: str, column: str, *, missing: bool = False):
     """Call the route as ``principal`` on ``column``'s project (``missing``: on an id that names nothing)."""
-    path_params, query_params = _params(route)
+    path_params, query_params, body_fields = _params(route)
     unsafe = method not in SAFE_METHODS
     page = route.path.startswith("/ui/")
     path = route.path
@@ -163,14 +165,16 @@ def _call(world: World, route: APIRoute, method: str, principal: str, column: st
         elif param.field_info.is_required():
             assert param.alias in QUERY_VALUES, f"{route.path}: give the query parameter {param.alias!r} a value"
             query[param.alias] = QUERY_VALUES[param.alias]
+    # A project named in the body or the form (merge, split): the column's
+    named = {"project_id": world.projects[column]} if "project_id" in body_fields else {}
     client = _client(world, principal, page=page, fresh=unsafe)
     request: dict = {"params": query}
     if unsafe and page:
-        request["data"] = {"csrf_token": page_token(client) if principal != "anonymous" else ""}
+        request["data"] = {"csrf_token": page_token(client) if principal != "anonymous" else "", **named}
     elif route.path == "/documents" and method == "POST":
         request.update(content=f"upload {uuid.uuid4().hex}".encode(), headers={"Content-Type": "text/plain"})
     elif unsafe and route.body_field is not None:
-        request["json"] = {}
+        request["json"] = named
     return client.request(method, path, **request)
 
 

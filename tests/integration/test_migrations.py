@@ -23,6 +23,7 @@ EXPECTED_TABLES = {
     "api_tokens",
     "user_sessions",
     "audit_events",
+    "entity_merges",
 }
 
 

@@ -1,8 +1,8 @@
 """users, project grants, personal API tokens, web sessions and the audit log
 
 Revision ID: b4e7c2a9d3f1
-Revises: 7e2d4c9a1f55
-Create Date: 2026-12-10 09:00:00
+Revises: 5d8e2f1a9c47
+Create Date: 2026-12-07 13:00:00
 
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "b4e7c2a9d3f1"
-down_revision: str | None = "7e2d4c9a1f55"
+down_revision: str | None = "5d8e2f1a9c47"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
