@@ -114,6 +114,19 @@ def test_upload_follow_search_export_reprocess_and_delete_a_document(api, sample
     assert TOKEN not in api.log.read_text()
 
 
+def _a_document(api: Api) -> int:
+    """A document that exists, for a request whose other values are wrong: the document's guard
+    answers first (404 for one that does not exist), then the values' checks."""
+    created = api.client().post(
+        "/documents",
+        params={"filename": "held.txt", "project_id": f"{api.project}-held"},
+        content=f"A note held for a bad request {uuid.uuid4().hex}.".encode(),
+        headers={"Content-Type": "text/plain"},
+    )
+    assert created.status_code == 201, created.text
+    return int(created.json()["document_id"])
+
+
 def test_bad_requests_get_a_status_and_a_reason(api, sample_files):
     good, bad = sample_files
     client = api.client()
@@ -152,13 +165,15 @@ def test_bad_requests_get_a_status_and_a_reason(api, sample_files):
     assert client.get("/search", params={"q": "  "}).status_code == 400
     assert client.get("/entities", params={"name": "zzqqxx"}).status_code == 404
     assert client.post("/documents/999999999/reprocess", json={"from_stage": "ocr"}).status_code == 404
-    assert client.post("/documents/1/reprocess", json={"from_stage": "nowhere"}).status_code == 422
+    held = _a_document(api)
+    assert client.post(f"/documents/{held}/reprocess", json={"from_stage": "nowhere"}).status_code == 422
     # Nothing was registered by any of these
     assert client.get("/search", params={"q": "x", "project_id": api.project}).json()["hits"] == []
 
 
 def test_malformed_values_get_a_4xx_with_the_reason_never_a_500(api):
     client = api.client()
+    held = _a_document(api)
     # GIVEN the values a new user tried, which each ended in a 500 before
     tried = [
         ("GET", "/documents/99999999999999999999", {}),
@@ -171,7 +186,7 @@ def test_malformed_values_get_a_4xx_with_the_reason_never_a_500(api):
         ("GET", "/ui/search", {"q": "a", "page_number": "99999999999999999999"}),
         ("GET", "/ui/entities/99999999999999999999", {}),
         ("GET", "/documents/\u00b2", {}),  # a digit to str.isdigit(), not to int()
-        ("DELETE", "/documents/1", {"reason": "\x00"}),
+        ("DELETE", f"/documents/{held}", {"reason": "\x00"}),
     ]
     for method, path, params in tried:
         # WHEN each is sent THEN the answer is a 4xx that says what is wrong
@@ -182,7 +197,7 @@ def test_malformed_values_get_a_4xx_with_the_reason_never_a_500(api):
             response.text[:300],
         )
     # AND a reason with a NUL in a reprocess request is refused the same way
-    refused = client.post("/documents/1/reprocess", json={"from_stage": "ocr", "reason": "a\x00b"})
+    refused = client.post(f"/documents/{held}/reprocess", json={"from_stage": "ocr", "reason": "a\x00b"})
     assert refused.status_code == 422 and "control characters" in refused.text
     # AND a page says it in a page, not in JSON
     page = client.get("/ui/search", params={"q": "a\x00b"})
