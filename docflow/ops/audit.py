@@ -11,6 +11,7 @@ ever given to :func:`record` (``tests`` check the table for them).
 from __future__ import annotations
 
 import getpass
+import re
 import socket
 from dataclasses import dataclass
 from datetime import datetime
@@ -49,6 +50,24 @@ def deployment_actor(name: str) -> Actor:
     return Actor(f"deployment:{name}", socket.gethostname()[:255])
 
 
+# Stored as escapes (\x00, \x1b, \ud800): PostgreSQL cannot store NUL or a lone surrogate, and a
+# terminal showing `docflow audit` must not obey an escape sequence someone put in a URL or a query.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def printable(value: Any) -> Any:
+    """``value`` with every control character and lone surrogate of its strings written as an escape."""
+    if isinstance(value, str):
+        return _UNPRINTABLE.sub(
+            lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 256 else f"\\u{ord(m.group()):04x}", value
+        )
+    if isinstance(value, dict):
+        return {printable(k): printable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [printable(v) for v in value]
+    return value
+
+
 def record(
     actor: Actor,
     action: str,
@@ -58,18 +77,19 @@ def record(
     target: str | None = None,
     detail: dict[str, Any] | None = None,
 ) -> None:
-    """Append one event (its own short transaction: an audit row is written even when the action failed)."""
+    """Append one event (its own short transaction: an audit row is written even when the action failed).
+    Any text is kept :func:`printable`: what a caller typed cannot make the event fail or mislead."""
     with session_scope() as session:
         session.execute(
             insert(_EVENTS).values(
-                actor=actor.name[:255],
+                actor=printable(actor.name)[:255],
                 user_id=actor.user_id,
                 action=action[:32],
                 outcome=outcome[:16],
-                project_id=project_id,
-                target=target[:TARGET_CHARS] if target else None,
-                address=(actor.address or None) and actor.address[:255],
-                detail=detail or {},
+                project_id=printable(project_id),
+                target=printable(target)[:TARGET_CHARS] if target else None,
+                address=printable(actor.address)[:255] if actor.address else None,
+                detail=printable(detail or {}),
             )
         )
 

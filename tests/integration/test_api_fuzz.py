@@ -173,15 +173,34 @@ def _value(field) -> st.SearchStrategy[str]:
     return st.one_of(typed, _TEXT)
 
 
+def _fields(route) -> tuple[dict, dict, dict]:
+    """(path, query, form) fields by name, of the route and of its dependencies (its guard's too)."""
+    path: dict = {}
+    query: dict = {}
+    form: dict = {}
+    pending = [route.dependant]
+    while pending:
+        dependant = pending.pop()
+        for found, params in (
+            (path, dependant.path_params),
+            (query, dependant.query_params),
+            (form, dependant.body_params),
+        ):
+            found.update({f.alias: f for f in params})
+        pending += dependant.dependencies
+    return path, query, form
+
+
 def _page_requests() -> list[tuple[str, str, object]]:
-    """(method, path template, strategy of (path values, query, form)) for every page route."""
+    """(method, path template, strategy of (path values, query, form)) for every page route, with
+    the parameters of its dependencies too (a guard reads the project from the query or the form)."""
     found = []
     for router in web.ROUTERS:
         for route in router.routes:
-            dependant = route.dependant
-            path = st.fixed_dictionaries({f.alias: _value(f) for f in dependant.path_params})
-            query = st.fixed_dictionaries({}, optional={f.alias: _value(f) for f in dependant.query_params})
-            form = st.fixed_dictionaries({}, optional={f.alias: _value(f) for f in dependant.body_params})
+            path_fields, query_fields, form_fields = _fields(route)
+            path = st.fixed_dictionaries({name: _value(f) for name, f in path_fields.items()})
+            query = st.fixed_dictionaries({}, optional={name: _value(f) for name, f in query_fields.items()})
+            form = st.fixed_dictionaries({}, optional={name: _value(f) for name, f in form_fields.items()})
             for method in sorted(route.methods):
                 found.append((method, route.path, st.tuples(path, query, form)))
     return found
@@ -201,6 +220,9 @@ def test_every_page_route_is_fuzzed():
         "/ui/documents/{document_id}/delete",
         "/ui/entities",
         "/ui/entities/{entity_id}",
+        "/ui/entities/curation",
+        "/ui/entities/merge",
+        "/ui/entities/split",
         "/ui/overview",
         "/ui/login",
         "/ui/account",

@@ -60,3 +60,14 @@ def test_session_cookies_are_signed_and_csrf_tokens_bound_to_their_session(tmp_p
     assert not check.csrf_valid("session-1", "") and not check.csrf_valid("session-1", None)
     # AND the scrape token is only accepted when one is configured
     assert not check.is_scrape_token("anything")
+
+
+def test_what_a_caller_typed_is_kept_in_the_audit_log_as_printable_escapes():
+    from docflow.ops.audit import printable
+
+    # GIVEN text from a URL, a query or a JSON body: NUL, a terminal escape, a lone surrogate
+    typed = "GET /ui/documents/4/pages/\x00.png \x1b[2J \ud800 Señora"
+    # THEN each is an escape PostgreSQL can store and a terminal only shows; the rest is as typed
+    assert printable(typed) == "GET /ui/documents/4/pages/\\x00.png \\x1b[2J \\ud800 Señora"
+    assert printable({"q": ["a\x00b"], "n": 3}) == {"q": ["a\\x00b"], "n": 3}
+    assert printable(None) is None
