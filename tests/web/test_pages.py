@@ -176,9 +176,9 @@ def test_the_overview_shows_the_monitor_with_charts(site, browser, project, oper
     assert any(link and link.endswith("/artifacts/key/reconcile-report") for link in links)
 
 
-def test_an_office_document_shows_its_page_picture_once_it_is_laid_out(site, browser, project):
+def test_an_office_document_shows_its_page_picture_once_it_is_laid_out(site, browser, project, operator):
     # GIVEN a Word document nobody has viewed yet
-    sign_in(browser, site, next_path=f"/ui/documents/{project['ids']['docx']}")
+    sign_in(browser, site, operator, next_path=f"/ui/documents/{project['ids']['docx']}")
     image = browser.find_element(By.ID, "page-image")
     # WHEN its page is shown THEN the picture arrives once LibreOffice has laid the document out (the
     # first answers are 503 with Retry-After, and the page asks again)
@@ -187,3 +187,41 @@ def test_an_office_document_shows_its_page_picture_once_it_is_laid_out(site, bro
         assert time.monotonic() < deadline, "the office page picture never loaded"
         time.sleep(0.5)
     assert "no page picture" not in browser.find_element(By.CSS_SELECTOR, "figure.picture").text
+
+
+def test_an_operator_merges_and_splits_on_the_curation_page_and_a_viewer_only_reads_it(site, browser, tmp_path):
+    from docflow.ops.audit import events
+
+    # GIVEN a project whose two documents spell one person two ways, its viewer and its operator
+    name = f"web-curation-{uuid.uuid4().hex[:8]}"
+    ids = []
+    for file_name, text in (
+        ("lease.txt", "Maria Gonzalez signed the lease with Harbour Freight Ltd. in Rotterdam on Monday."),
+        ("invoice.txt", "Maria Gonzales approved the invoice from Harbour Freight Ltd. for the storage in Rotterdam."),
+    ):
+        path = tmp_path / file_name
+        path.write_text(text)
+        ids.append(ingest_file(path=path, project_id=name).document_id)
+    assert set(wait_for_documents(ids, timeout_s=TIMEOUT_S).values()) == {"graph_complete"}
+    viewer = new_account("web-viewer", grants={name: Role.VIEWER})
+    curator = new_account("web-curator", grants={name: Role.OPERATOR})
+    page = f"/ui/entities/curation?project_id={name}"
+    # WHEN the viewer opens the project's curation page THEN the pair is listed, with no button to merge
+    sign_in(browser, site, viewer, next_path=page)
+    assert "Maria Gonzales" in browser.find_element(By.ID, "duplicate-list").text
+    assert browser.find_elements(By.CSS_SELECTOR, "button.merge") == []
+    # WHEN the operator merges the pair with the row's button (a form with its CSRF token)
+    sign_in(browser, site, curator, next_path=page)
+    row = next(r for r in browser.find_elements(By.CSS_SELECTOR, "#duplicate-list tr") if "Maria Gonzales" in r.text)
+    row.find_element(By.CSS_SELECTOR, "button.merge").click()
+    # THEN it says what it merged, and the merge is listed by the operator, with a button to split it
+    assert "merged Maria Gonza" in browser.find_element(By.CSS_SELECTOR, ".notice").text
+    assert f"user:{curator.name}" in browser.find_element(By.ID, "merge-list").text
+    # WHEN it is split again THEN the page says so
+    browser.find_element(By.CSS_SELECTOR, "#merge-list button.split").click()
+    assert "is its own entity again" in browser.find_element(By.CSS_SELECTOR, ".notice").text
+    # AND the audit log has both, as the operator, from the browser's address
+    logged = [
+        (e.action, e.outcome, e.actor) for e in events(project_id=name, limit=50) if e.action in ("merge", "split")
+    ]
+    assert logged == [("split", "ok", f"user:{curator.name}"), ("merge", "ok", f"user:{curator.name}")]

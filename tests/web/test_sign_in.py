@@ -9,6 +9,7 @@ import uuid
 import httpx
 import pytest
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.wait import WebDriverWait
 
 from docflow.core.accounts import Role
 from docflow.ops.progress import wait_for_documents
@@ -71,7 +72,8 @@ def test_an_expired_session_goes_back_to_the_login_page(site, browser, two_proje
     browser.find_element(By.ID, "name").send_keys(viewer.name)
     browser.find_element(By.ID, "password").send_keys(viewer.password)
     browser.find_element(By.ID, "sign-in").click()
-    assert browser.current_url.endswith(f"/ui/documents/{two_projects['ids']['mine']}")
+    back = f"/ui/documents/{two_projects['ids']['mine']}"
+    WebDriverWait(browser, 30).until(lambda b: b.current_url.endswith(back))
 
 
 def test_a_user_sees_only_their_projects(site, browser, two_projects):
