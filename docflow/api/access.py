@@ -8,7 +8,7 @@ decided. A guard knows the role the route needs and how the route finds its proj
   a 404 with exactly the words of a missing one; inside them with too small a role, a 403.
 - ``PROJECT``: the project the request names in ``project_id`` — in the query (:class:`InProject`),
   the JSON body (:class:`InBodyProject`) or the form (:class:`InFormProject`): 403 without the role
-  there. The route then acts in :attr:`Access.project_id` (the ops functions take it).
+  there. The route then acts in :attr:`Access.project` (the ops functions take it).
 - ``FILTER``: a listing or search: the caller's projects are handed to the operation as a filter
   (:attr:`Access.projects`), so nothing outside them is read.
 - ``NOTHING``: not about a project (the caller's own account, the API's description, admin pages).
