@@ -13,10 +13,11 @@ from typing import Any
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
-from prefect.runtime import flow_run
+from prefect.runtime import deployment
 
 from docflow.core.settings import get_settings
 from docflow.core.status import Stage
+from docflow.ops.audit import deployment_actor
 from docflow.ops.lifecycle.reprocess import reprocess
 from docflow.ops.lifecycle.selection import Selection
 
@@ -63,7 +64,8 @@ def reprocess_flow(
         selection,
         from_stage=from_stage,
         settings=get_settings(),
-        requested_by=f"prefect:{flow_run.get_name() or 'reprocess'}",
+        # Audited as the deployment that ran it (a flow called outside one: the flow's own name).
+        requested_by=deployment_actor(deployment.name or "reprocess"),
         reason=reason,
         force=force,
         dry_run=dry_run,

@@ -4,6 +4,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 # Imported to register every table on SQLModel.metadata.
+import docflow.core.accounts
 import docflow.core.models
 import docflow.core.webhooks  # noqa: F401 - imported for its tables
 from docflow.core.db import make_engine

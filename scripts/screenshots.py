@@ -2,7 +2,7 @@
 
     .venv/bin/python scripts/screenshots.py [--out var/screenshots] [--query "Kenji Tanaka"]
 
-Signs in with the API token, searches for the query, opens the first hit's document, its first
+Signs in as the first admin (its password from ``var/secrets/admin-password``), searches for the query, opens the first hit's document, its first
 entity, and the overview, and saves one PNG per page (headless Chromium, Debian's package).
 """
 
@@ -17,7 +17,7 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
-from docflow.core.secrets import api_token
+from docflow.core.secrets import generated_secret
 from docflow.core.settings import get_settings
 
 FLAGS = (
@@ -40,9 +40,9 @@ def main() -> None:
     parser.add_argument("--query", default="Kenji Tanaka")
     args = parser.parse_args()
     settings = get_settings()
-    token = api_token(settings, create=False)
-    if token is None:
-        raise SystemExit("no API token: run `docflow up` first")
+    password = generated_secret(settings, "admin-password", create=False)
+    if password is None:
+        raise SystemExit("no first admin's password: run `docflow up` first")
     args.out.mkdir(parents=True, exist_ok=True)
     options = webdriver.ChromeOptions()
     options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
@@ -54,7 +54,8 @@ def main() -> None:
     try:
         browser.get(f"{settings.api_url}/ui/login")
         browser.save_screenshot(str(args.out / "1-login.png"))
-        browser.find_element(By.ID, "token").send_keys(token.get_secret_value())
+        browser.find_element(By.ID, "name").send_keys(settings.admin_user)
+        browser.find_element(By.ID, "password").send_keys(password.get_secret_value())
         browser.find_element(By.ID, "sign-in").click()
         browser.get(f"{settings.api_url}/ui/search?q={args.query}")
         browser.save_screenshot(str(args.out / "2-search.png"))

@@ -3,8 +3,8 @@
 The commands live in the modules of this package by what they are for — :mod:`.stack` (services,
 schema, verify, workers, serve, the API), :mod:`.pools` (a Prefect work pool and its worker),
 :mod:`.documents` (submit, status, samples, the demo), :mod:`.intake` (sweep and watch),
-:mod:`.operate` (reconcile, monitor, health, metrics) and :mod:`.lifecycle` (search, entity,
-reprocess, delete, export, import-graph, vocabulary) — and register on one Typer app (:mod:`.app`);
+:mod:`.operate` (reconcile, monitor, health, metrics), :mod:`.lifecycle` (search, entity,
+reprocess, delete, export, import-graph, vocabulary) and :mod:`.users` (users, audit) — and register on one Typer app (:mod:`.app`);
 :mod:`.errors` turns a service that is down into one line.
 """
 
@@ -14,7 +14,7 @@ import sys
 
 import typer
 
-from docflow.cli import documents, entities, intake, lifecycle, operate, pools, stack  # noqa: F401 - each module registers its commands
+from docflow.cli import documents, entities, intake, lifecycle, operate, pools, stack, users  # noqa: F401 - each module registers its commands
 from docflow.cli.app import app
 from docflow.cli.errors import unreachable_service
 

@@ -90,7 +90,7 @@ def demo(
     """The main job: services up, workers started, the samples swept in by the intake-sweep deployment
     and processed end to end, then a reconcile run; prints the links to both runs and their reports."""
     from docflow import services
-    from docflow.core import migrate as migrations
+    from docflow.cli.stack import migrate_with_first_admin
     from docflow.ops.progress import wait_for_documents
     from docflow.ops.summaries import document_summary, documents_for_files
     from docflow.samples import write_samples
@@ -98,7 +98,7 @@ def demo(
 
     settings = get_settings()
     services.up(settings, echo=typer.echo)
-    migrations.upgrade()
+    migrate_with_first_admin(settings)
     workers.start(settings, echo=typer.echo)
     workers.wait_ready(settings, timeout=120)
     paths = write_samples(directory=directory)
@@ -141,7 +141,10 @@ def demo(
                 typer.echo(f"    artifact {key}: {url}")
         typer.echo(f"  deployments (served by this machine): {settings.prefect_ui_url}/deployments")
     if settings.start_api_server:
-        typer.echo(f"\nWeb pages and API: {settings.api_url}/ui (sign in with the token in var/secrets/api-token)")
+        typer.echo(
+            f"\nWeb pages and API: {settings.api_url}/ui (sign in as {settings.admin_user!r}, password in "
+            f"{settings.data_dir}/secrets/admin-password; programs: the token in {settings.data_dir}/secrets/api-token)"
+        )
     if any(status != "graph_complete" for status in final.values()):
         raise typer.Exit(1)
 

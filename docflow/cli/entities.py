@@ -1,8 +1,8 @@
 """``docflow entities``: a project's entities as a person curates them — merge, split, merges,
 duplicates.
 
-A merge or a split is recorded with the OS user (``cli:<user>``) and re-drives the documents
-concerned from the entity stage, so the workers must be running for it to reach the graph.
+A merge or a split is recorded, and audited, as the OS user (``os:<user>``) and re-drives the
+documents concerned from the entity stage, so the workers must be running for it to reach the graph.
 Like every command: ``--json``; a reference that names nothing (or several things) is one line
 and exit 2.
 """
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 import typer
 
 from docflow.cli.app import app
-from docflow.cli.lifecycle import Json, _fail, _user
+from docflow.cli.lifecycle import Json, _actor, _fail
 from docflow.core.settings import get_settings
 
 if TYPE_CHECKING:
@@ -82,7 +82,7 @@ def merge(
             project_id=_project(project),
             source=source,
             target=target,
-            merged_by=_user(),
+            merged_by=_actor(),
             reason=reason,
             settings=get_settings(),
         )
@@ -96,7 +96,7 @@ def split(source: Reference, project: ProjectOption = None, as_json: Json = Fals
     from docflow.ops.entities import split_entity
 
     result = _run(
-        lambda: split_entity(project_id=_project(project), source=source, split_by=_user(), settings=get_settings())
+        lambda: split_entity(project_id=_project(project), source=source, split_by=_actor(), settings=get_settings())
     )
     _print_result(result, as_json)
 

@@ -1,25 +1,30 @@
 """After processing: ``reprocess``, ``delete``, ``search``, ``entity``, ``export``, ``import-graph``
 and a project's ``vocabulary``.
 
+The CLI runs on the machine that holds the secrets and needs no sign-in; what it does is audited
+as the operating-system user (``os:<name>``, :func:`docflow.ops.audit.os_actor`).
+
 Every command takes ``--json``. A selection or a query that cannot be run is one line on stderr
 and exit code 2; exit 1 means the command ran and something in it was refused or failed.
 """
 
 from __future__ import annotations
 
-import getpass
 import json
 import sys
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
 from docflow.cli.app import app
 from docflow.core.settings import get_settings
 from docflow.core.status import Stage
+
+if TYPE_CHECKING:
+    from docflow.ops.audit import Actor
 
 Documents = Annotated[list[str] | None, typer.Argument(help="Document ids or uuids.", show_default=False)]
 Project = Annotated[str | None, typer.Option("--project", help="Only this project's documents.")]
@@ -32,11 +37,16 @@ def _fail(message: str) -> NoReturn:
     raise typer.Exit(2)
 
 
-def _user() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):  # no passwd entry (containers)
-        return "cli"
+def _audit(action: str, *, project: str | None = None, target: str | None = None, **detail: Any) -> None:
+    from docflow.ops.audit import os_actor, record
+
+    record(os_actor(), action, project_id=project, target=target, detail=detail)
+
+
+def _actor() -> Actor:
+    from docflow.ops.audit import os_actor
+
+    return os_actor()
 
 
 def _guarded(run: Callable[[], Any]) -> Any:
@@ -91,7 +101,7 @@ def reprocess(
             selection,
             from_stage=from_stage,
             settings=get_settings(),
-            requested_by=_user(),
+            requested_by=_actor(),
             reason=reason,
             force=force,
             dry_run=dry_run,
@@ -121,7 +131,7 @@ def delete(
     if project and not documents and confirm != project:
         _fail(f"deleting every document of project {project!r}: pass --confirm {project} to go ahead")
     selection = Selection(documents=tuple(documents or ()), project_id=project)
-    report = _guarded(lambda: delete_documents(selection, settings=get_settings(), deleted_by=_user(), reason=reason))
+    report = _guarded(lambda: delete_documents(selection, settings=get_settings(), deleted_by=_actor(), reason=reason))
     typer.echo(json.dumps(report.to_dict(), indent=2) if as_json else report.markdown())
     if not report.outcomes:
         _fail(f"no document matches: {selection.describe()}")
@@ -146,6 +156,7 @@ def search(
 
     filters = SearchFilters(project, file_type, status, since, until)
     results = _guarded(lambda: search_chunks(query, filters=filters, limit=limit, offset=offset))
+    _audit("search", project=project, target=query, hits=len(results.hits))
     if as_json:
         typer.echo(json.dumps(results.to_dict(), indent=2, ensure_ascii=False))
         return
@@ -178,6 +189,7 @@ def entity(
     from docflow.ops.lifecycle.relations import entity_relationships
 
     view = _guarded(lambda: explore_entity(name, settings=get_settings(), project_id=project, limit=limit))
+    _audit("entity-lookup", project=project, target=name, found=view.entity.entity_id if view else None)
     if view is None:
         if as_json:
             typer.echo(json.dumps(None))
@@ -233,6 +245,7 @@ def export(
     else:
         with output.open("w", encoding="utf-8") as out:
             summary = _guarded(lambda: export_documents(selection, out=out))
+    _audit("export", project=project, target=selection.describe(), documents=summary.documents)
     line = {
         "documents": summary.documents,
         "chunks": summary.chunks,

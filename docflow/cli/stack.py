@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from docflow.cli.app import app
-from docflow.core.settings import get_settings
+from docflow.core.settings import Settings, get_settings
 
 ServiceNames = Annotated[
     list[str] | None, typer.Argument(help="postgres, redis, s3, neo4j, prefect, api (default: all)")
@@ -29,10 +29,20 @@ def up(names: ServiceNames = None, migrate_db: Annotated[bool, typer.Option("--m
         typer.secho(f"✘ {exc}", fg="red", err=True)
         raise typer.Exit(1) from None
     if migrate_db and (not names or "postgres" in names):
-        from docflow.core import migrate
+        migrate_with_first_admin(settings)
 
-        migrate.upgrade()
-        typer.echo(f"schema      at head {migrate.head_revision()}")
+
+def migrate_with_first_admin(settings: Settings) -> None:
+    """The schema at head, and the first admin on a new installation (its password generated, 0600)."""
+    from docflow.core import migrate
+    from docflow.ops.access.users import ensure_first_admin
+    from docflow.ops.audit import os_actor
+
+    migrate.upgrade()
+    typer.echo(f"schema      at head {migrate.head_revision()}")
+    created = ensure_first_admin(settings, by=os_actor())
+    if created:
+        typer.echo(f"first admin {settings.admin_user!r} created; password in {created} (0600)")
 
 
 @app.command()

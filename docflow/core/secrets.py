@@ -160,3 +160,8 @@ def prefect_auth_string(settings: Settings, *, create: bool = True) -> SecretStr
 def api_token(settings: Settings, *, create: bool = True) -> SecretStr | None:
     """The HTTP API's bearer token: ``DOCFLOW_API_TOKEN``, or the generated one."""
     return settings.api_token or generated_secret(settings, "api-token", create=create)
+
+
+def session_key(settings: Settings, *, create: bool = True) -> SecretStr | None:
+    """The key that signs web session cookies: ``DOCFLOW_SESSION_SECRET``, or the generated one."""
+    return settings.session_secret or generated_secret(settings, "session-key", create=create)

@@ -19,6 +19,7 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 
+from docflow.core.access_settings import AccessSettings
 from docflow.core.secret_files import read_secret_files
 from docflow.core.service_urls import hide_password, with_password, with_tls
 from docflow.core.status import Stage
@@ -27,7 +28,7 @@ from docflow.core.status import Stage
 OCR_LANGUAGES_PATTERN = r"^[a-z_]{3,8}(\+[a-z_]{3,8}){0,6}$"
 
 
-class Settings(BaseSettings):
+class Settings(BaseSettings, AccessSettings):
     model_config = SettingsConfigDict(
         env_prefix="DOCFLOW_",
         env_file=".env",

@@ -19,28 +19,32 @@ from decimal import Decimal
 
 from docflow.core.broker import queue_lengths, redis_client, unacked_count, workers_online
 from docflow.core.db import fetch_all
+from docflow.core.scope import Projects, in_projects, scope_parameter
 from docflow.core.settings import Settings
 from docflow.core.status import ERROR, Stage, Status
 from docflow.core.versions import current_producers, outdated_parameters, outdated_sql
 
-_STATUS_SQL = "SELECT celery_status, count(*) FROM source_documents GROUP BY celery_status"
+# Every count is over the reader's projects only (``%(projects)s``: NULL for every project).
+_MINE = in_projects("project_id")
+_STATUS_SQL = f"SELECT celery_status, count(*) FROM source_documents WHERE {_MINE} GROUP BY celery_status"
 
 # The most common messages per error status (top N by count), in one query.
-_ERRORS_SQL = """
+_ERRORS_SQL = f"""
 SELECT celery_status, message, n FROM (
     SELECT celery_status, coalesce(left(error_message, 200), '(no message)') AS message, count(*) AS n,
            row_number() OVER (PARTITION BY celery_status ORDER BY count(*) DESC) AS rank
-    FROM source_documents WHERE celery_status = ANY(%(errors)s)
+    FROM source_documents WHERE celery_status = ANY(%(errors)s) AND {_MINE}
     GROUP BY celery_status, coalesce(left(error_message, 200), '(no message)')
 ) ranked WHERE rank <= %(top)s ORDER BY celery_status, n DESC
 """
 
-_THROUGHPUT_SQL = """
+_THROUGHPUT_SQL = f"""
 SELECT count(*) FILTER (WHERE graph_completed_at >= now() - make_interval(mins => %(minutes)s)),
        count(*) FILTER (WHERE celery_status LIKE 'error%%' AND updated_at >= now() - make_interval(mins => %(minutes)s))
 FROM source_documents
-WHERE graph_completed_at >= now() - make_interval(mins => %(minutes)s)
-   OR updated_at >= now() - make_interval(mins => %(minutes)s)
+WHERE (graph_completed_at >= now() - make_interval(mins => %(minutes)s)
+       OR updated_at >= now() - make_interval(mins => %(minutes)s))
+  AND {_MINE}
 """
 
 # Run time (started -> finished) of succeeded runs and wait time (queued -> started) per stage.
@@ -55,6 +59,8 @@ SELECT stage, count(*) AS runs,
 FROM stage_runs
 WHERE outcome = 'succeeded' AND started_at IS NOT NULL
   AND finished_at >= now() - make_interval(mins => %(minutes)s)
+  AND (%(projects)s::text[] IS NULL
+       OR document_id IN (SELECT id FROM source_documents WHERE project_id = ANY(%(projects)s::text[])))
 GROUP BY stage
 """
 
@@ -62,13 +68,15 @@ GROUP BY stage
 _OUTDATED_SQL = (
     "SELECT "
     + ", ".join(f"count(*) FILTER (WHERE {outdated_sql(stage)})" for stage in Stage)
-    + " FROM source_documents"
+    + f" FROM source_documents WHERE {_MINE}"
 )
 
-_LIFECYCLE_SQL = """
-SELECT (SELECT count(*) FROM stage_runs WHERE outcome = 'reprocessed'
-          AND queued_at >= now() - make_interval(mins => %(minutes)s)),
-       (SELECT count(*) FROM document_deletions WHERE deleted_at >= now() - make_interval(mins => %(minutes)s))
+_LIFECYCLE_SQL = f"""
+SELECT (SELECT count(*) FROM stage_runs r JOIN source_documents d ON d.id = r.document_id
+        WHERE r.outcome = 'reprocessed' AND r.queued_at >= now() - make_interval(mins => %(minutes)s)
+          AND {in_projects("d.project_id")}),
+       (SELECT count(*) FROM document_deletions
+        WHERE deleted_at >= now() - make_interval(mins => %(minutes)s) AND {_MINE})
 """
 
 
@@ -186,23 +194,31 @@ def snapshot(
     top_errors: int = 3,
     inspect_timeout_s: float = 1.0,
     include_workers: bool = True,
+    projects: Projects = None,
 ) -> MonitorSnapshot:
-    """Everything the monitor shows; unreadable parts are listed in ``problems``, never raised."""
+    """Everything the monitor shows; unreadable parts are listed in ``problems``, never raised.
+
+    Document counts, errors, throughput, latency and lifecycle figures cover ``projects`` only
+    (None: every project); queues and workers are the installation's (no document in them).
+    """
     result = MonitorSnapshot(datetime.now(UTC).isoformat(timespec="seconds"), window_minutes, latency_window_minutes)
+    scope = {"projects": scope_parameter(projects)}
     try:
-        result.statuses = {status: int(n) for status, n in fetch_all(_STATUS_SQL, {})}
+        result.statuses = {status: int(n) for status, n in fetch_all(_STATUS_SQL, scope)}
         error_stage = {error.value: stage.value for stage, error in ERROR.items()}
         result.errors = {stage.value: [] for stage in ERROR}
-        for status, message, n in fetch_all(_ERRORS_SQL, {"errors": sorted(error_stage), "top": top_errors}):
+        for status, message, n in fetch_all(_ERRORS_SQL, {"errors": sorted(error_stage), "top": top_errors, **scope}):
             result.errors[error_stage[status]].append({"message": message, "count": int(n)})
-        completed, failed = fetch_all(_THROUGHPUT_SQL, {"minutes": window_minutes})[0]
+        completed, failed = fetch_all(_THROUGHPUT_SQL, {"minutes": window_minutes, **scope})[0]
         result.completed_in_window, result.failed_in_window = int(completed), int(failed)
         result.current_versions = {stage: " or ".join(p) for stage, p in current_producers(settings).items()}
-        (row,) = fetch_all(_OUTDATED_SQL, outdated_parameters(settings))
+        (row,) = fetch_all(_OUTDATED_SQL, {**outdated_parameters(settings), **scope})
         result.outdated = {stage.value: int(n) for stage, n in zip(Stage, row, strict=True)}
-        reprocessed, deleted = fetch_all(_LIFECYCLE_SQL, {"minutes": window_minutes})[0]
+        reprocessed, deleted = fetch_all(_LIFECYCLE_SQL, {"minutes": window_minutes, **scope})[0]
         result.reprocessed_in_window, result.deleted_in_window = int(reprocessed), int(deleted)
-        for stage, runs, p50, p95, wait50, wait95 in fetch_all(_LATENCY_SQL, {"minutes": latency_window_minutes}):
+        for stage, runs, p50, p95, wait50, wait95 in fetch_all(
+            _LATENCY_SQL, {"minutes": latency_window_minutes, **scope}
+        ):
             result.latency[stage] = {
                 "runs": int(runs),
                 "p50": _float(p50),

@@ -10,6 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from docflow.core.settings import get_settings
+from docflow.ops.audit import events
 from docflow.ops.progress import wait_for_documents
 from tests.support.servers import api_server
 
@@ -114,6 +116,19 @@ def test_upload_follow_search_export_reprocess_and_delete_a_document(api, sample
     assert TOKEN not in api.log.read_text()
 
 
+def _a_document(api: Api) -> int:
+    """A document that exists, for a request whose other values are wrong: the document's guard
+    answers first (404 for one that does not exist), then the values' checks."""
+    created = api.client().post(
+        "/documents",
+        params={"filename": "held.txt", "project_id": f"{api.project}-held"},
+        content=f"A note held for a bad request {uuid.uuid4().hex}.".encode(),
+        headers={"Content-Type": "text/plain"},
+    )
+    assert created.status_code == 201, created.text
+    return int(created.json()["document_id"])
+
+
 def test_bad_requests_get_a_status_and_a_reason(api, sample_files):
     good, bad = sample_files
     client = api.client()
@@ -152,13 +167,15 @@ def test_bad_requests_get_a_status_and_a_reason(api, sample_files):
     assert client.get("/search", params={"q": "  "}).status_code == 400
     assert client.get("/entities", params={"name": "zzqqxx"}).status_code == 404
     assert client.post("/documents/999999999/reprocess", json={"from_stage": "ocr"}).status_code == 404
-    assert client.post("/documents/1/reprocess", json={"from_stage": "nowhere"}).status_code == 422
+    held = _a_document(api)
+    assert client.post(f"/documents/{held}/reprocess", json={"from_stage": "nowhere"}).status_code == 422
     # Nothing was registered by any of these
     assert client.get("/search", params={"q": "x", "project_id": api.project}).json()["hits"] == []
 
 
 def test_malformed_values_get_a_4xx_with_the_reason_never_a_500(api):
     client = api.client()
+    held = _a_document(api)
     # GIVEN the values a new user tried, which each ended in a 500 before
     tried = [
         ("GET", "/documents/99999999999999999999", {}),
@@ -171,7 +188,7 @@ def test_malformed_values_get_a_4xx_with_the_reason_never_a_500(api):
         ("GET", "/ui/search", {"q": "a", "page_number": "99999999999999999999"}),
         ("GET", "/ui/entities/99999999999999999999", {}),
         ("GET", "/documents/\u00b2", {}),  # a digit to str.isdigit(), not to int()
-        ("DELETE", "/documents/1", {"reason": "\x00"}),
+        ("DELETE", f"/documents/{held}", {"reason": "\x00"}),
     ]
     for method, path, params in tried:
         # WHEN each is sent THEN the answer is a 4xx that says what is wrong
@@ -182,7 +199,7 @@ def test_malformed_values_get_a_4xx_with_the_reason_never_a_500(api):
             response.text[:300],
         )
     # AND a reason with a NUL in a reprocess request is refused the same way
-    refused = client.post("/documents/1/reprocess", json={"from_stage": "ocr", "reason": "a\x00b"})
+    refused = client.post(f"/documents/{held}/reprocess", json={"from_stage": "ocr", "reason": "a\x00b"})
     assert refused.status_code == 422 and "control characters" in refused.text
     # AND a page says it in a page, not in JSON
     page = client.get("/ui/search", params={"q": "a\x00b"})
@@ -256,7 +273,8 @@ def test_possible_duplicates_are_merged_and_split_over_http(api, tmp_path):
         },
     )
     assert merged.status_code == 201, merged.text
-    assert merged.json()["merge"]["merged_by"] == "api" and merged.json()["merge"]["reason"] == "one person"
+    admin = "user:" + get_settings().admin_user  # the installation's token is the first admin's
+    assert merged.json()["merge"]["merged_by"] == admin and merged.json()["merge"]["reason"] == "one person"
     assert set(wait_for_documents(ids, timeout_s=TIMEOUT_S).values()) == {"graph_complete"}
     assert [m["from_name"] for m in client.get("/entities/merges", params={"project_id": project}).json()] == [
         pair["second"]["name"]
@@ -276,10 +294,21 @@ def test_possible_duplicates_are_merged_and_split_over_http(api, tmp_path):
     assert split.status_code == 200, split.text
     assert client.get("/entities/merges", params={"project_id": project}).json() == []
     history = client.get("/entities/merges", params={"project_id": project, "include_split": True}).json()
-    assert history[0]["split_by"] == "api"
+    assert history[0]["split_by"] == admin
     # AND an unknown entity is a 404 with the reason
     unknown = client.post("/entities/merges", json={"project_id": project, "source": "Nobody", "target": "#1"})
     assert unknown.status_code == 404 and "no entity" in unknown.json()["detail"]
+    # AND the audit log says who merged and split what, from where, refusals too — by ids, no names
+    logged = [e for e in events(project_id=project, limit=50) if e.action in ("merge", "split")]
+    assert [(e.action, e.outcome) for e in reversed(logged)] == [
+        ("merge", "ok"),
+        ("merge", "ok"),
+        ("merge", "refused"),
+        ("split", "ok"),
+        ("merge", "refused"),
+    ]
+    assert {e.actor for e in logged} == {admin} and all(e.address for e in logged)
+    assert not [e for e in logged if "Gonzal" in f"{e.target} {e.detail}"]
 
 
 def test_a_role_is_served_with_the_sentence_that_states_it(api):

@@ -28,11 +28,15 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 
 from docflow.api import web
+from docflow.api.deps import SAFE_METHODS
+from tests.support.accounts import Account, page_token, sign_in
 from tests.support.servers import Server, api_server
 
 pytestmark = [pytest.mark.services, pytest.mark.workers, pytest.mark.slow]
 
 TOKEN = "fuzz-" + uuid.uuid4().hex
+# The pages are fuzzed signed in as an admin of the fuzzed API's own database (made with the CLI).
+PAGE_USER = Account(f"fuzzer-{uuid.uuid4().hex[:8]}", "fuzz-" + uuid.uuid4().hex, 0)
 EXAMPLES = 40
 TIMEOUT_S = 240
 
@@ -74,6 +78,14 @@ def fuzzed(stack, sample_files, tmp_path_factory) -> Iterator[FuzzedApi]:
         [sys.executable, "-m", "docflow.cli", "migrate"], env={**os.environ, **env}, capture_output=True, text=True
     )
     assert migrated.returncode == 0, migrated.stdout + migrated.stderr
+    added = subprocess.run(
+        [sys.executable, "-m", "docflow.cli", "users", "add", PAGE_USER.name, "--admin", "--password-stdin"],
+        env={**os.environ, **env},
+        input=PAGE_USER.password + "\n",
+        capture_output=True,
+        text=True,
+    )
+    assert added.returncode == 0, added.stdout + added.stderr
     ObjectStorage(own).ensure_bucket()
     workers.start(stack, name="fuzz", concurrency=1, env=env, echo=lambda _line: None)
     good, _bad = sample_files
@@ -163,15 +175,34 @@ def _value(field) -> st.SearchStrategy[str]:
     return st.one_of(typed, _TEXT)
 
 
+def _fields(route) -> tuple[dict, dict, dict]:
+    """(path, query, form) fields by name, of the route and of its dependencies (its guard's too)."""
+    path: dict = {}
+    query: dict = {}
+    form: dict = {}
+    pending = [route.dependant]
+    while pending:
+        dependant = pending.pop()
+        for found, params in (
+            (path, dependant.path_params),
+            (query, dependant.query_params),
+            (form, dependant.body_params),
+        ):
+            found.update({f.alias: f for f in params})
+        pending += dependant.dependencies
+    return path, query, form
+
+
 def _page_requests() -> list[tuple[str, str, object]]:
-    """(method, path template, strategy of (path values, query, form)) for every page route."""
+    """(method, path template, strategy of (path values, query, form)) for every page route, with
+    the parameters of its dependencies too (a guard reads the project from the query or the form)."""
     found = []
     for router in web.ROUTERS:
         for route in router.routes:
-            dependant = route.dependant
-            path = st.fixed_dictionaries({f.alias: _value(f) for f in dependant.path_params})
-            query = st.fixed_dictionaries({}, optional={f.alias: _value(f) for f in dependant.query_params})
-            form = st.fixed_dictionaries({}, optional={f.alias: _value(f) for f in dependant.body_params})
+            path_fields, query_fields, form_fields = _fields(route)
+            path = st.fixed_dictionaries({name: _value(f) for name, f in path_fields.items()})
+            query = st.fixed_dictionaries({}, optional={name: _value(f) for name, f in query_fields.items()})
+            form = st.fixed_dictionaries({}, optional={name: _value(f) for name, f in form_fields.items()})
             for method in sorted(route.methods):
                 found.append((method, route.path, st.tuples(path, query, form)))
     return found
@@ -191,16 +222,21 @@ def test_every_page_route_is_fuzzed():
         "/ui/documents/{document_id}/delete",
         "/ui/entities",
         "/ui/entities/{entity_id}",
+        "/ui/entities/curation",
+        "/ui/entities/merge",
+        "/ui/entities/split",
         "/ui/overview",
         "/ui/login",
+        "/ui/account",
+        "/ui/admin/users",
+        "/ui/admin/audit",
     }
 
 
 @pytest.mark.parametrize(("method", "path", "values"), PAGES, ids=[f"{m} {p}" for m, p, _v in PAGES])
 def test_no_generated_request_to_a_page_ends_in_a_server_error(fuzzed, method, path, values):
-    client = httpx.Client(base_url=fuzzed.server.url, timeout=60, follow_redirects=False)
-    signed_in = client.post("/ui/login", data={"token": TOKEN, "next": "/ui/overview"})
-    assert signed_in.status_code == 303, signed_in.text
+    client = sign_in(fuzzed.server.url, PAGE_USER)
+    token = page_token(client)
 
     @given(values)
     @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
@@ -209,7 +245,9 @@ def test_no_generated_request_to_a_page_ends_in_a_server_error(fuzzed, method, p
         url = path
         for name, value in path_values.items():
             url = url.replace("{" + name + "}", quote(value, safe="") or "x")
-        # WHEN the page is asked for with any value a URL or a form can carry
+        # WHEN the page is asked for with any value a URL or a form can carry (a form with its CSRF token)
+        if method not in SAFE_METHODS:
+            form = {"csrf_token": token, **form}
         response = client.request(method, url, params=query, data=form or None)
         # THEN it answers without a server error
         assert response.status_code < 500, (method, url, query, form, response.status_code, response.text[:300])

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from docflow.core.db import session_scope
 from docflow.core.models import Chunk, DocumentDeletion, SourceDocument, StageRun
 from docflow.core.status import Stage
+from docflow.ops.audit import Actor
 from docflow.ops.lifecycle.delete import delete_documents
 from docflow.ops.lifecycle.export import export_document
 from docflow.ops.lifecycle.reprocess import reprocess
@@ -94,7 +95,7 @@ def test_reprocessing_an_archive_reprocesses_its_members_once(archive, workers):
     members = {m.id for m in _members(archive_id)}
     # WHEN the archive is reprocessed from the OCR stage
     report = reprocess(
-        Selection(documents=(str(archive_id),)), from_stage=Stage.OCR, settings=workers, requested_by="test"
+        Selection(documents=(str(archive_id),)), from_stage=Stage.OCR, settings=workers, requested_by=Actor("test")
     )
     # THEN its members are reprocessed with it, from the same stage
     assert {o.document_id for o in report.outcomes if o.action == "queued"} == {archive_id, *members}
@@ -120,7 +121,7 @@ def test_deleting_an_archive_deletes_its_members(archive, workers):
     _project, archive_id = archive
     members = {m.id for m in _members(archive_id)}
     # WHEN the archive is deleted
-    report = delete_documents(Selection(documents=(str(archive_id),)), settings=workers, deleted_by="test")
+    report = delete_documents(Selection(documents=(str(archive_id),)), settings=workers, deleted_by=Actor("test"))
     # THEN it and every member are deleted, members first, each with its audit row
     deleted = [o.document_id for o in report.outcomes if o.action == "deleted"]
     assert set(deleted) == {archive_id, *members} and deleted[-1] == archive_id

@@ -58,6 +58,14 @@ def test_the_main_job_runs_the_samples_through_the_intake_sweep_deployment_and_p
     assert len(links) == 2, output[-3000:]
     assert "reconcile/reconcile run" in output and "artifact reconcile-report" in output, output[-3000:]
     assert f"{stack.api_url}/ui" in output
+    # AND the installation has its first admin, whose generated password is a private file never printed
+    import stat
+
+    from docflow.core.secrets import secrets_dir
+
+    password_file = secrets_dir(stack) / "admin-password"
+    assert stat.S_IMODE(password_file.stat().st_mode) == 0o600
+    assert password_file.read_text().strip() not in output + finished.stderr
     # AND the deployments stay registered and served for the UI the user opens next
     assert deployment_server.running()
     with get_client(sync_client=True) as client:

@@ -105,6 +105,25 @@ def test_intake_sweep_triggered_through_the_api(served, sample_files, project_id
     assert "| new | 0 |" in _artifacts(third.id)["intake-sweep-summary"].data
 
 
+def test_the_reprocess_deployment_is_audited_as_the_deployment(served, project_id, tmp_path):
+    from prefect.deployments import run_deployment
+
+    from docflow.ops.audit import events
+    from docflow.ops.submit import ingest_file
+
+    # GIVEN a registered document
+    note = tmp_path / "note.txt"
+    note.write_text("A note for the reprocess deployment.")
+    document_id = ingest_file(path=note, project_id=project_id, submit=False).document_id
+    # WHEN an operator runs the reprocess deployment on it (dry run unticked)
+    parameters = {"document_ids": [str(document_id)], "dry_run": False, "reason": "audit test"}
+    run = run_deployment("reprocess/reprocess", parameters=parameters, timeout=300)
+    assert run.state.is_completed(), run.state
+    # THEN the audit log says the deployment did it, in which project, to which document
+    (event,) = [e for e in events(actor="deployment:reprocess", action="reprocess") if e.project_id == project_id]
+    assert event.outcome == "ok" and event.detail["documents"] == [document_id]
+
+
 def _table(artifact) -> list[dict]:
     import json
 

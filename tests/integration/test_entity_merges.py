@@ -101,7 +101,7 @@ def test_a_reviewed_merge_is_one_entity_everywhere_survives_reprocessing_and_exp
     assert merged.exit_code == 0, merged.output
     result = json.loads(merged.output)
     assert result["redriven"] == [invoice]
-    assert result["merge"]["merged_by"].startswith("cli:") and result["merge"]["reason"] == "typo"
+    assert result["merge"]["merged_by"].startswith("os:") and result["merge"]["reason"] == "typo"
     _wait(invoice)
     # THEN PostgreSQL and the graph hold one person, mentioned by both documents
     assert _people(invoice) == {"maria gonzalez"}
@@ -130,7 +130,7 @@ def test_a_reviewed_merge_is_one_entity_everywhere_survives_reprocessing_and_exp
     assert [(m["from"], m["into"], m["reason"]) for m in merges] == [
         (f"{project}|PERSON|maria gonzales", f"{project}|PERSON|maria gonzalez", "typo")
     ]
-    assert merges[0]["merged_by"].startswith("cli:") and merges[0]["merged_at"]
+    assert merges[0]["merged_by"].startswith("os:") and merges[0]["merged_at"]
     assert f"{project}|PERSON|maria gonzalez" in {e["key"] for e in records[invoice]["entities"]}
 
     # AND asking for the same merge again changes nothing; merging it elsewhere is refused in one line
@@ -152,7 +152,7 @@ def test_a_reviewed_merge_is_one_entity_everywhere_survives_reprocessing_and_exp
     assert _graph_people(settings, project) == {"maria gonzalez", "maria gonzales"}
     # AND the history keeps the merge and its split
     history = json.loads(_cli("entities", "merges", "--project", project, "--history", "--json").output)
-    assert [(h["from_key"], bool(h["split_at"]), h["split_by"].startswith("cli:")) for h in history] == [
+    assert [(h["from_key"], bool(h["split_at"]), h["split_by"].startswith("os:")) for h in history] == [
         ("maria gonzales", True, True)
     ]
     assert json.loads(_cli("entities", "merges", "--project", project, "--json").output) == []

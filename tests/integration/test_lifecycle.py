@@ -341,7 +341,7 @@ def test_delete_removes_everything_of_the_document_and_keeps_shared_entities(wor
     assert {"Maria Gonzalez", "Daniel Okafor"} <= names and {"Maria Gonzalez", "Daniel Okafor"} <= graph_names
     # AND the other document is untouched, and the deletion is audited without content
     assert _row(keep).celery_status == "graph_complete"
-    assert audit.deleted_by.startswith("cli") and audit.reason == "sent by mistake"
+    assert audit.deleted_by.startswith("os:") and audit.reason == "sent by mistake"
     assert audit.removed["chunks"] >= 1 and audit.removed["original_removed"] is True
     # AND deleting it again, or a document that never existed, is a clear non-zero exit
     again = _cli("delete", str(gone))

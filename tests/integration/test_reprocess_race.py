@@ -15,6 +15,7 @@ from sqlalchemy import text
 from docflow.core import documents
 from docflow.core.db import session_scope
 from docflow.core.status import Stage
+from docflow.ops.audit import Actor
 from docflow.ops.lifecycle import reprocess as reprocess_module
 from docflow.ops.lifecycle.reprocess import reprocess
 from docflow.ops.lifecycle.selection import Selection
@@ -73,7 +74,11 @@ def test_a_forced_reprocess_wins_when_a_stage_finishes_at_that_moment(stack, pro
     _status_moves_before_the_lock(monkeypatch, to="graph_complete")
     # WHEN the operator forces a reprocess from ocr
     report = reprocess(
-        Selection(documents=(str(document_id),)), from_stage=Stage.OCR, settings=stack, requested_by="test", force=True
+        Selection(documents=(str(document_id),)),
+        from_stage=Stage.OCR,
+        settings=stack,
+        requested_by=Actor("test"),
+        force=True,
     )
     # THEN it is queued (not refused), from the status the row had when it was locked
     (outcome,) = report.outcomes
@@ -96,7 +101,7 @@ def test_an_unforced_reprocess_is_refused_for_the_status_the_document_has_now(
     _status_moves_before_the_lock(monkeypatch, to="ocr_queued")
     # WHEN it is reprocessed without force
     report = reprocess(
-        Selection(documents=(str(document_id),)), from_stage=Stage.TEXT, settings=stack, requested_by="test"
+        Selection(documents=(str(document_id),)), from_stage=Stage.TEXT, settings=stack, requested_by=Actor("test")
     )
     # THEN it is refused because it is in flight now, and nothing is published
     (outcome,) = report.outcomes

@@ -7,13 +7,14 @@ import time
 import uuid
 
 import pytest
-from pydantic import SecretStr
 from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.common.by import By
 
+from docflow.core.accounts import Role
 from docflow.ops.progress import wait_for_documents
 from docflow.ops.submit import ingest_file
-from tests.support.web import TOKEN
+from tests.support.accounts import Account, new_account
+from tests.support.web import sign_in
 
 pytestmark = [pytest.mark.services, pytest.mark.workers, pytest.mark.slow, pytest.mark.browser]
 
@@ -46,11 +47,10 @@ def project(workers, sample_files, tmp_path_factory) -> dict:
     return {"name": name, "ids": ids}
 
 
-def sign_in(browser, site, token: str = TOKEN, *, next_path: str = "/ui/overview") -> None:
-    browser.delete_all_cookies()
-    browser.get(f"{site.url}/ui/login?next={next_path}")
-    browser.find_element(By.ID, "token").send_keys(token)
-    browser.find_element(By.ID, "sign-in").click()
+@pytest.fixture(scope="module")
+def operator(project) -> Account:
+    """Someone who may read and act in the project, and nowhere else."""
+    return new_account("web-operator", grants={project["name"]: Role.OPERATOR})
 
 
 def no_alert(browser) -> bool:
@@ -61,35 +61,21 @@ def no_alert(browser) -> bool:
     return False
 
 
-def test_nothing_is_readable_without_signing_in_and_a_wrong_token_stays_out(site, browser, project):
+def test_nothing_is_readable_without_signing_in_and_a_wrong_password_stays_out(site, browser, project, operator):
     browser.delete_all_cookies()
     # WHEN a page is opened without a session THEN the login page answers
     browser.get(f"{site.url}/ui/documents/{project['ids']['pdf']}")
-    assert "/ui/login" in browser.current_url and browser.find_element(By.ID, "token")
+    assert "/ui/login" in browser.current_url and browser.find_element(By.ID, "password")
     assert "born_digital" not in browser.page_source
-    # WHEN a wrong token is given THEN it says so and nothing else is shown
-    sign_in(browser, site, token="not-" + TOKEN)
-    assert browser.find_element(By.ID, "login-error").text == "That token is not right."
+    # WHEN a wrong password is given THEN it says so and nothing else is shown
+    sign_in(browser, site, operator, password="not-" + operator.password)
+    assert browser.find_element(By.ID, "login-error").text == "That name and password do not match an enabled user."
     browser.get(f"{site.url}/ui/search?q=Nairobi")
     assert "/ui/login" in browser.current_url
 
 
-def test_an_expired_session_goes_back_to_the_login_page(site, browser, project):
-    from docflow.api.auth import SESSION_COOKIE, TokenCheck
-    from docflow.core.settings import get_settings
-
-    # GIVEN a session cookie signed with the right token 13 hours ago (sessions last 12)
-    check = TokenCheck(get_settings().model_copy(update={"api_token": SecretStr(TOKEN)}))
-    browser.get(f"{site.url}/health")
-    browser.delete_all_cookies()
-    browser.add_cookie({"name": SESSION_COOKIE, "value": check.new_session(now=time.time() - 13 * 3600), "path": "/"})
-    # WHEN a page is opened THEN it is the login page
-    browser.get(f"{site.url}/ui/search")
-    assert "/ui/login" in browser.current_url
-
-
-def test_search_document_and_entity_in_the_browser(site, browser, project):
-    sign_in(browser, site, next_path="/ui/search")
+def test_search_document_and_entity_in_the_browser(site, browser, project, operator):
+    sign_in(browser, site, operator, next_path="/ui/search")
     # WHEN a name from a processed sample is searched
     box = browser.find_element(By.ID, "q")
     box.send_keys("Kenji Tanaka")
@@ -145,8 +131,8 @@ def test_search_document_and_entity_in_the_browser(site, browser, project):
     assert browser.find_element(By.ID, "entity-name").text.startswith(neighbour)
 
 
-def test_hostile_names_and_text_render_as_text(site, browser, project):
-    sign_in(browser, site, next_path=f"/ui/documents/{project['ids']['hostile']}")
+def test_hostile_names_and_text_render_as_text(site, browser, project, operator):
+    sign_in(browser, site, operator, next_path=f"/ui/documents/{project['ids']['hostile']}")
     # THEN the name and the text are shown literally, and nothing they contain runs
     assert browser.find_element(By.ID, "document-name").text == "<img src=x onerror=alert('x')>.txt"
     text = browser.find_element(By.ID, "page-text").text
@@ -160,9 +146,9 @@ def test_hostile_names_and_text_render_as_text(site, browser, project):
     )
 
 
-def test_reprocess_and_delete_with_their_confirmations(site, browser, project):
+def test_reprocess_and_delete_with_their_confirmations(site, browser, project, operator):
     document_id = project["ids"]["notes"]
-    sign_in(browser, site, next_path=f"/ui/documents/{document_id}")
+    sign_in(browser, site, operator, next_path=f"/ui/documents/{document_id}")
     # WHEN reprocessing from the entity stage is asked and confirmed
     browser.find_element(By.CSS_SELECTOR, "#reprocess-stage option[value='entity']").click()
     browser.find_element(By.ID, "reprocess-button").click()
@@ -190,8 +176,8 @@ def test_reprocess_and_delete_with_their_confirmations(site, browser, project):
     assert "There is no document" in browser.page_source
 
 
-def test_the_overview_shows_the_monitor_with_charts(site, browser, project):
-    sign_in(browser, site)
+def test_the_overview_shows_the_monitor_with_charts(site, browser, project, operator):
+    sign_in(browser, site, operator)
     assert "/ui/overview" in browser.current_url
     rows = {r.find_element(By.TAG_NAME, "th").text for r in browser.find_elements(By.CSS_SELECTOR, "#status-table tr")}
     assert "graph_complete" in rows
@@ -203,9 +189,9 @@ def test_the_overview_shows_the_monitor_with_charts(site, browser, project):
     assert any(link and link.endswith("/artifacts/key/reconcile-report") for link in links)
 
 
-def test_an_office_document_shows_its_page_picture_once_it_is_laid_out(site, browser, project):
+def test_an_office_document_shows_its_page_picture_once_it_is_laid_out(site, browser, project, operator):
     # GIVEN a Word document nobody has viewed yet
-    sign_in(browser, site, next_path=f"/ui/documents/{project['ids']['docx']}")
+    sign_in(browser, site, operator, next_path=f"/ui/documents/{project['ids']['docx']}")
     image = browser.find_element(By.ID, "page-image")
     # WHEN its page is shown THEN the picture arrives once LibreOffice has laid the document out (the
     # first answers are 503 with Retry-After, and the page asks again)
@@ -214,3 +200,41 @@ def test_an_office_document_shows_its_page_picture_once_it_is_laid_out(site, bro
         assert time.monotonic() < deadline, "the office page picture never loaded"
         time.sleep(0.5)
     assert "no page picture" not in browser.find_element(By.CSS_SELECTOR, "figure.picture").text
+
+
+def test_an_operator_merges_and_splits_on_the_curation_page_and_a_viewer_only_reads_it(site, browser, tmp_path):
+    from docflow.ops.audit import events
+
+    # GIVEN a project whose two documents spell one person two ways, its viewer and its operator
+    name = f"web-curation-{uuid.uuid4().hex[:8]}"
+    ids = []
+    for file_name, text in (
+        ("lease.txt", "Maria Gonzalez signed the lease with Harbour Freight Ltd. in Rotterdam on Monday."),
+        ("invoice.txt", "Maria Gonzales approved the invoice from Harbour Freight Ltd. for the storage in Rotterdam."),
+    ):
+        path = tmp_path / file_name
+        path.write_text(text)
+        ids.append(ingest_file(path=path, project_id=name).document_id)
+    assert set(wait_for_documents(ids, timeout_s=TIMEOUT_S).values()) == {"graph_complete"}
+    viewer = new_account("web-viewer", grants={name: Role.VIEWER})
+    curator = new_account("web-curator", grants={name: Role.OPERATOR})
+    page = f"/ui/entities/curation?project_id={name}"
+    # WHEN the viewer opens the project's curation page THEN the pair is listed, with no button to merge
+    sign_in(browser, site, viewer, next_path=page)
+    assert "Maria Gonzales" in browser.find_element(By.ID, "duplicate-list").text
+    assert browser.find_elements(By.CSS_SELECTOR, "button.merge") == []
+    # WHEN the operator merges the pair with the row's button (a form with its CSRF token)
+    sign_in(browser, site, curator, next_path=page)
+    row = next(r for r in browser.find_elements(By.CSS_SELECTOR, "#duplicate-list tr") if "Maria Gonzales" in r.text)
+    row.find_element(By.CSS_SELECTOR, "button.merge").click()
+    # THEN it says what it merged, and the merge is listed by the operator, with a button to split it
+    assert "merged Maria Gonza" in browser.find_element(By.CSS_SELECTOR, ".notice").text
+    assert f"user:{curator.name}" in browser.find_element(By.ID, "merge-list").text
+    # WHEN it is split again THEN the page says so
+    browser.find_element(By.CSS_SELECTOR, "#merge-list button.split").click()
+    assert "is its own entity again" in browser.find_element(By.CSS_SELECTOR, ".notice").text
+    # AND the audit log has both, as the operator, from the browser's address
+    logged = [
+        (e.action, e.outcome, e.actor) for e in events(project_id=name, limit=50) if e.action in ("merge", "split")
+    ]
+    assert logged == [("split", "ok", f"user:{curator.name}"), ("merge", "ok", f"user:{curator.name}")]

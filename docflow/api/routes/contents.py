@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Query, Response, status
-from starlette.concurrency import run_in_threadpool
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response, status
 
-from docflow.api.deps import ApiCaller, SettingsDep
+from docflow.api.access import Access, Listing, OnDocument
+from docflow.api.deps import SettingsDep
 from docflow.api.inputs import DocumentReference, Identifier, ProjectFilter
 from docflow.api.schemas import (
     DocumentChunksView,
@@ -20,26 +20,26 @@ from docflow.api.schemas import (
     PageTextView,
 )
 from docflow.api.web.picture import picture_response
+from docflow.core.accounts import Role
 from docflow.ops.lifecycle.listing import MAX_PAGE, CursorError, DocumentFilters, list_documents
 from docflow.ops.lifecycle.reading import document_chunks, document_entities, page_texts
-from docflow.ops.lifecycle.selection import SelectionError, document_id_of
 
 router = APIRouter(prefix="/documents", tags=["documents"])
 
+Lister = Annotated[Access, Depends(Listing(Role.VIEWER))]
+Reader = Annotated[Access, Depends(OnDocument(Role.VIEWER, audit="view"))]
+# A page picture is one view of a document already recorded as viewed: not audited again.
+PictureReader = Annotated[Access, Depends(OnDocument(Role.VIEWER))]
 
-def _document_id(reference: str) -> int:
-    try:
-        found = document_id_of(reference)
-    except SelectionError as exc:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, str(exc)) from None
-    if found is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no document {reference}")
-    return found
+
+def _document_id(access: Access) -> int:
+    assert access.document_id is not None  # the guard found it
+    return access.document_id
 
 
 @router.get("")
 def list_all(
-    caller: ApiCaller,
+    access: Lister,
     project_id: ProjectFilter = None,
     status_: Annotated[
         Identifier | None, Query(alias="status", max_length=32, description="celery_status, e.g. graph_complete.")
@@ -64,32 +64,32 @@ def list_all(
         created_before=created_before,
     )
     try:
-        listing = list_documents(filters=filters, cursor=cursor, limit=limit)
+        listing = list_documents(filters=filters, cursor=cursor, limit=limit, projects=access.projects)
     except (CursorError, ValueError) as exc:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, str(exc)) from None
     return DocumentListingView(documents=listing.documents, next_cursor=listing.next_cursor)
 
 
 @router.get("/{reference}/text")
-def text(reference: DocumentReference, caller: ApiCaller) -> DocumentTextView:
+def text(reference: DocumentReference, access: Reader) -> DocumentTextView:
     """The document's extracted text, page by page."""
-    document_id = _document_id(reference)
+    document_id = _document_id(access)
     return DocumentTextView(
         document_id=document_id, pages=[PageTextView(page=n, text=t) for n, t in page_texts(document_id)]
     )
 
 
 @router.get("/{reference}/chunks")
-def chunks(reference: DocumentReference, caller: ApiCaller) -> DocumentChunksView:
+def chunks(reference: DocumentReference, access: Reader) -> DocumentChunksView:
     """The document's chunks (the units of search and entity extraction) with their page spans."""
-    document_id = _document_id(reference)
+    document_id = _document_id(access)
     return DocumentChunksView(document_id=document_id, chunks=document_chunks(document_id))
 
 
 @router.get("/{reference}/entities")
-def entities(reference: DocumentReference, caller: ApiCaller) -> DocumentEntitiesView:
+def entities(reference: DocumentReference, access: Reader) -> DocumentEntitiesView:
     """The entities found in the document, most mentioned first."""
-    document_id = _document_id(reference)
+    document_id = _document_id(access)
     return DocumentEntitiesView(
         document_id=document_id,
         entities=[DocumentEntityView(**row) for row in document_entities(document_id)],
@@ -111,9 +111,8 @@ def entities(reference: DocumentReference, caller: ApiCaller) -> DocumentEntitie
 async def page_picture(
     reference: DocumentReference,
     settings: SettingsDep,
-    caller: ApiCaller,
+    access: PictureReader,
     number: Annotated[int, Path(ge=1, le=100_000)],
 ) -> Response:
     """One page of the document as a PNG, rendered from the stored original (then cached)."""
-    document_id = await run_in_threadpool(_document_id, reference)
-    return await picture_response(settings, document_id=document_id, number=number)
+    return await picture_response(settings, document_id=_document_id(access), number=number)

@@ -1,13 +1,15 @@
-"""Documents: upload one, read its status and history, reprocess, delete, export."""
+"""Documents: upload one, read its status and history, reprocess, delete, export — each within the
+caller's projects (:mod:`docflow.api.access`): a document outside them answers 404 like a missing one."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 
-from docflow.api.deps import ApiCaller, SettingsDep
-from docflow.api.inputs import DocumentReference, FreeText, Identifier
+from docflow.api.access import Access, InProject, OnDocument
+from docflow.api.deps import SettingsDep
+from docflow.api.inputs import DocumentReference, FreeText
 from docflow.api.schemas import (
     DeletedDocument,
     DocumentDetail,
@@ -17,22 +19,25 @@ from docflow.api.schemas import (
     UploadedDocument,
 )
 from docflow.api.upload import ACCEPTED_MEDIA_TYPES, ingest_upload
+from docflow.core.accounts import Role
 from docflow.core.settings import OCR_LANGUAGES_PATTERN
 from docflow.ops.lifecycle.delete import delete_documents
 from docflow.ops.lifecycle.export import export_document
 from docflow.ops.lifecycle.reprocess import reprocess
-from docflow.ops.lifecycle.selection import Selection, SelectionError, parse_reference
+from docflow.ops.lifecycle.selection import Selection
 from docflow.ops.summaries import document_detail
 
 router = APIRouter(prefix="/documents", tags=["documents"])
 
+Uploader = Annotated[Access, Depends(InProject(Role.OPERATOR))]
+Reader = Annotated[Access, Depends(OnDocument(Role.VIEWER, audit="view"))]
+Exporter = Annotated[Access, Depends(OnDocument(Role.VIEWER, audit="export"))]
+Operator = Annotated[Access, Depends(OnDocument(Role.OPERATOR))]
 
-def _reference(reference: str) -> str:
-    try:
-        parse_reference(reference)
-    except SelectionError as exc:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, str(exc)) from None
-    return reference
+
+def _only(access: Access) -> Selection:
+    """The one document the guard found, selected within the caller's projects."""
+    return Selection(documents=(str(access.document_id),), allowed_projects=access.projects)
 
 
 # The body is read as a stream (api/upload.py), so FastAPI cannot infer it: declared here, for /docs
@@ -51,11 +56,8 @@ async def upload_document(
     request: Request,
     response: Response,
     settings: SettingsDep,
-    caller: ApiCaller,
+    access: Uploader,
     filename: Annotated[str, Query(min_length=1, max_length=1024, description="The document's file name.")],
-    project_id: Annotated[
-        Identifier | None, Query(max_length=128, description="Project (default from settings).")
-    ] = None,
     ocr_languages: Annotated[
         str | None, Query(pattern=OCR_LANGUAGES_PATTERN, description='Tesseract languages, e.g. "spa+eng".')
     ] = None,
@@ -64,13 +66,14 @@ async def upload_document(
 
     201 for a new document, 200 for content already registered in the project (a duplicate);
     413 over the size limit, 415 for a type docflow does not read. A path in ``filename`` is
-    dropped: the document keeps the file name only.
+    dropped: the document keeps the file name only. Needs the operator role in the project.
     """
     result = await ingest_upload(
-        request, filename=filename, project_id=project_id, settings=settings, ocr_languages=ocr_languages
+        request, filename=filename, project_id=access.project_id, settings=settings, ocr_languages=ocr_languages
     )
     if not result.created:
         response.status_code = status.HTTP_200_OK
+    access.record("upload", target=f"document {result.document_id}", detail={"created": result.created})
     sent = result.submitted
     return UploadedDocument(
         document_id=result.document_id,
@@ -84,9 +87,9 @@ async def upload_document(
 
 
 @router.get("/{reference}")
-def get_document(reference: DocumentReference, caller: ApiCaller) -> DocumentDetail:
+def get_document(reference: DocumentReference, access: Reader) -> DocumentDetail:
     """A document's status, error, pipeline versions and stage history (retries, errors, workers)."""
-    detail = document_detail(_reference(reference))
+    detail = document_detail(str(access.document_id))
     if detail is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no document {reference}")
     return DocumentDetail.model_validate(detail)
@@ -94,14 +97,14 @@ def get_document(reference: DocumentReference, caller: ApiCaller) -> DocumentDet
 
 @router.post("/{reference}/reprocess", status_code=status.HTTP_202_ACCEPTED)
 def reprocess_document(
-    reference: DocumentReference, body: ReprocessRequest, settings: SettingsDep, caller: ApiCaller
+    reference: DocumentReference, body: ReprocessRequest, settings: SettingsDep, access: Operator
 ) -> ReprocessAccepted:
     """Run the document again from a stage; 409 with the reason when that is not safe now."""
     report = reprocess(
-        Selection(documents=(_reference(reference),)),
+        _only(access),
         from_stage=body.from_stage,
         settings=settings,
-        requested_by=caller.via,
+        requested_by=access.principal.actor,
         reason=body.reason,
         force=body.force,
     )
@@ -123,13 +126,11 @@ def reprocess_document(
 def delete_document(
     reference: DocumentReference,
     settings: SettingsDep,
-    caller: ApiCaller,
+    access: Operator,
     reason: Annotated[FreeText | None, Query(max_length=500)] = None,
 ) -> DeletedDocument:
     """Delete the document and everything derived from it; the deletion is audited."""
-    report = delete_documents(
-        Selection(documents=(_reference(reference),)), settings=settings, deleted_by=caller.via, reason=reason
-    )
+    report = delete_documents(_only(access), settings=settings, deleted_by=access.principal.actor, reason=reason)
     (outcome,) = report.outcomes
     if outcome.action == "missing":
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no document {reference}")
@@ -141,9 +142,9 @@ def delete_document(
 
 
 @router.get("/{reference}/export")
-def get_export(reference: DocumentReference, caller: ApiCaller) -> ExportRecord:
+def get_export(reference: DocumentReference, access: Exporter) -> ExportRecord:
     """The document as one export record: text, chunks with pages, entities, relationships."""
-    record = export_document(_reference(reference))
+    record = export_document(str(access.document_id), projects=access.projects)
     if record is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no document {reference}")
     return ExportRecord.model_validate(record)

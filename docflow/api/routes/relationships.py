@@ -10,15 +10,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, Depends, HTTPException, Query, status
 from pydantic import StringConstraints
 
-from docflow.api.deps import ApiCaller
+from docflow.api.access import Access, OnDocument, OnEntity
 from docflow.api.inputs import DocumentReference, EntityId
 from docflow.api.schemas import DocumentRelationshipsView, EntityRelationshipsView
+from docflow.core.accounts import Role
 from docflow.core.relation_kinds import TYPED_KINDS
 from docflow.ops.lifecycle.relations import document_relationships, entity_relationships
-from docflow.ops.lifecycle.selection import SelectionError, parse_reference
 
 router = APIRouter(tags=["relationships"])
 
@@ -33,7 +33,7 @@ KindFilter = Annotated[
 @router.get("/entities/{entity_id}/relationships")
 def entity_relationships_route(
     entity_id: EntityId,
-    caller: ApiCaller,
+    access: Annotated[Access, Depends(OnEntity(Role.VIEWER))],
     kind: KindFilter = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> EntityRelationshipsView:
@@ -45,13 +45,11 @@ def entity_relationships_route(
 
 
 @router.get("/documents/{reference}/relationships")
-def document_relationships_route(reference: DocumentReference, caller: ApiCaller) -> DocumentRelationshipsView:
+def document_relationships_route(
+    reference: DocumentReference, access: Annotated[Access, Depends(OnDocument(Role.VIEWER))]
+) -> DocumentRelationshipsView:
     """The typed relationships the document states, each with the places that state it."""
-    try:
-        parsed = parse_reference(reference)
-    except SelectionError as exc:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, str(exc)) from None
-    found = document_relationships(parsed)
+    found = document_relationships(access.document_id or 0)
     if found is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no document {reference}")
     return DocumentRelationshipsView.model_validate(found.to_dict())

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Query, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
 
-from docflow.api.deps import ApiCaller
+from docflow.api.access import Access, Signed
 from docflow.api.inputs import Identifier
 from docflow.api.schemas import (
     WebhookDeliveriesView,
@@ -16,10 +16,13 @@ from docflow.api.schemas import (
     WebhookSet,
     WebhookView,
 )
+from docflow.core.accounts import Role
 from docflow.ops.webhooks import WebhookError, get_webhook, list_deliveries, remove_webhook, set_webhook
 
 router = APIRouter(prefix="/projects/{project_id}/webhook", tags=["webhooks"])
 
+# Where a project's events go is an admin's decision (the URL receives every project event).
+Admin = Annotated[Access, Depends(Signed(Role.ADMIN))]
 ProjectId = Annotated[Identifier, Path(min_length=1, max_length=128, description="The project.")]
 
 
@@ -28,18 +31,19 @@ def _view(hook: object) -> dict[str, object]:
 
 
 @router.put("")
-def put_webhook(project_id: ProjectId, body: WebhookRequest, caller: ApiCaller) -> WebhookSet:
+def put_webhook(project_id: ProjectId, body: WebhookRequest, access: Admin) -> WebhookSet:
     """Set the project's webhook (replacing any): `graph_complete` and `error_*` events of its
     documents from now on are posted to the URL, signed with the secret returned here, once."""
     try:
-        hook, secret = set_webhook(project_id=project_id, url=body.url, created_by=caller.via)
+        hook, secret = set_webhook(project_id=project_id, url=body.url, created_by=access.principal.name)
     except WebhookError as exc:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, str(exc)) from None
+    access.record("webhook-set", target=f"project {project_id}", detail={"url": body.url[:200]})
     return WebhookSet(**_view(hook), secret=secret)
 
 
 @router.get("")
-def read_webhook(project_id: ProjectId, caller: ApiCaller) -> WebhookView:
+def read_webhook(project_id: ProjectId, access: Admin) -> WebhookView:
     """The project's webhook (never its secret); 404 when it has none."""
     hook = get_webhook(project_id)
     if hook is None:
@@ -48,15 +52,16 @@ def read_webhook(project_id: ProjectId, caller: ApiCaller) -> WebhookView:
 
 
 @router.delete("", status_code=status.HTTP_204_NO_CONTENT)
-def delete_webhook(project_id: ProjectId, caller: ApiCaller) -> None:
+def delete_webhook(project_id: ProjectId, access: Admin) -> None:
     """Remove the project's webhook and its delivery log; 404 when it has none."""
     if not remove_webhook(project_id):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"project {project_id!r} has no webhook")
+    access.record("webhook-remove", target=f"project {project_id}")
 
 
 @router.get("/deliveries")
 def deliveries(
-    project_id: ProjectId, caller: ApiCaller, limit: Annotated[int, Query(ge=1, le=500)] = 100
+    project_id: ProjectId, access: Admin, limit: Annotated[int, Query(ge=1, le=500)] = 100
 ) -> WebhookDeliveriesView:
     """The latest deliveries of the project's webhook, newest first: each event, its attempts and
     the last answer."""

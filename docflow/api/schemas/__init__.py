@@ -34,10 +34,8 @@ from docflow.api.schemas.entities import (
     EntityDocumentView,
     EntityRelationshipsView,
     EntityViewModel,
-    MergeRequest,
     NeighbourView,
     SearchResultsView,
-    SplitRequest,
     TypedRelationship,
 )
 from docflow.api.schemas.operations import (
@@ -45,8 +43,8 @@ from docflow.api.schemas.operations import (
     BatchDeleteRequest,
     BatchReprocessReport,
     BatchReprocessRequest,
+    Me,
     SelectionRequest,
-    SweepRequest,
     SweepResult,
     WebhookDeliveriesView,
     WebhookDeliveryView,
@@ -56,6 +54,7 @@ from docflow.api.schemas.operations import (
 )
 
 __all__ = [
+    "Me",
     "ArchiveMember",
     "ArchiveParent",
     "BatchDeleteReport",
@@ -80,16 +79,13 @@ __all__ = [
     "ExportedMention",
     "ExportedParent",
     "Health",
-    "MergeRequest",
     "NeighbourView",
     "PageTextView",
     "ReprocessAccepted",
     "ReprocessRequest",
     "SearchResultsView",
     "SelectionRequest",
-    "SplitRequest",
     "StageRunView",
-    "SweepRequest",
     "SweepResult",
     "TypedRelationship",
     "UploadedDocument",

@@ -6,7 +6,6 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from docflow.api.inputs import FreeText, Identifier
 from docflow.ops.lifecycle.explore import EntityMatch
 from docflow.ops.lifecycle.relations import EdgeEnd, EvidenceView
 from docflow.ops.lifecycle.search import SearchHit
@@ -45,20 +44,6 @@ class EntityViewModel(BaseModel):
     neighbours: list[NeighbourView]
     source: str = Field(description='"neo4j", or "postgresql (Neo4j unavailable: …)".')
     other_matches: list[EntityMatch]
-
-
-class MergeRequest(BaseModel):
-    project_id: Identifier = Field(max_length=128)
-    source: FreeText = Field(
-        min_length=1, max_length=300, description="The entity merged away: id, name or LABEL:name."
-    )
-    target: FreeText = Field(min_length=1, max_length=300, description="The entity it is merged into.")
-    reason: FreeText | None = Field(None, max_length=500, description="Recorded with the merge.")
-
-
-class SplitRequest(BaseModel):
-    project_id: Identifier = Field(max_length=128)
-    source: FreeText = Field(min_length=1, max_length=300, description="The merged-away entity to make its own again.")
 
 
 class TypedRelationship(BaseModel):

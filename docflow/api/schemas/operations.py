@@ -1,4 +1,4 @@
-"""What the operations on many documents and the webhook routes take and answer."""
+"""What the operations on many documents, the webhook routes and the caller's account take and answer."""
 
 from __future__ import annotations
 
@@ -115,12 +115,6 @@ class BatchDeleteReport(BaseModel):
     )
 
 
-class SweepRequest(BaseModel):
-    project_id: Identifier | None = Field(None, max_length=128, description="Project (default from settings).")
-    dry_run: bool = Field(False, description="Only report what would be taken.")
-    stable_seconds: float = Field(10.0, ge=0, le=3600, description="Take files unchanged for this long.")
-
-
 class SweepResult(BaseModel):
     source: str
     project_id: str
@@ -128,3 +122,10 @@ class SweepResult(BaseModel):
     counts: dict[str, int] = Field(description="Files by outcome: new, duplicate, skipped, rejected.")
     seconds: float
     files: list[FileOutcome]
+
+
+class Me(BaseModel):
+    name: str
+    admin: bool = Field(description="An admin reads and acts in every project and manages users.")
+    via: str = Field(description="How the request proved who it is: session, token or api-token (the legacy token).")
+    grants: dict[str, str] = Field(description="Project -> role (viewer or operator).")

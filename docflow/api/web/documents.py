@@ -6,16 +6,18 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from docflow.api.deps import ApiCaller, PageCaller, SettingsDep
+from docflow.api.access import Access, OnDocumentId
+from docflow.api.deps import SettingsDep
 from docflow.api.inputs import DocumentId, FreeText, Identifier, PageNumber
 from docflow.api.web import page_images
 from docflow.api.web.picture import picture_response
 from docflow.api.web.render import back_to_document, missing, render
 from docflow.api.web.views import history_in_words
+from docflow.core.accounts import Role
 from docflow.core.status import Stage
 from docflow.ops.lifecycle.delete import delete_documents
 from docflow.ops.lifecycle.reading import document_entities, document_pages
@@ -24,13 +26,21 @@ from docflow.ops.lifecycle.selection import Selection
 from docflow.ops.summaries import document_detail
 
 router = APIRouter(prefix="/ui/documents", include_in_schema=False)
+Reader = Annotated[Access, Depends(OnDocumentId(Role.VIEWER, page=True, audit="view"))]
+# A page picture is fetched by the page's <img>: without a session it is a 401, like the API.
+PictureReader = Annotated[Access, Depends(OnDocumentId(Role.VIEWER))]
+Operator = Annotated[Access, Depends(OnDocumentId(Role.OPERATOR, page=True))]
+
+
+def _only(access: Access) -> Selection:
+    return Selection(documents=(str(access.document_id),), allowed_projects=access.projects)
 
 
 @router.get("/{document_id}")
 def document(
     request: Request,
     settings: SettingsDep,
-    caller: PageCaller,
+    access: Reader,
     document_id: DocumentId,
     page_number: PageNumber = 1,
     q: Annotated[FreeText, Query(max_length=1000)] = "",
@@ -57,6 +67,7 @@ def document(
             "pictures": page_images.has_pictures(detail["file_type"]),
             "stages": [s.value for s in Stage],
             "q": q,
+            "may_operate": access.principal.may(Role.OPERATOR, detail["project_id"]),
         },
     )
 
@@ -64,7 +75,7 @@ def document(
 @router.get("/{document_id}/pages/{number}.png")
 async def page_picture(
     settings: SettingsDep,
-    caller: ApiCaller,
+    access: PictureReader,
     document_id: DocumentId,
     number: Annotated[int, Path(ge=1, le=100_000)],
 ) -> Response:
@@ -76,7 +87,7 @@ async def page_picture(
 def confirm(
     request: Request,
     settings: SettingsDep,
-    caller: PageCaller,
+    access: Operator,
     document_id: DocumentId,
     action: Annotated[Identifier, Query(max_length=16)] = "reprocess",
     stage: Annotated[Identifier, Query(max_length=16)] = "ocr",
@@ -90,10 +101,10 @@ def confirm(
     if action == "reprocess":
         try:
             dry = reprocess(
-                Selection(documents=(str(document_id),)),
+                _only(access),
                 from_stage=Stage(stage),
                 settings=settings,
-                requested_by=caller.via,
+                requested_by=access.principal.actor,
                 force=bool(force),
                 dry_run=True,
             )
@@ -110,7 +121,7 @@ def confirm(
 @router.post("/{document_id}/reprocess")
 async def do_reprocess(
     settings: SettingsDep,
-    caller: PageCaller,
+    access: Operator,
     document_id: DocumentId,
     stage: Annotated[Identifier, Form(max_length=16)] = "ocr",
     confirm: Annotated[Identifier, Form(max_length=8)] = "",
@@ -125,10 +136,10 @@ async def do_reprocess(
         return back_to_document(document_id, "reprocessing was not confirmed")
     report = await run_in_threadpool(
         lambda: reprocess(
-            Selection(documents=(str(document_id),)),
+            _only(access),
             from_stage=from_stage,
             settings=settings,
-            requested_by=caller.via,
+            requested_by=access.principal.actor,
             reason=reason,
             force=force == "yes",
         )
@@ -142,7 +153,7 @@ async def do_reprocess(
 @router.post("/{document_id}/delete")
 async def do_delete(
     settings: SettingsDep,
-    caller: PageCaller,
+    access: Operator,
     document_id: DocumentId,
     confirm: Annotated[FreeText, Form(max_length=16)] = "",
     reason: Annotated[FreeText, Form(max_length=500)] = "",
@@ -151,7 +162,7 @@ async def do_delete(
         return back_to_document(document_id, 'not deleted: type "delete" to confirm')
     report = await run_in_threadpool(
         lambda: delete_documents(
-            Selection(documents=(str(document_id),)), settings=settings, deleted_by=caller.via, reason=reason or None
+            _only(access), settings=settings, deleted_by=access.principal.actor, reason=reason or None
         )
     )
     outcome = report.outcomes[0]

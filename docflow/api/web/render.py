@@ -16,16 +16,21 @@ STATIC = Path(__file__).parent / "static"
 
 
 def render(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
-    """``name`` with ``context``, plus what the layout shows on every page (Prefect's link, a notice)."""
+    """``name`` with ``context``, plus what the layout shows on every page (Prefect's link, a notice,
+    who is signed in) and the CSRF token every form of a signed-in page carries."""
+    session_id = getattr(request.state, "session_id", None)
     base = {
         "prefect_url": request.app.state.settings.prefect_ui_url,
         "notice": request.query_params.get("notice"),
+        "me": getattr(request.state, "principal", None),
+        "csrf_token": request.app.state.credentials.csrf_token(session_id) if session_id else "",
     }
     return TEMPLATES.TemplateResponse(request, name, {**base, **context}, status_code=status_code)
 
 
 def missing(request: Request, what: str) -> HTMLResponse:
-    return render(request, "missing.html", {"what": what}, 404)
+    """The 404 page: "no ``what``"."""
+    return render(request, "missing.html", {"what": f"no {what}"}, 404)
 
 
 def back_to_document(document_id: int, notice: str) -> RedirectResponse:

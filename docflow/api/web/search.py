@@ -6,13 +6,14 @@ from datetime import UTC, date, datetime, time
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
-from docflow.api.deps import PageCaller
+from docflow.api.access import Access, Listing
 from docflow.api.inputs import FreeText, Identifier, PageNumber
 from docflow.api.web.render import render
 from docflow.api.web.views import snippet_segments
+from docflow.core.accounts import Role
 from docflow.ops.lifecycle.search import SearchError, SearchFilters, search_chunks
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
@@ -22,7 +23,7 @@ PAGE_SIZE = 10
 @router.get("/search")
 def search(
     request: Request,
-    caller: PageCaller,
+    access: Annotated[Access, Depends(Listing(Role.VIEWER, page=True))],
     q: Annotated[FreeText, Query(max_length=1000)] = "",
     project: Annotated[Identifier, Query(max_length=128)] = "",
     type: Annotated[Identifier, Query(max_length=16)] = "",
@@ -36,10 +37,13 @@ def search(
     if q.strip():
         try:
             filters = SearchFilters(project or None, type or None, status or None, _day(since), _day(until))
-            results = search_chunks(q, filters=filters, limit=PAGE_SIZE, offset=(page_number - 1) * PAGE_SIZE)
+            results = search_chunks(
+                q, filters=filters, limit=PAGE_SIZE, offset=(page_number - 1) * PAGE_SIZE, projects=access.projects
+            )
         except (SearchError, ValueError) as exc:
             context["error"] = str(exc)
         else:
+            access.record("search", target=q, detail={"project": project or None, "hits": len(results.hits)})
             params = {key: value for key, value in given.items() if value}
             context["results"] = results
             context["hits"] = [{"hit": hit, "segments": snippet_segments(hit.snippet)} for hit in results.hits]

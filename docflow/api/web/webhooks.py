@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
-from docflow.api.deps import PageCaller
+from docflow.api.access import Access, Signed
 from docflow.api.inputs import Identifier
 from docflow.api.web.render import render
+from docflow.core.accounts import Role
 from docflow.ops.webhooks import get_webhook, list_deliveries
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
@@ -18,7 +19,9 @@ router = APIRouter(prefix="/ui", include_in_schema=False)
 
 @router.get("/webhooks")
 def webhooks(
-    request: Request, caller: PageCaller, project: Annotated[Identifier, Query(max_length=128)] = ""
+    request: Request,
+    access: Annotated[Access, Depends(Signed(Role.ADMIN, page=True))],
+    project: Annotated[Identifier, Query(max_length=128)] = "",
 ) -> HTMLResponse:
     hook = get_webhook(project) if project else None
     deliveries = list_deliveries(project, limit=200) if hook else []

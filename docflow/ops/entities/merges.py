@@ -12,10 +12,15 @@ have not reached the entity stage yet need nothing: they read the merges when th
 
 A split ends a live merge (``split_by``, ``split_at``) and keeps the row, so the history of who
 merged and split what stays readable (:func:`list_merges` with ``include_split``).
+
+Every merge and split asked for, done or refused, is one audit event of its actor (``merge`` or
+``split``: the merge's id and how many documents were re-driven; no entity names, which come from
+the documents' text).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -28,6 +33,7 @@ from docflow.core.entity_names import canonical_key
 from docflow.core.models import CanonicalEntity, EntityMention, EntityMerge, SourceDocument, table_of
 from docflow.core.settings import Settings
 from docflow.core.status import Stage, Status
+from docflow.ops.audit import Actor, record
 from docflow.ops.entities.records import (
     REFERENCE,
     EntityError,
@@ -177,8 +183,19 @@ def _live_targets(session: Any, project_id: str) -> dict[tuple[str, str], tuple[
     return {(fk, fl): (ik, il) for fk, fl, ik, il in rows}
 
 
+def _audited(actor: Actor, action: str, project_id: str, work: Callable[[], MergeResult]) -> MergeResult:
+    try:
+        result = work()
+    except EntityError as exc:
+        record(actor, action, outcome="refused", project_id=project_id, detail={"refusal": type(exc).__name__})
+        raise
+    detail = {"merge": result.merge.id, "redriven": len(result.redriven), "waiting": len(result.waiting)}
+    record(actor, action, project_id=project_id, target=f"merge {result.merge.id}", detail=detail)
+    return result
+
+
 def merge_entities(
-    *, project_id: str, source: str, target: str, merged_by: str, settings: Settings, reason: str | None = None
+    *, project_id: str, source: str, target: str, merged_by: Actor, settings: Settings, reason: str | None = None
 ) -> MergeResult:
     """Merge the entity ``source`` into ``target`` (references as :func:`find_entity` reads them).
 
@@ -186,8 +203,21 @@ def merge_entities(
     entity (split it first), a merge that would close a cycle. Asking again for a merge that is
     live changes nothing and returns it (no document is re-driven). The merge is recorded in one
     transaction; then the documents concerned are re-driven from the entity stage (see the module
-    docstring).
+    docstring). Audited as ``merge`` of ``merged_by``, done or refused.
     """
+    return _audited(
+        merged_by,
+        "merge",
+        project_id,
+        lambda: _merge(
+            project_id=project_id, source=source, target=target, by=merged_by, settings=settings, reason=reason
+        ),
+    )
+
+
+def _merge(
+    *, project_id: str, source: str, target: str, by: Actor, settings: Settings, reason: str | None
+) -> MergeResult:
     source_entity = find_entity(project_id=project_id, reference=source)
     target_entity = find_entity(project_id=project_id, reference=target)
     if source_entity.id == target_entity.id:
@@ -223,12 +253,12 @@ def merge_entities(
             project_id=project_id,
             source=source_entity,
             target=target_entity,
-            merged_by=merged_by,
+            merged_by=by.name,
             reason=reason,
         )
-        record = _records(session, _MERGES.c.id == merge_id)[0]
-    result = MergeResult("merged", record)
-    _redrive(result, project_id=project_id, entity_ids=[source_entity.id], by=merged_by, settings=settings)
+        merged = _records(session, _MERGES.c.id == merge_id)[0]
+    result = MergeResult("merged", merged)
+    _redrive(result, project_id=project_id, entity_ids=[source_entity.id], by=by, settings=settings)
     return result
 
 
@@ -256,9 +286,18 @@ def _insert_merge(
     return merge_id
 
 
-def split_entity(*, project_id: str, source: str, split_by: str, settings: Settings) -> MergeResult:
+def split_entity(*, project_id: str, source: str, split_by: Actor, settings: Settings) -> MergeResult:
     """End the live merge of the entity ``source`` (it is its own entity again) and re-drive the
-    documents of the entity it had been merged into."""
+    documents of the entity it had been merged into. Audited as ``split`` of ``split_by``, done or refused."""
+    return _audited(
+        split_by,
+        "split",
+        project_id,
+        lambda: _split(project_id=project_id, source=source, by=split_by, settings=settings),
+    )
+
+
+def _split(*, project_id: str, source: str, by: Actor, settings: Settings) -> MergeResult:
     with session_scope() as session:
         reference = source.strip()
         match = REFERENCE.match(reference)
@@ -278,26 +317,26 @@ def split_entity(*, project_id: str, source: str, split_by: str, settings: Setti
         if len(records) > 1:
             which = ", ".join(f"{r.from_label}:{r.from_name}" for r in records)
             raise EntityError(f"{name!r} names several merged entities: say which — {which}")
-        record = records[0]
-        session.execute(update(_MERGES).where(_MERGES.c.id == record.id).values(split_by=split_by, split_at=func.now()))
+        ended = records[0]
+        session.execute(update(_MERGES).where(_MERGES.c.id == ended.id).values(split_by=by.name, split_at=func.now()))
         into_ids = (
             session.execute(
                 select(_ENTITIES.c.id).where(
                     _ENTITIES.c.project_id == project_id,
-                    _ENTITIES.c.normalized_key == record.into_key,
-                    _ENTITIES.c.label == record.into_label,
+                    _ENTITIES.c.normalized_key == ended.into_key,
+                    _ENTITIES.c.label == ended.into_label,
                 )
             )
             .scalars()
             .all()
         )
-        record = _records(session, _MERGES.c.id == record.id)[0]
-    result = MergeResult("split", record)
-    _redrive(result, project_id=project_id, entity_ids=list(into_ids), by=split_by, settings=settings)
+        ended = _records(session, _MERGES.c.id == ended.id)[0]
+    result = MergeResult("split", ended)
+    _redrive(result, project_id=project_id, entity_ids=list(into_ids), by=by, settings=settings)
     return result
 
 
-def _redrive(result: MergeResult, *, project_id: str, entity_ids: list[int], by: str, settings: Settings) -> None:
+def _redrive(result: MergeResult, *, project_id: str, entity_ids: list[int], by: Actor, settings: Settings) -> None:
     """Re-drive from the entity stage the documents mentioning ``entity_ids`` and those whose entity
     stage is running now; documents not there yet are only noted (they will read the merges)."""
     with session_scope() as session:

@@ -48,6 +48,7 @@ from docflow.core.models import (
 )
 from docflow.core.settings import Settings
 from docflow.core.storage import ObjectStorage
+from docflow.ops.audit import Actor, record
 from docflow.ops.lifecycle.selection import Selection, members_of, select_documents
 
 _DOCS = table_of(SourceDocument)
@@ -174,15 +175,16 @@ def delete_document(
 
 
 def delete_documents(
-    selection: Selection, *, settings: Settings, deleted_by: str, reason: str | None = None, dry_run: bool = False
+    selection: Selection, *, settings: Settings, deleted_by: Actor, reason: str | None = None, dry_run: bool = False
 ) -> DeleteReport:
     """Delete every selected document; one failure is reported and does not stop the others.
+    Audited as one event of ``deleted_by`` (ids and counts; the names stay in ``document_deletions``).
 
     ``dry_run``: only say what would go (``would delete``: the selected documents and their
-    archives' members), changing nothing.
+    archives' members), changing nothing and recording nothing.
     """
     selected = select_documents(selection, settings)
-    report = DeleteReport(selection.describe(), deleted_by)
+    report = DeleteReport(selection.describe(), deleted_by.name)
     report.outcomes += [DeleteOutcome(None, None, ref, None, "missing", "no such document") for ref in selected.missing]
     selected_ids = {row.id for row in selected.rows}
     members = [row for row in members_of(selected_ids) if row.id not in selected_ids]
@@ -200,7 +202,7 @@ def delete_documents(
                 continue
             try:
                 report.outcomes += _delete_with_members(
-                    row, settings=settings, deleted_by=deleted_by, reason=reason, graph=graph, storage=storage
+                    row, settings=settings, deleted_by=deleted_by.name, reason=reason, graph=graph, storage=storage
                 )
                 done.update(o.document_id for o in report.outcomes if o.document_id is not None)
             except Exception as exc:  # noqa: BLE001 - reported per document; the transaction rolled back, a retry finishes it
@@ -214,6 +216,16 @@ def delete_documents(
                         f"{type(exc).__name__}: {exc}"[:300],
                     )
                 )
+    deleted = [o.document_id for o in report.outcomes if o.action == "deleted"]
+    projects = {row.project_id for row in selected.rows}
+    record(
+        deleted_by,
+        "delete",
+        outcome="ok" if deleted else "refused",
+        project_id=projects.pop() if len(projects) == 1 else selection.project_id,
+        target=selection.describe(),
+        detail={"counts": report.counts(), "documents": sorted(i for i in deleted if i is not None)[:100]},
+    )
     return report
 
 

@@ -16,17 +16,20 @@ from typing import Any
 from docflow.core.db import fetch_all
 from docflow.core.errors import TransientError
 from docflow.core.graph import GraphStore, entity_key
+from docflow.core.scope import Projects, in_projects, scope_parameter
 from docflow.core.settings import Settings
 
 MIN_SIMILARITY = 0.3
 
-_MATCH_SQL = """
+_MATCH_SQL = f"""
 SELECT e.id, e.project_id, e.label, e.normalized_key, e.display_name,
-       greatest(similarity(e.display_name, %(name)s), CASE WHEN e.display_name ILIKE %(like)s THEN 0.9 ELSE 0 END) AS score,
+       greatest(similarity(e.display_name, %(name)s),
+                CASE WHEN e.display_name ILIKE %(like)s THEN 0.9 ELSE 0 END) AS score,
        (SELECT count(DISTINCT m.document_id) FROM entity_mentions m WHERE m.canonical_entity_id = e.id) AS documents
 FROM canonical_entities e
 WHERE (e.display_name %% %(name)s OR e.display_name ILIKE %(like)s)
   AND (%(project)s::text IS NULL OR e.project_id = %(project)s::text)
+  AND {in_projects("e.project_id")}
 ORDER BY score DESC, documents DESC, e.display_name
 LIMIT %(limit)s
 """
@@ -93,13 +96,18 @@ class EntityView:
         return asdict(self)
 
 
-def match_entities(name: str, *, project_id: str | None = None, limit: int = 10) -> list[EntityMatch]:
-    """Canonical entities whose name is like ``name``, best first."""
+def match_entities(
+    name: str, *, project_id: str | None = None, limit: int = 10, projects: Projects = None
+) -> list[EntityMatch]:
+    """Canonical entities whose name is like ``name``, best first, only in ``projects`` (None: all)."""
     text = " ".join(name.split())
     if not text:
         raise ExploreError("the entity name is empty")
     like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    rows = fetch_all(_MATCH_SQL, {"name": text, "like": like, "project": project_id, "limit": limit})
+    rows = fetch_all(
+        _MATCH_SQL,
+        {"name": text, "like": like, "project": project_id, "limit": limit, "projects": scope_parameter(projects)},
+    )
     return [
         EntityMatch(
             id_,
@@ -115,10 +123,10 @@ def match_entities(name: str, *, project_id: str | None = None, limit: int = 10)
     ]
 
 
-_BY_ID_SQL = """
+_BY_ID_SQL = f"""
 SELECT e.id, e.project_id, e.label, e.normalized_key, e.display_name, 1.0,
        (SELECT count(DISTINCT m.document_id) FROM entity_mentions m WHERE m.canonical_entity_id = e.id)
-FROM canonical_entities e WHERE e.id = %(id)s
+FROM canonical_entities e WHERE e.id = %(id)s AND {in_projects("e.project_id")}
 """
 _IDS_BY_KEY_SQL = """
 SELECT project_id || '|' || label || '|' || normalized_key, id FROM canonical_entities
@@ -141,21 +149,38 @@ def _match(row: tuple[Any, ...]) -> EntityMatch:
 
 
 def explore_entity(
-    name: str, *, settings: Settings, project_id: str | None = None, limit: int = 20, graph: GraphStore | None = None
+    name: str,
+    *,
+    settings: Settings,
+    project_id: str | None = None,
+    limit: int = 20,
+    graph: GraphStore | None = None,
+    projects: Projects = None,
 ) -> EntityView | None:
-    """The best match for ``name`` with its documents, pages and strongest co-occurring entities."""
-    matches = match_entities(name, project_id=project_id)
+    """The best match for ``name`` (in ``projects``; None: all) with its documents, pages and
+    strongest co-occurring entities (an entity's neighbours and documents are in its own project)."""
+    matches = match_entities(name, project_id=project_id, projects=projects)
     if not matches:
         return None
     return entity_view(matches[0], settings=settings, limit=limit, graph=graph, other_matches=matches[1:])
 
 
 def explore_entity_by_id(
-    entity_id: int, *, settings: Settings, limit: int = 20, graph: GraphStore | None = None
+    entity_id: int, *, settings: Settings, limit: int = 20, graph: GraphStore | None = None, projects: Projects = None
 ) -> EntityView | None:
-    """The same view for one canonical entity, by its id (a page's link to a neighbour)."""
-    rows = fetch_all(_BY_ID_SQL, {"id": entity_id})
+    """The same view for one canonical entity, by its id (a page's link to a neighbour); None when
+    there is no such entity in ``projects`` (None: any)."""
+    rows = fetch_all(_BY_ID_SQL, {"id": entity_id, "projects": scope_parameter(projects)})
     return entity_view(_match(rows[0]), settings=settings, limit=limit, graph=graph) if rows else None
+
+
+def entity_project(entity_id: int, *, projects: Projects) -> str | None:
+    """The project of the entity, when it is in one of ``projects`` (None: any); else None."""
+    rows = fetch_all(
+        f"SELECT project_id FROM canonical_entities WHERE id = %(id)s AND {in_projects('project_id')}",
+        {"id": entity_id, "projects": scope_parameter(projects)},
+    )
+    return str(rows[0][0]) if rows else None
 
 
 def entity_view(

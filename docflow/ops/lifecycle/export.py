@@ -34,6 +34,7 @@ from docflow.core.models import (
     table_of,
 )
 from docflow.core.relationship_evidence import evidence_of
+from docflow.core.scope import Projects
 from docflow.core.settings import Settings
 from docflow.ops.lifecycle.selection import Selection, SelectionError, parse_reference
 
@@ -228,6 +229,8 @@ def iter_records(selection: Selection) -> Iterator[dict[str, Any]]:
         conditions.append(_DOCS.c.project_id == selection.project_id)
     if selection.statuses:
         conditions.append(_DOCS.c.celery_status.in_(selection.statuses))
+    if selection.allowed_projects is not None:
+        conditions.append(_DOCS.c.project_id.in_(sorted(selection.allowed_projects)))
     after = 0
     while True:
         with session_scope() as session:
@@ -241,10 +244,13 @@ def iter_records(selection: Selection) -> Iterator[dict[str, Any]]:
         after = page[-1].id
 
 
-def export_document(reference: str) -> dict[str, Any] | None:
-    """One document's export record, by id or uuid; None when there is no such document."""
+def export_document(reference: str, *, projects: Projects = None) -> dict[str, Any] | None:
+    """One document's export record, by id or uuid; None when there is no such document in
+    ``projects`` (None: any)."""
     parsed = parse_reference(reference)
     condition = _DOCS.c.id == parsed if isinstance(parsed, int) else _DOCS.c.document_uuid == parsed
+    if projects is not None:
+        condition &= _DOCS.c.project_id.in_(sorted(projects))
     with session_scope() as session:
         row = session.execute(select(_DOCS).where(condition)).one_or_none()
         return document_record(session, row) if row is not None else None

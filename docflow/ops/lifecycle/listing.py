@@ -17,6 +17,7 @@ from sqlmodel import col, select
 
 from docflow.core.db import session_scope
 from docflow.core.models import MAX_ID, SourceDocument
+from docflow.core.scope import Projects
 from docflow.core.status import Status
 
 __all__ = ["CursorError", "DocumentFilters", "DocumentListing", "ListedDocument", "list_documents"]
@@ -75,8 +76,11 @@ def decode_cursor(cursor: str) -> int:
     return int(raw[1:])
 
 
-def list_documents(*, filters: DocumentFilters, cursor: str | None = None, limit: int = 100) -> DocumentListing:
-    """One page of the documents that match ``filters``, oldest first, at most ``limit`` of them.
+def list_documents(
+    *, filters: DocumentFilters, cursor: str | None = None, limit: int = 100, projects: Projects = None
+) -> DocumentListing:
+    """One page of the documents that match ``filters``, oldest first, at most ``limit`` of them,
+    only in ``projects`` (None: every project).
 
     ``next_cursor`` is set while more may follow; pass it back for the next page. Raises
     :class:`CursorError` for a cursor not given out here and ``ValueError`` for a status docflow
@@ -89,6 +93,8 @@ def list_documents(*, filters: DocumentFilters, cursor: str | None = None, limit
     query = select(SourceDocument).order_by(col(SourceDocument.id)).limit(limit + 1)
     if cursor is not None:
         query = query.where(col(SourceDocument.id) > decode_cursor(cursor))
+    if projects is not None:
+        query = query.where(col(SourceDocument.project_id).in_(sorted(projects)))
     for column, value in (
         (SourceDocument.project_id, filters.project_id),
         (SourceDocument.celery_status, filters.status),

@@ -29,6 +29,7 @@ from docflow.core.db import session_scope
 from docflow.core.errors import IllegalTransition, TransientError
 from docflow.core.settings import Settings
 from docflow.core.status import ENTRY, PROCESSING, Stage, Status
+from docflow.ops.audit import Actor, record
 from docflow.ops.lifecycle.selection import Selection, members_of, select_documents
 
 IN_FLIGHT = frozenset({*ENTRY.values(), *PROCESSING.values()})
@@ -129,18 +130,19 @@ def reprocess(
     *,
     from_stage: Stage,
     settings: Settings,
-    requested_by: str,
+    requested_by: Actor,
     reason: str = "",
     force: bool = False,
     dry_run: bool = False,
 ) -> ReprocessReport:
-    """Restart every selected document at ``from_stage`` (see the module docstring for the rules)."""
+    """Restart every selected document at ``from_stage`` (see the module docstring for the rules);
+    audited as one event of ``requested_by`` (a dry run changes nothing and is not)."""
     selected = select_documents(selection, settings)
-    report = ReprocessReport(selection.describe(), from_stage.value, force, dry_run, requested_by)
+    report = ReprocessReport(selection.describe(), from_stage.value, force, dry_run, requested_by.name)
     report.outcomes += [
         ReprocessOutcome(None, None, ref, None, "missing", "no such document") for ref in selected.missing
     ]
-    why = f"reprocess from {from_stage.value} requested by {requested_by}" + (f": {reason}" if reason else "")
+    why = f"reprocess from {from_stage.value} requested by {requested_by.name}" + (f": {reason}" if reason else "")
     task_ids: dict[int, str] = {}
     selected_ids = {row.id for row in selected.rows}
     members = [row for row in members_of(selected_ids) if row.id not in selected_ids]
@@ -179,4 +181,24 @@ def reprocess(
         publish_many(stage=from_stage, task_ids=task_ids, settings=settings)
     except TransientError as exc:
         report.publish_error = str(exc)
+    if not dry_run:
+        record(
+            requested_by,
+            "reprocess",
+            outcome="ok" if task_ids else "refused",
+            project_id=_one_project(selected.rows, selection),
+            target=selection.describe(),
+            detail={
+                "from": from_stage.value,
+                "force": force,
+                "counts": report.counts(),
+                "documents": sorted(task_ids)[:100],
+            },
+        )
     return report
+
+
+def _one_project(rows: list[Row[Any]], selection: Selection) -> str | None:
+    """The project the selected documents are in, when they are all in one."""
+    projects = {row.project_id for row in rows}
+    return projects.pop() if len(projects) == 1 else selection.project_id

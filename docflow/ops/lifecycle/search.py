@@ -22,6 +22,7 @@ from typing import Any
 
 from docflow.core.db import fetch_all
 from docflow.core.languages import SEARCH_TEXT_SQL, all_text_search_configs, segment_query, unsegment
+from docflow.core.scope import Projects, in_projects, scope_parameter
 
 MARK_START, MARK_END = "\ue000", "\ue001"
 MAX_LIMIT = 200
@@ -46,6 +47,7 @@ WITH q AS (
         JOIN source_documents d ON d.id = c.document_id
         WHERE c.ts_config::oid = q.cfg::oid AND c.tsv @@ q.query
           AND (%(project)s::text IS NULL OR d.project_id = %(project)s::text)
+          AND {in_projects("d.project_id")}
           AND (%(file_type)s::text IS NULL OR d.file_type = %(file_type)s::text)
           AND (%(status)s::text IS NULL OR d.celery_status = %(status)s::text)
           AND (%(since)s::timestamptz IS NULL OR d.created_at >= %(since)s::timestamptz)
@@ -129,9 +131,10 @@ class SearchResults:
 
 
 def search_chunks(
-    query: str, *, filters: SearchFilters | None = None, limit: int = 10, offset: int = 0
+    query: str, *, filters: SearchFilters | None = None, limit: int = 10, offset: int = 0, projects: Projects = None
 ) -> SearchResults:
-    """The ranked chunks matching ``query`` (one page: ``limit`` hits from ``offset``)."""
+    """The ranked chunks matching ``query`` (one page: ``limit`` hits from ``offset``), only in
+    ``projects`` (None: every project) — what is outside them is never read."""
     text = " ".join(query.split())
     if not text:
         raise SearchError("the search query is empty")
@@ -148,6 +151,7 @@ def search_chunks(
             "query": segment_query(text),  # Chinese/Japanese runs as phrases of characters
             "configs": all_text_search_configs(),
             "project": filters.project_id,
+            "projects": scope_parameter(projects),
             "file_type": filters.file_type,
             "status": filters.status,
             "since": filters.since,

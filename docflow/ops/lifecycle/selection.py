@@ -14,8 +14,9 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Row, TextClause, false, literal, or_, select, text
 
-from docflow.core.db import session_scope
+from docflow.core.db import fetch_all, session_scope
 from docflow.core.models import MAX_ID, SourceDocument, table_of
+from docflow.core.scope import Projects, in_projects, scope_parameter
 from docflow.core.settings import Settings
 from docflow.core.status import Stage, Status
 from docflow.core.versions import outdated_parameters, outdated_sql
@@ -56,6 +57,9 @@ class Selection:
     outdated: tuple[str, ...] = ()  # stages: documents whose result for any of them came from another version
     made_with: tuple[str, ...] = ()  # "stage=text": the stage's recorded version contains the text
     limit: int | None = None
+    # Who asks may see only these projects (None: every project): outside them nothing is selected,
+    # and a document named by id there is reported missing, exactly like one that does not exist.
+    allowed_projects: Projects = None
 
     @property
     def is_empty(self) -> bool:
@@ -116,17 +120,6 @@ def parse_reference(reference: str) -> int | uuid.UUID:
         raise SelectionError(f"not a document id or uuid: {reference!r}") from None
 
 
-def document_id_of(reference: str) -> int | None:
-    """The id of the document a reference (id or uuid) names, or None when there is none.
-    :class:`SelectionError` for a reference that is neither."""
-    parsed = parse_reference(reference)
-    column = table_of(SourceDocument).c.id if isinstance(parsed, int) else table_of(SourceDocument).c.document_uuid
-    with session_scope() as session:
-        query = select(table_of(SourceDocument).c.id).where(column == parsed)
-        found = session.execute(query).scalar_one_or_none()
-    return int(found) if found is not None else None
-
-
 def _stages(names: Iterable[str]) -> list[Stage]:
     try:
         return [Stage(name) for name in names]
@@ -153,6 +146,8 @@ def select_documents(selection: Selection, settings: Settings) -> Selected:
         conditions.append(_DOCS.c.celery_status.in_(selection.statuses))
     if selection.project_id:
         conditions.append(_DOCS.c.project_id == selection.project_id)
+    if selection.allowed_projects is not None:
+        conditions.append(_DOCS.c.project_id.in_(sorted(selection.allowed_projects)))
     if selection.outdated:
         outdated = " OR ".join(outdated_sql(stage, placeholder=":{}") for stage in _stages(selection.outdated))
         used = {name: value for name, value in outdated_parameters(settings).items() if f":{name}" in outdated}
@@ -171,3 +166,30 @@ def select_documents(selection: Selection, settings: Settings) -> Selected:
     found = {str(row.id) for row in rows} | {str(row.document_uuid) for row in rows}
     missing = [ref for ref, parsed in zip(selection.documents, references, strict=True) if str(parsed) not in found]
     return Selected(rows, missing)
+
+
+@dataclass(frozen=True)
+class DocumentRef:
+    id: int
+    project_id: str
+
+
+_FIND_SQL = f"""
+SELECT id, project_id FROM source_documents
+WHERE (id = %(id)s OR document_uuid = %(uuid)s) AND {in_projects("project_id")}
+"""
+
+
+def find_document(reference: str, *, projects: Projects) -> DocumentRef | None:
+    """The document named by id or uuid, when it is in one of ``projects`` (None: any); else None —
+    the same answer for a document outside them as for one that does not exist."""
+    parsed = parse_reference(reference)
+    rows = fetch_all(
+        _FIND_SQL,
+        {
+            "id": parsed if isinstance(parsed, int) else None,
+            "uuid": parsed if isinstance(parsed, uuid.UUID) else None,
+            "projects": scope_parameter(projects),
+        },
+    )
+    return DocumentRef(int(rows[0][0]), rows[0][1]) if rows else None
