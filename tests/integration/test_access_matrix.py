@@ -155,7 +155,9 @@ def _call(world: World, route: APIRoute, method: str, principal: str, column: st
         elif param.alias == "entity_id":
             value = MAX_ID if missing else _disposable_entity(world, column) if unsafe else world.entities[column]
         else:
-            value = {"name": world.throwaway, "token_id": 1, "number": 1}.get(param.alias)
+            value = {"name": world.throwaway, "token_id": 1, "number": 1, "project_id": world.projects[column]}.get(
+                param.alias
+            )
             assert value is not None, f"{route.path}: give the path parameter {param.alias!r} a value in this test"
         path = path.replace("{" + param.alias + "}", str(value))
     query: dict[str, str] = {}

@@ -54,7 +54,7 @@ def test_sign_in_and_out_and_the_old_cookie_is_dead(site, browser, two_projects)
     assert cookie and cookie["httpOnly"] and cookie["sameSite"] == "Lax"
     # WHEN they sign out THEN the sign-in page answers, and the old cookie, replayed, opens nothing
     browser.find_element(By.ID, "sign-out").click()
-    assert "/ui/login" in browser.current_url
+    WebDriverWait(browser, 30).until(lambda b: "/ui/login" in b.current_url)
     browser.add_cookie({"name": cookie["name"], "value": cookie["value"], "path": "/"})
     browser.get(f"{site.url}/ui/search")
     assert "/ui/login" in browser.current_url

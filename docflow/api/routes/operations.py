@@ -98,6 +98,12 @@ async def sweep_intake(
         stable_seconds=stable_seconds,
         dry_run=dry_run,
     )
-    report = await run_in_threadpool(intake.sweep, options, settings)
+    try:
+        report = await run_in_threadpool(intake.sweep, options, settings)
+    except (FileNotFoundError, NotADirectoryError):
+        raise HTTPException(
+            status.HTTP_409_CONFLICT,
+            f"the configured intake folder {options.source} does not exist (DOCFLOW_INTAKE_DIR): nothing to sweep",
+        ) from None
     access.record("intake-sweep", target=options.source, detail={"dry_run": dry_run, **report.counts()})
     return SweepResult.model_validate(report.to_dict())
