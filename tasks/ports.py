@@ -1,4 +1,4 @@
-"""The stage runner's ports: the document row and stage log, chaining, the monitoring hash.
+"""The stage runner's ports: the document row and stage log, chaining, the breakers, the monitoring hash.
 
 :mod:`tasks.runner` decides; these carry its decisions out. :func:`default_ports` wires PostgreSQL
 (the data functions of :mod:`docflow.core.documents`), the broker and Redis; the unit tests wire an
@@ -9,18 +9,20 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import redis
 
 from docflow.core import documents
+from docflow.core.breaker import CLOSED, Breakers, BreakerState, Store
 from docflow.core.broker import publish, redis_client
 from docflow.core.db import session_scope
 from docflow.core.settings import get_settings
 from docflow.core.status import Stage, Status
+from docflow.core.store_probes import probe_store
 
 log = logging.getLogger(__name__)
 
@@ -75,11 +77,35 @@ class Publish(Protocol):
     def __call__(self, *, stage: Stage, document_id: int, task_id: str) -> None: ...
 
 
+class StoreBreakers(Protocol):
+    """The stores' circuit breakers as the runner uses them (:class:`docflow.core.breaker.Breakers`)."""
+
+    def blocking(self, stores: Iterable[Store]) -> list[BreakerState]: ...
+
+    def record_failure(self, store: Store, *, reason: str, unresponsive: bool = False) -> BreakerState: ...
+
+    def record_success(self, stores: Iterable[Store]) -> None: ...
+
+
+class NoBreakers:
+    """Every breaker closed, failures not counted (a runner without shared state: tests, tools)."""
+
+    def blocking(self, stores: Iterable[Store]) -> list[BreakerState]:
+        return []
+
+    def record_failure(self, store: Store, *, reason: str, unresponsive: bool = False) -> BreakerState:
+        return BreakerState(store, CLOSED)
+
+    def record_success(self, stores: Iterable[Store]) -> None:
+        return None
+
+
 @dataclass(frozen=True)
 class StagePorts:
     unit_of_work: Callable[[], AbstractContextManager[Records]]
     publish: Publish
     monitor: Callable[[StageContext, dict[str, Any]], None]
+    breakers: StoreBreakers = field(default_factory=NoBreakers)
 
 
 class _PostgresRecords:
@@ -161,6 +187,15 @@ def _publish(*, stage: Stage, document_id: int, task_id: str) -> None:
     publish(stage=stage, document_id=document_id, task_id=task_id)
 
 
+@functools.cache
+def _breakers() -> Breakers:
+    # One per worker process: its cached reading of the breakers is shared by every stage it runs.
+    settings = get_settings()
+    return Breakers(_monitor_client(), settings, probe=functools.partial(probe_store, settings))
+
+
 def default_ports() -> StagePorts:
-    """PostgreSQL for the records, the broker for chaining, Redis for the monitoring hash."""
-    return StagePorts(unit_of_work=_postgres_unit_of_work, publish=_publish, monitor=_monitor_hash)
+    """PostgreSQL for the records, the broker for chaining, Redis for the breakers and the monitoring hash."""
+    return StagePorts(
+        unit_of_work=_postgres_unit_of_work, publish=_publish, monitor=_monitor_hash, breakers=_breakers()
+    )

@@ -19,8 +19,13 @@ module guarantees, for every stage:
   its work instead of writing over the new owner's.
 * **Commit-then-publish chaining.** The next stage's task id is committed with ``*_complete``
   before the message is sent; reconcile re-drives the document if the send is lost.
+* **A stalled store holds no worker.** Before claiming, the breakers of the stores the stage needs
+  (:data:`~docflow.core.breaker.STAGE_STORES`) are consulted; while one is open the task is deferred
+  (:mod:`tasks.deferral`: re-sent unchanged with a countdown, no retry or delivery used up). A store
+  failure is counted on its breaker; when that opens the breaker, the delivery defers instead of
+  retrying.
 
-The runner reaches PostgreSQL, the broker and the monitoring hash only through :class:`~tasks.ports.StagePorts`,
+The runner reaches PostgreSQL, the broker, the breakers and the monitoring hash only through :class:`~tasks.ports.StagePorts`,
 so its decisions are unit-tested against an in-memory bookkeeping (``tests/unit/test_runner.py``);
 the real ports are :func:`default_ports`.
 """
@@ -38,10 +43,12 @@ import sqlalchemy.exc
 from celery import Task
 from celery.exceptions import SoftTimeLimitExceeded
 
+from docflow.core.breaker import STAGE_STORES, BreakerState, Store
 from docflow.core.broker import new_task_id
 from docflow.core.errors import IllegalTransition, PermanentError, Superseded, TransientError
 from docflow.core.settings import get_settings
 from docflow.core.status import COMPLETE, ENTRY, ERROR, PROCESSING, Stage, Status, position
+from tasks import deferral
 from tasks.ports import StageContext, StagePorts, default_ports
 
 log = logging.getLogger(__name__)
@@ -90,7 +97,9 @@ def describe(exc: BaseException, stage: Stage) -> str:
 # -- the stage's life: claim, work, complete or fail ------------------------------------------------------
 
 
-def _begin(task: Task, stage: Stage, document_id: int, ports: StagePorts) -> StageContext | None:
+def _begin(
+    task: Task, stage: Stage, document_id: int, ports: StagePorts, deferred_deliveries: int
+) -> StageContext | None:
     """Claim the document for this stage, or return None when this delivery must do nothing."""
     settings = get_settings()
     request = task.request
@@ -124,10 +133,11 @@ def _begin(task: Task, stage: Stage, document_id: int, ports: StagePorts) -> Sta
         deliveries = records.record_delivery(
             document_id=document_id, stage=stage, task_id=task_id, attempt=attempt, worker_hostname=hostname
         )
-        if deliveries > settings.max_deliveries:
+        # Deliveries that ended deferred (tasks.deferral) finished as they should: not counted.
+        if deliveries - deferred_deliveries > settings.max_deliveries:
             reason = (
-                f"poison message: {task.name} was delivered {deliveries - 1} times without finishing "
-                f"(its worker died each time); giving up"
+                f"poison message: {task.name} was delivered {deliveries - deferred_deliveries - 1} times "
+                f"without finishing (its worker died each time); giving up"
             )
             records.transition(document_id=document_id, to=ERROR[stage], error_message=reason)
             records.finish_run(task_id=task_id, attempt=attempt, outcome="failed", error=reason)
@@ -199,10 +209,48 @@ def _note_retry(ctx: StageContext, attempt: int, message: str, ports: StagePorts
         log.warning("document %s: retry not recorded (%s)", ctx.document_id, exc)
 
 
-def _retry(task: Task, exc: BaseException, attempt: int) -> BaseException:
-    """The Celery retry of this delivery after the jittered backoff (raise what it returns)."""
+def _retry(task: Task, exc: BaseException, attempt: int, countdown: float | None = None) -> BaseException:
+    """The Celery retry of this delivery after the jittered backoff (raise what it returns).
+
+    The retry is a new attempt with a delivery count of its own: ``deferred_deliveries`` restarts."""
     settings = get_settings()
-    return task.retry(exc=exc, countdown=settings.retry_countdown(attempt), max_retries=settings.retry_max_retries)
+    return task.retry(
+        args=list(task.request.args or ()),
+        kwargs={**(task.request.kwargs or {}), "deferred_deliveries": 0},
+        exc=exc,
+        countdown=settings.retry_countdown(attempt) if countdown is None else countdown,
+        max_retries=settings.retry_max_retries,
+    )
+
+
+def _opened_by(exc: BaseException, ports: StagePorts) -> list[BreakerState]:
+    """Count ``exc`` on its store's breaker when it is a store failure; the breaker when it is open now."""
+    failure = deferral.store_failure(exc)
+    if failure is None:
+        return []
+    state = ports.breakers.record_failure(Store(failure.store), reason=str(failure), unresponsive=failure.unresponsive)
+    return [state] if state.is_open else []
+
+
+def _defer(task: Task, blocked: list[BreakerState], deferred_deliveries: int) -> BaseException:
+    wait = deferral.countdown(blocked, settings=get_settings())
+    return deferral.defer(task, blocked, deferred_deliveries=deferred_deliveries, wait=wait)
+
+
+def _note_deferral(ctx: StageContext, attempt: int, blocked: list[BreakerState], ports: StagePorts) -> None:
+    """Say on the claimed row and its stage run why it waits (best effort: the store may be PostgreSQL)."""
+    message = "deferred: breaker " + "; ".join(state.describe() for state in blocked)
+    try:
+        with ports.unit_of_work() as records:
+            records.transition(
+                document_id=ctx.document_id,
+                to=PROCESSING[ctx.stage],
+                error_message=message,
+                expected_task_id=ctx.task_id,
+            )
+            records.finish_run(task_id=ctx.task_id, attempt=attempt, outcome="deferred", error=message)
+    except Exception as exc:  # noqa: BLE001 - the database may be the store that is down
+        log.info("document %s: deferral not recorded (%s)", ctx.document_id, exc)
 
 
 def run_stage(
@@ -212,18 +260,25 @@ def run_stage(
     document_id: int,
     work: Callable[[StageContext], StageResult | None],
     ports: StagePorts | None = None,
+    deferred_deliveries: int = 0,
 ) -> StageResult:
     """Run one stage for one document with the guarantees in this module's docstring."""
     settings = get_settings()
     ports = ports or default_ports()
     attempt = task.request.retries or 0
     skipped: StageResult = {"document_id": document_id, "stage": stage.value, "outcome": "skipped"}
+    stores = STAGE_STORES[stage]
+    blocked = ports.breakers.blocking(stores)
+    if blocked:
+        raise _defer(task, blocked, deferred_deliveries)
     try:
-        ctx = _begin(task, stage, document_id, ports)
+        ctx = _begin(task, stage, document_id, ports, deferred_deliveries)
     except IllegalTransition as exc:
         log.info("%s: %s; no-op", task.name, exc)
         return skipped
     except Exception as exc:
+        if opened := _opened_by(exc, ports):
+            raise _defer(task, opened, deferred_deliveries) from None  # the claim rolled back
         if classify(exc) is TransientError and attempt < settings.retry_max_retries:
             raise _retry(task, exc, attempt) from None
         raise
@@ -240,6 +295,9 @@ def run_stage(
     except Exception as exc:  # noqa: BLE001 - classified right here, once
         reason = describe(exc, stage)
         if classify(exc) is TransientError:
+            if opened := _opened_by(exc, ports):
+                _note_deferral(ctx, attempt, opened, ports)
+                raise _defer(task, opened, deferred_deliveries + 1) from None
             if attempt < settings.retry_max_retries:
                 countdown = settings.retry_countdown(attempt)
                 _note_retry(
@@ -248,7 +306,7 @@ def run_stage(
                     f"transient error, retry {attempt + 1}/{settings.retry_max_retries} in {countdown:.0f}s: {reason}",
                     ports,
                 )
-                raise task.retry(exc=exc, countdown=countdown, max_retries=settings.retry_max_retries) from None
+                raise _retry(task, exc, attempt, countdown) from None
             reason = f"gave up after {attempt} retries: {reason}"
         try:
             _fail(ctx, attempt, reason, ports)
@@ -257,6 +315,7 @@ def run_stage(
             return skipped
         return {**skipped, "outcome": "failed", "error": reason}
 
+    ports.breakers.record_success(stores)
     try:
         _complete(ctx, attempt, ports)
     except IllegalTransition as exc:
@@ -264,8 +323,10 @@ def run_stage(
         log.info("%s: document %s completed by another delivery (%s); no-op", task.name, document_id, exc)
         return skipped
     except Exception as exc:
+        # The work is done and idempotent; redoing it after the database is back is safe.
+        if opened := _opened_by(exc, ports):
+            raise _defer(task, opened, deferred_deliveries + 1) from None
         if classify(exc) is TransientError and attempt < settings.retry_max_retries:
-            # The work is done and idempotent; redoing it after the database is back is safe.
             raise _retry(task, exc, attempt) from None
         raise
     return {**skipped, "outcome": "succeeded", "seconds": round(time.monotonic() - began, 3), **summary}

@@ -9,21 +9,27 @@ are exercised end to end through real workers by ``tests/integration`` and ``tes
 
 from __future__ import annotations
 
+import dataclasses
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
+import psycopg.errors
 import pytest
 import redis.exceptions
 import sqlalchemy.exc
-from celery.exceptions import SoftTimeLimitExceeded
+from celery.exceptions import Retry, SoftTimeLimitExceeded
 
-from docflow.core.errors import IllegalTransition, PermanentError, Superseded, TransientError
+from docflow.core.breaker import CLOSED, HALF_OPEN, OPEN, BreakerState, Store
+from docflow.core.db import NoAnswer
+from docflow.core.errors import IllegalTransition, PermanentError, StoreUnavailable, Superseded, TransientError
 from docflow.core.settings import get_settings
-from docflow.core.status import Stage, Status, sources_of
+from docflow.core.status import ENTRY, Stage, Status, sources_of
+from tasks.deferral import countdown, store_failure
 from tasks.ports import StageContext, StagePorts
 from tasks.runner import classify, run_stage
 
@@ -45,13 +51,19 @@ class Retried(Exception):
 class FakeTask:
     name: str
     request: SimpleNamespace
+    sent: list[dict[str, Any]] = field(default_factory=list)  # messages sent again (deferrals)
 
-    def retry(self, *, exc: BaseException, countdown: float, max_retries: int) -> None:
+    def retry(self, *, exc: BaseException, countdown: float, max_retries: int, **_message: Any) -> None:
         raise Retried(exc, countdown, max_retries)
+
+    def signature_from_request(self, request: SimpleNamespace, **options: Any) -> SimpleNamespace:
+        return SimpleNamespace(apply_async=lambda: self.sent.append({"task_id": request.id, **options}))
 
 
 def delivery(stage: Stage, task_id: str, *, retries: int = 0) -> FakeTask:
-    return FakeTask(stage.task_name, SimpleNamespace(id=task_id, retries=retries, hostname="worker@test"))
+    return FakeTask(
+        stage.task_name, SimpleNamespace(id=task_id, retries=retries, hostname="worker@test", args=[1], kwargs={})
+    )
 
 
 @dataclass
@@ -425,3 +437,141 @@ def test_a_failure_of_a_superseded_delivery_never_fails_the_new_run(records):
 )
 def test_errors_are_classified_once_at_the_edge(error, kind):
     assert classify(error) is kind
+
+
+# -- breakers: a stalled store defers, it does not hold workers or use up retries ------------------------
+
+
+@dataclass
+class MemoryBreakers:
+    """The breakers' rules in memory: open after ``threshold`` failures in a row, or at once on no answer."""
+
+    threshold: int = 3
+    states: dict[Store, BreakerState] = field(default_factory=dict)
+    failures: list[tuple[Store, bool]] = field(default_factory=list)
+    successes: list[Store] = field(default_factory=list)
+
+    def open(self, store: Store, *, in_s: float = 4.0) -> None:
+        now = time.time()
+        self.states[store] = BreakerState(store, OPEN, 0, now, now + in_s, "refused")
+
+    def blocking(self, stores: Iterable[Store]) -> list[BreakerState]:
+        return [self.states[s] for s in stores if s in self.states]
+
+    def record_failure(self, store: Store, *, reason: str, unresponsive: bool = False) -> BreakerState:
+        self.failures.append((store, unresponsive))
+        in_a_row = sum(1 for failed, _ in self.failures if failed is store)
+        if unresponsive or in_a_row >= self.threshold:
+            self.open(store)
+        return self.states.get(store, BreakerState(store, CLOSED, in_a_row))
+
+    def record_success(self, stores: Iterable[Store]) -> None:
+        self.successes += list(stores)
+
+
+def run_with(
+    records: MemoryRecords, breakers: MemoryBreakers, task: FakeTask, stage: Stage, doc: int, work: Work, **kw
+):
+    ports = dataclasses.replace(records.ports(), breakers=breakers)
+    return run_stage(task, stage=stage, document_id=doc, work=work, ports=ports, **kw)  # type: ignore[arg-type]  # a stand-in task
+
+
+def test_a_task_whose_store_breaker_is_open_is_deferred_without_claiming(records):
+    # GIVEN Neo4j's breaker open, and a graph task delivered
+    doc = records.add(Status.ENTITY_COMPLETE, task_id="g1")
+    breakers, work, task = MemoryBreakers(), Work(), delivery(Stage.GRAPH, "g1")
+    breakers.open(Store.NEO4J, in_s=4.0)
+    # WHEN it runs THEN it is sent again as itself, after about the breaker's wait, and acknowledged
+    with pytest.raises(Retry):
+        run_with(records, breakers, task, Stage.GRAPH, doc, work)
+    (sent,) = task.sent
+    assert sent["task_id"] == "g1" and sent["retries"] == 0 and sent["kwargs"] == {"deferred_deliveries": 0}
+    assert 3.0 <= sent["countdown"] <= 4.0 * 1.2
+    # AND nothing was claimed or counted: no work, no status change, no delivery, no retry used
+    assert work.calls == [] and records.rows[doc].celery_status == "entity_complete" and records.runs == {}
+
+
+@pytest.mark.parametrize("stage", list(Stage))
+def test_every_stage_waits_while_the_database_breaker_is_open(records, stage):
+    doc = records.add(ENTRY[stage], task_id="t1")
+    breakers = MemoryBreakers()
+    breakers.open(Store.POSTGRES)
+    with pytest.raises(Retry):
+        run_with(records, breakers, delivery(stage, "t1"), stage, doc, Work())
+    assert records.rows[doc].celery_status == ENTRY[stage].value
+
+
+def test_other_stages_go_on_while_neo4j_is_open(records):
+    doc = records.add(Status.OCR_QUEUED, task_id="t1")
+    breakers = MemoryBreakers()
+    breakers.open(Store.NEO4J)
+    assert run_with(records, breakers, delivery(Stage.OCR, "t1"), Stage.OCR, doc, Work())["outcome"] == "succeeded"
+    assert breakers.successes == [Store.POSTGRES, Store.OBJECT_STORE]
+
+
+def test_a_store_that_stops_answering_opens_its_breaker_and_the_delivery_defers(records):
+    # GIVEN a claimed graph delivery whose Neo4j write gets no answer at all
+    doc = records.add(Status.ENTITY_COMPLETE, task_id="g1")
+    breakers, task = MemoryBreakers(), delivery(Stage.GRAPH, "g1", retries=1)
+    silent = StoreUnavailable("neo4j unavailable during graph write", store="neo4j", unresponsive=True)
+    # WHEN it runs THEN the breaker opens and the delivery defers instead of retrying
+    with pytest.raises(Retry):
+        run_with(records, breakers, task, Stage.GRAPH, doc, Work(silent))
+    assert breakers.failures == [(Store.NEO4J, True)]
+    (sent,) = task.sent
+    # AND the deferred copy keeps its retry number and says its delivery was counted
+    assert sent["retries"] == 1 and sent["kwargs"] == {"deferred_deliveries": 1}
+    row = records.rows[doc]
+    assert row.celery_status == "graph_processing" and row.error_message.startswith("deferred: breaker neo4j: open")
+    assert records.runs[("g1", 1)]["outcome"] == "deferred"
+
+
+def test_a_store_failure_below_the_threshold_retries_as_before(records):
+    doc = records.add(Status.ENTITY_COMPLETE, task_id="g1")
+    breakers, task = MemoryBreakers(), delivery(Stage.GRAPH, "g1")
+    refused = StoreUnavailable("neo4j unavailable during graph write: ServiceUnavailable", store="neo4j")
+    with pytest.raises(Retried):
+        run_with(records, breakers, task, Stage.GRAPH, doc, Work(refused))
+    assert breakers.failures == [(Store.NEO4J, False)] and task.sent == []
+
+
+def test_a_database_that_does_not_answer_while_claiming_defers_the_task(records):
+    # GIVEN PostgreSQL silent when the delivery tries to lock the row (the read deadline passed)
+    doc = records.add(Status.OCR_QUEUED, task_id="t1")
+    records.fail_next_lock = sqlalchemy.exc.OperationalError("SELECT", {}, NoAnswer("no answer within 10s"))
+    breakers, work, task = MemoryBreakers(), Work(), delivery(Stage.OCR, "t1")
+    # WHEN it is delivered THEN PostgreSQL's breaker opens and the task defers, having claimed nothing
+    with pytest.raises(Retry):
+        run_with(records, breakers, task, Stage.OCR, doc, work)
+    assert breakers.failures == [(Store.POSTGRES, True)] and task.sent[0]["kwargs"] == {"deferred_deliveries": 0}
+    assert work.calls == [] and records.rows[doc].celery_status == "ocr_queued"
+
+
+def test_a_database_deadlock_is_no_store_failure(records):
+    error = sqlalchemy.exc.OperationalError("UPDATE", {}, psycopg.errors.DeadlockDetected("deadlock detected"))
+    assert store_failure(error) is None
+
+
+def test_deliveries_that_ended_deferred_do_not_count_as_poison(records):
+    settings = get_settings()
+    # GIVEN a claimed delivery counted max_deliveries times, one of which ended deferred
+    doc = records.add(Status.GRAPH_PROCESSING, task_id="g1")
+    records.runs[("g1", 0)] = {"stage": Stage.GRAPH, "deliveries": settings.max_deliveries, "outcome": "deferred"}
+    work = Work()
+    # WHEN it is delivered again THEN it runs: only crashed deliveries are counted
+    result = run_with(
+        records, MemoryBreakers(), delivery(Stage.GRAPH, "g1"), Stage.GRAPH, doc, work, deferred_deliveries=1
+    )
+    assert result["outcome"] == "succeeded" and len(work.calls) == 1
+
+
+def test_a_deferral_waits_until_the_probe_spread_and_bounded():
+    settings = get_settings()
+    now = 1000.0
+    open_until = BreakerState(Store.NEO4J, OPEN, 0, now - 10, now + 4, "x")
+    probing = BreakerState(Store.NEO4J, HALF_OPEN, 0, now - 10, now + 30, "x")
+    overdue = BreakerState(Store.NEO4J, OPEN, 0, now - 10, now - 3, "x")
+    assert countdown([open_until], settings=settings, now=now, uniform=lambda a, b: a) == pytest.approx(4.0)
+    assert countdown([open_until], settings=settings, now=now, uniform=lambda a, b: b) == pytest.approx(4.8)
+    assert countdown([probing], settings=settings, now=now, uniform=lambda a, b: a) == settings.breaker_probe_timeout_s
+    assert countdown([overdue], settings=settings, now=now, uniform=lambda a, b: a) == 1.0
