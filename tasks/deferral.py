@@ -11,9 +11,8 @@ countdown that ends about when the breaker is next probed, and this delivery is 
 * the row keeps its status and task id; a delivery that was deferred before claiming changed
   nothing at all (no database needed: when PostgreSQL is the store that failed, every stage waits).
 
-Which store a failure belongs to is decided here once: :class:`~docflow.core.errors.StoreUnavailable`
-from the object store and Neo4j wrappers, PostgreSQL's from the SQLAlchemy error
-(:func:`docflow.core.db.unavailability`).
+A batch member (:mod:`tasks.batching`) that must run outside any batch is re-sent the same way,
+marked ``alone``.
 """
 
 from __future__ import annotations
@@ -21,21 +20,13 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from celery import Task
 from celery.exceptions import Retry
 
 from docflow.core.breaker import HALF_OPEN, BreakerState
-from docflow.core.db import unavailability
-from docflow.core.errors import StoreUnavailable
 from docflow.core.settings import Settings
-
-
-def store_failure(exc: BaseException) -> StoreUnavailable | None:
-    """The store failure ``exc`` is (refused, erroring, no answer), or None."""
-    if isinstance(exc, StoreUnavailable):
-        return exc
-    return unavailability(exc)
 
 
 def countdown(
@@ -59,12 +50,21 @@ def countdown(
     return wait * uniform(1.0, 1.2)
 
 
+def resend(task: Task, request: Any, *, wait: float, retries: int, kwargs: dict[str, Any]) -> Any:
+    """Send the message of ``request`` (Celery's request context of one delivery) again as itself:
+    the same task id and arguments, these keyword arguments, this retry number, after ``wait`` s."""
+    signature = task.signature_from_request(
+        request, args=list(request.args or ()), kwargs=kwargs, countdown=wait, retries=retries
+    )
+    signature.apply_async()
+    return signature
+
+
 def defer(task: Task, blocked: Sequence[BreakerState], *, deferred_deliveries: int, wait: float) -> Retry:
     """Send this task again after ``wait`` seconds, unchanged but for ``deferred_deliveries``; raise
     what this returns (Celery then acknowledges this delivery, as after a retry)."""
     request = task.request
     stores = ", ".join(state.describe() for state in blocked)
     kwargs = {**(request.kwargs or {}), "deferred_deliveries": deferred_deliveries}
-    signature = task.signature_from_request(request, kwargs=kwargs, countdown=wait, retries=request.retries or 0)
-    signature.apply_async()
+    signature = resend(task, request, wait=wait, retries=request.retries or 0, kwargs=kwargs)
     return Retry(f"deferred {wait:.0f}s: breaker {stores}", when=wait, sig=signature)

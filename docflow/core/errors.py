@@ -37,8 +37,3 @@ class StoreUnavailable(TransientError):
 
 class IllegalTransition(DocflowError):
     """A status change the status machine does not allow."""
-
-
-class Superseded(DocflowError):
-    """This delivery no longer owns its document: it was deleted, reprocessed or re-driven while
-    the stage ran. Its work is dropped without touching the row (the new owner's run stands)."""

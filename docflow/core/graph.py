@@ -80,11 +80,11 @@ class GraphStore(Neo4jConnection):
 
     def replace_document(self, graph: DocumentGraph) -> dict[str, int]:
         """Replace the document's subgraph in one transaction. Idempotent."""
-        return self._run("graph write", _replace_document_tx, graph=graph)
+        return self.write("graph write", _replace_document_tx, graph=graph)
 
     def delete_document(self, document_uuid: str) -> dict[str, int]:
         """Remove the document's subgraph and the entities only it mentioned; what was removed."""
-        return self._run("graph delete", _delete_document_tx, document_uuid=document_uuid)
+        return self.write("graph delete", _delete_document_tx, document_uuid=document_uuid)
 
     def document_counts(self, document_uuid: str) -> dict[str, int]:
         rows = self.query(

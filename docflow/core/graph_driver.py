@@ -111,7 +111,7 @@ class Neo4jConnection:
     def close(self) -> None:
         self.driver.close()
 
-    def _run(self, what: str, work: Callable[..., T], **params: Any) -> T:
+    def write(self, what: str, work: Callable[..., T], **params: Any) -> T:
         """``work(tx, **params)`` in one write transaction, committed; retried as the module says."""
         started = time.monotonic()
         delay = 0.1

@@ -88,11 +88,11 @@ def load_extraction(session: Session, *, document_id: int) -> Row | None:
     return session.connection().execute(_LOAD_EXTRACTION, {"document_id": document_id}).one_or_none()
 
 
-_UPSERT_CHUNK = insert(_CHUNKS)
-_UPSERT_CHUNK = _UPSERT_CHUNK.on_conflict_do_update(
+UPSERT_CHUNK = insert(_CHUNKS)
+UPSERT_CHUNK = UPSERT_CHUNK.on_conflict_do_update(
     constraint="uq_chunks_document_index",
     set_={
-        name: _UPSERT_CHUNK.excluded[name]
+        name: UPSERT_CHUNK.excluded[name]
         for name in ("text", "page_start", "page_end", "char_start", "char_end", "ts_config")
     },
 )
@@ -101,13 +101,9 @@ _DROP_CHUNKS_FROM = delete(_CHUNKS).where(
 )
 
 
-def replace_chunks(session: Session, *, document_id: int, chunks: Sequence, ts_config: str = "simple") -> int:
-    """Upsert chunks ``0..n-1`` and drop any higher index left by an earlier, longer run.
-
-    ``ts_config`` is the text-search configuration of the document's language: PostgreSQL derives
-    each chunk's search vector from it (``chunks.tsv``, generated).
-    """
-    rows = [
+def chunk_rows(*, document_id: int, chunks: Sequence, ts_config: str) -> list[dict]:
+    """The rows of a document's chunks as ``chunks`` stores them."""
+    return [
         dict(
             document_id=document_id,
             ts_config=ts_config,
@@ -120,8 +116,17 @@ def replace_chunks(session: Session, *, document_id: int, chunks: Sequence, ts_c
         )
         for c in chunks
     ]
+
+
+def replace_chunks(session: Session, *, document_id: int, chunks: Sequence, ts_config: str = "simple") -> int:
+    """Upsert chunks ``0..n-1`` and drop any higher index left by an earlier, longer run.
+
+    ``ts_config`` is the text-search configuration of the document's language: PostgreSQL derives
+    each chunk's search vector from it (``chunks.tsv``, generated).
+    """
+    rows = chunk_rows(document_id=document_id, chunks=chunks, ts_config=ts_config)
     if rows:
-        insert_many(session, _UPSERT_CHUNK, rows)
+        insert_many(session, UPSERT_CHUNK, rows)
     session.connection().execute(_DROP_CHUNKS_FROM, {"document_id": document_id, "first_dropped": len(rows)})
     return len(rows)
 

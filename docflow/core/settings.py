@@ -9,13 +9,13 @@ of connecting.
 from __future__ import annotations
 
 import random
-import re
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, StringConstraints, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 
@@ -24,6 +24,7 @@ from docflow.core.service_urls import hide_password, with_password, with_tls
 from docflow.core.status import Stage
 
 OCR_LANGUAGES_PATTERN = r"^[a-z_]{3,8}(\+[a-z_]{3,8})*$"
+OcrLanguages = Annotated[str, StringConstraints(pattern=OCR_LANGUAGES_PATTERN)]  # like "eng" or "fra+eng"
 
 
 class Settings(BaseSettings):
@@ -165,11 +166,12 @@ class Settings(BaseSettings):
     intake_dir: Path = Path("intake")
     project_id: str = "default"
 
-    # -- Celery queues, one per stage ----------------------------------------------------------
+    # -- Celery queues, one per stage (healthy while fewer than the threshold wait in all) ---------
     queue_ocr: str = "ocr"
     queue_text: str = "text"
     queue_entity: str = "entity"
     queue_graph: str = "graph"
+    health_queue_threshold: int = Field(1000, ge=1)
 
     # -- retry policy for transient errors: countdown = base * factor**retries ----------------
     retry_max_retries: int = Field(3, ge=0)
@@ -208,8 +210,11 @@ class Settings(BaseSettings):
     store_task_results: bool = False
     worker_task_events: bool = False
 
-    # -- health ----------------------------------------------------------------------------------
-    health_queue_threshold: int = Field(1000, ge=1)
+    # Up to this many waiting messages of a stage run together in one process (1: one at a time),
+    # collected for at most batch_linger_ms; OCR batches take text-like originals up to the size.
+    batch_size: int = Field(16, ge=1)
+    batch_linger_ms: int = Field(20, ge=0)
+    batch_ocr_max_bytes: int = Field(256 * 1024, ge=0)
 
     # -- extraction limits (bad input gets a clear error, never a crashed worker) ----------------
     max_file_bytes: int = 200 * 1024 * 1024
@@ -221,7 +226,7 @@ class Settings(BaseSettings):
     # Tesseract languages ("eng+spa"): the default, per project (DOCFLOW_PROJECT_OCR_LANGUAGES=
     # '{"acme-fr": "fra+eng"}'), and per sweep or submission (recorded on the document, which wins).
     ocr_languages: str = Field("eng", pattern=OCR_LANGUAGES_PATTERN)
-    project_ocr_languages: dict[str, str] = Field(default_factory=dict)
+    project_ocr_languages: dict[str, OcrLanguages] = Field(default_factory=dict)
 
     # -- named entities ------------------------------------------------------------------------------
     # The spaCy model for an undetermined language, and per identified language: a language without
@@ -234,13 +239,6 @@ class Settings(BaseSettings):
     # -- chunking ----------------------------------------------------------------------------------
     chunk_max_chars: int = Field(1500, ge=100)
     chunk_overlap_chars: int = Field(200, ge=0)
-
-    @model_validator(mode="after")
-    def _check_languages(self) -> Settings:
-        for project, languages in self.project_ocr_languages.items():
-            if not re.fullmatch(OCR_LANGUAGES_PATTERN, languages):
-                raise ValueError(f"project_ocr_languages[{project!r}]: {languages!r} is not like 'eng' or 'fra+eng'")
-        return self
 
     def ocr_languages_for(self, project_id: str, requested: str | None = None) -> str:
         """Tesseract languages for a document: the one asked for, else the project's, else the default."""

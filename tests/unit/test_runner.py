@@ -9,10 +9,11 @@ are exercised end to end through real workers by ``tests/integration`` and ``tes
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import SimpleNamespace
@@ -26,12 +27,13 @@ from celery.exceptions import Retry, SoftTimeLimitExceeded
 
 from docflow.core.breaker import CLOSED, HALF_OPEN, OPEN, BreakerState, Store
 from docflow.core.db import NoAnswer
-from docflow.core.errors import IllegalTransition, PermanentError, StoreUnavailable, Superseded, TransientError
+from docflow.core.errors import IllegalTransition, PermanentError, StoreUnavailable, TransientError
 from docflow.core.settings import get_settings
-from docflow.core.status import ENTRY, Stage, Status, sources_of
-from tasks.deferral import countdown, store_failure
-from tasks.ports import StageContext, StagePorts
-from tasks.runner import classify, run_stage
+from docflow.core.status import COMPLETE, ENTRY, PROCESSING, Stage, Status, sources_of
+from tasks.deferral import countdown
+from tasks.failures import classify, store_failure
+from tasks.ports import NotStarted, StageContext, StageOutput, StagePorts, StageWork
+from tasks.runner import Delivery, run_deliveries, run_stage
 
 pytestmark = pytest.mark.unit
 
@@ -74,8 +76,12 @@ class MemoryRecords:
     runs: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
     queued: list[tuple[int, Stage, str]] = field(default_factory=list)
     published: list[tuple[Stage, int, str]] = field(default_factory=list)
+    saved: list[int] = field(default_factory=list)  # documents whose results were written
     fail_next_lock: BaseException | None = None
+    fail_next_complete: BaseException | None = None
     fail_publish: BaseException | None = None
+    session: Any = None
+    transactions: int = 0
 
     def add(self, status: Status, *, task_id: str | None) -> int:
         document_id = len(self.rows) + 1
@@ -91,18 +97,50 @@ class MemoryRecords:
         return document_id
 
     # the Records port
-    def lock(self, *, document_id: int) -> SimpleNamespace | None:
+    def lock_many(self, *, document_ids: Sequence[int]) -> dict[int, SimpleNamespace]:
         if self.fail_next_lock is not None:
             error, self.fail_next_lock = self.fail_next_lock, None
             raise error
-        return self.rows.get(document_id)
+        return {i: self.rows[i] for i in document_ids if i in self.rows}
 
-    def record_delivery(
-        self, *, document_id: int, stage: Stage, task_id: str, attempt: int, worker_hostname: str | None
-    ) -> int:
-        run = self.runs.setdefault((task_id, attempt), {"stage": stage, "deliveries": 0, "outcome": "started"})
-        run["deliveries"] += 1
-        return int(run["deliveries"])
+    def record_deliveries(
+        self, *, stage: Stage, deliveries: Sequence[tuple[int, str, int, str | None]]
+    ) -> dict[tuple[str, int], int]:
+        counts = {}
+        for _document_id, task_id, attempt, _host in deliveries:
+            run = self.runs.setdefault((task_id, attempt), {"stage": stage, "deliveries": 0, "outcome": "started"})
+            run["deliveries"] += 1
+            run["outcome"] = "started"
+            counts[(task_id, attempt)] = int(run["deliveries"])
+        return counts
+
+    def claim_many(self, *, stage: Stage, claims: Sequence[tuple[int, str]]) -> dict[int, SimpleNamespace]:
+        moved = {}
+        for document_id, task_id in claims:
+            row = self.rows[document_id]
+            attempts = f"{stage.value}_attempts"
+            moved[document_id] = self.transition(
+                document_id=document_id,
+                to=PROCESSING[stage],
+                task_id=task_id,
+                extra={attempts: getattr(row, attempts) + 1},
+            )
+        return moved
+
+    def complete_many(self, *, stage: Stage, completions: Sequence[tuple[int, str, str]]) -> set[int]:
+        if self.fail_next_complete is not None:
+            error, self.fail_next_complete = self.fail_next_complete, None
+            raise error
+        moved = set()
+        for document_id, expected, following in completions:
+            try:
+                self.transition(
+                    document_id=document_id, to=COMPLETE[stage], task_id=following, expected_task_id=expected
+                )
+                moved.add(document_id)
+            except IllegalTransition:
+                continue
+        return moved
 
     def transition(
         self,
@@ -129,34 +167,54 @@ class MemoryRecords:
     def finish_run(self, *, task_id: str, attempt: int, outcome: str, error: str | None = None) -> None:
         self.runs.setdefault((task_id, attempt), {"deliveries": 0}).update(outcome=outcome, error=error)
 
-    def record_queued(self, *, document_id: int, stage: Stage, task_id: str) -> None:
-        self.queued.append((document_id, stage, task_id))
+    def finish_runs(self, *, runs: Sequence[tuple[str, int]], outcome: str) -> None:
+        for task_id, attempt in runs:
+            self.finish_run(task_id=task_id, attempt=attempt, outcome=outcome)
+
+    def record_queued_many(self, *, stage: Stage, task_ids: dict[int, str]) -> None:
+        self.queued += [(document_id, stage, task_id) for document_id, task_id in task_ids.items()]
 
     # the ports around it
     def ports(self) -> StagePorts:
         @contextmanager
         def unit_of_work() -> Iterator[MemoryRecords]:
-            yield self
+            # A transaction: what it changed is undone when it raises (as PostgreSQL rolls back).
+            self.transactions += 1
+            rows = {i: SimpleNamespace(**vars(row)) for i, row in self.rows.items()}
+            runs, queued, saved = copy.deepcopy(self.runs), list(self.queued), list(self.saved)
+            try:
+                yield self
+            except BaseException:
+                self.rows, self.runs, self.queued, self.saved = rows, runs, queued, saved
+                raise
 
-        def publish(*, stage: Stage, document_id: int, task_id: str) -> None:
+        def publish(*, stage: Stage, task_ids: dict[int, str]) -> None:
             if self.fail_publish is not None:
                 raise self.fail_publish
-            self.published.append((stage, document_id, task_id))
+            self.published += [(stage, document_id, task_id) for document_id, task_id in task_ids.items()]
 
-        return StagePorts(unit_of_work=unit_of_work, publish=publish, monitor=lambda ctx, fields: None)
+        return StagePorts(unit_of_work=unit_of_work, publish=publish, monitor=lambda entries: None)
 
 
 class Work:
-    """A stub stage work function that records its calls and raises what it is told to."""
+    """A stub stage work function that records the documents it saw and fails those it is told to."""
 
-    def __init__(self, raises: BaseException | None = None):
-        self.raises, self.calls = raises, []
+    def __init__(self, raises: BaseException | None = None, *, fails: dict[int, BaseException] | None = None):
+        self.raises, self.fails, self.calls = raises, fails or {}, []
 
-    def __call__(self, ctx: StageContext) -> dict[str, Any]:
-        self.calls.append(ctx)
+    def __call__(self, ctxs: list[StageContext]) -> StageWork:
+        outputs: dict[int, StageOutput | BaseException] = {}
+        for ctx in ctxs:
+            self.calls.append(ctx)
+            outputs[ctx.document_id] = self.output(ctx)
+        return StageWork(outputs)
+
+    def output(self, ctx: StageContext) -> StageOutput | BaseException:
+        if ctx.document_id in self.fails:
+            return self.fails[ctx.document_id]
         if self.raises is not None:
-            raise self.raises
-        return {"chars": 42}
+            return self.raises
+        return StageOutput({"chars": 42}, save=lambda records, d=ctx.document_id: records.saved.append(d))
 
 
 @pytest.fixture
@@ -370,9 +428,9 @@ def test_a_duplicate_delivery_finishing_second_is_a_no_op(records):
     doc = records.add(Status.OCR_QUEUED, task_id="t1")
 
     class FinishFirst(Work):
-        def __call__(self, ctx: StageContext) -> dict[str, Any]:
+        def output(self, ctx: StageContext) -> StageOutput | BaseException:
             records.rows[doc].celery_status = Status.OCR_COMPLETE.value  # the other delivery's commit
-            return super().__call__(ctx)
+            return super().output(ctx)
 
     # WHEN the second finishes THEN its completion is refused by the status machine and it is skipped
     assert run(records, delivery(Stage.OCR, "t1"), Stage.OCR, doc, FinishFirst())["outcome"] == "skipped"
@@ -385,25 +443,34 @@ def test_a_delivery_superseded_by_a_reprocess_of_the_same_stage_never_completes_
     doc = records.add(Status.TEXT_COMPLETE, task_id="e1")
 
     class Overtaken(Work):
-        def __call__(self, ctx: StageContext) -> dict[str, Any]:
+        def output(self, ctx: StageContext) -> StageOutput | BaseException:
             row = records.rows[doc]
             row.celery_status, row.celery_task_id = Status.ENTITY_PROCESSING.value, "e2"
-            return super().__call__(ctx)
+            return super().output(ctx)
 
     # WHEN e1's work returns THEN its completion is refused (the row names e2): nothing is chained
     assert run(records, delivery(Stage.ENTITY, "e1"), Stage.ENTITY, doc, Overtaken())["outcome"] == "skipped"
     assert records.rows[doc].celery_status == "entity_processing" and records.rows[doc].celery_task_id == "e2"
-    assert records.published == []
+    # AND its result was never written over e2's
+    assert records.published == [] and records.saved == []
 
 
-def test_a_delivery_whose_work_finds_itself_superseded_changes_nothing(records):
-    # GIVEN a delivery whose result write finds the document deleted or handed to another task
+def test_a_delivery_whose_document_was_deleted_meanwhile_writes_nothing(records):
+    # GIVEN a delivery whose document is deleted while it works
     doc = records.add(Status.OCR_QUEUED, task_id="t1")
-    work = Work(Superseded("document 1 was deleted while this stage ran"))
-    # WHEN it runs THEN it is skipped: no error status, no retry, nothing published
-    assert run(records, delivery(Stage.OCR, "t1"), Stage.OCR, doc, work)["outcome"] == "skipped"
-    assert records.rows[doc].celery_status == "ocr_processing" and records.rows[doc].error_message is None
-    assert records.published == [] and records.runs[("t1", 0)]["outcome"] == "started"
+
+    class Deleted(Work):
+        def output(self, ctx: StageContext) -> StageOutput | BaseException:
+            del records.rows[doc]
+            return super().output(ctx)
+
+    def complete_many(*, stage: Stage, completions: Sequence[tuple[int, str, str]]) -> set[int]:
+        return set()  # the row is gone: nothing moves
+
+    records.complete_many = complete_many  # type: ignore[method-assign]  # the deleted row's answer
+    # WHEN it completes THEN it is skipped: no result written, nothing published
+    assert run(records, delivery(Stage.OCR, "t1"), Stage.OCR, doc, Deleted())["outcome"] == "skipped"
+    assert records.saved == [] and records.published == []
 
 
 def test_a_failure_of_a_superseded_delivery_never_fails_the_new_run(records):
@@ -411,10 +478,10 @@ def test_a_failure_of_a_superseded_delivery_never_fails_the_new_run(records):
     doc = records.add(Status.TEXT_COMPLETE, task_id="e1")
 
     class OvertakenThenFails(Work):
-        def __call__(self, ctx: StageContext) -> dict[str, Any]:
+        def output(self, ctx: StageContext) -> StageOutput | BaseException:
             row = records.rows[doc]
             row.celery_status, row.celery_task_id = Status.TEXT_COMPLETE.value, "e2"
-            raise PermanentError("e1 hit bad input")
+            return PermanentError("e1 hit bad input")
 
     # WHEN e1 records its failure THEN it is refused: e2's run is not turned into error_entity
     assert run(records, delivery(Stage.ENTITY, "e1"), Stage.ENTITY, doc, OvertakenThenFails())["outcome"] == "skipped"
@@ -575,3 +642,99 @@ def test_a_deferral_waits_until_the_probe_spread_and_bounded():
     assert countdown([open_until], settings=settings, now=now, uniform=lambda a, b: b) == pytest.approx(4.8)
     assert countdown([probing], settings=settings, now=now, uniform=lambda a, b: a) == settings.breaker_probe_timeout_s
     assert countdown([overdue], settings=settings, now=now, uniform=lambda a, b: a) == 1.0
+
+
+# -- batches: several deliveries of a stage together, each with its own outcome ----------------------------
+
+
+def deliveries(records: MemoryRecords, stage: Stage, n: int) -> tuple[list[int], list[Delivery]]:
+    ids = [records.add(ENTRY[stage], task_id=f"t{i}") for i in range(n)]
+    return ids, [Delivery(f"t{i}", doc, 0, "worker@test") for i, doc in enumerate(ids)]
+
+
+def test_a_batch_costs_one_claim_and_one_completion_transaction(records):
+    # GIVEN three text deliveries together
+    ids, batch = deliveries(records, Stage.TEXT, 3)
+    # WHEN they run as a batch
+    outcomes = run_deliveries(stage=Stage.TEXT, deliveries=batch, work=Work(), ports=records.ports())
+    # THEN each succeeded and was chained, its result written; two transactions in all
+    assert [o.kind for o in outcomes] == ["succeeded"] * 3 and records.saved == ids
+    assert [row.celery_status for row in records.rows.values()] == ["text_complete"] * 3
+    assert sorted(doc for _stage, doc, _task in records.published) == ids and records.transactions == 2
+
+
+def test_one_bad_document_of_a_batch_fails_alone(records):
+    ids, batch = deliveries(records, Stage.ENTITY, 3)
+    work = Work(fails={ids[1]: PermanentError("no text to read")})
+    outcomes = run_deliveries(stage=Stage.ENTITY, deliveries=batch, work=work, ports=records.ports())
+    assert [o.kind for o in outcomes] == ["succeeded", "failed", "succeeded"]
+    assert [records.rows[i].celery_status for i in ids] == ["entity_complete", "error_entity", "entity_complete"]
+    assert records.rows[ids[1]].error_message == "no text to read" and records.saved == [ids[0], ids[2]]
+
+
+def test_a_result_that_cannot_be_written_fails_only_its_document(records):
+    # GIVEN a batch whose second result's write is refused for good
+    ids, batch = deliveries(records, Stage.GRAPH, 3)
+
+    class RefusedWrite(Work):
+        def output(self, ctx: StageContext) -> StageOutput | BaseException:
+            if ctx.document_id != ids[1]:
+                return super().output(ctx)
+
+            def refuse(_records: Any) -> None:
+                raise PermanentError("neo4j rejected graph write: Neo.ClientError.Statement.SyntaxError")
+
+            return StageOutput({}, save=refuse)
+
+    # WHEN the batch completes THEN the others complete one by one, the refused one fails with the reason
+    outcomes = run_deliveries(stage=Stage.GRAPH, deliveries=batch, work=RefusedWrite(), ports=records.ports())
+    assert [o.kind for o in outcomes] == ["succeeded", "failed", "succeeded"]
+    assert [records.rows[i].celery_status for i in ids] == ["graph_complete", "error_graph", "graph_complete"]
+
+
+def test_a_redelivery_runs_alone_outside_the_batch(records):
+    # GIVEN a batch in which one message was delivered before, and its process died
+    ids, batch = deliveries(records, Stage.ENTITY, 3)
+    records.runs[("t1", 0)] = {"stage": Stage.ENTITY, "deliveries": 1, "outcome": "started"}
+    work = Work()
+    # WHEN the batch runs THEN that one is sent again to run alone, counted as a delivery that ended
+    # deferred, and not claimed; the others run
+    outcomes = run_deliveries(stage=Stage.ENTITY, deliveries=batch, work=work, ports=records.ports())
+    assert [o.kind for o in outcomes] == ["succeeded", "alone", "succeeded"]
+    assert outcomes[1].deferred_deliveries == 1 and records.rows[ids[1]].celery_status == "text_complete"
+    assert [ctx.document_id for ctx in work.calls] == [ids[0], ids[2]]
+
+
+def test_documents_a_batch_did_not_start_before_its_time_limit_run_alone(records):
+    ids, batch = deliveries(records, Stage.ENTITY, 3)
+    work = Work(fails={ids[1]: SoftTimeLimitExceeded(), ids[2]: NotStarted("not started")})
+    outcomes = run_deliveries(stage=Stage.ENTITY, deliveries=batch, work=work, ports=records.ports())
+    assert [o.kind for o in outcomes] == ["succeeded", "failed", "alone"]
+    assert outcomes[2].deferred_deliveries == 1 and records.rows[ids[2]].celery_status == "entity_processing"
+
+
+def test_a_second_message_for_a_document_in_the_same_batch_is_a_no_op(records):
+    doc = records.add(Status.OCR_COMPLETE, task_id="t1")
+    batch = [Delivery("t1", doc), Delivery("t1", doc)]
+    outcomes = run_deliveries(stage=Stage.TEXT, deliveries=batch, work=Work(), ports=records.ports())
+    assert [o.kind for o in outcomes] == ["succeeded", "skipped"] and records.saved == [doc]
+
+
+def test_a_heavy_original_runs_alone_not_in_an_ocr_batch(records):
+    ids, batch = deliveries(records, Stage.OCR, 2)
+    records.rows[ids[0]].heavy = True
+    records.rows[ids[1]].heavy = False
+    outcomes = run_deliveries(
+        stage=Stage.OCR, deliveries=batch, work=Work(), ports=records.ports(), batchable=lambda row: not row.heavy
+    )
+    assert [o.kind for o in outcomes] == ["alone", "succeeded"] and outcomes[0].deferred_deliveries == 0
+    assert ("t0", 0) not in records.runs  # not counted: it never started here
+
+
+def test_an_open_breaker_defers_the_whole_batch(records):
+    _ids, batch = deliveries(records, Stage.GRAPH, 3)
+    breakers = MemoryBreakers()
+    breakers.open(Store.NEO4J)
+    ports = dataclasses.replace(records.ports(), breakers=breakers)
+    outcomes = run_deliveries(stage=Stage.GRAPH, deliveries=batch, work=Work(), ports=ports)
+    assert [o.kind for o in outcomes] == ["defer"] * 3 and records.transactions == 0

@@ -117,7 +117,10 @@ def select_documents(selection: Selection, settings: Settings) -> Selected:
     if selection.project_id:
         conditions.append(_DOCS.c.project_id == selection.project_id)
     if selection.outdated:
-        outdated = " OR ".join(outdated_sql(stage, placeholder=":{}") for stage in _stages(selection.outdated))
+        # Parenthesized whole: ANDed with the other conditions, a bare "a OR b" let b through any project.
+        outdated = (
+            "(" + " OR ".join(outdated_sql(stage, placeholder=":{}") for stage in _stages(selection.outdated)) + ")"
+        )
         used = {name: value for name, value in outdated_parameters(settings).items() if f":{name}" in outdated}
         conditions.append(text(outdated).bindparams(**used))
     for wanted in selection.made_with:
