@@ -13,8 +13,10 @@ returned (its result committed, or its next step sent), ``inspect active`` lists
 process running the batch dies every member goes back to its queue (``task_reject_on_worker_lost``)
 and is delivered again — then counted as a redelivery, which runs alone (:mod:`tasks.runner`).
 A message marked ``alone``, an ETA message (retries, deferrals) and a lone message run the usual
-way. While a batch is collected the consumer may fetch that many more messages (QoS raised by one
-per member, lowered again when the batch ends), so another process is not starved meanwhile.
+way. Prefetch counts a batch as one message: a message being collected takes no slot (QoS raised
+by one while it waits here), and a batch in the pool takes one (its other members' slots are given
+back when it ends), so the consumer collects the next batch while one runs, and at most one more
+than the processes can take is ever waiting in this worker.
 """
 
 from __future__ import annotations
@@ -69,8 +71,8 @@ class Batcher:
             self.consumer.on_task_request(request)
             return
         self.pending.append(request)
-        if len(self.pending) > 1:
-            self.consumer.qos.increment_eventually()
+        # A message waiting here is not in the pool yet: it takes no prefetch slot while collected.
+        self.consumer.qos.increment_eventually()
         if len(self.pending) >= self.size:
             self.flush()
         elif self.timer is None:
@@ -80,15 +82,17 @@ class Batcher:
         if self.timer is not None:
             self.timer.cancel()
             self.timer = None
-        batch, self.pending = self.pending, []
-        extra = max(len(batch) - 1, 0)  # QoS raised for all but the first
-        batch = [request for request in batch if not request.revoked()]
+        collected, self.pending = self.pending, []
+        batch = [request for request in collected if not request.revoked()]
         if len(batch) <= 1:
+            self._lower(len(collected))
             for request in batch:
                 self.consumer.on_task_request(request)
-            self._lower(extra)
             return
-        self._submit(batch, extra)
+        # In the pool, the batch takes one prefetch slot, like one message: its other members' slots
+        # are given back only when it ends, so the consumer fetches for the other processes meanwhile.
+        self._lower(len(collected) - len(batch) + 1)
+        self._submit(batch, len(batch) - 1)
 
     def _lower(self, n: int) -> None:
         for _ in range(n):

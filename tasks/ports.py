@@ -94,30 +94,25 @@ class NotStarted(Exception):
 
 @dataclass(frozen=True)
 class StageOutput:
-    """What a stage computed for one document: its summary, and its writes (``save(records)``, run
-    in the completion transaction while the document is still owned by this delivery)."""
+    """What a stage computed for one document: its summary (the task's result; the writes may add
+    to it) and what is to be stored for it."""
 
     summary: dict[str, Any]
-    save: Callable[[Records], None]
+    result: Any = None
 
 
 @dataclass
 class StageWork:
     """A stage's work over one or more claimed documents: per document its output or the error it
-    hit. ``save(records, document_ids)`` writes the results of the documents still owned when the
-    stage completes (by default each output's own ``save``; the graph stage writes all in one)."""
+    hit, and ``store(records, outputs)``, which writes the outputs of the documents still owned when
+    the stage completes — together, in the stage's completion transaction."""
 
     outputs: dict[int, StageOutput | BaseException]
-    save_all: Callable[[Records, list[int]], None] | None = None
+    store: Callable[[Records, list[StageOutput]], None]
 
     def save(self, records: Records, document_ids: list[int]) -> None:
-        if self.save_all is not None:
-            self.save_all(records, document_ids)
-            return
-        for document_id in document_ids:
-            output = self.outputs[document_id]
-            assert isinstance(output, StageOutput)  # only successes are saved
-            output.save(records)
+        owned = [self.outputs[i] for i in document_ids]
+        self.store(records, [output for output in owned if isinstance(output, StageOutput)])
 
 
 class Publish(Protocol):

@@ -228,10 +228,14 @@ def _run_work(work: WorkFunction, ctxs: list[StageContext]) -> StageWork:
     try:
         done = work(ctxs)
     except Exception as exc:  # noqa: BLE001 - classified per document by the caller
-        return StageWork({ctx.document_id: exc for ctx in ctxs})
+        return StageWork({ctx.document_id: exc for ctx in ctxs}, store=_nothing_to_store)
     for ctx in ctxs:
         done.outputs.setdefault(ctx.document_id, PermanentError("the stage's work returned nothing for it"))
     return done
+
+
+def _nothing_to_store(_records: Any, outputs: list[StageOutput]) -> None:
+    assert not outputs, "a work that failed as a whole has no output to store"
 
 
 def _completed(

@@ -95,12 +95,6 @@ def each_document(
 
 # -- ocr ----------------------------------------------------------------------------------------------
 
-
-def ocr_work(ctxs: list[StageContext]) -> StageWork:
-    settings = get_settings()
-    return StageWork(each_document(ctxs, functools.partial(_ocr_document, settings=settings)))
-
-
 # Originals read in milliseconds (no pages to render or OCR): the only ones OCR batches take.
 LIGHT_FILE_TYPES = frozenset({"txt", "md", "csv", "tsv", "html", "xml", "eml"})
 
@@ -108,6 +102,11 @@ LIGHT_FILE_TYPES = frozenset({"txt", "md", "csv", "tsv", "html", "xml", "eml"})
 def light_original(document: Any) -> bool:
     """Whether a document's original is light enough to run in an OCR batch (text-like, small)."""
     return document.file_type in LIGHT_FILE_TYPES and document.size_bytes <= get_settings().batch_ocr_max_bytes
+
+
+def ocr_work(ctxs: list[StageContext]) -> StageWork:
+    settings = get_settings()
+    return StageWork(each_document(ctxs, functools.partial(_ocr_document, settings=settings)), store=_store_reads)
 
 
 def _ocr_document(ctx: StageContext, *, settings: Settings) -> StageOutput:
@@ -125,34 +124,28 @@ def _ocr_document(ctx: StageContext, *, settings: Settings) -> StageOutput:
         extraction = extract_file(path=local, filename=filename, settings=settings, ocr_languages=languages)
     text = extraction.text()
     language = identify_language(text)
-
-    def save(records: Records) -> None:
-        session = records.session
-        results.save_language(session, document_id=ctx.document_id, language=language.language)
-        results.save_extraction(
-            session,
-            document_id=ctx.document_id,
-            elements_json=extraction.to_json(),
-            char_count=len(text),
-            page_count=extraction.page_count,
-            ocr_pages=extraction.ocr_pages,
-            text_pages=extraction.text_pages,
-            file_type=extraction.file_type,
-        )
-        results.record_version(
-            session,
-            document_id=ctx.document_id,
-            stage=Stage.OCR.value,
-            version=stage_version(Stage.OCR, settings, ocr_languages=languages),
-        )
-
+    read = batch_results.ReadResult(
+        document_id=ctx.document_id,
+        elements_json=extraction.to_json(),
+        char_count=len(text),
+        page_count=extraction.page_count,
+        ocr_pages=extraction.ocr_pages,
+        text_pages=extraction.text_pages,
+        file_type=extraction.file_type,
+        language=language.language,
+        version=stage_version(Stage.OCR, settings, ocr_languages=languages),
+    )
     summary = {
         "pages": extraction.page_count,
         "ocr_pages": extraction.ocr_pages,
         "chars": len(text),
         "language": language.language,
     }
-    return StageOutput(summary, save)
+    return StageOutput(summary, read)
+
+
+def _store_reads(records: Records, outputs: list[StageOutput]) -> None:
+    batch_results.save_reads(records.session, documents=[output.result for output in outputs])
 
 
 # -- text ---------------------------------------------------------------------------------------------
@@ -162,7 +155,6 @@ def text_work(ctxs: list[StageContext]) -> StageWork:
     settings = get_settings()
     with session_scope() as session:
         stored = batch_results.load_extractions(session, document_ids=[ctx.document_id for ctx in ctxs])
-    chunked: dict[int, tuple[list[Any], str]] = {}
 
     def chunk(ctx: StageContext) -> StageOutput:
         row = stored.get(ctx.document_id)
@@ -174,17 +166,17 @@ def text_work(ctxs: list[StageContext]) -> StageWork:
         )
         if not chunks:
             raise PermanentError("the extracted text is empty after cleaning")
-        chunked[ctx.document_id] = (chunks, text_search_config(ctx.document.language))
-        return StageOutput({"chunks": len(chunks)}, save=lambda _records: None)
-
-    def save_all(records: Records, document_ids: list[int]) -> None:
-        batch_results.replace_chunks_many(records.session, chunks={i: chunked[i] for i in document_ids})
-        version = stage_version(Stage.TEXT, settings)
-        batch_results.record_versions(
-            records.session, stage=Stage.TEXT.value, versions=dict.fromkeys(document_ids, version)
+        return StageOutput(
+            {"chunks": len(chunks)}, (ctx.document_id, chunks, text_search_config(ctx.document.language))
         )
 
-    return StageWork(each_document(ctxs, chunk), save_all=save_all)
+    def store(records: Records, outputs: list[StageOutput]) -> None:
+        chunked = {document_id: (chunks, config) for document_id, chunks, config in (o.result for o in outputs)}
+        batch_results.replace_chunks_many(records.session, chunks=chunked)
+        versions = dict.fromkeys(chunked, stage_version(Stage.TEXT, settings))
+        batch_results.record_versions(records.session, stage=Stage.TEXT.value, versions=versions)
+
+    return StageWork(each_document(ctxs, chunk), store=store)
 
 
 # -- entity -------------------------------------------------------------------------------------------
@@ -205,7 +197,7 @@ def entity_work(ctxs: list[StageContext]) -> StageWork:
                 ctx, chunks.get(ctx.document_id, []), vocabularies[ctx.project_id], session, settings=settings
             ),
         )
-    return StageWork(outputs)
+    return StageWork(outputs, store=_store_entities)
 
 
 def _entity_document(
@@ -236,20 +228,17 @@ def _entity_document(
         language=language,
         vocabulary=vocabulary_hash(vocabulary) if vocabulary else None,
     )
-    summary: dict[str, Any] = {"model": model or f"none for {language}"}
+    found = batch_results.EntityResult(ctx.document_id, ctx.project_id, mentions, relationships)
+    return StageOutput({"model": model or f"none for {language}"}, (found, version))
 
-    def save(records: Records) -> None:
-        counts = results.replace_entities(
-            records.session,
-            document_id=ctx.document_id,
-            project_id=ctx.project_id,
-            mentions=mentions,
-            relationships=relationships,
-        )
-        results.record_version(records.session, document_id=ctx.document_id, stage=Stage.ENTITY.value, version=version)
-        summary.update(counts)
 
-    return StageOutput(summary, save)
+def _store_entities(records: Records, outputs: list[StageOutput]) -> None:
+    found = {output.result[0].document_id: output for output in outputs}
+    counts = batch_results.replace_entities_many(records.session, documents=[o.result[0] for o in outputs])
+    versions = {document_id: output.result[1] for document_id, output in found.items()}
+    batch_results.record_versions(records.session, stage=Stage.ENTITY.value, versions=versions)
+    for document_id, output in found.items():
+        output.summary.update(counts[document_id])
 
 
 def _label_prior(keys: set[str], *, session: Any, project_id: str, document_id: int) -> dict[str, Counter[str]]:
@@ -261,11 +250,10 @@ def _label_prior(keys: set[str], *, session: Any, project_id: str, document_id: 
 
 def graph_work(ctxs: list[StageContext]) -> StageWork:
     settings = get_settings()
-    graphs = {}
     with session_scope() as session:
 
         def load(ctx: StageContext) -> StageOutput:
-            graphs[ctx.document_id] = results.load_document_graph(
+            graph = results.load_document_graph(
                 session,
                 document_id=ctx.document_id,
                 document_uuid=ctx.document_uuid,
@@ -273,24 +261,20 @@ def graph_work(ctxs: list[StageContext]) -> StageWork:
                 name=ctx.document.original_file_name,
                 file_type=ctx.document.file_type,
             )
-            return StageOutput({}, save=lambda _records: None)
+            return StageOutput({}, (ctx.document_id, graph))
 
         outputs = each_document(ctxs, load)
 
-    def save_all(records: Records, document_ids: list[int]) -> None:
+    def store(records: Records, owned: list[StageOutput]) -> None:
         # Written while the rows are held (the completion transaction locked them): a delete locks a
         # row first, then removes the subgraph, so this write can never land after a delete.
-        counts = replace_documents(_graph_store(), [graphs[i] for i in document_ids])
-        for document_id in document_ids:
-            output = outputs[document_id]
-            if isinstance(output, StageOutput):
-                output.summary.update(counts[graphs[document_id].document_uuid])
-        version = stage_version(Stage.GRAPH, settings)
-        batch_results.record_versions(
-            records.session, stage=Stage.GRAPH.value, versions=dict.fromkeys(document_ids, version)
-        )
+        counts = replace_documents(_graph_store(), [graph for _id, graph in (o.result for o in owned)])
+        for output in owned:
+            output.summary.update(counts[output.result[1].document_uuid])
+        versions = dict.fromkeys((o.result[0] for o in owned), stage_version(Stage.GRAPH, settings))
+        batch_results.record_versions(records.session, stage=Stage.GRAPH.value, versions=versions)
 
-    return StageWork(outputs, save_all=save_all)
+    return StageWork(outputs, store=store)
 
 
 @functools.cache

@@ -9,13 +9,23 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Row, text
 from sqlmodel import Session
 
 from docflow.core.db import insert_many
-from docflow.core.results import UPSERT_CHUNK, chunk_rows
+from docflow.core.results import (
+    INSERT_MENTIONS,
+    INSERT_RELATIONSHIPS,
+    UPSERT_CHUNK,
+    UPSERT_EXTRACTION,
+    chunk_rows,
+    mention_rows,
+    relationship_rows,
+    upsert_canonical_entities,
+)
 
 _LOAD_EXTRACTIONS = text("SELECT * FROM document_extractions WHERE document_id = ANY(CAST(:ids AS integer[]))")
 
@@ -80,3 +90,116 @@ def record_versions(session: Session, *, stage: str, versions: dict[int, str]) -
         session.connection().execute(
             _RECORD_VERSIONS, {"stage": stage, "ids": ids, "versions": [versions[i] for i in ids]}
         )
+
+
+_DELETE_MENTIONS_MANY = text("DELETE FROM entity_mentions WHERE document_id = ANY(CAST(:ids AS integer[]))")
+_DELETE_RELATIONSHIPS_MANY = text("DELETE FROM entity_relationships WHERE document_id = ANY(CAST(:ids AS integer[]))")
+
+
+@dataclass(frozen=True)
+class EntityResult:
+    """One document's entity-stage result to store."""
+
+    document_id: int
+    project_id: str
+    mentions: Sequence[Any]
+    relationships: Sequence[Any]
+
+
+def replace_entities_many(session: Session, *, documents: Sequence[EntityResult]) -> dict[int, dict[str, int]]:
+    """Replace each document's mentions and relationships (as :func:`results.replace_entities` does for
+    one): the canonical entities upserted per project, the old rows deleted and the new ones inserted
+    for the whole batch at once; counts per document."""
+    ids: dict[str, dict] = {}
+    for project in {d.project_id for d in documents}:
+        ids[project] = upsert_canonical_entities(
+            session,
+            project_id=project,
+            entities=[
+                (m.canonical_key, m.label, m.canonical_name)
+                for d in documents
+                if d.project_id == project
+                for m in d.mentions
+            ],
+        )
+    connection = session.connection()
+    document_ids = [d.document_id for d in documents]
+    connection.execute(_DELETE_MENTIONS_MANY, {"ids": document_ids})
+    connection.execute(_DELETE_RELATIONSHIPS_MANY, {"ids": document_ids})
+    counts, mentioned, related = {}, [], []
+    for d in documents:
+        entity_ids = ids[d.project_id]
+        its_mentions = mention_rows(document_id=d.document_id, mentions=d.mentions, entity_ids=entity_ids)
+        its_relationships = relationship_rows(
+            document_id=d.document_id, relationships=d.relationships, entity_ids=entity_ids
+        )
+        mentioned += its_mentions
+        related += its_relationships
+        keys = {(m.canonical_key[:512], m.label) for m in d.mentions}
+        counts[d.document_id] = {
+            "mentions": len(its_mentions),
+            "entities": len({entity_ids[k] for k in keys}),
+            "relationships": len(its_relationships),
+        }
+    if mentioned:
+        insert_many(session, INSERT_MENTIONS, mentioned)
+    if related:
+        insert_many(session, INSERT_RELATIONSHIPS, related)
+    return counts
+
+
+_SET_DOCUMENTS_READ = text(
+    """
+    UPDATE source_documents d
+    SET language = v.language, page_count = v.page_count, file_type = v.file_type,
+        pipeline_versions = d.pipeline_versions || jsonb_build_object('ocr', v.version)
+    FROM unnest(CAST(:ids AS integer[]), CAST(:languages AS text[]), CAST(:pages AS integer[]),
+                CAST(:types AS text[]), CAST(:versions AS text[])) AS v(id, language, page_count, file_type, version)
+    WHERE d.id = v.id
+    """
+)
+
+
+@dataclass(frozen=True)
+class ReadResult:
+    """One document's OCR-stage result to store: its extraction, its language, the version that read it."""
+
+    document_id: int
+    elements_json: str
+    char_count: int
+    page_count: int
+    ocr_pages: int
+    text_pages: int
+    file_type: str
+    language: str | None
+    version: str
+
+
+def save_reads(session: Session, *, documents: Sequence[ReadResult]) -> None:
+    """Store each document's extraction (upserted) and, on its row, its language, page count, file
+    type and OCR version: two statements for the batch."""
+    insert_many(
+        session,
+        UPSERT_EXTRACTION,
+        [
+            dict(
+                document_id=d.document_id,
+                elements_json=d.elements_json,
+                char_count=d.char_count,
+                page_count=d.page_count,
+                ocr_pages=d.ocr_pages,
+                text_pages=d.text_pages,
+            )
+            for d in documents
+        ],
+    )
+    session.connection().execute(
+        _SET_DOCUMENTS_READ,
+        {
+            "ids": [d.document_id for d in documents],
+            "languages": [d.language for d in documents],
+            "pages": [d.page_count for d in documents],
+            "types": [d.file_type for d in documents],
+            "versions": [d.version for d in documents],
+        },
+    )

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-from sqlalchemy import Row, Text, bindparam, cast, delete, func, select, update
+from sqlalchemy import Row, bindparam, delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Session
 
@@ -40,46 +40,11 @@ _DOCUMENTS = table_of(SourceDocument)
 _VOCABULARY = table_of(VocabularyName)
 
 _EXTRACTION_VALUES = ("elements_json", "char_count", "page_count", "ocr_pages", "text_pages")
-_UPSERT_EXTRACTION = insert(_EXTRACTIONS)
-_UPSERT_EXTRACTION = _UPSERT_EXTRACTION.on_conflict_do_update(
+UPSERT_EXTRACTION = insert(_EXTRACTIONS)
+UPSERT_EXTRACTION = UPSERT_EXTRACTION.on_conflict_do_update(
     index_elements=[_EXTRACTIONS.c.document_id],
-    set_={name: _UPSERT_EXTRACTION.excluded[name] for name in _EXTRACTION_VALUES},
+    set_={name: UPSERT_EXTRACTION.excluded[name] for name in _EXTRACTION_VALUES},
 )
-_SET_DOCUMENT_SHAPE = (
-    update(_DOCUMENTS)
-    .where(_DOCUMENTS.c.id == bindparam("document_id"))
-    .values(page_count=bindparam("b_page_count"), file_type=bindparam("b_file_type"))
-)
-
-
-def save_extraction(
-    session: Session,
-    *,
-    document_id: int,
-    elements_json: str,
-    char_count: int,
-    page_count: int,
-    ocr_pages: int,
-    text_pages: int,
-    file_type: str,
-) -> None:
-    connection = session.connection()
-    connection.execute(
-        _UPSERT_EXTRACTION,
-        dict(
-            document_id=document_id,
-            elements_json=elements_json,
-            char_count=char_count,
-            page_count=page_count,
-            ocr_pages=ocr_pages,
-            text_pages=text_pages,
-        ),
-    )
-    connection.execute(
-        _SET_DOCUMENT_SHAPE, {"document_id": document_id, "b_page_count": page_count, "b_file_type": file_type}
-    )
-
-
 _LOAD_EXTRACTION = select(_EXTRACTIONS).where(_EXTRACTIONS.c.document_id == bindparam("document_id"))
 
 
@@ -176,10 +141,8 @@ def upsert_canonical_entities(session: Session, *, project_id: str, entities: Se
     return {(key, label): entity_id for entity_id, key, label in found}
 
 
-_DELETE_MENTIONS = delete(_MENTIONS).where(_MENTIONS.c.document_id == bindparam("document_id"))
-_DELETE_RELATIONSHIPS = delete(_RELATIONSHIPS).where(_RELATIONSHIPS.c.document_id == bindparam("document_id"))
-_INSERT_MENTIONS = insert(_MENTIONS)
-_INSERT_RELATIONSHIPS = insert(_RELATIONSHIPS)
+INSERT_MENTIONS = insert(_MENTIONS)
+INSERT_RELATIONSHIPS = insert(_RELATIONSHIPS)
 
 
 def project_vocabulary(session: Session, *, project_id: str) -> list[VocabularyEntry]:
@@ -220,23 +183,14 @@ def label_prior(session: Session, *, project_id: str, keys: set[str], document_i
     return prior
 
 
-def replace_entities(
-    session: Session, *, document_id: int, project_id: str, mentions: Sequence, relationships: Sequence
-) -> dict[str, int]:
-    """Replace the document's mentions and relationships; returns counts."""
-    ids = upsert_canonical_entities(
-        session,
-        project_id=project_id,
-        entities=[(m.canonical_key, m.label, m.canonical_name) for m in mentions],
-    )
-    connection = session.connection()
-    connection.execute(_DELETE_MENTIONS, {"document_id": document_id})
-    connection.execute(_DELETE_RELATIONSHIPS, {"document_id": document_id})
-    mention_rows = {
+def mention_rows(*, document_id: int, mentions: Sequence, entity_ids: dict) -> list[dict]:
+    """A document's ``entity_mentions`` rows, one per (chunk, span, label); ``entity_ids`` maps
+    (canonical key, label) to the canonical entity's id (:func:`upsert_canonical_entities`)."""
+    rows = {
         (m.chunk_index, m.char_start, m.char_end, m.label): dict(
             document_id=document_id,
             chunk_index=m.chunk_index,
-            canonical_entity_id=ids[(m.canonical_key[:512], m.label)],
+            canonical_entity_id=entity_ids[(m.canonical_key[:512], m.label)],
             text=m.text[:512],
             label=m.label,
             char_start=m.char_start,
@@ -244,21 +198,21 @@ def replace_entities(
         )
         for m in mentions
     }
-    if mention_rows:
-        insert_many(session, _INSERT_MENTIONS, list(mention_rows.values()))
-    relationship_rows = [
+    return list(rows.values())
+
+
+def relationship_rows(*, document_id: int, relationships: Sequence, entity_ids: dict) -> list[dict]:
+    """A document's ``entity_relationships`` rows."""
+    return [
         dict(
             document_id=document_id,
-            source_entity_id=ids[(r.source_key[:512], r.source_label)],
-            target_entity_id=ids[(r.target_key[:512], r.target_label)],
+            source_entity_id=entity_ids[(r.source_key[:512], r.source_label)],
+            target_entity_id=entity_ids[(r.target_key[:512], r.target_label)],
             kind=r.kind,
             weight=r.weight,
         )
         for r in relationships
     ]
-    if relationship_rows:
-        insert_many(session, _INSERT_RELATIONSHIPS, relationship_rows)
-    return {"mentions": len(mention_rows), "entities": len(set(ids.values())), "relationships": len(relationship_rows)}
 
 
 _MENTION_ROWS = (
@@ -326,30 +280,3 @@ def load_document_graph(
             for source, target, weight in rows["relationships"]
         ],
     )
-
-
-_RECORD_VERSION = (
-    update(_DOCUMENTS)
-    .where(_DOCUMENTS.c.id == bindparam("document_id"))
-    .values(
-        pipeline_versions=_DOCUMENTS.c.pipeline_versions.op("||")(
-            # Typed: jsonb_build_object takes "any", so untyped parameters are indeterminate.
-            func.jsonb_build_object(cast(bindparam("stage"), Text), cast(bindparam("version"), Text))
-        )
-    )
-)
-
-
-def record_version(session: Session, *, document_id: int, stage: str, version: str) -> None:
-    """Note which pipeline version produced the stage's result (in the result's own transaction)."""
-    session.connection().execute(_RECORD_VERSION, {"document_id": document_id, "stage": stage, "version": version})
-
-
-_SET_LANGUAGE = (
-    update(_DOCUMENTS).where(_DOCUMENTS.c.id == bindparam("document_id")).values(language=bindparam("b_language"))
-)
-
-
-def save_language(session: Session, *, document_id: int, language: str | None) -> None:
-    """Record the language identified in the document's text (None: undetermined)."""
-    session.connection().execute(_SET_LANGUAGE, {"document_id": document_id, "b_language": language})

@@ -150,8 +150,20 @@ class ObjectStorage:
         return self.download(bucket=self.bucket, key=key, path=path)
 
     def download(self, *, bucket: str, key: str, path: Path) -> Path:
-        """Download an object of any bucket (an S3 intake source) to ``path``."""
-        self.call("download", self.client.fget_object, bucket, key, str(path))
+        """Download an object of any bucket (an S3 intake source) to ``path``: one request (the
+        client's ``fget_object`` asks for the object's metadata first: two)."""
+
+        def fetch() -> None:
+            response = self.client.get_object(bucket, key)
+            try:
+                with open(path, "wb") as out:
+                    for block in response.stream(1 << 20):
+                        out.write(block)
+            finally:
+                response.close()
+                response.release_conn()
+
+        self.call("download", fetch)
         return path
 
     def remove(self, *, key: str) -> None:

@@ -207,14 +207,17 @@ class Work:
         for ctx in ctxs:
             self.calls.append(ctx)
             outputs[ctx.document_id] = self.output(ctx)
-        return StageWork(outputs)
+        return StageWork(outputs, store=self.store)
 
     def output(self, ctx: StageContext) -> StageOutput | BaseException:
         if ctx.document_id in self.fails:
             return self.fails[ctx.document_id]
         if self.raises is not None:
             return self.raises
-        return StageOutput({"chars": 42}, save=lambda records, d=ctx.document_id: records.saved.append(d))
+        return StageOutput({"chars": 42}, ctx.document_id)
+
+    def store(self, records: Any, outputs: list[StageOutput]) -> None:
+        records.saved += [output.result for output in outputs]
 
 
 @pytest.fixture
@@ -677,14 +680,10 @@ def test_a_result_that_cannot_be_written_fails_only_its_document(records):
     ids, batch = deliveries(records, Stage.GRAPH, 3)
 
     class RefusedWrite(Work):
-        def output(self, ctx: StageContext) -> StageOutput | BaseException:
-            if ctx.document_id != ids[1]:
-                return super().output(ctx)
-
-            def refuse(_records: Any) -> None:
+        def store(self, records: Any, outputs: list[StageOutput]) -> None:
+            if any(output.result == ids[1] for output in outputs):
                 raise PermanentError("neo4j rejected graph write: Neo.ClientError.Statement.SyntaxError")
-
-            return StageOutput({}, save=refuse)
+            super().store(records, outputs)
 
     # WHEN the batch completes THEN the others complete one by one, the refused one fails with the reason
     outcomes = run_deliveries(stage=Stage.GRAPH, deliveries=batch, work=RefusedWrite(), ports=records.ports())
