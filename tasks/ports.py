@@ -109,6 +109,8 @@ class StageWork:
 
     outputs: dict[int, StageOutput | BaseException]
     store: Callable[[Records, list[StageOutput]], None]
+    # Run once the completion transaction has committed (what may only go out after it: publishes).
+    after_commit: Callable[[], None] | None = None
 
     def save(self, records: Records, document_ids: list[int]) -> None:
         owned = [self.outputs[i] for i in document_ids]

@@ -172,6 +172,8 @@ def _complete(stage: Stage, ctxs: list[StageContext], work: StageWork, ports: St
             records.record_queued_many(
                 stage=stage.next, task_ids={c.document_id: following[c.document_id] for c in owned}
             )
+    if work.after_commit is not None:
+        work.after_commit()
     return {document_id: following[document_id] for document_id in moved}
 
 

@@ -19,6 +19,7 @@ import functools
 import tempfile
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,10 +37,18 @@ from docflow.core.status import Stage
 from docflow.core.storage import ObjectStorage
 from docflow.core.versions import stage_version
 from docflow.core.vocabulary import vocabulary_hash
+from tasks import members
 from tasks.ports import NotStarted, Records, StageContext, StageOutput, StageWork
 from tasks.steps.chunking import chunk_elements
-from tasks.steps.entities import cooccurrence_relationships, extract_mentions, load_nlp, ner_model_for
-from tasks.steps.extract import Extraction, ExtractionLimits, configure, extract_document
+from tasks.steps.entities import (
+    MergeTarget,
+    apply_merges,
+    cooccurrence_relationships,
+    extract_mentions,
+    load_nlp,
+    ner_model_for,
+)
+from tasks.steps.extract import Extraction, ExtractionLimits, configure, extract_document, ocr_languages_used
 from tasks.steps.language import identify_language
 
 
@@ -53,7 +62,9 @@ def extraction_limits(settings: Settings) -> ExtractionLimits:
     )
 
 
-def configure_extraction(settings: Settings, *, ocr_languages: str | None = None) -> None:
+def configure_extraction(
+    settings: Settings, *, ocr_languages: str | None = None, choose_ocr_languages: bool = False
+) -> None:
     """The process-wide side of extraction (tesseract's data and languages, PIL's pixel guard).
 
     Called at worker start-up and before each document (cheap when nothing changed)."""
@@ -61,16 +72,32 @@ def configure_extraction(settings: Settings, *, ocr_languages: str | None = None
         tessdata_dir=settings.tessdata_dir,
         ocr_lang=ocr_languages or settings.ocr_languages,
         max_pixels=settings.max_pixels,
+        choose_ocr_languages=choose_ocr_languages,
     )
 
 
-def extract_file(*, path: Path, filename: str, settings: Settings, ocr_languages: str | None = None) -> Extraction:
-    """Detect the type from the bytes and extract (shared by the OCR stage and the raw floor)."""
-    configure_extraction(settings, ocr_languages=ocr_languages)
+def extract_file(
+    *,
+    path: Path,
+    filename: str,
+    settings: Settings,
+    ocr_languages: str | None = None,
+    choose_ocr_languages: bool = False,
+    depth: int = 0,
+    members_dir: Path | None = None,
+) -> Extraction:
+    """Detect the type from the bytes and extract (shared by the OCR stage and the raw floor).
+
+    ``choose_ocr_languages``: the first OCR reading may choose better-fitting installed packs than
+    ``ocr_languages`` (:func:`tasks.steps.extract.ocr_languages_used` says what was used).
+    ``depth``/``members_dir``: see :func:`~tasks.steps.extract.registry.extract_document` (archives)."""
+    configure_extraction(settings, ocr_languages=ocr_languages, choose_ocr_languages=choose_ocr_languages)
     if path.stat().st_size == 0:
         raise PermanentError("empty file: 0 bytes")
     file_type, _mime = sniff_file(path, filename=filename)
-    return extract_document(path=path, file_type=file_type, limits=extraction_limits(settings))
+    return extract_document(
+        path=path, file_type=file_type, limits=extraction_limits(settings), depth=depth, members_dir=members_dir
+    )
 
 
 def each_document(
@@ -106,7 +133,12 @@ def light_original(document: Any) -> bool:
 
 def ocr_work(ctxs: list[StageContext]) -> StageWork:
     settings = get_settings()
-    return StageWork(each_document(ctxs, functools.partial(_ocr_document, settings=settings)), store=_store_reads)
+    queued: dict[int, str] = {}  # archive members registered with the result, published after its commit
+    return StageWork(
+        each_document(ctxs, functools.partial(_ocr_document, settings=settings)),
+        store=functools.partial(_store_reads, queued=queued),
+        after_commit=lambda: members.publish_members(queued, settings=settings) if queued else None,
+    )
 
 
 def _ocr_document(ctx: StageContext, *, settings: Settings) -> StageOutput:
@@ -121,7 +153,24 @@ def _ocr_document(ctx: StageContext, *, settings: Settings) -> StageOutput:
         local = Path(tmp) / "original"
         _object_storage().get_to_file(key=object_key, path=local)
         languages = settings.ocr_languages_for(ctx.project_id, document.ocr_languages)
-        extraction = extract_file(path=local, filename=filename, settings=settings, ocr_languages=languages)
+        # Neither the sweep (recorded on the document) nor the project fixes the languages: the
+        # scan's first reading may choose the installed packs of its own language or script.
+        choose = (
+            settings.ocr_choose_languages
+            and document.ocr_languages is None
+            and ctx.project_id not in settings.project_ocr_languages
+        )
+        # -- archives (tasks/members.py): members are stored now, registered with the result --
+        (Path(tmp) / "members").mkdir()
+        extraction = extract_file(
+            path=local, filename=filename, settings=settings, ocr_languages=languages,
+            choose_ocr_languages=choose,
+            depth=members.nesting_depth(parent_document_id=document.parent_document_id),
+            members_dir=Path(tmp) / "members",
+        )  # fmt: skip
+        if extraction.ocr_pages and choose and (used := ocr_languages_used()) != languages:
+            languages = f"{used} (chosen)"
+        stored = members.store_members(extraction.members, project_id=ctx.project_id, settings=settings)
     text = extraction.text()
     language = identify_language(text)
     read = batch_results.ReadResult(
@@ -141,11 +190,35 @@ def _ocr_document(ctx: StageContext, *, settings: Settings) -> StageOutput:
         "chars": len(text),
         "language": language.language,
     }
-    return StageOutput(summary, read)
+    return StageOutput(summary, _Read(read, stored, ctx.project_id, document.ocr_languages))
 
 
-def _store_reads(records: Records, outputs: list[StageOutput]) -> None:
-    batch_results.save_reads(records.session, documents=[output.result for output in outputs])
+@dataclass(frozen=True)
+class _Read:
+    """An OCR result to store: the reading, and an archive's members (stored, to register)."""
+
+    read: batch_results.ReadResult
+    members: list[members.StoredMember]
+    project_id: str
+    ocr_languages: str | None
+
+
+def _store_reads(records: Records, outputs: list[StageOutput], *, queued: dict[int, str]) -> None:
+    reads: list[_Read] = [output.result for output in outputs]
+    batch_results.save_reads(records.session, documents=[r.read for r in reads])
+    # An archive's members are registered with its result (its row held for this delivery: a
+    # deleted or reprocessed archive registers nothing) and published after the commit.
+    for read in reads:
+        if read.members:
+            queued.update(
+                members.register_members(
+                    records.session,
+                    archive_id=read.read.document_id,
+                    project_id=read.project_id,
+                    ocr_languages=read.ocr_languages,
+                    stored=read.members,
+                )  # fmt: skip
+            )
 
 
 # -- text ---------------------------------------------------------------------------------------------
@@ -184,25 +257,39 @@ def text_work(ctxs: list[StageContext]) -> StageWork:
 
 def entity_work(ctxs: list[StageContext]) -> StageWork:
     settings = get_settings()
-    # One session for the batch's reads: its chunks, its projects' vocabularies, each document's
-    # label prior (asked once per document, by the step, after reading it).
+    # One session for the batch's reads: its chunks, its projects' vocabularies and reviewed merges,
+    # each document's label prior (asked once per document, by the step, after reading it).
     with session_scope() as session:
         chunks = batch_results.load_chunks_many(session, document_ids=[ctx.document_id for ctx in ctxs])
-        vocabularies = {
-            project: results.project_vocabulary(session, project_id=project) for project in {c.project_id for c in ctxs}
+        projects = {ctx.project_id for ctx in ctxs}
+        vocabularies = {project: results.project_vocabulary(session, project_id=project) for project in projects}
+        merges = {
+            project: {k: MergeTarget(*v) for k, v in results.project_merges(session, project_id=project).items()}
+            for project in projects
         }
         outputs = each_document(
             ctxs,
             lambda ctx: _entity_document(
-                ctx, chunks.get(ctx.document_id, []), vocabularies[ctx.project_id], session, settings=settings
+                ctx,
+                _EntityInputs(chunks.get(ctx.document_id, []), vocabularies[ctx.project_id], merges[ctx.project_id]),
+                session,
+                settings=settings,
             ),
         )
     return StageWork(outputs, store=_store_entities)
 
 
-def _entity_document(
-    ctx: StageContext, chunks: list[Any], vocabulary: list[Any], session: Any, *, settings: Settings
-) -> StageOutput:
+@dataclass(frozen=True)
+class _EntityInputs:
+    """What the entity stage reads for a document: its chunks, its project's vocabulary and merges."""
+
+    chunks: list[Any]
+    vocabulary: list[Any]
+    merges: dict[tuple[str, str], MergeTarget]
+
+
+def _entity_document(ctx: StageContext, inputs: _EntityInputs, session: Any, *, settings: Settings) -> StageOutput:
+    chunks, vocabulary = inputs.chunks, inputs.vocabulary
     language = ctx.document.language
     model = ner_model_for(language, settings.ner_models, settings.ner_model)
     if model is None:
@@ -220,6 +307,8 @@ def _entity_document(
                 _label_prior, session=session, project_id=ctx.project_id, document_id=ctx.document_id
             ),
         )
+        # Reviewed merges (docflow entities merge) before relationships: edges join merged entities.
+        mentions = apply_merges(mentions, inputs.merges)
     relationships = cooccurrence_relationships(mentions)
     version = stage_version(
         Stage.ENTITY,

@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from docflow.api.inputs import FreeText
+from docflow.api.inputs import FreeText, Identifier
 from docflow.core.status import Stage
 from docflow.ops.lifecycle.explore import EntityMatch
 from docflow.ops.lifecycle.search import SearchHit
@@ -44,6 +44,19 @@ class StageRunView(BaseModel):
     error: str | None
 
 
+class ArchiveParent(BaseModel):
+    id: int
+    name: str
+    status: str
+
+
+class ArchiveMember(BaseModel):
+    id: int
+    name: str
+    member_path: str | None
+    status: str
+
+
 class DocumentDetail(BaseModel):
     id: int
     uuid: str
@@ -65,6 +78,9 @@ class DocumentDetail(BaseModel):
     chunks: int
     entities: int
     history: list[StageRunView]
+    parent: ArchiveParent | None = Field(description="The archive this document came out of, if any.")
+    member_path: str | None = Field(description="Where in its archive the document sat.")
+    members: list[ArchiveMember] = Field(description="The documents this archive gave (at most 500).")
 
 
 class ReprocessRequest(BaseModel):
@@ -88,6 +104,13 @@ class DeletedDocument(BaseModel):
     removed: dict[str, int | bool] = Field(description="What went: rows per table, graph nodes, the stored original.")
 
 
+class ExportedParent(BaseModel):
+    id: int
+    uuid: str
+    name: str
+    member_path: str | None
+
+
 class ExportedDocument(BaseModel):
     id: int
     uuid: str
@@ -102,6 +125,7 @@ class ExportedDocument(BaseModel):
     status: str
     created_at: str | None
     pipeline_versions: dict[str, str]
+    parent: ExportedParent | None = Field(description="The archive it came out of, if any.")
 
 
 class ExportedChunk(BaseModel):
@@ -169,3 +193,17 @@ class EntityViewModel(BaseModel):
     neighbours: list[NeighbourView]
     source: str = Field(description='"neo4j", or "postgresql (Neo4j unavailable: …)".')
     other_matches: list[EntityMatch]
+
+
+class MergeRequest(BaseModel):
+    project_id: Identifier = Field(max_length=128)
+    source: FreeText = Field(
+        min_length=1, max_length=300, description="The entity merged away: id, name or LABEL:name."
+    )
+    target: FreeText = Field(min_length=1, max_length=300, description="The entity it is merged into.")
+    reason: FreeText | None = Field(None, max_length=500, description="Recorded with the merge.")
+
+
+class SplitRequest(BaseModel):
+    project_id: Identifier = Field(max_length=128)
+    source: FreeText = Field(min_length=1, max_length=300, description="The merged-away entity to make its own again.")

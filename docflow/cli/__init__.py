@@ -14,7 +14,7 @@ import sys
 
 import typer
 
-from docflow.cli import documents, intake, lifecycle, operate, pools, stack  # noqa: F401 - each module registers its commands
+from docflow.cli import documents, entities, intake, lifecycle, operate, pools, stack  # noqa: F401 - each module registers its commands
 from docflow.cli.app import app
 from docflow.cli.errors import unreachable_service
 

@@ -45,8 +45,14 @@ def register_document(
     file_type: str | None = None,
     mime_type: str | None = None,
     ocr_languages: str | None = None,
+    parent_document_id: int | None = None,
+    member_path: str | None = None,
 ) -> Registration:
-    """Insert the document unless ``(project_id, sha256)`` exists; idempotent under concurrency."""
+    """Insert the document unless ``(project_id, sha256)`` exists; idempotent under concurrency.
+
+    ``parent_document_id``/``member_path``: the archive a member came from, set only when the row
+    is created (the same bytes already registered on their own stay as they are).
+    """
     statement = (
         insert(SourceDocument)
         .values(
@@ -58,6 +64,8 @@ def register_document(
             file_type=file_type,
             mime_type=mime_type,
             ocr_languages=ocr_languages,
+            parent_document_id=parent_document_id,
+            member_path=member_path,
         )
         .on_conflict_do_nothing(constraint="uq_source_documents_project_sha256")
         .returning(col(SourceDocument.id))

@@ -14,7 +14,15 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["ENTITY_LABELS", "LEGAL_FORMS", "VALUE_LABELS", "canonical_key", "canonical_name", "is_meaningful"]
+__all__ = [
+    "ENTITY_LABELS",
+    "LEGAL_FORMS",
+    "VALUE_LABELS",
+    "canonical_key",
+    "canonical_name",
+    "is_meaningful",
+    "name_without_legal_form",
+]
 
 # The labels docflow keeps (spaCy's OntoNotes names; other models' labels are mapped onto these).
 ENTITY_LABELS: frozenset[str] = frozenset(
@@ -78,13 +86,21 @@ def _is_punct(ch: str) -> bool:
     return unicodedata.category(ch).startswith("P")
 
 
+def _keeps_dot(text: str) -> bool:
+    """A final dot that belongs to the name: "U.S.", "S.A.", "Acme Inc.", "Jones Jr."."""
+    if _ABBREVIATION_END.search(text):
+        return True
+    last = text.rpartition(" ")[2].casefold().translate(_LEGAL_FORM_PUNCT)
+    return bool(text.rpartition(" ")[0]) and (last in LEGAL_FORMS or last in ("jr", "sr"))
+
+
 def _strip_punct(text: str, *, keep_abbreviation: bool) -> str:
     """Trim punctuation/space at both ends; optionally keep the dot ending "U.S."."""
     start, end = 0, len(text)
     while start < end and (_is_punct(text[start]) or text[start].isspace()):
         start += 1
     while end > start and (_is_punct(text[end - 1]) or text[end - 1].isspace()):
-        if keep_abbreviation and text[end - 1] == "." and _ABBREVIATION_END.search(text[start:end]):
+        if keep_abbreviation and text[end - 1] == "." and _keeps_dot(text[start:end]):
             break
         end -= 1
     return text[start:end]
@@ -108,7 +124,9 @@ def _tidy(text: str, *, display: bool) -> str:
         text = _strip_punct(text, keep_abbreviation=display)
         text = _POSSESSIVE.sub("", text)
         text = leading_the.sub("", text)
-        text = _drop_legal_form(text)
+        if not display:
+            # The key ignores the legal form; the display name keeps it ("Harbour Bank plc").
+            text = _drop_legal_form(text)
     return text
 
 
@@ -128,11 +146,23 @@ def canonical_key(text: str, label: str = "") -> str:
 def canonical_name(text: str, label: str = "") -> str:
     """Display form: original casing, whitespace collapsed, same trimming as the key.
 
-    Differs from the key's trimming only in keeping a final abbreviation dot ("U.S.") and
-    a capitalised leading "The" ("The Hague"). ``label`` is ignored, as for the key.
+    Differs from the key's trimming in keeping the legal form ("Harbour Bank plc"), a final
+    abbreviation dot ("U.S.", "S.A.") and a capitalised leading "The" ("The Hague"). ``label`` is
+    ignored, as for the key.
     """
     del label
     return _tidy(unicodedata.normalize("NFKC", text), display=True)
+
+
+def name_without_legal_form(text: str) -> str:
+    """The display name without its trailing legal form(s): "Harbour Bank plc" -> "Harbour Bank"
+    (a vocabulary matches both)."""
+    name = canonical_name(text)
+    previous = None
+    while name != previous:
+        previous = name
+        name = _strip_punct(_drop_legal_form(name), keep_abbreviation=False)
+    return name
 
 
 def is_meaningful(key: str, label: str) -> bool:

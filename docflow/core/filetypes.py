@@ -28,7 +28,9 @@ _MIME = {
     "odt": "application/vnd.oasis.opendocument.text", "epub": "application/epub+zip",
     "doc": "application/msword", "xls": "application/vnd.ms-excel", "ppt": "application/vnd.ms-powerpoint",
     "msg": "application/vnd.ms-outlook", "rtf": "application/rtf", "html": "text/html", "xml": "application/xml",
-    "md": "text/markdown", "csv": "text/csv", "tsv": "text/tab-separated-values",
+    "md": "text/markdown", "csv": "text/csv", "tsv": "text/tab-separated-values", "json": "application/json",
+    "ndjson": "application/x-ndjson", "rst": "text/x-rst", "org": "text/x-org", "zip": "application/zip",
+    "p7m": "application/pkcs7-mime",
 }  # fmt: skip
 _IMAGE_MAGIC: list[tuple[bytes, str]] = [
     (b"\x89PNG\r\n\x1a\n", "image/png"),
@@ -51,8 +53,9 @@ _KNOWN_UNSUPPORTED: list[tuple[bytes, int, str]] = [
     (b"ustar", 257, "a tar archive"),
     (b"SQLite format 3\x00", 0, "an SQLite database"),
     (b"\x00\x00\x00\x0cjP  \r\n\x87\n", 0, "a JPEG 2000 image"),
-    (b"ftypheic", 4, "a HEIC image"),
-    (b"ftyp", 4, "a video or HEIC/AVIF image"),
+    (b"\x09\x04\x06\x00", 0, "an Excel 4.0 worksheet (older than Excel 97: save it as .xlsx)"),
+    (b"\x09\x02\x06\x00", 0, "an Excel 3.0 worksheet (older than Excel 97: save it as .xlsx)"),
+    (b"ftyp", 4, "an MP4/QuickTime audio or video file, or an AVIF image"),
     (b"ID3", 0, "an MP3 audio file"),
     (b"OggS", 0, "an Ogg audio/video file"),
     (b"fLaC", 0, "a FLAC audio file"),
@@ -70,7 +73,10 @@ _EXPECTED_BY_SUFFIX = {
     ".xltx": "an Excel template (.xltx)", ".xls": "an Excel .xls workbook", ".xlt": "an Excel template (.xlt)",
     ".csv": "a CSV file", ".tsv": "a TSV file", ".tab": "a TSV file", ".msg": "an Outlook message (.msg)",
     ".html": "an HTML page", ".htm": "an HTML page", ".xhtml": "an HTML page", ".xml": "an XML document",
-    ".md": "a Markdown document", ".markdown": "a Markdown document",
+    ".md": "a Markdown document", ".markdown": "a Markdown document", ".json": "a JSON file",
+    ".ndjson": "an NDJSON file", ".jsonl": "an NDJSON file", ".rst": "a reStructuredText document",
+    ".org": "an Org document", ".zip": "a ZIP archive", ".p7m": "an S/MIME message (.p7m)",
+    ".p7s": "an S/MIME signature (.p7s)", ".heic": "a HEIC image", ".heif": "a HEIF image",
     ".png": "a PNG image", ".jpg": "a JPEG image", ".jpeg": "a JPEG image", ".tif": "a TIFF image",
     ".tiff": "a TIFF image", ".gif": "a GIF image", ".bmp": "a BMP image", ".webp": "a WEBP image",
 }  # fmt: skip
@@ -85,6 +91,7 @@ _KIND_BY_SUFFIX = {
         "sheet": ".xlsx .xlsm .xltx .xls .xlt .csv .tsv .tab",
         "book": ".epub",
         "mail": ".eml .msg",
+        "archive": ".zip",
     }.items()
     for suffix in suffixes.split()
 }
@@ -98,8 +105,9 @@ _ODF_KINDS = {
     b"graphics": "an OpenDocument drawing (.odg)",
 }
 _SUPPORTED = (
-    "PDF, PNG/JPEG/TIFF/GIF/BMP/WEBP image, Word .docx/.doc, PowerPoint .pptx/.ppt, Excel .xlsx/.xls, "
-    "OpenDocument text (.odt), EPUB, RTF, HTML, XML, Markdown, CSV/TSV, .eml/.msg e-mail or plain text"
+    "PDF, PNG/JPEG/TIFF/GIF/BMP/WEBP/HEIC image, Word .docx/.doc, PowerPoint .pptx/.ppt, Excel .xlsx/.xls, "
+    "OpenDocument text (.odt), EPUB, RTF, HTML, XML, Markdown, reStructuredText, Org, CSV/TSV, JSON/NDJSON, "
+    ".eml/.msg/S-MIME e-mail, ZIP archive or plain text"
 )
 # Extensions of the files docflow reads (for a directory scan), without the dot.
 READABLE_EXTENSIONS: tuple[str, ...] = tuple(suffix[1:] for suffix in _EXPECTED_BY_SUFFIX)
@@ -110,6 +118,11 @@ _EMAIL_HEADERS = {
 }  # fmt: skip
 _HEADER_LINE = re.compile(rb"^([!-9;-~]+):")
 _HTML_START = re.compile(r"<!doctype\s+html|<html[\s>]")
+# HEIF brands of still pictures (what phones take); "avif", "mp41"... are not read.
+_HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs", b"mif1", b"msf1"}
+# The DER OID prefix of PKCS #7 content types (1.2.840.113549.1.7.x): S/MIME .p7m/.p7s bodies.
+_PKCS7_OID = b"\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x07"
+_JSON_START = re.compile(r'[\[{]\s*(?:["\[{\]}]|-?\d|true|false|null)')
 
 
 def detect_file_type(*, data_head: bytes, filename: str) -> tuple[str, str]:
@@ -137,6 +150,10 @@ def detect_file_type(*, data_head: bytes, filename: str) -> tuple[str, str]:
             return "image", mime
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         return "image", "image/webp"
+    if head[4:8] == b"ftyp" and head[8:12] in _HEIF_BRANDS:
+        return "image", "image/heic"
+    if head[:1] == b"\x30" and _PKCS7_OID in head[:24]:
+        return _found("p7m")  # the extractor tells signed (read) from enveloped (encrypted) and detached
     if head[:2] == b"BM" and len(head) >= 18 and int.from_bytes(head[14:18], "little") in _BMP_DIB_SIZES:
         return "image", "image/bmp"
     if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
@@ -183,7 +200,8 @@ def _office(file_type: str, suffix: str, expected: str | None) -> tuple[str, str
     """Accept a zip or OLE2 file type unless its name promises another kind of document."""
     # Each of these types is also the suffix its files have: ".docx", ".msg", ...
     kind = _KIND_BY_SUFFIX[f".{file_type}"]
-    if _KIND_BY_SUFFIX.get(suffix, kind) != kind:
+    # Every zip-based document is a zip: under a .zip name it is read as what it is.
+    if _KIND_BY_SUFFIX.get(suffix, kind) not in (kind, "archive"):
         _unsupported(_EXPECTED_BY_SUFFIX[f".{file_type}"], expected)
     return _found(file_type)
 
@@ -204,7 +222,15 @@ def _zip_type(head: bytes, suffix: str, expected: str | None) -> str:
         for kind, what in _ODF_KINDS.items():
             if mimetype.startswith(b"application/vnd.oasis.opendocument." + kind):
                 _unsupported(what, expected)
-        _unsupported("an OpenDocument file of a kind docflow does not read", expected)
+        if mimetype.startswith(b"application/vnd.oasis.opendocument."):
+            _unsupported("an OpenDocument file of a kind docflow does not read", expected)
+    names = {name for name, _ in entries}
+    # Written without their "mimetype" entry first (or at all): known by their parts and their name.
+    # (Their container check says so plainly if the required part is missing.)
+    if suffix in (".epub", ".odt"):
+        return suffix[1:]
+    if "xl/workbook.bin" in names:
+        _unsupported("an Excel binary workbook (.xlsb)", expected)
     for name, _ in entries:
         for prefix, file_type in _OOXML_PARTS.items():
             if name.startswith(prefix):
@@ -213,11 +239,18 @@ def _zip_type(head: bytes, suffix: str, expected: str | None) -> str:
         found = [(head.find(prefix.encode()), file_type) for prefix, file_type in _OOXML_PARTS.items()]
         if hits := sorted(hit for hit in found if hit[0] >= 0):
             return hits[0][1]
-    if b"[Content_Types].xml" in head:  # an Office package whose main parts start later
+    # An Office package whose main parts start later (not a ZIP that merely holds one, stored).
+    if "[Content_Types].xml" in names or (not walked and b"[Content_Types].xml" in head):
         for file_type in ("docx", "pptx", "xlsx"):
             if _KIND_BY_SUFFIX.get(suffix) == _KIND_BY_SUFFIX[f".{file_type}"]:
                 return file_type
-    _unsupported("a ZIP archive", expected)
+        # Its parts are one document's (Visio, XPS, 3D...), not documents of their own.
+        _unsupported("an Office Open XML package of a kind docflow does not read (Visio, XPS or similar)", expected)
+    # A .zip (or a nameless one) is an archive of documents; a ZIP under another name is a format of
+    # its own (Keynote, Java, StarOffice...) whose parts are not documents.
+    if suffix and suffix != ".zip" and suffix not in _EXPECTED_BY_SUFFIX:
+        _unsupported(f"a ZIP-based {suffix} file, a kind docflow does not read", expected)
+    return "zip"
 
 
 def _zip_entries(head: bytes) -> tuple[list[tuple[str, bytes]], bool]:
@@ -266,7 +299,18 @@ def _text_type(head: bytes, suffix: str) -> str:
         return "html"
     if start.startswith("<") and suffix == ".xml":
         return "xml"
-    return {".md": "md", ".markdown": "md", ".csv": "csv", ".tsv": "tsv", ".tab": "tsv"}.get(suffix, "txt")
+    if by_name := _TEXT_BY_SUFFIX.get(suffix):
+        return by_name
+    if _JSON_START.match(start):  # a JSON document under another name: NDJSON when its first line is whole
+        first = start.partition("\n")[0].strip()
+        return "ndjson" if first.startswith("{") and first.endswith("}") and "\n{" in text else "json"
+    return "txt"
+
+
+_TEXT_BY_SUFFIX = {
+    ".md": "md", ".markdown": "md", ".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".json": "json",
+    ".geojson": "json", ".ndjson": "ndjson", ".jsonl": "ndjson", ".rst": "rst", ".org": "org",
+}  # fmt: skip
 
 
 def _head_text(head: bytes) -> str:
@@ -323,5 +367,7 @@ def _looks_like_text(head: bytes) -> bool:
         codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
         return True
     except UnicodeDecodeError:
-        # Legacy 8-bit text is still mostly ASCII; binary data is not.
-        return sum(1 for b in sample if b >= 0x80) < len(sample) * 0.3
+        # Legacy 8-bit text is mostly ASCII, or (Cyrillic, Greek, Arabic code pages) has the spaces
+        # and line breaks of prose between its letters; binary data without controls has neither.
+        high = sum(1 for b in sample if b >= 0x80)
+        return high < len(sample) * 0.3 or sample.count(b" ") + sample.count(b"\n") > len(sample) * 0.08

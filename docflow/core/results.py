@@ -22,6 +22,7 @@ from docflow.core.models import (
     Chunk,
     DocumentExtraction,
     EntityMention,
+    EntityMerge,
     EntityRelationship,
     SourceDocument,
     VocabularyName,
@@ -38,6 +39,7 @@ _MENTIONS = table_of(EntityMention)
 _RELATIONSHIPS = table_of(EntityRelationship)
 _DOCUMENTS = table_of(SourceDocument)
 _VOCABULARY = table_of(VocabularyName)
+_MERGES = table_of(EntityMerge)
 
 _EXTRACTION_VALUES = ("elements_json", "char_count", "page_count", "ocr_pages", "text_pages")
 UPSERT_EXTRACTION = insert(_EXTRACTIONS)
@@ -153,6 +155,30 @@ def project_vocabulary(session: Session, *, project_id: str) -> list[VocabularyE
         .order_by(_VOCABULARY.c.id)
     ).all()
     return [VocabularyEntry(name, label, tuple(aliases or ())) for name, label, aliases in rows]
+
+
+# --- reviewed merges (docflow.ops.entities) ------------------------------------------------------
+_INTO = _ENTITIES.alias("into_entity")
+_LIVE_MERGES = (
+    select(_MERGES.c.from_key, _MERGES.c.from_label, _MERGES.c.into_key, _MERGES.c.into_label, _INTO.c.display_name)
+    .outerjoin(
+        _INTO,
+        (_INTO.c.project_id == _MERGES.c.project_id)
+        & (_INTO.c.normalized_key == _MERGES.c.into_key)
+        & (_INTO.c.label == _MERGES.c.into_label),
+    )
+    .where(_MERGES.c.project_id == bindparam("project_id"), _MERGES.c.split_at.is_(None))
+)
+
+
+def project_merges(session: Session, *, project_id: str) -> dict[tuple[str, str], tuple[str, str, str]]:
+    """The project's live merges: ``(from_key, from_label) -> (into_key, into_label, into display name)``.
+
+    Read by the entity stage in the transaction that saves the document's entities' inputs, and
+    applied to its mentions (:func:`tasks.steps.entities.apply_merges`).
+    """
+    rows = session.connection().execute(_LIVE_MERGES, {"project_id": project_id})
+    return {(fk, fl): (ik, il, name or ik) for fk, fl, ik, il, name in rows}
 
 
 _LABEL_PRIOR = (

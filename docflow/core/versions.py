@@ -22,7 +22,7 @@ from docflow.core.status import Stage
 # chunk boundary rule, new entity rules, a new graph shape).
 EXTRACTOR = "extract/1"
 CHUNKER = "chunk/1"
-ENTITY_RULES = "entities/1"
+ENTITY_RULES = "entities/2"
 GRAPH = "graph/1"
 
 

@@ -17,7 +17,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from docflow.core.entity_names import ENTITY_LABELS, VALUE_LABELS, canonical_key, canonical_name
+from docflow.core.entity_names import (
+    ENTITY_LABELS,
+    VALUE_LABELS,
+    canonical_key,
+    canonical_name,
+    name_without_legal_form,
+)
 
 __all__ = [
     "VOCABULARY_FORMATS",
@@ -66,7 +72,7 @@ class VocabularyEntry:
         """Name, aliases, and each without its legal form ("Harbour Bank plc" -> "Harbour Bank")."""
         forms: dict[str, None] = {}
         for text in (self.name, *self.aliases):
-            for form in (" ".join(text.split()), canonical_name(text)):
+            for form in (" ".join(text.split()), canonical_name(text), name_without_legal_form(text)):
                 if canonical_key(form):
                     forms[form] = None
         return list(forms)

@@ -122,6 +122,7 @@ def document_detail(reference: str) -> dict[str, Any] | None:
             )
             or 0
         )
+        parent, members = _archive_links(session, row)
     return {
         "id": row.id,
         "uuid": str(row.document_uuid),
@@ -142,6 +143,10 @@ def document_detail(reference: str) -> dict[str, Any] | None:
         "updated_at": _iso(row.updated_at),
         "chunks": int(chunks),
         "entities": int(entities),
+        # An archive and what came in it: the parent a member came from, the members an archive gave.
+        "parent": parent,
+        "member_path": row.member_path,
+        "members": members,
         "history": [
             {
                 "stage": run.stage,
@@ -163,6 +168,33 @@ def document_detail(reference: str) -> dict[str, Any] | None:
     }
 
 
+MAX_MEMBERS_SHOWN = 500
+
+
+def _archive_links(session: Any, row: SourceDocument) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """The archive ``row`` came from (id, name) and the members it gave (id, name, path, status)."""
+    parent = None
+    if row.parent_document_id is not None:
+        found = session.get(SourceDocument, row.parent_document_id)
+        if found is not None:
+            parent = {"id": found.id, "name": found.original_file_name, "status": found.celery_status}
+    members = session.execute(
+        select(
+            SourceDocument.id,
+            SourceDocument.original_file_name,
+            SourceDocument.member_path,
+            SourceDocument.celery_status,
+        )
+        .where(SourceDocument.parent_document_id == row.id)
+        .order_by(col(SourceDocument.id))
+        .limit(MAX_MEMBERS_SHOWN)
+    ).all()
+    return parent, [
+        {"id": member_id, "name": name, "member_path": path, "status": status}
+        for member_id, name, path, status in members
+    ]
+
+
 def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
 
@@ -178,6 +210,12 @@ def document_history(document: str) -> list[str]:
         f"  project {detail['project_id']}, sha256 {detail['sha256']}, {detail['size_bytes']} bytes, "
         f"type {detail['file_type']}",
     ]
+    if detail["parent"]:
+        lines.append(f"  from archive {detail['parent']['id']} {detail['parent']['name']} ({detail['member_path']})")
+    if detail["members"]:
+        lines.append(
+            f"  archive of {len(detail['members'])} document(s): " + ", ".join(str(m["id"]) for m in detail["members"])
+        )
     if detail["error"]:
         lines.append(f"  error: {detail['error']}")
     for run in detail["history"]:

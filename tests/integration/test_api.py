@@ -220,3 +220,61 @@ def test_a_document_in_flight_is_not_reprocessed_without_force(api, sample_files
     forced = client.post(f"/documents/{document_id}/reprocess", json={"from_stage": "ocr", "force": True})
     assert forced.status_code == 202, forced.text
     assert wait_for_documents([document_id], timeout_s=TIMEOUT_S) == {document_id: "graph_complete"}
+
+
+def test_possible_duplicates_are_merged_and_split_over_http(api, tmp_path):
+    client = api.client()
+    project = f"{api.project}-merge"
+    # GIVEN two documents naming one person with two spellings
+    ids = []
+    for name, text in (
+        ("lease.txt", "Maria Gonzalez signed the lease with Harbour Freight Ltd. in Rotterdam on Monday."),
+        ("invoice.txt", "Maria Gonzales approved the invoice from Harbour Freight Ltd. for the storage in Rotterdam."),
+    ):
+        created = client.post(
+            "/documents",
+            params={"filename": name, "project_id": project},
+            content=text.encode(),
+            headers={"Content-Type": "text/plain"},
+        )
+        assert created.status_code == 201, created.text
+        ids.append(created.json()["document_id"])
+    assert set(wait_for_documents(ids, timeout_s=TIMEOUT_S).values()) == {"graph_complete"}
+    # WHEN the project's possible duplicates are asked for THEN the two spellings are a pair
+    pairs = client.get("/entities/duplicates", params={"project_id": project}).json()
+    pair = next(p for p in pairs if {p["first"]["name"], p["second"]["name"]} == {"Maria Gonzalez", "Maria Gonzales"})
+    # WHEN the second is merged into the first THEN the merge is recorded and the documents re-read
+    merged = client.post(
+        "/entities/merges",
+        json={
+            "project_id": project,
+            "source": f"#{pair['second']['id']}",
+            "target": f"#{pair['first']['id']}",
+            "reason": "one person",
+        },
+    )
+    assert merged.status_code == 201, merged.text
+    assert merged.json()["merge"]["merged_by"] == "api" and merged.json()["merge"]["reason"] == "one person"
+    assert set(wait_for_documents(ids, timeout_s=TIMEOUT_S).values()) == {"graph_complete"}
+    assert [m["from_name"] for m in client.get("/entities/merges", params={"project_id": project}).json()] == [
+        pair["second"]["name"]
+    ]
+    # AND the same merge again changes nothing; a merge the other way round is refused with the reason
+    assert client.post(
+        "/entities/merges",
+        json={"project_id": project, "source": f"#{pair['second']['id']}", "target": f"#{pair['first']['id']}"},
+    ).status_code in (200, 201)
+    backwards = client.post(
+        "/entities/merges",
+        json={"project_id": project, "source": f"#{pair['first']['id']}", "target": f"#{pair['second']['id']}"},
+    )
+    assert backwards.status_code in (400, 409) and backwards.json()["detail"], backwards.text
+    # WHEN it is split again THEN it is its own entity, and the history keeps the merge
+    split = client.post("/entities/merges/split", json={"project_id": project, "source": pair["second"]["name"]})
+    assert split.status_code == 200, split.text
+    assert client.get("/entities/merges", params={"project_id": project}).json() == []
+    history = client.get("/entities/merges", params={"project_id": project, "include_split": True}).json()
+    assert history[0]["split_by"] == "api"
+    # AND an unknown entity is a 404 with the reason
+    unknown = client.post("/entities/merges", json={"project_id": project, "source": "Nobody", "target": "#1"})
+    assert unknown.status_code == 404 and "no entity" in unknown.json()["detail"]

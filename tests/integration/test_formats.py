@@ -66,7 +66,7 @@ def test_every_new_format_reaches_graph_complete_with_its_text_rows_and_entities
         expected = facts["people"] + facts["organizations"] + facts["places"] + facts["dates"] + facts["amounts"]
         missing = [value for value in expected if not set(_words(value)) <= set(_words(text))]
         assert not missing, f"{name}: missing from the chunks: {missing}"
-        for row in facts.get("rows", []):
+        for row in facts.get("rows", []) + facts.get("lines", []):
             assert row in text, f"{name}: table row not found as written: {row!r}"
         for hidden in facts.get("absent", []):
             assert hidden not in text, f"{name}: {hidden!r} (script, not content) is in the chunks"

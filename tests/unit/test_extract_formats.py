@@ -106,10 +106,14 @@ def test_each_sample_yields_its_names_and_pages(
     assert result.file_type == facts["file_type"]
     assert result.page_count == facts["page_count"]
     assert all(1 <= e.page <= result.page_count for e in result.elements)
-    assert result.ocr_pages == 0 and result.text_pages == result.page_count
+    assert result.ocr_pages == facts.get("ocr_pages", 0)
+    assert result.text_pages == result.page_count - result.ocr_pages
     assert all(e.text and e.text == e.text.strip() for e in result.elements)
     for absent in facts.get("absent", []):
         assert absent not in text
+    # AND lines that must read as written (a JSON value with its key path, the signature record) do
+    for line in facts.get("lines", []):
+        assert line in text, f"{name}: {line!r} missing"
 
 
 @pytest.mark.parametrize("name", [name for name, facts in FORMAT_FACTS.items() if "rows" in facts])

@@ -33,6 +33,7 @@ def project(workers, sample_files, tmp_path_factory) -> dict:
     ids = {
         "pdf": ingest_file(path=good["born_digital.pdf"], project_id=name).document_id,
         "notes": ingest_file(path=good["field_notes.txt"], project_id=name).document_id,
+        "docx": ingest_file(path=good["board_minutes.docx"], project_id=name).document_id,
         # Markup in the name as an upload would give it (without a "/": a name with one keeps only
         # what follows its last "/", as any path-like name does).
         "hostile": ingest_file(
@@ -187,3 +188,16 @@ def test_the_overview_shows_the_monitor_with_charts(site, browser, project):
         time.sleep(0.2)
     links = [a.get_attribute("href") for a in browser.find_elements(By.CSS_SELECTOR, "a")]
     assert any(link and link.endswith("/artifacts/key/reconcile-report") for link in links)
+
+
+def test_an_office_document_shows_its_page_picture_once_it_is_laid_out(site, browser, project):
+    # GIVEN a Word document nobody has viewed yet
+    sign_in(browser, site, next_path=f"/ui/documents/{project['ids']['docx']}")
+    image = browser.find_element(By.ID, "page-image")
+    # WHEN its page is shown THEN the picture arrives once LibreOffice has laid the document out (the
+    # first answers are 503 with Retry-After, and the page asks again)
+    deadline = time.monotonic() + 120
+    while not browser.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 100", image):
+        assert time.monotonic() < deadline, "the office page picture never loaded"
+        time.sleep(0.5)
+    assert "no page picture" not in browser.find_element(By.CSS_SELECTOR, "figure.picture").text

@@ -29,6 +29,7 @@ router = APIRouter(prefix="/ui/documents", include_in_schema=False)
 @router.get("/{document_id}")
 def document(
     request: Request,
+    settings: SettingsDep,
     caller: PageCaller,
     document_id: DocumentId,
     page_number: PageNumber = 1,
@@ -38,7 +39,9 @@ def document(
     if detail is None:
         return missing(request, f"document {document_id}")
     pages = document_pages(document_id)
-    count = max(len(pages), detail["page_count"] or 0, 1)
+    # An office document's pictures are its laid-out pages, once LibreOffice has laid it out.
+    laid_out = page_images.picture_count(settings, sha256=detail["sha256"], file_type=detail["file_type"])
+    count = max(len(pages), detail["page_count"] or 0, laid_out or 0, 1)
     current = min(page_number, count)
     return render(
         request,
@@ -80,6 +83,9 @@ async def page_picture(
         )
     except PermanentError as exc:
         return Response(str(exc), status_code=404, media_type="text/plain")
+    except page_images.PictureNotReady as exc:
+        # Laid out off the request path: the page's script asks again after Retry-After.
+        return Response(str(exc), status_code=503, media_type="text/plain", headers={"Retry-After": "2"})
     except TransientError as exc:
         return Response(str(exc), status_code=503, media_type="text/plain")
     return FileResponse(path, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})

@@ -1,16 +1,19 @@
-"""An entity's page: its documents and pages, and its neighbourhood drawn as a graph."""
+"""An entity's page (its documents and pages, its neighbourhood drawn as a graph), and a project's
+entities as people curate them: possible duplicates to merge, merges to split again."""
 
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from docflow.api.deps import PageCaller, SettingsDep
 from docflow.api.inputs import EntityId, FreeText, Identifier
 from docflow.api.web.render import missing, render
 from docflow.api.web.views import neighbourhood_graph
+from docflow.ops.entities import EntityError, list_merges, merge_entities, possible_duplicates, split_entity
 from docflow.ops.lifecycle.explore import ExploreError, explore_entity_by_id, match_entities
 
 router = APIRouter(prefix="/ui/entities", include_in_schema=False)
@@ -31,6 +34,55 @@ def entity_by_name(
     if not matches:
         return missing(request, f"an entity like {name!r}")
     return RedirectResponse(f"/ui/entities/{matches[0].entity_id}", status_code=303)
+
+
+@router.get("/curation")
+def curation(
+    request: Request, caller: PageCaller, project: Annotated[Identifier, Query(max_length=128)] = ""
+) -> HTMLResponse:
+    candidates = possible_duplicates(project_id=project) if project else []
+    history = list_merges(project_id=project, include_split=True) if project else []
+    return render(request, "entity_curation.html", {"project": project, "candidates": candidates, "merges": history})
+
+
+@router.post("/merge")
+def merge(
+    settings: SettingsDep,
+    caller: PageCaller,
+    project: Annotated[Identifier, Form(min_length=1, max_length=128)],
+    source: Annotated[FreeText, Form(min_length=1, max_length=300)],
+    target: Annotated[FreeText, Form(min_length=1, max_length=300)],
+) -> Response:
+    try:
+        result = merge_entities(
+            project_id=project, source=source, target=target, merged_by=caller.via, settings=settings
+        )
+    except EntityError as exc:
+        return _back_to_curation(project, f"not merged: {exc}")
+    record = result.merge
+    return _back_to_curation(
+        project, f"merged {record.from_name} into {record.into_name}; {len(result.redriven)} document(s) re-read"
+    )
+
+
+@router.post("/split")
+def split(
+    settings: SettingsDep,
+    caller: PageCaller,
+    project: Annotated[Identifier, Form(min_length=1, max_length=128)],
+    source: Annotated[FreeText, Form(min_length=1, max_length=300)],
+) -> Response:
+    try:
+        result = split_entity(project_id=project, source=source, split_by=caller.via, settings=settings)
+    except EntityError as exc:
+        return _back_to_curation(project, f"not split: {exc}")
+    return _back_to_curation(project, f"{result.merge.from_name} is its own entity again")
+
+
+def _back_to_curation(project: str, notice: str) -> RedirectResponse:
+    return RedirectResponse(
+        f"/ui/entities/curation?{urlencode({'project': project, 'notice': notice})}", status_code=303
+    )
 
 
 @router.get("/{entity_id}")

@@ -3,8 +3,17 @@
 A page is rendered only when a browser asks for it: the original is streamed from the object
 store to a private temporary file (never held whole in memory), one page is rendered (PDFium for
 PDFs; PIL for images, one frame of a TIFF), scaled to a screen-sized PNG, and kept under
-``<data_dir>/cache/pages/<sha256>/`` so the next view is a file read. Formats without pages
-(Word, e-mail, text) have no picture. Every size limit of extraction applies here too.
+``<data_dir>/cache/pages/<sha256>/`` so the next view is a file read. Every size limit of
+extraction applies here too.
+
+Office documents (Word, PowerPoint, Excel, OpenDocument, RTF) are laid out by LibreOffice: the
+first view of any of their pages schedules one conversion of the document to PDF, off the request
+path (one conversion at a time per API process, in a background thread, killed after
+``OFFICE_TIMEOUT_S``), and answers :class:`PictureNotReady` (a transient error: ask again in a few
+seconds) until it is done. The PDF is cached beside the page pictures (``document.pdf``), and its
+pages are rendered like any PDF's; a conversion that failed leaves its reason (``document.failed``)
+so the document is not converted again on every view. Formats without pages (e-mail, text) and
+office documents on a machine without LibreOffice have no picture.
 """
 
 from __future__ import annotations
@@ -12,15 +21,27 @@ from __future__ import annotations
 import hashlib
 import tempfile
 import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
-from docflow.core.errors import PermanentError
+from docflow.core import soffice
+from docflow.core.errors import PermanentError, TransientError
 from docflow.core.settings import Settings
 from docflow.core.storage import ObjectStorage
 
 RENDER_DPI = 110
 MAX_SIDE = 1800  # pixels: enough for a screen, small enough to send fast
 _pdfium = threading.Lock()  # PDFium is not thread-safe; the API serves requests in threads
+# Laid out by LibreOffice into a PDF first.
+OFFICE_TYPES = frozenset({"docx", "doc", "odt", "rtf", "pptx", "ppt", "xlsx", "xls"})
+OFFICE_TIMEOUT_S = 120.0
+_converting: dict[str, Future[None]] = {}  # sha256 -> the conversion under way
+_converting_lock = threading.Lock()
+_converter: ThreadPoolExecutor | None = None
+
+
+class PictureNotReady(TransientError):
+    """The document's layout is being made (LibreOffice); its pictures follow in a few seconds."""
 
 
 def cache_path(settings: Settings, *, sha256: str, page: int) -> Path:
@@ -28,27 +49,98 @@ def cache_path(settings: Settings, *, sha256: str, page: int) -> Path:
 
 
 def has_pictures(file_type: str | None) -> bool:
-    return file_type in ("pdf", "image")
+    return file_type in ("pdf", "image") or (file_type in OFFICE_TYPES and soffice.soffice_path() is not None)
+
+
+def office_pdf_path(settings: Settings, *, sha256: str) -> Path:
+    """Where an office document's PDF layout is cached (beside its page pictures)."""
+    return cache_path(settings, sha256=sha256, page=1).parent / "document.pdf"
+
+
+def picture_count(settings: Settings, *, sha256: str, file_type: str | None) -> int | None:
+    """How many page pictures an office document has (its PDF layout's pages); None until it is laid out
+    (and for other types, whose page count is the document's)."""
+    pdf = office_pdf_path(settings, sha256=sha256)
+    if file_type not in OFFICE_TYPES or not pdf.exists():
+        return None
+    import pypdfium2 as pdfium
+
+    with _pdfium:
+        document = pdfium.PdfDocument(pdf)
+        try:
+            return len(document)
+        finally:
+            document.close()
 
 
 def page_png(settings: Settings, *, object_key: str, sha256: str, file_type: str | None, page: int) -> Path:
-    """The cached PNG of ``page`` (1-based), rendering it first if needed. PermanentError: no such page."""
+    """The cached PNG of ``page`` (1-based), rendering it first if needed.
+
+    PermanentError: no such page, or no picture for this type. :class:`PictureNotReady` (transient):
+    an office document's layout is being made; ask again shortly.
+    """
     if not has_pictures(file_type):
         raise PermanentError(f"a {file_type or 'document'} file has no page pictures")
     target = cache_path(settings, sha256=sha256, page=page)
     if target.exists():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
+    if file_type in OFFICE_TYPES:
+        layout = _office_layout(settings, object_key=object_key, sha256=sha256, file_type=str(file_type))
+        _store(target, _render_pdf(layout, page, settings))
+        return target
     with tempfile.TemporaryDirectory(prefix="docflow-page-") as tmp:
         original = ObjectStorage(settings).get_to_file(key=object_key, path=Path(tmp) / "original")
         picture = (
             _render_pdf(original, page, settings) if file_type == "pdf" else _render_image(original, page, settings)
         )
-        # Written beside, then renamed: a concurrent reader never sees half a PNG.
-        partial = target.with_suffix(f".{hashlib.sha256(str(threading.get_ident()).encode()).hexdigest()[:8]}.part")
-        partial.write_bytes(picture)
-        partial.replace(target)
+        _store(target, picture)
     return target
+
+
+def _store(target: Path, data: bytes) -> None:
+    # Written beside, then renamed: a concurrent reader never sees half a file.
+    partial = target.with_suffix(f".{hashlib.sha256(str(threading.get_ident()).encode()).hexdigest()[:8]}.part")
+    partial.write_bytes(data)
+    partial.replace(target)
+
+
+def _office_layout(settings: Settings, *, object_key: str, sha256: str, file_type: str) -> Path:
+    """The cached PDF layout of an office document, or the conversion scheduled and PictureNotReady."""
+    pdf = office_pdf_path(settings, sha256=sha256)
+    if pdf.exists():
+        return pdf
+    failed = pdf.with_suffix(".failed")
+    if failed.exists():
+        raise PermanentError(f"the document cannot be laid out as pages: {failed.read_text(errors='replace')}")
+    global _converter
+    with _converting_lock:
+        running = _converting.get(sha256)
+        if running is None or running.done():
+            if _converter is None:
+                _converter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="docflow-layout")
+            _converting[sha256] = _converter.submit(
+                _convert_office, settings, object_key=object_key, sha256=sha256, file_type=file_type
+            )
+    raise PictureNotReady("the page pictures are being prepared (LibreOffice lays the document out); try again shortly")
+
+
+def _convert_office(settings: Settings, *, object_key: str, sha256: str, file_type: str) -> None:
+    """Lay one office document out as a PDF into the cache (run in the background thread)."""
+    pdf = office_pdf_path(settings, sha256=sha256)
+    try:
+        with tempfile.TemporaryDirectory(prefix="docflow-layout-") as tmp:
+            scratch = Path(tmp)
+            original = ObjectStorage(settings).get_to_file(key=object_key, path=scratch / f"original.{file_type}")
+            converted = soffice.convert(
+                original, scratch, target="pdf", noun=f"{file_type} document", timeout_s=OFFICE_TIMEOUT_S
+            )
+            _store(pdf, converted.read_bytes())
+    except PermanentError as exc:
+        _store(pdf.with_suffix(".failed"), str(exc).encode())
+    finally:
+        with _converting_lock:
+            _converting.pop(sha256, None)
 
 
 def _render_pdf(path: Path, page: int, settings: Settings) -> bytes:

@@ -18,6 +18,11 @@ first) and drops it — a deleted document is never re-driven by reconcile, whic
 ``deleted``; an unchanged file is therefore *not* taken again (a deletion is a decision, and a
 re-sweep must not undo it). A changed file (new size or modification time) is a new version and
 is taken; ``docflow submit`` and the API's upload always register what they are given.
+
+**An archive goes with its members.** Deleting a ZIP's document deletes the documents its files
+became (and theirs, for archives inside it), each the same way and each with its audit row, members
+first. A member the archive's stage registered after the selection was read is found under the
+archive's lock (the stage registers members only while holding the same row), and deleted first.
 """
 
 from __future__ import annotations
@@ -43,7 +48,7 @@ from docflow.core.models import (
 )
 from docflow.core.settings import Settings
 from docflow.core.storage import ObjectStorage
-from docflow.ops.lifecycle.selection import Selection, select_documents
+from docflow.ops.lifecycle.selection import Selection, members_of, select_documents
 
 _DOCS = table_of(SourceDocument)
 _MENTIONS = table_of(EntityMention)
@@ -96,6 +101,10 @@ class DeleteReport:
         return "\n".join(lines) + "\n"
 
 
+class HasMembers(Exception):
+    """The archive being deleted has members not deleted yet (registered after the selection)."""
+
+
 def _count(session: Any, model: type, document_id: int) -> int:
     table = table_of(model)
     return int(session.scalar(select(func.count()).select_from(table).where(table.c.document_id == document_id)) or 0)
@@ -111,6 +120,8 @@ def delete_document(
         if locked is None:
             outcome.action, outcome.reason = "missing", "already deleted"
             return outcome
+        if session.scalar(select(func.count()).select_from(_DOCS).where(_DOCS.c.parent_document_id == row.id)):
+            raise HasMembers(row.id)
         entity_ids = list(
             session.scalars(select(_MENTIONS.c.canonical_entity_id).where(_MENTIONS.c.document_id == row.id).distinct())
         )
@@ -170,14 +181,18 @@ def delete_documents(
     report = DeleteReport(selection.describe(), deleted_by)
     report.outcomes += [DeleteOutcome(None, None, ref, None, "missing", "no such document") for ref in selected.missing]
     storage = ObjectStorage(settings)
+    selected_ids = {row.id for row in selected.rows}
+    members = [row for row in members_of(selected_ids) if row.id not in selected_ids]
+    done: set[int] = set()
     with GraphStore(settings) as graph:
-        for row in selected.rows:
+        for row in [*members, *selected.rows]:
+            if row.id in done:
+                continue
             try:
-                report.outcomes.append(
-                    delete_document(
-                        row, settings=settings, deleted_by=deleted_by, reason=reason, graph=graph, storage=storage
-                    )
+                report.outcomes += _delete_with_members(
+                    row, settings=settings, deleted_by=deleted_by, reason=reason, graph=graph, storage=storage
                 )
+                done.update(o.document_id for o in report.outcomes if o.document_id is not None)
             except Exception as exc:  # noqa: BLE001 - reported per document; the transaction rolled back, a retry finishes it
                 report.outcomes.append(
                     DeleteOutcome(
@@ -190,3 +205,26 @@ def delete_documents(
                     )
                 )
     return report
+
+
+def _delete_with_members(
+    row: Row[Any], *, settings: Settings, deleted_by: str, reason: str | None, graph: GraphStore, storage: ObjectStorage
+) -> list[DeleteOutcome]:
+    """Delete ``row``; when its members outran the selection (:class:`HasMembers`), them first."""
+    outcomes: list[DeleteOutcome] = []
+    for _attempt in range(3):
+        try:
+            outcomes.append(
+                delete_document(
+                    row, settings=settings, deleted_by=deleted_by, reason=reason, graph=graph, storage=storage
+                )
+            )
+            return outcomes
+        except HasMembers:
+            for member in members_of([row.id]):
+                outcomes.append(
+                    delete_document(
+                        member, settings=settings, deleted_by=deleted_by, reason=reason, graph=graph, storage=storage
+                    )
+                )
+    raise RuntimeError(f"document {row.id} kept gaining members while it was being deleted")

@@ -1,7 +1,8 @@
 """Export documents as JSON Lines, one document per line, in constant memory; import the graph back.
 
 A line holds the document's metadata, its text, its chunks with page spans, its entities (each
-with its graph key and its mentions) and its relationships — everything the graph stage writes,
+with its graph key and its mentions), its relationships and the reviewed merges into its entities
+(who merged what, when, why) — everything the graph stage writes,
 so the graph part round-trips: :func:`import_graph` (``docflow import-graph FILE``) writes each
 line's subgraph with the same statement the graph stage uses, and an empty Neo4j ends up with the
 same nodes and edges. Documents are read page by page in id order (keyset pagination, no open
@@ -16,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, select, tuple_
 
 from docflow.core import results
 from docflow.core.db import session_scope
@@ -25,6 +26,7 @@ from docflow.core.models import (
     CanonicalEntity,
     DocumentExtraction,
     EntityMention,
+    EntityMerge,
     EntityRelationship,
     SourceDocument,
     table_of,
@@ -40,6 +42,7 @@ _MENTIONS = table_of(EntityMention)
 _ENTITIES = table_of(CanonicalEntity)
 _RELATIONSHIPS = table_of(EntityRelationship)
 _EXTRACTIONS = table_of(DocumentExtraction)
+_MERGES = table_of(EntityMerge)
 
 
 @dataclass
@@ -108,6 +111,7 @@ def document_record(session: Any, document: Any) -> dict[str, Any]:
             }
     return {
         "format": FORMAT,
+        "merges": _merges_into(session, document.project_id, entities.values()),
         "document": {
             "id": doc_id,
             "uuid": str(document.document_uuid),
@@ -122,6 +126,8 @@ def document_record(session: Any, document: Any) -> dict[str, Any]:
             "status": document.celery_status,
             "created_at": document.created_at.isoformat() if document.created_at else None,
             "pipeline_versions": document.pipeline_versions or {},
+            # An archive's member: the archive's document and where in it the file sat.
+            "parent": _parent(session, document),
         },
         "text": text,
         "chunks": [
@@ -146,6 +152,50 @@ def document_record(session: Any, document: Any) -> dict[str, Any]:
             for r in relationships
         ],
     }
+
+
+def _parent(session: Any, document: Any) -> dict[str, Any] | None:
+    if document.parent_document_id is None:
+        return None
+    parent = session.execute(
+        select(_DOCS.c.id, _DOCS.c.document_uuid, _DOCS.c.original_file_name).where(
+            _DOCS.c.id == document.parent_document_id
+        )
+    ).one_or_none()
+    if parent is None:
+        return None
+    return {
+        "id": parent.id,
+        "uuid": str(parent.document_uuid),
+        "name": parent.original_file_name,
+        "member_path": document.member_path,
+    }
+
+
+def _merges_into(session: Any, project_id: str, entities: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The reviewed merges (``docflow entities merge``) into the document's entities: who, when, why."""
+    into = {tuple(e["key"].split("|", 2)[1:]) for e in entities}  # (label, normalized key)
+    if not into:
+        return []
+    rows = session.execute(
+        select(_MERGES)
+        .where(
+            _MERGES.c.project_id == project_id,
+            _MERGES.c.split_at.is_(None),
+            tuple_(_MERGES.c.into_label, _MERGES.c.into_key).in_(sorted(into)),
+        )
+        .order_by(_MERGES.c.id)
+    ).all()
+    return [
+        {
+            "from": entity_key(project_id=project_id, label=r.from_label, normalized_key=r.from_key),
+            "into": entity_key(project_id=project_id, label=r.into_label, normalized_key=r.into_key),
+            "merged_by": r.merged_by,
+            "merged_at": r.merged_at.isoformat(),
+            "reason": r.reason,
+        }
+        for r in rows
+    ]
 
 
 def _document_ids(selection: Selection) -> tuple[list[int], list[Any]]:

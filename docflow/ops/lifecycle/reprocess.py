@@ -9,6 +9,10 @@ id is a no-op, and each stage replaces its previous result.
 Refused, each with its reason: a document in flight (unless forced — its current delivery's work
 is then dropped, never written), a start stage whose input does not exist (reprocessing the
 entity stage needs a text result), and a document that was never stored.
+
+**An archive's members come along.** Reprocessing a ZIP's document reprocesses the documents its
+files became (and theirs) from the same stage, each under the same rules; the archive's own re-run
+finds them registered and does not submit them a second time.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from docflow.core.db import session_scope
 from docflow.core.errors import IllegalTransition, TransientError
 from docflow.core.settings import Settings
 from docflow.core.status import ENTRY, PROCESSING, Stage, Status
-from docflow.ops.lifecycle.selection import Selection, select_documents
+from docflow.ops.lifecycle.selection import Selection, members_of, select_documents
 
 IN_FLIGHT = frozenset({*ENTRY.values(), *PROCESSING.values()})
 
@@ -138,7 +142,9 @@ def reprocess(
     ]
     why = f"reprocess from {from_stage.value} requested by {requested_by}" + (f": {reason}" if reason else "")
     task_ids: dict[int, str] = {}
-    for row in selected.rows:
+    selected_ids = {row.id for row in selected.rows}
+    members = [row for row in members_of(selected_ids) if row.id not in selected_ids]
+    for row in [*selected.rows, *members]:
         outcome = ReprocessOutcome(row.id, str(row.document_uuid), row.original_file_name, row.celery_status, "refused")
         report.outcomes.append(outcome)
         if (refused := refusal(row, from_stage, force=force)) is not None:

@@ -7,6 +7,8 @@ syntax error), each chunk is matched against the query of its own configuration 
 hits are ranked by cover density (``ts_rank_cd``) — among the first :data:`RANKED_CANDIDATES` matches
 when a query matches more than that — and only the page of hits shown gets a
 highlighted snippet (``ts_headline`` is the costly part, so it runs on at most ``limit`` rows).
+Chinese and Japanese, written without spaces, are indexed character by character and a run of
+them in a query is a phrase (:func:`docflow.core.languages.segment_query`).
 
 Snippets mark the matched words with :data:`MARK_START`/:data:`MARK_END` (private-use characters
 no document contains); the CLI turns them into colour, the web page into ``<mark>`` after escaping.
@@ -19,7 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from docflow.core.db import fetch_all
-from docflow.core.languages import all_text_search_configs
+from docflow.core.languages import SEARCH_TEXT_SQL, all_text_search_configs, segment_query, unsegment
 
 MARK_START, MARK_END = "\ue000", "\ue001"
 MAX_LIMIT = 200
@@ -59,7 +61,7 @@ WITH q AS (
 )
 SELECT h.document_id, d.document_uuid::text, d.original_file_name, d.project_id, d.file_type, d.celery_status,
        h.chunk_index, h.page_start, h.page_end, h.rank,
-       ts_headline(h.ts_config, c.text, h.query, '{_HEADLINE_OPTIONS}') AS snippet,
+       ts_headline(h.ts_config, {SEARCH_TEXT_SQL.replace("text", "c.text", 1)}, h.query, '{_HEADLINE_OPTIONS}') AS snippet,
        (SELECT count(*) FROM candidates GROUP BY ts_config ORDER BY 1 DESC LIMIT 1) >= %(candidates)s AS capped
 FROM hits h
 JOIN chunks c ON c.id = h.id
@@ -143,7 +145,7 @@ def search_chunks(
     rows = fetch_all(
         _SEARCH_SQL,
         {
-            "query": text,
+            "query": segment_query(text),  # Chinese/Japanese runs as phrases of characters
             "configs": all_text_search_configs(),
             "project": filters.project_id,
             "file_type": filters.file_type,
@@ -156,5 +158,7 @@ def search_chunks(
         },
     )
     hits = [SearchHit(*row[:-1]) for row in rows]
+    for hit in hits:
+        hit.snippet = unsegment(hit.snippet)
     capped = bool(rows and rows[0][-1])
     return SearchResults(text, filters, limit, offset, hits[:limit], has_more=len(hits) > limit, capped=capped)

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, TextClause, false, or_, select, text
+from sqlalchemy import ColumnElement, Row, TextClause, false, literal, or_, select, text
 
 from docflow.core.db import session_scope
 from docflow.core.models import MAX_ID, SourceDocument, table_of
@@ -36,7 +36,12 @@ COLUMNS = (
     _DOCS.c.text_completed_at,
     _DOCS.c.entity_completed_at,
     _DOCS.c.graph_completed_at,
+    _DOCS.c.parent_document_id,
 )
+
+
+# Archives nest at most 3 levels (the attachment limit); the walk stops a little past that.
+MAX_NESTING = 8
 
 
 class SelectionError(ValueError):
@@ -75,6 +80,27 @@ class Selection:
 class Selected:
     rows: list[Row[Any]]
     missing: list[str] = field(default_factory=list)  # references that named no document
+
+
+def members_of(document_ids: Iterable[int]) -> list[Row[Any]]:
+    """Every member of the given archives, and members of members, not the archives themselves:
+    deepest first (a member before the archive it came in), then by id."""
+    ids = sorted(set(document_ids))
+    if not ids:
+        return []
+    tree = select(_DOCS.c.id, literal(1).label("depth")).where(_DOCS.c.parent_document_id.in_(ids)).cte(recursive=True)
+    tree = tree.union(
+        select(_DOCS.c.id, (tree.c.depth + 1).label("depth")).where(_DOCS.c.parent_document_id == tree.c.id)
+    )
+    query = (
+        select(*COLUMNS)
+        .join(tree, tree.c.id == _DOCS.c.id)
+        .where(tree.c.depth <= MAX_NESTING)
+        .order_by(tree.c.depth.desc(), _DOCS.c.id)
+    )
+    with session_scope() as session:
+        rows = list(session.execute(query).all())
+    return list({row.id: row for row in rows}.values())
 
 
 def parse_reference(reference: str) -> int | uuid.UUID:

@@ -9,8 +9,11 @@ aliases overrides the model where it matches (:mod:`.vocabulary`). Models exist 
 (:func:`ner_model_for`, :func:`load_nlp`). Everything here is deterministic for a given model.
 
 Modules: ``model`` (loading, per-language models, label mapping), ``vocabulary`` (matching
-known names and aliases; the entries and file formats are :mod:`docflow.core.vocabulary`), ``mentions`` (extraction and the vote),
-``relationships`` (co-occurrence). Pure apart from loading spaCy models.
+known names and aliases; the entries and file formats are :mod:`docflow.core.vocabulary`),
+``mentions`` (extraction and the vote) with ``units`` (what the model reads), ``names`` (what a
+name holds), ``spans`` (repairs across a document) and ``resolution`` (one entity per thing in a
+document), ``merges`` (a project's reviewed merges), ``relationships`` (co-occurrence). Pure apart
+from loading spaCy models.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from tasks.steps.entities.mentions import (
     mention_weight,
     vote_labels,
 )
+from tasks.steps.entities.merges import MergeTarget, apply_merges, resolve_merge
 from tasks.steps.entities.model import (
     DEFAULT_MODEL,
     DEFAULT_MODELS,
@@ -42,6 +46,7 @@ __all__ = [
     "DEFAULT_MODELS",
     "KEPT_LABELS",
     "LEGAL_FORMS",
+    "MergeTarget",
     "PRIOR_WEIGHT",
     "VOCABULARY_LABELS",
     "ChunkLike",
@@ -49,6 +54,7 @@ __all__ = [
     "Relationship",
     "VocabularyEntry",
     "VocabularyRuler",
+    "apply_merges",
     "canonical_key",
     "canonical_name",
     "cooccurrence_relationships",
@@ -58,6 +64,7 @@ __all__ = [
     "mention_weight",
     "ner_model_for",
     "parse_vocabulary",
+    "resolve_merge",
     "vocabulary_hash",
     "vocabulary_ruler",
     "vote_labels",

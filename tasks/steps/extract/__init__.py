@@ -26,7 +26,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from docflow.core.filetypes import detect_file_type
-from tasks.steps.extract.ocr import configure_ocr
+from tasks.steps.extract.ocr import configure_ocr, ocr_languages_used
 from tasks.steps.extract.registry import extract_document
 from tasks.steps.extract.types import Element, Extraction, ExtractionLimits
 
@@ -37,12 +37,19 @@ __all__ = [
     "configure",
     "detect_file_type",
     "extract_document",
+    "ocr_languages_used",
 ]
 
 _DEFAULT_MAX_PIXELS = ExtractionLimits().max_pixels
 
 
-def configure(*, tessdata_dir: Path, ocr_lang: str = "eng", max_pixels: int = _DEFAULT_MAX_PIXELS) -> None:
+def configure(
+    *,
+    tessdata_dir: Path,
+    ocr_lang: str = "eng",
+    max_pixels: int = _DEFAULT_MAX_PIXELS,
+    choose_ocr_languages: bool = False,
+) -> None:
     """Set up this process for extraction; idempotent and cheap, so call it before every document.
 
     PIL's guard is process-wide; aligning it with the pixel limit makes both agree (never below
@@ -53,4 +60,4 @@ def configure(*, tessdata_dir: Path, ocr_lang: str = "eng", max_pixels: int = _D
     from PIL import Image  # here, not at import: importing the package loads no imaging library
 
     Image.MAX_IMAGE_PIXELS = max(max_pixels, _DEFAULT_MAX_PIXELS)
-    configure_ocr(tessdata_dir=tessdata_dir, lang=ocr_lang)
+    configure_ocr(tessdata_dir=tessdata_dir, lang=ocr_lang, choose=choose_ocr_languages)

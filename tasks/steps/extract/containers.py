@@ -14,6 +14,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from docflow.core.errors import PermanentError
 from tasks.steps.extract.types import ExtractionLimits, size_text
@@ -153,7 +154,9 @@ _MACRO_STORAGES = {"macros", "_vba_project_cur", "vba"}
 def check_ole(path: Path, file_type: str, *, noun: str) -> None:
     """Check that an OLE2 file named as ``file_type`` is one, and carries no macros or encryption.
 
-    ``noun`` names the format in messages ("Word document"). Reads only the directory.
+    ``noun`` names the format in messages ("Word document"). Reads the directory, and the first
+    bytes of the main stream where the format keeps its "encrypted" flag (Word's FIB, Excel's
+    FILEPASS record; PowerPoint keeps an EncryptedSummary stream).
     """
     import olefile  # here, not at import: only legacy Office and Outlook files need it
 
@@ -161,12 +164,13 @@ def check_ole(path: Path, file_type: str, *, noun: str) -> None:
     try:
         with olefile.OleFileIO(str(path)) as ole:
             entries = [[part.lower() for part in entry] for entry in ole.listdir(streams=True, storages=True)]
+            encrypted = _legacy_encrypted(ole, {entry[0] for entry in entries if len(entry) == 1})
     except MemoryError:
         raise
     except Exception as exc:  # olefile raises OSError, struct errors, IndexError on damage
         raise PermanentError(f"corrupt {noun}: the OLE2 container is damaged ({exc})") from exc
     top = {entry[0] for entry in entries if len(entry) == 1}
-    if "encryptedpackage" in top:
+    if "encryptedpackage" in top or encrypted:
         raise PermanentError(
             "encrypted Office document: it is protected by a password; save it without one and submit it again"
         )
@@ -174,8 +178,37 @@ def check_ole(path: Path, file_type: str, *, noun: str) -> None:
         for part in entry:
             if part in _MACRO_STORAGES:
                 raise PermanentError(macro_message(noun, "/".join(entry)))
+    if file_type == "xls" and marker not in top and "book" in top:
+        raise PermanentError(
+            "unsupported file type: looks like an Excel 5.0/95 workbook (older than Excel 97: save it as .xlsx)"
+        )
     if marker not in top:
         actual = next((what for what, stream in OLE_KINDS.values() if stream in top), None)
         if actual is not None:
             raise PermanentError(f"unsupported file type: looks like {actual}, not {expected}")
         raise PermanentError(f"corrupt {noun}: the OLE2 container has no {marker!r} stream")
+
+
+def _legacy_encrypted(ole: Any, top: set[str]) -> bool:
+    """Whether a legacy Word, Excel or PowerPoint file is protected by a password."""
+    if "encryptedsummary" in top:  # PowerPoint 97-2003
+        return True
+    if "worddocument" in top:  # the FIB's flags word: fEncrypted
+        head = ole.openstream("WordDocument").read(12)
+        return len(head) == 12 and bool(int.from_bytes(head[10:12], "little") & 0x0100)
+    if "workbook" in top:  # a FILEPASS record among the first records of the workbook globals
+        data = ole.openstream("Workbook").read(1 << 16)
+        offset = 0
+        for _ in range(200):
+            if offset + 4 > len(data):
+                break
+            kind, length = (
+                int.from_bytes(data[offset : offset + 2], "little"),
+                int.from_bytes(data[offset + 2 : offset + 4], "little"),
+            )
+            if kind == 0x002F:
+                return True
+            if kind == 0x000A:  # EOF of the globals
+                break
+            offset += 4 + length
+    return False

@@ -1,4 +1,11 @@
-"""Word .docx extractor, behind a zip guard that refuses bombs and macros before python-docx reads a part."""
+"""Word .docx extractor, behind a zip guard that refuses bombs and macros before python-docx reads a part.
+
+Table cells are read as the XML holds them (each ``w:tc`` once), not through python-docx's grid
+(``row.cells``), which fails on valid files whose rows have fewer cells than the grid ("no tc
+element at grid_offset=1") that Word and LibreOffice open. A file python-docx still rejects is
+re-saved by LibreOffice and read again (:mod:`~tasks.steps.extract.fallback`) before it ends as
+corrupt. Pictures are OCR'd when large enough to hold text (:mod:`~tasks.steps.extract.pictures`).
+"""
 
 from __future__ import annotations
 
@@ -9,27 +16,44 @@ from typing import TYPE_CHECKING
 
 import docx  # python-docx: imports are absolute, so this is never this module
 from docx.opc.exceptions import PackageNotFoundError
-from docx.table import Table
+from docx.table import Table, _Cell
 from lxml.etree import XMLSyntaxError
 
 from docflow.core.errors import PermanentError
 from tasks.steps.extract.containers import DOCX, check_zip
+from tasks.steps.extract.fallback import first_that_reads, resaved
+from tasks.steps.extract.ooxml_text import package_text
+from tasks.steps.extract.pictures import picture_text
 from tasks.steps.extract.types import Collector, ExtractContext, Extraction
 
 if TYPE_CHECKING:
-    from docx.oxml.table import CT_Tc
     from docx.text.paragraph import Paragraph
 
 __all__ = ["extract"]
 
 
 def extract(path: Path, ctx: ExtractContext) -> Extraction:
-    limits = ctx.limits
     # unstructured's partition_docx is not used: python-docx directly is the measured fast path,
     # while partition_docx runs every paragraph through spaCy to guess its kind.
     # The guard also refuses macro-bearing packages (a .docm, or one renamed .docx).
-    check_zip(path, limits, DOCX)
-    out = Collector(limits)
+    check_zip(path, ctx.limits, DOCX)
+    return first_that_reads(
+        DOCX.noun,
+        [
+            ("python-docx", lambda: _read(path, ctx)),
+            ("every text run", lambda: package_text(path, ctx, file_type="docx", noun=DOCX.noun)),
+            (
+                "LibreOffice",
+                lambda: resaved(
+                    path, target="docx:MS Word 2007 XML", noun=DOCX.noun, read=lambda again: _read(again, ctx)
+                ),
+            ),
+        ],
+    )
+
+
+def _read(path: Path, ctx: ExtractContext) -> Extraction:
+    out = Collector(ctx.limits)
     try:
         document = docx.Document(str(path))
     except MemoryError:
@@ -47,6 +71,7 @@ def extract(path: Path, ctx: ExtractContext) -> Extraction:
         XMLSyntaxError,
     ) as exc:  # fmt: skip
         raise PermanentError(f"corrupt Word document: {_docx_reason(exc)}") from exc
+    picture_text(path, ctx, out, page=1, last_page=1)
     return Extraction("docx", 1, out.elements, ocr_pages=0, text_pages=1)
 
 
@@ -82,16 +107,10 @@ def _join_docx_lines(text: str) -> str:
 
 def _table_text(table: Table) -> str:
     rows: list[str] = []
-    for row in table.rows:
-        cells: list[str] = []
-        seen: list[CT_Tc] = []  # the elements themselves: ids of freed lxml proxies get reused
-        for cell in row.cells:
-            if any(cell._tc is tc for tc in seen):  # a merged cell repeats its element
-                continue
-            seen.append(cell._tc)
-            value = " ".join(cell.text.split())
-            if value:
-                cells.append(value)
-        if cells:
+    for tr in table._tbl.tr_lst:
+        # Each cell element once: a cell merged across columns is one element; one merged down
+        # rows is empty after its first row (its text is in the first).
+        values = (" ".join(_Cell(tc, table).text.split()) for tc in tr.tc_lst)
+        if cells := [value for value in values if value]:
             rows.append(" | ".join(cells))
     return "\n".join(rows)

@@ -1,7 +1,9 @@
 """E-mail (.eml) extractor: headers, the body, then each attachment extracted in turn.
 
 Attachments go back through the registry via :meth:`ExtractContext.extract`, so this module
-never imports the registry (which imports this module lazily).
+never imports the registry (which imports this module lazily). Pictures shown in the body (the
+images of a ``multipart/related`` body) are OCR'd onto the body's page when large enough to hold
+text (:mod:`~tasks.steps.extract.pictures`); logos and icons are skipped by size.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any, TypeVar
 
 from docflow.core.errors import PermanentError
 from tasks.steps.extract.attachments import Attachments, extract_bytes, sanitise_filename
+from tasks.steps.extract.pictures import MAX_PICTURES, image_text
 from tasks.steps.extract.shaping import decode_text, html_to_text, paragraph_elements
 from tasks.steps.extract.types import Collector, ExtractContext, Extraction, ExtractionLimits
 
@@ -65,6 +68,10 @@ def _extract_message(message: Part, ctx: ExtractContext) -> Extraction:
     body = _safe(lambda: message.get_body(preferencelist=("plain", "html")), None)
     if body is not None:
         paragraph_elements(_part_text(body), page=1, out=out)
+    for picture in _body_pictures(message)[:MAX_PICTURES]:
+        data = _safe(lambda: picture.get_payload(decode=True), None)  # noqa: B023 - called right here
+        if isinstance(data, bytes) and data:
+            image_text(data, ctx, out, page=1)
 
     attachments = Attachments(ctx, out)
     with tempfile.TemporaryDirectory(prefix="docflow-eml-") as tmp:
@@ -119,6 +126,17 @@ def _attachments(message: Part, body: Part) -> Iterator[tuple[Part, str]]:
             subject = _header(inner, "Subject") if isinstance(inner, EmailMessage) else ""
             filename = f"forwarded e-mail {subject!r}" if subject else "forwarded e-mail"
         yield leaf, sanitise_filename(filename, fallback=f"attachment-{number}")
+
+
+def _body_pictures(message: Part) -> list[Part]:
+    """The images a ``multipart/related`` body shows (not attachments: those are pages of their own)."""
+    return [
+        leaf
+        for leaf, parent_type in _leaves(message, parent_type="")
+        if parent_type == "multipart/related"
+        and leaf.get_content_maintype() == "image"
+        and _safe(leaf.get_content_disposition, None) != "attachment"
+    ]
 
 
 def _leaves(part: Part, *, parent_type: str) -> Iterator[tuple[Part, str]]:

@@ -1,9 +1,13 @@
-"""Image extractor: PNG/JPEG/TIFF/GIF/BMP/WEBP, OCRed frame by frame (a TIFF page per frame)."""
+"""Image extractor: PNG/JPEG/TIFF/GIF/BMP/WEBP/HEIC, OCRed frame by frame (a TIFF page per frame).
+
+HEIC/HEIF (what phones take) is decoded by pillow-heif's PIL plugin, registered on first use.
+"""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 from PIL import Image, ImageOps
 
@@ -15,32 +19,39 @@ from tasks.steps.extract.types import Collector, ExtractContext, Extraction, Ext
 __all__ = ["extract"]
 
 # Restricting PIL to these keeps exotic decoders (EPS runs Ghostscript) out of reach.
-_PIL_FORMATS = ["PNG", "JPEG", "TIFF", "GIF", "BMP", "WEBP"]
+PIL_FORMATS = ["PNG", "JPEG", "TIFF", "GIF", "BMP", "WEBP", "HEIF"]
+_heif_registered = False
+# Damaged, or a variant no viewer but its maker's reads: camera raw files are TIFFs to a sniffer,
+# iPhone app icons are "crushed" PNGs, a Live Photo's HEIC can be a container without a picture.
+_UNREADABLE = "the picture could not be decoded: it is damaged, or a variant docflow cannot decode (a camera raw file, an app's private PNG)"
 
 
 def extract(path: Path, ctx: ExtractContext) -> Extraction:
     limits = ctx.limits
     out = Collector(limits)
     # PIL's own guard (process-wide, raising above twice its value) is only a backstop behind the
-    # explicit check in _load_frame, which names the size. Raise it with a configured limit above
+    # explicit check in load_frame, which names the size. Raise it with a configured limit above
     # the default so it never refuses images that settings.max_pixels allows.
     Image.MAX_IMAGE_PIXELS = max(limits.max_pixels, ExtractionLimits().max_pixels)
     with path.open("rb") as fh:
         try:
-            image = Image.open(fh, formats=_PIL_FORMATS)
+            image = open_image(fh)
         except Image.DecompressionBombError as exc:
             raise PermanentError(_pil_bomb_message(exc)) from exc
-        except (OSError, SyntaxError, ValueError, EOFError) as exc:
-            raise PermanentError(f"corrupt image: the file could not be decoded ({exc})") from exc
+        except (OSError, SyntaxError, ValueError, EOFError, TypeError) as exc:
+            raise PermanentError(f"unreadable image: {_UNREADABLE} ({exc})") from exc
         with image:
             # Only TIFF means "one page per frame"; other multi-frame images are animations.
-            frames = getattr(image, "n_frames", 1) if image.format == "TIFF" else 1
+            try:
+                frames = getattr(image, "n_frames", 1) if image.format == "TIFF" else 1
+            except (OSError, SyntaxError, ValueError, EOFError, TypeError) as exc:  # camera raw "TIFFs"
+                raise PermanentError(f"unreadable image: {_UNREADABLE} ({exc})") from exc
             if frames > limits.max_pages:
                 raise PermanentError(
                     f"too many pages: the TIFF has {frames:,} pages, over the limit of {limits.max_pages:,}"
                 )
             for index in range(frames):
-                gray, dpi = _load_frame(image, index, limits)
+                gray, dpi = load_frame(image, index, limits)
                 text = ocr_image(gray, dpi=dpi)
                 del gray
                 paragraph_elements(ocr_paragraphs(text), page=index + 1, out=out)
@@ -65,7 +76,18 @@ def _pil_bomb_message(exc: Exception) -> str:
     return "image too large: it exceeds the decoder's pixel safety limit (possible decompression bomb)"
 
 
-def _load_frame(image: Image.Image, index: int, limits: ExtractionLimits) -> tuple[Image.Image, int | None]:
+def open_image(source: Any) -> Image.Image:
+    """PIL's lazy open of a file or stream, restricted to :data:`PIL_FORMATS` (HEIF included)."""
+    global _heif_registered
+    if not _heif_registered:
+        from pillow_heif import register_heif_opener
+
+        register_heif_opener()  # idempotent; adds the "HEIF" format to PIL
+        _heif_registered = True
+    return Image.open(source, formats=PIL_FORMATS)
+
+
+def load_frame(image: Image.Image, index: int, limits: ExtractionLimits) -> tuple[Image.Image, int | None]:
     """Decode one frame to 8-bit grayscale on white, after checking its declared size."""
     try:
         if index:
@@ -73,13 +95,15 @@ def _load_frame(image: Image.Image, index: int, limits: ExtractionLimits) -> tup
         width, height = image.size
         if width * height > limits.max_pixels:
             raise PermanentError(_bomb_message(image.size, limits))
-        frame = ImageOps.exif_transpose(image) if image.format in ("JPEG", "MPO", "TIFF") else image
+        frame = ImageOps.exif_transpose(image) if image.format in ("JPEG", "MPO", "TIFF", "HEIF") else image
         gray = _to_gray(frame)
     except Image.DecompressionBombError as exc:
         raise PermanentError(_pil_bomb_message(exc)) from exc
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+    except (OSError, SyntaxError, ValueError, EOFError, TypeError) as exc:  # TypeError: PIL on camera raw "TIFFs"
         where = f" (page {index + 1})" if index else ""
-        raise PermanentError(f"corrupt image{where}: the file is truncated or damaged ({exc})") from exc
+        if "truncated" in str(exc) or isinstance(exc, EOFError):
+            raise PermanentError(f"corrupt image{where}: the file is truncated or damaged ({exc})") from exc
+        raise PermanentError(f"unreadable image{where}: {_UNREADABLE} ({exc})") from exc
     if max(gray.size) > MAX_OCR_SIDE:
         scale = MAX_OCR_SIDE / max(gray.size)
         gray = gray.resize((max(1, int(gray.width * scale)), max(1, int(gray.height * scale))))

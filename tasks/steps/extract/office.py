@@ -11,28 +11,31 @@ hanging conversion would hold a worker forever), shares the user's LibreOffice p
 conversions at once collide) and carries on when the conversion fails. The converted .docx is then
 read by docflow's own Word reader, so a .doc and a .docx of the same text read the same; the
 converted .pptx goes the way of any .pptx.
+
+A .pptx, .xlsx or .odt that the fast reader calls corrupt is re-saved by LibreOffice and read again
+(:mod:`~tasks.steps.extract.fallback`) before it ends as corrupt. Pictures inside them are OCR'd
+when large enough to hold text (:mod:`~tasks.steps.extract.pictures`).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import os
 import re
 import shutil
-import signal
-import subprocess
 import tempfile
 from pathlib import Path
 
+from docflow.core import soffice
 from docflow.core.errors import PermanentError
 from tasks.steps.extract.containers import ODT, PPTX, XLSX, check_ole, check_zip
+from tasks.steps.extract.fallback import first_that_reads, resaved
+from tasks.steps.extract.ooxml_text import package_text
 from tasks.steps.extract.partitioned import collect, partition
+from tasks.steps.extract.pictures import picture_text
 from tasks.steps.extract.types import Collector, ExtractContext, Extraction, ExtractionLimits
 
 __all__ = ["extract_doc", "extract_odt", "extract_ppt", "extract_pptx", "extract_xls", "extract_xlsx"]
 
-# A conversion of a real document takes seconds; minutes means LibreOffice is stuck on this file.
-SOFFICE_TIMEOUT_SECONDS = 180.0
 _SLIDE = re.compile(r"ppt/slides/slide\d+\.xml")
 _SHEET = re.compile(r"xl/(?:worksheets|chartsheets)/\w+\.xml")
 
@@ -44,7 +47,22 @@ def extract_pptx(path: Path, ctx: ExtractContext) -> Extraction:
 def extract_xlsx(path: Path, ctx: ExtractContext) -> Extraction:
     sheets = sum(1 for name in check_zip(path, ctx.limits, XLSX) if _SHEET.fullmatch(name))
     _check_pages(sheets, "the workbook", "sheets", ctx.limits)
-    return _xlsx(path, ctx, file_type="xlsx", pages=sheets)
+    return first_that_reads(
+        XLSX.noun,
+        [
+            ("unstructured/openpyxl", lambda: _xlsx(path, ctx, file_type="xlsx", pages=sheets)),
+            ("every text run", lambda: package_text(path, ctx, file_type="xlsx", noun=XLSX.noun)),
+            (
+                "LibreOffice",
+                lambda: resaved(
+                    path,
+                    target="xlsx",
+                    noun=XLSX.noun,
+                    read=lambda again: _xlsx(again, ctx, file_type="xlsx", pages=sheets),
+                ),
+            ),
+        ],
+    )
 
 
 def extract_xls(path: Path, ctx: ExtractContext) -> Extraction:
@@ -58,10 +76,25 @@ def extract_xls(path: Path, ctx: ExtractContext) -> Extraction:
 
 def extract_odt(path: Path, ctx: ExtractContext) -> Extraction:
     check_zip(path, ctx.limits, ODT)
-    # pandoc (inside pypandoc_binary) converts to .docx, which unstructured then partitions.
-    out = Collector(ctx.limits)
-    pages = collect(partition("unstructured.partition.odt:partition_odt", path, noun=ODT.noun), out)
-    return _result("odt", max(pages, 1), out, ctx.limits)
+    from tasks.steps.extract import docx  # LibreOffice's .docx of it is read by the Word reader
+
+    def by_pandoc() -> Extraction:
+        # pandoc (inside pypandoc_binary) converts to .docx, which unstructured then partitions.
+        out = Collector(ctx.limits)
+        pages = collect(partition("unstructured.partition.odt:partition_odt", path, noun=ODT.noun), out)
+        picture_text(path, ctx, out, page=max(pages, 1), last_page=max(pages, 1))
+        return _result("odt", max(pages, 1), out, ctx.limits)
+
+    def by_libreoffice(converted: Path) -> Extraction:
+        return dataclasses.replace(docx.extract(converted, ctx), file_type="odt")
+
+    return first_that_reads(
+        ODT.noun,
+        [
+            ("unstructured/pandoc", by_pandoc),
+            ("LibreOffice", lambda: resaved(path, target="docx:MS Word 2007 XML", noun=ODT.noun, read=by_libreoffice)),
+        ],
+    )
 
 
 def extract_doc(path: Path, ctx: ExtractContext) -> Extraction:
@@ -89,6 +122,25 @@ def extract_ppt(path: Path, ctx: ExtractContext) -> Extraction:
 def _pptx(path: Path, ctx: ExtractContext, *, file_type: str) -> Extraction:
     slides = sum(1 for name in check_zip(path, ctx.limits, PPTX) if _SLIDE.fullmatch(name))
     _check_pages(slides, "the presentation", "slides", ctx.limits)
+    return first_that_reads(
+        PPTX.noun,
+        [
+            ("unstructured/python-pptx", lambda: _slides(path, ctx, file_type=file_type, slides=slides)),
+            ("every text run", lambda: package_text(path, ctx, file_type=file_type, noun=PPTX.noun)),
+            (
+                "LibreOffice",
+                lambda: resaved(
+                    path,
+                    target="pptx:Impress MS PowerPoint 2007 XML",
+                    noun=PPTX.noun,
+                    read=lambda again: _slides(again, ctx, file_type=file_type, slides=slides),
+                ),
+            ),
+        ],
+    )
+
+
+def _slides(path: Path, ctx: ExtractContext, *, file_type: str, slides: int) -> Extraction:
     out = Collector(ctx.limits)
     elements = partition(
         "unstructured.partition.pptx:partition_pptx",
@@ -97,15 +149,17 @@ def _pptx(path: Path, ctx: ExtractContext, *, file_type: str) -> Extraction:
         include_slide_notes=True,  # speaker notes are often where the names and numbers are
         include_page_breaks=False,
     )
-    pages = collect(elements, out)
-    return _result(file_type, max(slides, pages, 1), out, ctx.limits)
+    pages = max(slides, collect(elements, out), 1)
+    picture_text(path, ctx, out, page=1, last_page=pages)  # each picture on the slide that shows it
+    return _result(file_type, pages, out, ctx.limits)
 
 
 def _xlsx(path: Path, ctx: ExtractContext, *, file_type: str, pages: int) -> Extraction:
     out = Collector(ctx.limits)
     elements = partition("unstructured.partition.xlsx:partition_xlsx", path, noun=XLSX.noun)
-    highest = collect(elements, out)
-    return _result(file_type, max(pages, highest, 1), out, ctx.limits)
+    pages = max(pages, collect(elements, out), 1)
+    picture_text(path, ctx, out, page=1, last_page=pages)
+    return _result(file_type, pages, out, ctx.limits)
 
 
 def _result(file_type: str, pages: int, out: Collector, limits: ExtractionLimits) -> Extraction:
@@ -118,41 +172,10 @@ def _check_pages(count: int, what: str, unit: str, limits: ExtractionLimits) -> 
 
 
 def _convert(path: Path, tmp: Path, *, target: str, noun: str, legacy: str, package: str) -> Path:
-    """Convert ``path`` with LibreOffice into ``tmp``; return the converted file.
-
-    A private profile per conversion keeps concurrent conversions apart; the process group is
-    killed on timeout, because ``soffice`` is a wrapper around the process that does the work.
-    """
-    soffice = shutil.which("soffice")
-    if soffice is None:
+    """Convert a legacy file with LibreOffice into ``tmp`` (:func:`docflow.core.soffice.convert`)."""
+    if shutil.which("soffice") is None:
         raise PermanentError(
             f"unsupported file type: {legacy} needs LibreOffice to convert it, and LibreOffice is not "
             f"installed on this worker (apt-get install {package})"
         )
-    extension = target.partition(":")[0]
-    source = tmp / f"document{path.suffix.lower() or '.bin'}"  # a plain name: no option-like paths
-    shutil.copyfile(path, source)
-    command = [
-        soffice, "--headless", "--norestore", "--nologo", "--nolockcheck",
-        f"-env:UserInstallation={(tmp / 'profile').as_uri()}",
-        "--convert-to", target, "--outdir", str(tmp / "out"), str(source),
-    ]  # fmt: skip
-    process = subprocess.Popen(
-        command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
-    )
-    try:
-        _, stderr = process.communicate(timeout=SOFFICE_TIMEOUT_SECONDS)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.communicate()
-        raise PermanentError(
-            f"corrupt {noun}: LibreOffice did not finish converting it within {SOFFICE_TIMEOUT_SECONDS:.0f} s"
-        ) from None
-    converted = tmp / "out" / f"document.{extension}"
-    if process.returncode != 0 or not converted.is_file() or converted.stat().st_size == 0:
-        # LibreOffice prints warnings about its own setup (Java, fonts) before the error that matters.
-        lines = [line.strip() for line in stderr.decode("utf-8", "replace").splitlines()]
-        errors = [line for line in lines if line and not line.lower().startswith("warning")]
-        reason = " ".join(errors)[-300:] or f"exit status {process.returncode}"
-        raise PermanentError(f"corrupt {noun}: LibreOffice could not convert it ({reason})")
-    return converted
+    return soffice.convert(path, tmp, target=target, noun=noun)

@@ -46,6 +46,12 @@ _EXTRACTORS: dict[str, str] = {
     "csv": "tasks.steps.extract.tabular:extract_csv",
     "tsv": "tasks.steps.extract.tabular:extract_tsv",
     "msg": "tasks.steps.extract.msg:extract",
+    "json": "tasks.steps.extract.structured:extract_json",
+    "ndjson": "tasks.steps.extract.structured:extract_ndjson",
+    "rst": "tasks.steps.extract.markup:extract_rst",
+    "org": "tasks.steps.extract.markup:extract_org",
+    "p7m": "tasks.steps.extract.smime:extract",
+    "zip": "tasks.steps.extract.archive:extract",
 }
 _loaded: dict[str, Extractor] = {}
 
@@ -69,6 +75,12 @@ _NO_TEXT = {
     "csv": "no text could be extracted: the CSV file has no cells with values",
     "tsv": "no text could be extracted: the TSV file has no cells with values",
     "msg": "no text could be extracted: the Outlook message has no headers, body or readable attachments",
+    "json": "no text could be extracted: the JSON file holds no text, numbers or booleans",
+    "ndjson": "no text could be extracted: the NDJSON file holds no text, numbers or booleans",
+    "rst": "no text could be extracted: the reStructuredText document is blank",
+    "org": "no text could be extracted: the Org document is blank",
+    "p7m": "no text could be extracted: the signed message has no headers, body or readable attachments",
+    "zip": "no text could be extracted: the ZIP archive holds no files",
 }
 
 
@@ -77,13 +89,20 @@ def extract_document(
     path: Path,
     file_type: str,
     limits: ExtractionLimits = ExtractionLimits(),  # noqa: B008 - a frozen dataclass: one shared default is safe
+    depth: int = 0,
+    members_dir: Path | None = None,
 ) -> Extraction:
     """Extract ``path`` (already classified by :func:`detect_file_type`) into elements.
+
+    ``depth``: how deeply the file is nested already (a member of an archive that was itself a
+    member: 2), counted against the nesting limit. ``members_dir``: where an archive leaves the
+    files that become documents of their own (:attr:`Extraction.members`); without it they are
+    extracted in place, as pages.
 
     Raises :class:`PermanentError` for bad input (empty, too large, encrypted, corrupt, no text,
     over a limit) and ``ValueError`` for an unknown ``file_type`` (a caller bug).
     """
-    ctx = ExtractContext(limits=limits, budget=Budget(), depth=0, dispatch=_dispatch)
+    ctx = ExtractContext(limits=limits, budget=Budget(), depth=depth, dispatch=_dispatch, members_dir=members_dir)
     return _dispatch(Path(path), file_type, ctx)
 
 

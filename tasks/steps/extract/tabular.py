@@ -2,16 +2,24 @@
 
 The table comes out as rows and cells (" | " between cells, one row per line), so a chunk of it
 still says which value sits in which row.
+
+pandas refuses a file whose rows are of uneven length (one row with a cell more: "ParserError");
+spreadsheet applications open it. Such a file is read again by the standard library's ``csv``
+reader, which keeps every row as it is; only when that fails too is the file corrupt, and the
+error names both readers.
 """
 
 from __future__ import annotations
 
 import codecs
+import csv
+import io
 import tempfile
 from pathlib import Path
 from typing import BinaryIO
 
-from tasks.steps.extract.partitioned import collect, partition
+from docflow.core.errors import PermanentError
+from tasks.steps.extract.partitioned import collect, describe, partition
 from tasks.steps.extract.types import Collector, ExtractContext, Extraction
 
 __all__ = ["extract_csv", "extract_tsv"]
@@ -46,8 +54,48 @@ def _table(path: Path, ctx: ExtractContext, file_type: str, function: str, noun:
                 source = fh if encoding == "utf-8" else utf8
                 source.seek(0)
                 # Every row, the first included, is a row of the table: it may or may not be a header.
-                collect(partition(function, path, noun=noun, file=source), out)
+                try:
+                    collect(partition(function, path, noun=noun, file=source), out)
+                except PermanentError as exc:
+                    if not str(exc).startswith("corrupt "):
+                        raise  # a limit, not a reader's failure
+                    source.seek(0)
+                    _lenient_rows(source, file_type, noun, out, first_error=str(exc))
     return Extraction(file_type, 1, out.elements, ocr_pages=0, text_pages=1)
+
+
+def _lenient_rows(source: BinaryIO, file_type: str, noun: str, out: Collector, *, first_error: str) -> None:
+    """The table as the ``csv`` module reads it: rows of any length, each kept (UTF-8 ``source``)."""
+    text = io.TextIOWrapper(source, encoding="utf-8", errors="replace", newline="")
+    try:
+        sample = text.read(1 << 16)
+        text.seek(0)
+        delimiter = "\t" if file_type == "tsv" else _delimiter(sample)
+        lines: list[str] = []
+        size = 0
+        for row in csv.reader(text, delimiter=delimiter, strict=False):
+            line = " | ".join(cell for cell in (" ".join(value.split()) for value in row) if cell)
+            if line:
+                lines.append(line)
+                size += len(line) + 1
+                if size > out.limit:
+                    raise PermanentError(f"too much text: more than {out.limit:,} characters extracted, over the limit")
+    except csv.Error as exc:
+        reason = first_error.removeprefix(f"corrupt {noun}: ")
+        raise PermanentError(
+            f"corrupt {noun}: unstructured/pandas: {reason}; Python's csv reader: {describe(exc)}"
+        ) from exc
+    finally:
+        text.detach()  # the caller owns ``source``
+    out.add("\n".join(lines), "Table", 1)
+
+
+def _delimiter(sample: str) -> str:
+    """The delimiter of a CSV sample (comma, semicolon, tab or bar; comma when undecided)."""
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+    except csv.Error:
+        return ","
 
 
 def _encoding(fh: BinaryIO) -> str:

@@ -6,7 +6,8 @@ import re
 from pathlib import Path
 
 from docflow.core.errors import PermanentError
-from tasks.steps.extract.shaping import decode_text, html_to_text, paragraph_elements
+from tasks.steps.extract.charsets import decode_any
+from tasks.steps.extract.shaping import html_to_text, paragraph_elements
 from tasks.steps.extract.types import Collector, ExtractContext, Extraction
 
 __all__ = ["extract"]
@@ -14,7 +15,7 @@ __all__ = ["extract"]
 
 def extract(path: Path, ctx: ExtractContext) -> Extraction:
     limits = ctx.limits
-    text = decode_text(path.read_bytes())
+    text = decode_any(path.read_bytes())
     # Elements keep every non-space character, so this count is a lower bound on their size:
     # refusing here spares building paragraphs for a file that must fail anyway.
     visible = len(text) - sum(text.count(ws) for ws in " \t\n\r\f\v")

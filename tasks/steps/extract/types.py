@@ -11,6 +11,7 @@ from pathlib import Path
 from docflow.core.errors import PermanentError
 
 __all__ = [
+    "ArchiveMember",
     "Budget",
     "Collector",
     "Element",
@@ -41,6 +42,17 @@ class ExtractionLimits:
     ocr_dpi: int = 300
 
 
+@dataclass(frozen=True)
+class ArchiveMember:
+    """A file taken from an archive, to become a document of its own (never serialised)."""
+
+    member_path: str  # where it sits in the archive: "reports/2024/q1.pdf"
+    name: str  # its file name: "q1.pdf"
+    path: Path  # its bytes, in the caller's members folder
+    size: int
+    file_type: str
+
+
 @dataclass
 class Extraction:
     """What one file yielded. ``to_json``/``from_json`` round-trip exactly."""
@@ -50,6 +62,8 @@ class Extraction:
     elements: list[Element]
     ocr_pages: int  # pages that went through tesseract
     text_pages: int  # pages read from a text layer (or a format that is text already)
+    # An archive's files, for the caller to register as documents (not part of the JSON form).
+    members: list[ArchiveMember] = dataclasses.field(default_factory=list, compare=False)
 
     def text(self) -> str:
         return "\n\n".join(e.text for e in self.elements)
@@ -113,10 +127,14 @@ class ExtractContext:
     budget: Budget
     depth: int
     dispatch: Dispatch
+    # Where an archive at depth 0 leaves the files that become documents of their own (None: its
+    # files are extracted in place, as pages).
+    members_dir: Path | None = None
 
     def child(self, limits: ExtractionLimits) -> ExtractContext:
         """The context for something nested one level deeper, under ``limits``, same budget."""
-        return dataclasses.replace(self, limits=limits, depth=self.depth + 1)
+        # Only the caller's own file leaves members behind; nested archives are read in place.
+        return dataclasses.replace(self, limits=limits, depth=self.depth + 1, members_dir=None)
 
     def extract(self, path: Path, file_type: str) -> Extraction:
         """Extract ``path`` through the registry under this context."""

@@ -1,0 +1,173 @@
+"""The pieces of a document's text that the recognizer reads, one at a time.
+
+A paragraph is a unit (across a blank line the model glued headings onto names); a row of a
+table (cells joined by " | ", as the spreadsheet and CSV extractors write them) is one unit per
+cell, so two neighbouring cells (a city and a person) never become one name. A unit written in
+capitals ("CRICKET - LEICESTERSHIRE TAKE OVER AT TOP", "LONDON 1996-08-30", a heading) is read
+from a case-restored copy of the same length, so offsets still point into the original: a word's
+casing is the one the document itself uses elsewhere when it does, lower case for function words,
+and title case otherwise. The model, trained on mixed-case text, finds almost no name in capitals.
+
+Pure: plain strings in and out.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+
+from tasks.steps.entities import lexicon
+
+__all__ = ["TextUnit", "casing_evidence", "is_capitals", "restore_capital_runs", "restore_case", "text_units"]
+
+# A blank line ends a paragraph (chunk texts join elements with "\n\n").
+_PARAGRAPH_BREAK = re.compile(r"\n[^\S\n]*\n\s*")
+_CELL_SEPARATOR = re.compile(r"[^\S\n]\|[^\S\n]|\t")
+_WORD = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*")
+
+
+@dataclass(frozen=True)
+class TextUnit:
+    """One piece of a chunk's text: ``chunk_text[offset:offset + len(text)] == text``.
+
+    ``ner_text`` is what the model reads: ``text`` itself, or its case-restored copy (same length).
+    """
+
+    chunk_index: int
+    offset: int
+    text: str
+    ner_text: str
+    restored: bool = False  # ner_text is a case-restored copy of a unit written in capitals
+    in_table: bool = False  # a cell of a table row
+
+
+def is_capitals(text: str) -> bool:
+    """Written in capitals: four letters or more, 85% of them upper case, a word longer than one letter."""
+    words = _WORD.findall(text)
+    letters = [ch for w in words for ch in w if ch.isalpha()]
+    if len(words) < 1 or len(letters) < 4:
+        return False
+    upper = sum(ch.isupper() for ch in letters)
+    return upper >= 0.85 * len(letters) and any(len(w) > 1 for w in words)
+
+
+def casing_evidence(texts: Iterable[str]) -> dict[str, str]:
+    """Word (case-folded) -> its most frequent written form in the non-capitals parts of ``texts``.
+
+    Only forms seen inside a sentence count (not its first word), so "Over" at a sentence start
+    does not make "over" a name.
+    """
+    seen: dict[str, Counter[str]] = {}
+    for text in texts:
+        for line in text.split("\n"):
+            if is_capitals(line):
+                continue
+            for sentence in re.split(r"(?<=[.!?:;])\s+", line):
+                for i, match in enumerate(_WORD.finditer(sentence)):
+                    word = match.group()
+                    if i == 0 or word.isupper():
+                        continue
+                    seen.setdefault(word.casefold(), Counter())[word] += 1
+    return {folded: forms.most_common(1)[0][0] for folded, forms in seen.items()}
+
+
+def _recase(word: str, evidence: Mapping[str, str], first: bool, unknown_lower: bool) -> str:
+    folded = word.casefold()
+    form = evidence.get(folded)
+    if form is None:
+        if (folded in lexicon.FUNCTION_WORDS or unknown_lower) and not first:
+            form = folded
+        elif len(word) <= 3 and not any(ch in "AEIOUY" for ch in word):
+            form = word  # "BBC", "NHS", "USA"-like: an acronym stays in capitals
+        else:
+            form = word[:1] + word[1:].lower()
+    elif first and form.islower():
+        form = form[:1].upper() + form[1:]
+    # Same length, character for character, or the original (offsets must not move).
+    return form if len(form) == len(word) else word
+
+
+def restore_case(text: str, evidence: Mapping[str, str], *, unknown_lower: bool = False) -> str:
+    """``text`` (written in capitals) with each word in the casing :func:`casing_evidence` found, of
+    the same length; the first word of the text and of each sentence starts with a capital. A word
+    the document never writes otherwise is in title case (``unknown_lower``: in lower case)."""
+    out: list[str] = []
+    last = 0
+    first = True
+    for match in _WORD.finditer(text):
+        between = text[last : match.start()]
+        out.append(between)
+        if re.search(r"[.!?:;\-–—|]\s*$", between) or "\n" in between:
+            first = True
+        out.append(_recase(match.group(), evidence, first, unknown_lower))
+        first = False
+        last = match.end()
+    out.append(text[last:])
+    restored = "".join(out)
+    return restored if len(restored) == len(text) else text
+
+
+# Two or more words in capitals in a row, within a line of mixed text ("ITEM 1B. UNRESOLVED STAFF
+# COMMENTS A smaller reporting company ..."): a heading run into its paragraph.
+_CAPITAL_RUN = re.compile(r"\b[^\W\d_a-z]{2,}(?:[^\S\n]+[^\W\d_a-z]{2,}|[^\S\n]*[&,.\-–][^\S\n]*[^\W\d_a-z]{2,})+\b")
+
+
+def restore_capital_runs(text: str, evidence: Mapping[str, str]) -> str:
+    """``text`` with each run of two or more words in capitals case-restored (same length); a single
+    word in capitals is an acronym ("IBM", "NYSE") and stays. Inside mixed text such a run is a
+    heading or a legal notice far more often than a name ("LIMITED WARRANTY", "INDIRECT,
+    CONSEQUENTIAL ... DAMAGES"), so words the document never writes otherwise go to lower case: a
+    name it writes elsewhere keeps its capitals, and is found there anyway."""
+    if not _CAPITAL_RUN.search(text):
+        return text
+    return _CAPITAL_RUN.sub(lambda m: restore_case(m.group(), evidence, unknown_lower=True), text)
+
+
+def _pieces(text: str) -> Iterator[tuple[int, str]]:
+    """``(offset, paragraph)`` for each paragraph of ``text`` holding more than whitespace."""
+    start = 0
+    for match in _PARAGRAPH_BREAK.finditer(text):
+        if text[start : match.start()].strip():
+            yield start, text[start : match.start()]
+        start = match.end()
+    if text[start:].strip():
+        yield start, text[start:]
+
+
+def _cells(offset: int, paragraph: str) -> Iterator[tuple[int, str, bool]]:
+    """A paragraph whose lines are table rows ("a | b | c"), cell by cell; any other paragraph whole."""
+    lines = paragraph.split("\n")
+    if not all(_CELL_SEPARATOR.search(line) for line in lines if line.strip()):
+        yield offset, paragraph, False
+        return
+    position = 0
+    for line in lines:
+        start = 0
+        for match in [*_CELL_SEPARATOR.finditer(line), None]:
+            end = match.start() if match else len(line)
+            cell = line[start:end]
+            if cell.strip():
+                lead = len(cell) - len(cell.lstrip())
+                yield offset + position + start + lead, cell.strip(), True
+            if match:
+                start = match.end()
+        position += len(line) + 1
+
+
+def text_units(chunk_index: int, text: str, evidence: Mapping[str, str]) -> Iterator[TextUnit]:
+    """The units of one chunk's text, in order (see the module docstring)."""
+    for offset, paragraph in _pieces(text):
+        for cell_offset, cell, in_table in _cells(offset, paragraph):
+            if is_capitals(cell):
+                # Each line of a capitals unit on its own: a heading above a dateline are two things.
+                position = 0
+                for line in cell.split("\n"):
+                    if line.strip():
+                        capitals = is_capitals(line)
+                        ner = restore_case(line, evidence) if capitals else line
+                        yield TextUnit(chunk_index, cell_offset + position, line, ner, capitals, in_table)
+                    position += len(line) + 1
+            else:
+                yield TextUnit(chunk_index, cell_offset, cell, restore_capital_runs(cell, evidence), False, in_table)

@@ -1,0 +1,275 @@
+"""Names that are only names, text units, and one entity per real thing within a document.
+
+The span rules (:mod:`tasks.steps.entities.names`) are tested on the tokenizer's tokens alone
+(deterministic); the document-level resolution through :func:`extract_mentions` with the default
+model, on sentences shaped like the real documents that showed each problem.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from tasks.steps.entities import extract_mentions, load_nlp
+from tasks.steps.entities.names import (
+    is_common_words,
+    is_inverted_person,
+    is_plausible_name,
+    is_reference_or_heading,
+    name_spans,
+    trim_text,
+)
+from tasks.steps.entities.units import casing_evidence, is_capitals, restore_capital_runs, restore_case, text_units
+
+pytestmark = pytest.mark.unit
+
+
+@dataclass(frozen=True)
+class C:
+    index: int
+    text: str
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    return load_nlp()
+
+
+def _names(nlp, text: str, label: str) -> list[str]:
+    doc = nlp.make_doc(text)
+    return [doc[a:b].text for a, b in name_spans(doc[:], label)]
+
+
+# --- what a span keeps ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("span", "label", "names"),
+    [
+        ("the United States", "GPE", ["United States"]),
+        ("The Hague", "GPE", ["The Hague"]),  # a capital "The" before one word is part of the name
+        ("The New York Times", "ORG", ["New York Times"]),
+        ("Mr. Smith", "PERSON", ["Smith"]),
+        ("Chief Executive Officer Maria Gonzalez", "PERSON", ["Maria Gonzalez"]),
+        ("defender Hassan Abbas", "PERSON", ["Hassan Abbas"]),
+        ("American Dennis Mitchell", "PERSON", ["Dennis Mitchell"]),
+        ("American Airlines", "ORG", ["American Airlines"]),  # an organisation keeps its nationality
+        ("Secretary of State George Shultz", "PERSON", ["George Shultz"]),
+        ("Charles de Gaulle", "PERSON", ["Charles de Gaulle"]),
+        ("Durham 114", "ORG", ["Durham"]),  # a table row's numbers
+        ("J. Ratcliffe 63", "PERSON", ["J. Ratcliffe"]),
+        ("2 - Rodney Eyles", "PERSON", ["Rodney Eyles"]),
+        ("Apollo 11", "PRODUCT", ["Apollo 11"]),  # a product may end in a number
+        ("Romania - Cosmin Contra", "PERSON", ["Cosmin Contra"]),  # a heading glued on
+        ("Scott Draper (Australia", "PERSON", ["Scott Draper"]),
+        ("Grace Road, Leicestershire", "FAC", ["Grace Road", "Leicestershire"]),
+        ("VP of Internal Audit for Genting Americas", "ORG", ["Genting Americas"]),
+        ("Cameron Street Ste.", "FAC", ["Cameron Street"]),
+        ("Amara Nwosu of", "PERSON", ["Amara Nwosu"]),
+    ],
+)
+def test_a_span_keeps_only_the_name(nlp, span, label, names):
+    assert _names(nlp, span, label) == names
+
+
+@pytest.mark.parametrize(
+    ("span", "label"),
+    [
+        ("Item 12", "LAW"),
+        ("CHAPTER VII", "LAW"),
+        ("Fig", "PERSON"),
+        ("XXII", "ORG"),
+        ("Supplementary Financial Information", "ORG"),
+        ("Amended and Restated Bylaws", "ORG"),
+        ("Board of Directors", "ORG"),
+        ("toboggans", "NORP"),  # no capital: no name
+        ("Mr.", "PERSON"),  # a title alone
+        ("114", "ORG"),
+    ],
+)
+def test_spans_that_are_no_name_give_nothing(nlp, span, label):
+    assert _names(nlp, span, label) == []
+
+
+def test_a_named_law_is_a_name_but_a_reference_to_a_section_is_not(nlp):
+    law = nlp.make_doc("Federal Indian Gaming Regulatory Act")
+    assert not is_reference_or_heading(law[:], "LAW")
+    assert is_reference_or_heading(nlp.make_doc("Section 12(b")[:], "LAW")
+
+
+@pytest.mark.parametrize(
+    ("text", "plausible"),
+    [
+        ("Maria Gonzalez", True),
+        ("McDonald", True),  # one case flip is a name
+        ("HSBC", True),  # an acronym has no vowel to show
+        ("Summit Freight GmbH", True),
+        ("Smith et al.", False),  # a citation fragment
+        ("x_1 = 2", False),  # a formula
+        ("New York Commodities Desk +1 212 555 0100", False),  # a phone number
+        ("rnWsqt", False),  # OCR garbage
+        ("tHeRe Co", False),
+        ("1.2.3 A", False),  # mostly not letters
+    ],
+)
+def test_plausible_names(text, plausible):
+    assert is_plausible_name(text, "ORG") is plausible
+
+
+def test_trim_text_cuts_unclosed_footnote_markers():
+    assert trim_text("Mark A. Lipparelli(1") == "Mark A. Lipparelli"
+    assert trim_text("League Two.[63") == "League Two."
+    assert trim_text("Bank of America (BofA)") == "Bank of America (BofA)"
+
+
+def test_inverted_bibliography_names_and_common_words():
+    assert is_inverted_person("Foster, Richard") and is_inverted_person("Ross, James M.")
+    assert not is_inverted_person("Paris, France Inc")
+    evidence = casing_evidence(["The figures were diluted by the board of directors. We met in Paris."])
+    assert is_common_words("Diluted", evidence) and is_common_words("Board of Directors", evidence)
+    assert not is_common_words("Paris", evidence) and not is_common_words("Acme Board", evidence)
+
+
+# --- text units ---------------------------------------------------------------------------
+
+
+def test_capitals_are_restored_from_the_document_and_keep_their_length():
+    evidence = casing_evidence(["Japan beat Syria in the surprise match, and China lost to Uzbekistan on Sunday."])
+    headline = "SOCCER - JAPAN GET LUCKY WIN, CHINA IN SURPRISE DEFEAT."
+    assert is_capitals(headline) and not is_capitals("IBM and NYSE opened lower")
+    restored = restore_case(headline, evidence)
+    assert restored == "Soccer - Japan Get Lucky Win, China in surprise Defeat."
+    assert len(restored) == len(headline)
+    mixed = "ITEM 9. CHANGES IN AND DISAGREEMENTS WITH ACCOUNTANTS None. Shares of IBM rose."
+    assert restore_capital_runs(mixed, evidence) == (
+        "ITEM 9. Changes in and disagreements with accountants None. Shares of IBM rose."
+    )
+
+
+def test_table_rows_are_read_cell_by_cell_with_their_offsets():
+    text = "Contacts\n\nCity | Contact\nRotterdam | Maria Gonzalez"
+    units = list(text_units(3, text, {}))
+    assert [(u.text, u.in_table) for u in units] == [
+        ("Contacts", False),
+        ("City", True),
+        ("Contact", True),
+        ("Rotterdam", True),
+        ("Maria Gonzalez", True),
+    ]
+    assert all(text[u.offset : u.offset + len(u.text)] == u.text and u.chunk_index == 3 for u in units)
+
+
+# --- one entity per real thing in a document --------------------------------------------
+
+
+def _mentions(nlp, *texts: str):
+    return extract_mentions([C(i, t) for i, t in enumerate(texts)], nlp=nlp)
+
+
+def _keys(mentions, surface: str) -> set[str]:
+    return {m.canonical_key for m in mentions if m.text == surface}
+
+
+def test_a_surname_alone_joins_the_full_name_of_the_same_document(nlp):
+    mentions = _mentions(
+        nlp,
+        "The board met on Monday. Maria Gonzalez presented the budget for the Rotterdam warehouse.",
+        "After the vote, Gonzalez thanked the staff and closed the meeting.",
+    )
+    assert _keys(mentions, "Gonzalez") == {"maria gonzalez"}
+    assert {m.canonical_name for m in mentions if m.canonical_key == "maria gonzalez"} == {"Maria Gonzalez"}
+
+
+def test_a_surname_two_people_share_stays_apart(nlp):
+    mentions = _mentions(nlp, "John Baker met Sarah Baker in London on Monday. Later, Baker signed the lease.")
+    assert _keys(mentions, "Baker") <= {"baker"}
+
+
+def test_capitals_and_title_case_are_one_entity_with_the_well_formed_display_name(nlp):
+    mentions = _mentions(
+        nlp, "LONDON MEETING WITH MARIA GONZALEZ\n\nMaria Gonzalez opened the London office of Harbour Bank plc."
+    )
+    assert _keys(mentions, "MARIA GONZALEZ") == {"maria gonzalez"}
+    assert {m.canonical_name for m in mentions if m.canonical_key == "maria gonzalez"} == {"Maria Gonzalez"}
+
+
+def test_a_defined_acronym_joins_its_long_form(nlp):
+    mentions = _mentions(
+        nlp,
+        "International Business Machines (IBM) opened a research centre in Dublin last year. "
+        "IBM hired 200 engineers there, and IBM plans to double that.",
+    )
+    assert _keys(mentions, "IBM") == {"international business machines"}
+
+
+def test_a_contract_alias_joins_its_party_and_a_defined_term_is_no_name(nlp):
+    mentions = _mentions(
+        nlp,
+        "This Credit Agreement is made between Acme Holdings Ltd. (the “Borrower”) and Northwind Bank plc "
+        "(the “Lender”). The Borrower shall repay the Loan to the Lender in London.",
+        "“Loan Documents” means this Agreement and each note. The Loan Documents bind the Borrower.",
+    )
+    assert _keys(mentions, "Borrower") == {"acme holdings"}
+    assert _keys(mentions, "Lender") == {"northwind bank"}
+    assert not any(m.canonical_key == "loan documents" for m in mentions)
+
+
+def test_the_display_name_keeps_the_legal_form_and_the_key_ignores_it(nlp):
+    mentions = _mentions(nlp, "Harbour Bank plc lent the money to the port. Later, Harbour Bank raised its rates.")
+    bank = [m for m in mentions if m.canonical_key == "harbour bank"]
+    assert {m.text for m in bank} == {"Harbour Bank plc", "Harbour Bank"}
+    assert {m.canonical_name for m in bank} == {"Harbour Bank plc"}
+
+
+def test_neighbouring_table_cells_never_become_one_name(nlp):
+    mentions = _mentions(
+        nlp, "Maria Gonzalez runs the Rotterdam office.\n\nCity | Contact\nRotterdam | Maria Gonzalez | 2024"
+    )
+    assert all("|" not in m.text for m in mentions)
+    assert not any(m.text == "Rotterdam Maria Gonzalez" for m in mentions)
+
+
+def test_a_name_in_a_headline_in_capitals_is_found_and_is_the_same_entity(nlp):
+    mentions = _mentions(
+        nlp,
+        "SOCCER - JAPAN GET LUCKY WIN, CHINA IN SURPRISE DEFEAT.\n\n"
+        "Japan began the defence of their Asian Cup title with a lucky 2-1 win against Syria on Friday. "
+        "China were beaten 2-0 by Uzbekistan in the other match.",
+    )
+    assert _keys(mentions, "JAPAN") == {"japan"} and _keys(mentions, "CHINA") == {"china"}
+
+
+def test_reference_list_authors_are_one_person_each_and_cited_authors_are_people(nlp):
+    mentions = _mentions(
+        nlp,
+        "Carboneras, Carlos (1992). del Hoyo, Josep; Elliott, Andrew; Sargatal, Jordi (eds.). "
+        "Handbook of the Birds of the World. Barcelona: Lynx Edicions.",
+        "Such clusters evolved recently (Semba et al., 2013; Hancks and Kazazian, 2016).",
+    )
+    people = {m.text for m in mentions if m.label == "PERSON"}
+    assert {"Carboneras, Carlos", "Elliott, Andrew", "Sargatal, Jordi"} <= people
+    assert not any(m.text in ("Andrew", "Jordi", "Carlos") for m in mentions)
+    assert {m.label for m in mentions if m.text in ("Semba", "Kazazian")} <= {"PERSON"}
+
+
+def test_an_abbreviation_of_lower_case_words_is_a_term_not_a_name(nlp):
+    mentions = _mentions(
+        nlp,
+        "Transposable elements, especially long terminal repeat (LTR) retrotransposons, are bound by KAP1. "
+        "Most LTR families are silenced, and the LTR copies in the IBM cluster were mapped.",
+    )
+    assert not any(m.text == "LTR" for m in mentions)
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [("H3K4me1", "ORG"), ("C2H2", "ORG"), ("Chr13.1-cl KO", "ORG"), ("ZFP617", "PERSON"), ("RLTR4", "PERSON")],
+)
+def test_gene_protein_and_strain_identifiers_are_no_names(text, label):
+    assert not is_plausible_name(text, label)
+
+
+def test_a_product_or_organisation_may_carry_digits():
+    assert is_plausible_name("DB2", "PRODUCT") and is_plausible_name("Airbus A320", "PRODUCT")
+    assert is_plausible_name("7-Eleven", "ORG")
