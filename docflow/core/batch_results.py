@@ -107,9 +107,9 @@ class EntityResult:
 
 
 def replace_entities_many(session: Session, *, documents: Sequence[EntityResult]) -> dict[int, dict[str, int]]:
-    """Replace each document's mentions and relationships (as :func:`results.replace_entities` does for
-    one): the canonical entities upserted per project, the old rows deleted and the new ones inserted
-    for the whole batch at once; counts per document."""
+    """Replace each document's mentions and relationships whole: the canonical entities upserted per
+    project, the batch's old rows deleted and the new ones inserted at once (rows shaped by
+    :func:`results.mention_rows` and :func:`results.relationship_rows`); counts per document."""
     ids: dict[str, dict] = {}
     for project in {d.project_id for d in documents}:
         ids[project] = upsert_canonical_entities(
