@@ -1,6 +1,6 @@
 """The raw floor: docflow's own stage steps called directly, no orchestration at all.
 
-Each document goes extract -> chunk -> NER -> co-occurrence -> graph rows (built in memory, the
+Each document goes extract -> chunk -> NER -> co-occurrence and typed relationships -> graph rows (built in memory, the
 same shape :class:`docflow.core.graph.DocumentGraph` takes) inside a ``ProcessPoolExecutor`` of the
 same size as the worker pool. No Celery, Prefect, Redis, PostgreSQL, S3 or Neo4j is touched.
 
@@ -21,6 +21,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 
 @dataclass
@@ -61,6 +62,7 @@ def process_one(path: str) -> FloorDocument:
     from tasks.steps.chunking import chunk_elements
     from tasks.steps.entities import cooccurrence_relationships, extract_mentions, load_nlp, ner_model_for
     from tasks.steps.language import identify_language
+    from tasks.steps.relations import extract_relations, load_parser
     from tasks.work import extract_file
 
     settings = get_settings()
@@ -78,9 +80,14 @@ def process_one(path: str) -> FloorDocument:
     )
     # The same choices the entity stage makes: the document's language picks the model. (The
     # project prior is a database read in the pipeline; the floor has no database.)
-    model = ner_model_for(identify_language(text).language, settings.ner_models, settings.ner_model)
+    language = identify_language(text).language
+    model = ner_model_for(language, settings.ner_models, settings.ner_model)
     mentions = extract_mentions(chunks, nlp=load_nlp(model)) if model else []
-    relationships = cooccurrence_relationships(mentions)
+    relationships: list[Any] = [*cooccurrence_relationships(mentions)]
+    if model:
+        relationships += extract_relations(
+            elements=extraction.elements, chunks=chunks, mentions=mentions, language=language, parser=load_parser(model)
+        )
     # The graph stage's rows, built in memory as the graph stage builds them from PostgreSQL.
     project, uuid = "floor", source.stem
 

@@ -3,7 +3,9 @@
 from alembic import context
 from sqlmodel import SQLModel
 
-import docflow.core.models  # noqa: F401 - registers every table on SQLModel.metadata
+# Imported to register every table on SQLModel.metadata.
+import docflow.core.models
+import docflow.core.webhooks  # noqa: F401 - imported for its tables
 from docflow.core.db import make_engine
 from docflow.core.settings import get_settings
 

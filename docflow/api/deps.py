@@ -6,6 +6,8 @@ what a caller may send.
   browser's session cookie; anything else is answered 401 with ``WWW-Authenticate: Bearer``.
 - :data:`PageCaller` — a signed-in browser; anyone else is sent to the sign-in page and back
   (:class:`SignInRequired`, turned into that redirect in one place, :func:`docflow.api.app.create_app`).
+
+Both count the request against the caller's limits (:mod:`docflow.api.limits`: 429 past them).
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ def api_caller(
     if (credentials is not None and check.valid_token(credentials.credentials)) or check.valid_session(
         request.cookies.get(SESSION_COOKIE)
     ):
+        request.app.state.limits.check_rate(request)
         return Caller("api")
     raise HTTPException(
         status_code=status.HTTP_401_UNAUTHORIZED,
@@ -69,6 +72,7 @@ class SignInRequired(Exception):
 
 def page_caller(request: Request, check: Annotated[TokenCheck, Depends(token_check)]) -> Caller:
     if check.authorised(request):
+        request.app.state.limits.check_rate(request)
         return Caller("web")
     raise SignInRequired(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from fastapi import HTTPException, Request, status
 from starlette.concurrency import run_in_threadpool
 
+from docflow.api.limits import Limits
 from docflow.core.errors import PermanentError
 from docflow.core.filetypes import sniff_file
 from docflow.core.settings import Settings
@@ -68,8 +69,12 @@ async def ingest_upload(
 ) -> IngestResult:
     """Receive, check and ingest one uploaded document (see the module docstring)."""
     check_declared(request, settings)
+    limits: Limits = request.app.state.limits
+    length = request.headers.get("content-length") or ""
+    await run_in_threadpool(limits.check_upload, request, declared_bytes=int(length) if length.isdigit() else 1)
     with tempfile.TemporaryDirectory(prefix="docflow-upload-") as tmp:
         path, size = await receive(request, folder=Path(tmp), limit=settings.api_max_upload_bytes)
+        await run_in_threadpool(limits.count_upload, request, size_bytes=size)
         if size == 0:
             raise HTTPException(status.HTTP_400_BAD_REQUEST, "empty document: 0 bytes")
         try:

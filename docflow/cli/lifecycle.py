@@ -173,8 +173,9 @@ def entity(
     limit: Annotated[int, typer.Option(help="Documents and neighbours shown.")] = 20,
     as_json: Json = False,
 ) -> None:
-    """The documents and pages that mention an entity, and the entities it appears with most."""
+    """The documents and pages that mention an entity, what they state about it, and who appears with it."""
     from docflow.ops.lifecycle.explore import explore_entity
+    from docflow.ops.lifecycle.relations import entity_relationships
 
     view = _guarded(lambda: explore_entity(name, settings=get_settings(), project_id=project, limit=limit))
     if view is None:
@@ -182,8 +183,11 @@ def entity(
             typer.echo(json.dumps(None))
         typer.secho(f"no entity like {name!r}" + (f" in project {project}" if project else ""), err=True)
         raise typer.Exit(1)
+    typed = _guarded(lambda: entity_relationships(view.entity.entity_id, limit=limit))
+    edges = typed.edges if typed is not None else []
     if as_json:
-        typer.echo(json.dumps(view.to_dict(), indent=2, ensure_ascii=False))
+        payload = {**view.to_dict(), "relationships": [edge.to_dict() for edge in edges]}
+        typer.echo(json.dumps(payload, indent=2, ensure_ascii=False))
         return
     e = view.entity
     typer.echo(f"{e.name} ({e.label}, project {e.project_id}) — in {e.documents} document(s); from {view.source}")
@@ -191,6 +195,15 @@ def entity(
     for doc in view.documents:
         pages = ", ".join(map(str, doc["pages"]))
         typer.echo(f"  {doc['name']}  pages {pages}  ({doc['mentions']} mention(s))")
+    typer.echo("\nwhat the documents say:")
+    for edge in edges:
+        evidence = edge.evidence[0] if edge.evidence else None
+        where = f"{edge.document_name} p. {evidence.page}" if evidence else edge.document_name
+        typer.echo(f"  {edge.statement}  [{where}, {edge.producer}, {edge.confidence:.2f}]")
+        if evidence:
+            typer.echo(f"      “{' '.join(evidence.sentence.split())[:160]}”")
+    if not edges:
+        typer.echo("  no typed relationship")
     typer.echo("\nappears with:")
     for other in view.neighbours or []:
         typer.echo(

@@ -16,6 +16,7 @@ from sqlalchemy import Row, text
 from sqlmodel import Session
 
 from docflow.core.db import insert_many
+from docflow.core.relationship_evidence import save_evidence
 from docflow.core.results import (
     INSERT_MENTIONS,
     INSERT_RELATIONSHIPS,
@@ -109,7 +110,8 @@ class EntityResult:
 def replace_entities_many(session: Session, *, documents: Sequence[EntityResult]) -> dict[int, dict[str, int]]:
     """Replace each document's mentions and relationships whole: the canonical entities upserted per
     project, the batch's old rows deleted and the new ones inserted at once (rows shaped by
-    :func:`results.mention_rows` and :func:`results.relationship_rows`); counts per document."""
+    :func:`results.mention_rows` and :func:`results.relationship_rows`), then the typed ones'
+    evidence (:func:`~docflow.core.relationship_evidence.save_evidence`); counts per document."""
     ids: dict[str, dict] = {}
     for project in {d.project_id for d in documents}:
         ids[project] = upsert_canonical_entities(
@@ -145,6 +147,11 @@ def replace_entities_many(session: Session, *, documents: Sequence[EntityResult]
         insert_many(session, INSERT_MENTIONS, mentioned)
     if related:
         insert_many(session, INSERT_RELATIONSHIPS, related)
+    # Typed relationships' evidence refers to their rows' ids: written after them, per document that has any.
+    for d in documents:
+        counts[d.document_id]["evidence"] = save_evidence(
+            session, document_id=d.document_id, relationships=d.relationships, entity_ids=ids[d.project_id]
+        )
     return counts
 
 

@@ -5,6 +5,11 @@ Shape::
     (:Document {uuid})-[:HAS_CHUNK]->(:Chunk {key})-[:MENTIONS {count}]->(:Entity {key})
     (:Chunk)-[:NEXT]->(:Chunk)
     (:Entity)-[:CO_OCCURS {document_uuid, weight}]->(:Entity)
+    (:Entity)-[:ROLE_AT|LOCATED_IN|ACQUIRED|... {document_uuid, weight, confidence, role, ..., sentence, page}]->(:Entity)
+
+The typed relationships (one Neo4j type per kind of :mod:`docflow.core.relation_kinds`, with their
+properties and best evidence) are written and removed with the co-occurrence edges, in the same
+transaction and under the same rules (:mod:`docflow.core.typed_edges`).
 
 Every node kind has a uniqueness constraint on its key; shared nodes (entities, documents) are
 written with ``MERGE``, batched with ``UNWIND``. A document's subgraph is replaced as a whole in
@@ -32,6 +37,14 @@ from neo4j import ManagedTransaction
 
 from docflow.core.errors import PermanentError, TransientError
 from docflow.core.graph_driver import Neo4jConnection
+from docflow.core.typed_edges import (
+    COUNT_TYPED_CYPHER,
+    DELETE_TYPED_CYPHER,
+    TYPED_CYPHER,
+    TYPED_INDEXES,
+    split_relationships,
+    typed_row,
+)
 
 CONSTRAINTS = {
     "document_uuid": "CREATE CONSTRAINT document_uuid IF NOT EXISTS FOR (n:Document) REQUIRE n.uuid IS UNIQUE",
@@ -41,6 +54,7 @@ CONSTRAINTS = {
 INDEXES = {
     "co_occurs_document": "CREATE INDEX co_occurs_document IF NOT EXISTS FOR ()-[r:CO_OCCURS]-() ON (r.document_uuid)",
     "chunk_document": "CREATE INDEX chunk_document IF NOT EXISTS FOR (n:Chunk) ON (n.document_uuid)",
+    **TYPED_INDEXES,
 }
 
 
@@ -63,7 +77,9 @@ class DocumentGraph:
     chunks: Sequence[dict]  # {index, text, page_start, page_end}
     entities: Sequence[dict]  # {key, name, label}
     mentions: Sequence[dict]  # {chunk_index, entity_key, count}
-    relationships: Sequence[dict]  # {source_key, target_key, weight}
+    # {source_key, target_key, weight} for CO_OCCURS; typed ones add kind, confidence, properties and
+    # evidence {sentence, page, chunk_index, char_start, char_end, producer} (docflow.core.typed_edges)
+    relationships: Sequence[dict]
 
 
 class GraphStore(Neo4jConnection):
@@ -99,7 +115,9 @@ class GraphStore(Neo4jConnection):
             """,
             uuid=document_uuid,
         )
-        return rows[0] if rows else {"chunks": 0, "mentions": 0, "entities": 0, "co_occurs": 0}
+        counts = rows[0] if rows else {"chunks": 0, "mentions": 0, "entities": 0, "co_occurs": 0}
+        counts["typed"] = self.query(COUNT_TYPED_CYPHER, uuid=document_uuid)[0]["n"] or 0
+        return counts
 
 
 # Entities are merged on their constrained key once per transaction; the statement hands back each
@@ -193,6 +211,7 @@ def _delete_document_tx(tx: ManagedTransaction, *, document_uuid: str) -> dict[s
     edges = tx.run(
         "MATCH ()-[r:CO_OCCURS {document_uuid: $uuid}]->() DELETE r RETURN count(r) AS n", uuid=document_uuid
     ).single(strict=True)["n"]
+    typed = tx.run(DELETE_TYPED_CYPHER, uuid=document_uuid).single(strict=True)["n"]
     nodes = tx.run("MATCH (d:Document {uuid: $uuid}) DETACH DELETE d RETURN count(d) AS n", uuid=document_uuid).single(
         strict=True
     )["n"]
@@ -201,6 +220,7 @@ def _delete_document_tx(tx: ManagedTransaction, *, document_uuid: str) -> dict[s
         "graph_documents": nodes,
         "graph_chunks": record["chunks"],
         "graph_co_occurs": edges,
+        "graph_typed": typed,
         "graph_entities": entities,
     }
 
@@ -251,8 +271,9 @@ def _replace_document_tx(tx: ManagedTransaction, *, graph: DocumentGraph) -> dic
         file_type=graph.file_type,
     ).single(strict=True)
     old_keys = cleared["keys"]
-    if cleared["chunks"]:  # co-occurrence needs chunks: without old chunks there are no old edges
+    if cleared["chunks"]:  # relationships need chunks: without old chunks there are no old edges
         tx.run("MATCH ()-[r:CO_OCCURS {document_uuid: $uuid}]->() DELETE r", uuid=uuid)
+        tx.run(DELETE_TYPED_CYPHER, uuid=uuid)
     chunk_rows = [
         [chunk_key(document_uuid=uuid, chunk_index=c["index"]), c["index"], c["text"], c["page_start"], c["page_end"]]
         for c in sorted(graph.chunks, key=lambda c: c["index"])
@@ -288,7 +309,11 @@ def _replace_document_tx(tx: ManagedTransaction, *, graph: DocumentGraph) -> dic
             for m in graph.mentions
         ],
     )
-    create_co_occurs(tx, relationships=graph.relationships, node_ids=node_ids, document_uuid=uuid)
+    co_occurs, typed = split_relationships(graph.relationships)
+    create_co_occurs(tx, relationships=co_occurs, node_ids=node_ids, document_uuid=uuid)
+    if typed:
+        rows = [typed_row(r, lambda key: _node_id(node_ids, key), uuid) for r in typed]
+        _create_edges(tx, TYPED_CYPHER, what="typed", rows=rows)
     # Entities only this document mentioned before the re-run, and no longer, are removed.
     _drop_unmentioned(tx, old_keys)
     return {

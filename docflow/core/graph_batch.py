@@ -4,7 +4,7 @@ one Neo4j transaction of a fixed number of ``UNWIND`` statements, whatever the b
 The same shape and rules as :func:`docflow.core.graph.GraphStore.replace_document` (see
 :mod:`docflow.core.graph`): each document node is merged and write-locked first (in uuid order, so
 two batches lock them in the same order), its old chunks and edges go, its chunks, ``NEXT`` chain,
-mentions and co-occurrence edges are created fresh; the entities of the whole batch are merged
+mentions, co-occurrence and typed edges (:mod:`docflow.core.typed_edges`) are created fresh; the entities of the whole batch are merged
 once, in key order, and edges reach them through the element ids that merge returns; entities
 only the batch's old subgraphs mentioned are removed when nothing mentions them any more. Every
 edge statement counts what it created, so an entity deleted by a concurrent write fails the
@@ -26,6 +26,7 @@ from docflow.core.graph import (
     _node_id,
     chunk_key,
 )
+from docflow.core.typed_edges import DELETE_TYPED_CYPHER, TYPED_CYPHER, split_relationships, typed_row
 
 CLEAR_CYPHER = """
 UNWIND $documents AS doc
@@ -81,6 +82,8 @@ def replace_documents_tx(tx: ManagedTransaction, *, graphs: Sequence[DocumentGra
     rewritten = [row["uuid"] for row in cleared if row["chunks"]]  # without old chunks, no old edges
     if rewritten:
         tx.run(DELETE_CO_OCCURS_CYPHER, uuids=rewritten)
+        for uuid in rewritten:  # typed edges: one statement per re-run document (kinds are types)
+            tx.run(DELETE_TYPED_CYPHER, uuid=uuid)
     chunk_rows, pairs = [], []
     for graph in graphs:
         indexes = sorted(c["index"] for c in graph.chunks)
@@ -106,12 +109,20 @@ def replace_documents_tx(tx: ManagedTransaction, *, graphs: Sequence[DocumentGra
         for m in g.mentions
     ]
     _create_edges(tx, MENTIONS_CYPHER, what="MENTIONS", rows=mention_rows)
+    split = {g.document_uuid: split_relationships(g.relationships) for g in graphs}
     co_occurs = [
         [_node_id(node_ids, r["source_key"]), _node_id(node_ids, r["target_key"]), r["weight"], g.document_uuid]
         for g in graphs
-        for r in g.relationships
+        for r in split[g.document_uuid][0]
     ]
     _create_edges(tx, CO_OCCURS_CYPHER, what="CO_OCCURS", rows=co_occurs)
+    typed = [
+        typed_row(r, lambda key: _node_id(node_ids, key), g.document_uuid)
+        for g in graphs
+        for r in split[g.document_uuid][1]
+    ]
+    if typed:
+        _create_edges(tx, TYPED_CYPHER, what="typed", rows=typed)
     # Entities only these documents mentioned before the re-run, and no longer, are removed.
     _drop_unmentioned(tx, sorted({key for row in cleared for key in row["keys"]}))
     return {

@@ -9,20 +9,17 @@ Alembic's autogenerate in step and downgrades clean (no native PostgreSQL enum t
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import (
     BigInteger,
     Column,
     Computed,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
-    Table,
     Text,
     UniqueConstraint,
-    func,
 )
 from sqlalchemy import (
     text as sql_text,
@@ -30,34 +27,14 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, REGCONFIG, TSVECTOR
 from sqlmodel import Field, SQLModel
 
+# Re-exported (``X as X``): callers import every table and these helpers from here.
+from docflow.core.columns import MAX_ID as MAX_ID
+from docflow.core.columns import document_fk, timestamp_column
+from docflow.core.columns import table_of as table_of
+from docflow.core.columns import utcnow as utcnow
+from docflow.core.evidence_table import RelationshipEvidence as RelationshipEvidence
 from docflow.core.languages import SEARCH_VECTOR_SQL
 from docflow.core.status import CoarseStatus, Status
-
-# Every id docflow hands out is a PostgreSQL ``integer``: no row has an id outside 1..MAX_ID.
-MAX_ID = 2**31 - 1
-
-
-def table_of(model: type[SQLModel]) -> Table:
-    """The Core table behind a model, for the statements built once and run without the ORM."""
-    table: Table = model.__table__  # type: ignore[attr-defined]  # set by SQLModel's metaclass; absent from its stubs
-    return table
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def _ts(*, nullable: bool = True, default_now: bool = False, on_update: bool = False) -> Column:
-    return Column(
-        DateTime(timezone=True),
-        nullable=nullable,
-        server_default=func.now() if default_now else None,
-        onupdate=func.now() if on_update else None,
-    )
-
-
-def _document_fk() -> Column:
-    return Column(Integer, ForeignKey("source_documents.id", ondelete="CASCADE"), nullable=False, index=True)
 
 
 class SourceDocument(SQLModel, table=True):
@@ -67,6 +44,8 @@ class SourceDocument(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("project_id", "sha256", name="uq_source_documents_project_sha256"),
         Index("ix_source_documents_status_updated", "celery_status", "updated_at"),
+        # a project's documents changed since a moment: new webhook events (ops/webhooks.py)
+        Index("ix_source_documents_project_updated", "project_id", "updated_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -95,14 +74,16 @@ class SourceDocument(SQLModel, table=True):
     celery_status: str = Field(default=Status.PENDING.value, max_length=32, index=True)
     error_message: str | None = Field(default=None, sa_column=Column(Text))
 
-    created_at: datetime | None = Field(default_factory=utcnow, sa_column=_ts(nullable=False, default_now=True))
-    updated_at: datetime | None = Field(
-        default_factory=utcnow, sa_column=_ts(nullable=False, default_now=True, on_update=True)
+    created_at: datetime | None = Field(
+        default_factory=utcnow, sa_column=timestamp_column(nullable=False, default_now=True)
     )
-    ocr_completed_at: datetime | None = Field(default=None, sa_column=_ts())
-    text_completed_at: datetime | None = Field(default=None, sa_column=_ts())
-    entity_completed_at: datetime | None = Field(default=None, sa_column=_ts())
-    graph_completed_at: datetime | None = Field(default=None, sa_column=_ts())
+    updated_at: datetime | None = Field(
+        default_factory=utcnow, sa_column=timestamp_column(nullable=False, default_now=True, on_update=True)
+    )
+    ocr_completed_at: datetime | None = Field(default=None, sa_column=timestamp_column())
+    text_completed_at: datetime | None = Field(default=None, sa_column=timestamp_column())
+    entity_completed_at: datetime | None = Field(default=None, sa_column=timestamp_column())
+    graph_completed_at: datetime | None = Field(default=None, sa_column=timestamp_column())
 
     # Attempt counters: bumped each time a stage's task starts (retries and redeliveries included),
     # so "attempts within the configured bound" can be checked from the row alone.
@@ -138,15 +119,15 @@ class StageRun(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    document_id: int = Field(sa_column=_document_fk())
+    document_id: int = Field(sa_column=document_fk())
     stage: str = Field(max_length=16)
     attempt: int = Field(default=0)
     celery_task_id: str = Field(max_length=64)
     worker_hostname: str | None = Field(default=None, max_length=255)
     deliveries: int = Field(default=1)
-    queued_at: datetime | None = Field(default=None, sa_column=_ts())
-    started_at: datetime | None = Field(default=None, sa_column=_ts())
-    finished_at: datetime | None = Field(default=None, sa_column=_ts())
+    queued_at: datetime | None = Field(default=None, sa_column=timestamp_column())
+    started_at: datetime | None = Field(default=None, sa_column=timestamp_column())
+    finished_at: datetime | None = Field(default=None, sa_column=timestamp_column())
     outcome: str = Field(default="started", max_length=16)  # started|succeeded|retrying|failed|skipped|redriven
     error: str | None = Field(default=None, sa_column=Column(Text))
 
@@ -165,7 +146,9 @@ class DocumentExtraction(SQLModel, table=True):
     page_count: int = Field(default=0)
     ocr_pages: int = Field(default=0)
     text_pages: int = Field(default=0)
-    created_at: datetime | None = Field(default_factory=utcnow, sa_column=_ts(nullable=False, default_now=True))
+    created_at: datetime | None = Field(
+        default_factory=utcnow, sa_column=timestamp_column(nullable=False, default_now=True)
+    )
 
 
 class Chunk(SQLModel, table=True):
@@ -185,7 +168,7 @@ class Chunk(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    document_id: int = Field(sa_column=_document_fk())
+    document_id: int = Field(sa_column=document_fk())
     chunk_index: int
     text: str = Field(sa_column=Column(Text, nullable=False))
     page_start: int
@@ -218,7 +201,9 @@ class CanonicalEntity(SQLModel, table=True):
     normalized_key: str = Field(max_length=512)
     label: str = Field(max_length=32)
     display_name: str = Field(max_length=512)
-    created_at: datetime | None = Field(default_factory=utcnow, sa_column=_ts(nullable=False, default_now=True))
+    created_at: datetime | None = Field(
+        default_factory=utcnow, sa_column=timestamp_column(nullable=False, default_now=True)
+    )
 
 
 class EntityMention(SQLModel, table=True):
@@ -230,7 +215,7 @@ class EntityMention(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    document_id: int = Field(sa_column=_document_fk())
+    document_id: int = Field(sa_column=document_fk())
     chunk_index: int
     canonical_entity_id: int = Field(
         sa_column=Column(Integer, ForeignKey("canonical_entities.id", ondelete="CASCADE"), nullable=False, index=True)
@@ -242,7 +227,13 @@ class EntityMention(SQLModel, table=True):
 
 
 class EntityRelationship(SQLModel, table=True):
-    """A relationship between two canonical entities found in one document (e.g. co-occurrence)."""
+    """A relationship between two canonical entities found in one document.
+
+    ``kind`` is one of :data:`docflow.core.relation_kinds.KINDS`: ``CO_OCCURS`` (named in one chunk,
+    ``weight`` = shared chunks) or a typed kind the text states (``weight`` = places stating it, each
+    a :class:`RelationshipEvidence` row; ``confidence`` the best of theirs; ``properties`` those of the
+    best evidence: role, role_type, former, date, detail).
+    """
 
     __tablename__ = "entity_relationships"
     __table_args__ = (
@@ -252,7 +243,7 @@ class EntityRelationship(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    document_id: int = Field(sa_column=_document_fk())
+    document_id: int = Field(sa_column=document_fk())
     source_entity_id: int = Field(
         sa_column=Column(Integer, ForeignKey("canonical_entities.id", ondelete="CASCADE"), nullable=False, index=True)
     )
@@ -261,6 +252,10 @@ class EntityRelationship(SQLModel, table=True):
     )
     kind: str = Field(max_length=32)
     weight: int = Field(default=1)
+    confidence: float | None = Field(default=None)
+    properties: dict[str, str | bool] = Field(
+        default_factory=dict, sa_column=Column(JSONB, nullable=False, server_default=sql_text("'{}'::jsonb"))
+    )
 
 
 class IntakeFile(SQLModel, table=True):
@@ -286,7 +281,7 @@ class IntakeFile(SQLModel, table=True):
     outcome: str = Field(max_length=16)  # new | duplicate | rejected
     reason: str | None = Field(default=None, sa_column=Column(Text))
     swept_at: datetime | None = Field(
-        default_factory=utcnow, sa_column=_ts(nullable=False, default_now=True, on_update=True)
+        default_factory=utcnow, sa_column=timestamp_column(nullable=False, default_now=True, on_update=True)
     )
 
 
@@ -308,7 +303,7 @@ class VocabularyName(SQLModel, table=True):
         default_factory=list, sa_column=Column(JSONB, nullable=False, server_default=sql_text("'[]'::jsonb"))
     )
     updated_at: datetime | None = Field(
-        default_factory=utcnow, sa_column=_ts(nullable=False, default_now=True, on_update=True)
+        default_factory=utcnow, sa_column=timestamp_column(nullable=False, default_now=True, on_update=True)
     )
 
 
@@ -340,10 +335,12 @@ class EntityMerge(SQLModel, table=True):
     into_key: str = Field(max_length=512)
     into_label: str = Field(max_length=32)
     merged_by: str = Field(max_length=255)
-    merged_at: datetime | None = Field(default_factory=utcnow, sa_column=_ts(nullable=False, default_now=True))
+    merged_at: datetime | None = Field(
+        default_factory=utcnow, sa_column=timestamp_column(nullable=False, default_now=True)
+    )
     reason: str | None = Field(default=None, sa_column=Column(Text))
     split_by: str | None = Field(default=None, max_length=255)
-    split_at: datetime | None = Field(default=None, sa_column=_ts())
+    split_at: datetime | None = Field(default=None, sa_column=timestamp_column())
 
 
 class DocumentDeletion(SQLModel, table=True):
@@ -365,7 +362,9 @@ class DocumentDeletion(SQLModel, table=True):
     reason: str | None = Field(default=None, sa_column=Column(Text))
     # What was removed: counts of rows, graph nodes, and whether the stored original went too.
     removed: dict[str, int | bool] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
-    deleted_at: datetime | None = Field(default_factory=utcnow, sa_column=_ts(nullable=False, default_now=True))
+    deleted_at: datetime | None = Field(
+        default_factory=utcnow, sa_column=timestamp_column(nullable=False, default_now=True)
+    )
 
 
 ALL_TABLES = (
@@ -376,6 +375,7 @@ ALL_TABLES = (
     CanonicalEntity,
     EntityMention,
     EntityRelationship,
+    RelationshipEvidence,
     IntakeFile,
     DocumentDeletion,
     VocabularyName,

@@ -9,7 +9,7 @@ never deleted here.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from sqlalchemy import Row, bindparam, delete, func, select
 from sqlalchemy.dialects.postgresql import insert
@@ -28,6 +28,7 @@ from docflow.core.models import (
     VocabularyName,
     table_of,
 )
+from docflow.core.relationship_evidence import best_evidence
 from docflow.core.vocabulary import VocabularyEntry
 
 # Statements built once per process (bind parameters, Core, no unit of work): each stage task runs
@@ -236,6 +237,9 @@ def relationship_rows(*, document_id: int, relationships: Sequence, entity_ids: 
             target_entity_id=entity_ids[(r.target_key[:512], r.target_label)],
             kind=r.kind,
             weight=r.weight,
+            # Typed relationships (tasks.steps.relations) add these; co-occurrence has neither.
+            confidence=getattr(r, "confidence", None),
+            properties=dict(getattr(r, "properties", None) or {}),
         )
         for r in relationships
     ]
@@ -254,7 +258,13 @@ _MENTION_ROWS = (
     .where(_MENTIONS.c.document_id == bindparam("document_id"))
 )
 _RELATIONSHIP_ROWS = select(
-    _RELATIONSHIPS.c.source_entity_id, _RELATIONSHIPS.c.target_entity_id, _RELATIONSHIPS.c.weight
+    _RELATIONSHIPS.c.source_entity_id,
+    _RELATIONSHIPS.c.target_entity_id,
+    _RELATIONSHIPS.c.weight,
+    _RELATIONSHIPS.c.id,
+    _RELATIONSHIPS.c.kind,
+    _RELATIONSHIPS.c.confidence,
+    _RELATIONSHIPS.c.properties,
 ).where(_RELATIONSHIPS.c.document_id == bindparam("document_id"))
 
 
@@ -270,7 +280,8 @@ def load_graph_rows(session: Session, *, document_id: int) -> dict:
         "chunks": chunks,
         "entities": entities,  # id -> (chunk_index, id, key, label, name, project)
         "mention_counts": mention_counts,  # (chunk_index, entity id) -> count
-        "relationships": relationship_rows,
+        "relationships": relationship_rows,  # (source id, target id, weight, id, kind, confidence, properties)
+        "evidence": best_evidence(session, document_id=document_id),  # relationship id -> first evidence
     }
 
 
@@ -301,8 +312,13 @@ def load_document_graph(
             {"chunk_index": chunk_index, "entity_key": key_of(entity_id), "count": count}
             for (chunk_index, entity_id), count in sorted(rows["mention_counts"].items())
         ],
-        relationships=[
-            {"source_key": key_of(source), "target_key": key_of(target), "weight": weight}
-            for source, target, weight in rows["relationships"]
-        ],
+        relationships=[_relationship(row, key_of, rows["evidence"]) for row in rows["relationships"]],
     )
+
+
+def _relationship(row: Row, key_of: Callable[[int], str], evidence: dict[int, dict]) -> dict:
+    source, target, weight, relationship_id, kind, confidence, properties = row
+    relationship = {"source_key": key_of(source), "target_key": key_of(target), "weight": weight, "kind": kind}
+    if relationship_id in evidence:
+        relationship.update(confidence=confidence, properties=properties or {}, evidence=evidence[relationship_id])
+    return relationship

@@ -23,7 +23,8 @@ from docflow.core.secret_files import read_secret_files
 from docflow.core.service_urls import hide_password, with_password, with_tls
 from docflow.core.status import Stage
 
-OCR_LANGUAGES_PATTERN = r"^[a-z_]{3,8}(\+[a-z_]{3,8})*$"
+# At most seven packs (as many as one page is worth OCRing with), so it fits its column (64).
+OCR_LANGUAGES_PATTERN = r"^[a-z_]{3,8}(\+[a-z_]{3,8}){0,6}$"
 OcrLanguages = Annotated[str, StringConstraints(pattern=OCR_LANGUAGES_PATTERN)]  # like "eng" or "fra+eng"
 
 
@@ -159,7 +160,21 @@ class Settings(BaseSettings):
         None, description="Bearer token of the HTTP API; generated into <data_dir>/secrets/api-token when unset."
     )
     api_max_upload_bytes: int = Field(200 * 1024 * 1024, ge=1, description="Largest document the API accepts.")
+    api_requests_per_minute: int = Field(
+        1200, ge=0, description="Requests a caller may make in a minute (then 429 with Retry-After); 0: no limit."
+    )
+    api_upload_bytes_per_day: int = Field(
+        50 * 1024**3, ge=0, description="Bytes a caller may upload in a UTC day (then 429); 0: no limit."
+    )
     start_api_server: bool = Field(True, description="`docflow up` starts the HTTP API.")
+    # Webhooks are sent by the API process (ops/webhooks.py): 0 turns its deliverer off.
+    webhook_poll_s: float = Field(2.0, ge=0, description="How often new events are looked for and sent.")
+    webhook_settle_s: float = Field(
+        5.0, ge=0, description="Events are read this far behind the clock (a stage's commit may land late)."
+    )
+    webhook_timeout_s: float = Field(10.0, gt=0, description="How long a receiver has to answer.")
+    webhook_backoff_s: float = Field(5.0, gt=0, description="The first wait before a failed delivery is retried.")
+    webhook_max_attempts: int = Field(8, ge=1, description="Attempts before a delivery is marked failed.")
     serve_deployments: bool = Field(True, description="`docflow up` serves the deployments (false with a work pool).")
 
     # -- intake ---------------------------------------------------------------------------------

@@ -20,10 +20,11 @@ from docflow.core.status import Stage
 
 # Bump a stage's number when its output changes for the same input (a new element kind, a new
 # chunk boundary rule, new entity rules, a new graph shape).
-EXTRACTOR = "extract/1"
+EXTRACTOR = "extract/2"
 CHUNKER = "chunk/1"
 ENTITY_RULES = "entities/2"
-GRAPH = "graph/1"
+RELATION_RULES = "relations/1"  # typed relationships (tasks.steps.relations), part of the entity stage
+GRAPH = "graph/2"
 
 
 @cache
@@ -81,7 +82,7 @@ def stage_version(
 
 
 def _model_version(model: str) -> str:
-    return f"{ENTITY_RULES}; {model} {package_version(model_distribution(model))}"
+    return f"{ENTITY_RULES}; {RELATION_RULES}; {model} {package_version(model_distribution(model))}"
 
 
 def producer(version: str) -> str:

@@ -32,9 +32,11 @@ __all__ = [
     "ELEMENT_SEPARATOR",
     "Chunk",
     "ElementLike",
+    "ElementSpan",
     "chunk_elements",
     "clean_text",
     "document_text",
+    "element_spans",
 ]
 
 ELEMENT_SEPARATOR = "\n\n"
@@ -129,6 +131,17 @@ class _Span:
     end: int  # content end (exclusive), separator not included
     page: int
     is_heading: bool
+    kind: str
+
+
+@dataclass(frozen=True)
+class ElementSpan:
+    """Where one kept element is in the document text (``[start, end)``), its page and its kind."""
+
+    start: int
+    end: int
+    page: int
+    kind: str
 
 
 def _layout(elements: Iterable[ElementLike]) -> tuple[str, list[_Span]]:
@@ -146,7 +159,7 @@ def _layout(elements: Iterable[ElementLike]) -> tuple[str, list[_Span]]:
         if parts:
             offset += len(ELEMENT_SEPARATOR)
         parts.append(cleaned)
-        spans.append(_Span(offset, offset + len(cleaned), page, element.kind in HEADING_KINDS))
+        spans.append(_Span(offset, offset + len(cleaned), page, element.kind in HEADING_KINDS, element.kind))
         offset += len(cleaned)
     return ELEMENT_SEPARATOR.join(parts), spans
 
@@ -154,6 +167,12 @@ def _layout(elements: Iterable[ElementLike]) -> tuple[str, list[_Span]]:
 def document_text(elements: Iterable[ElementLike]) -> str:
     """The canonical text all chunk offsets refer to (cleaned, non-empty elements, ``"\\n\\n"``-joined)."""
     return _layout(elements)[0]
+
+
+def element_spans(elements: Iterable[ElementLike]) -> tuple[str, list[ElementSpan]]:
+    """The canonical text (as :func:`document_text`) and each kept element's span, page and kind in it."""
+    text, spans = _layout(elements)
+    return text, [ElementSpan(s.start, s.end, s.page, s.kind) for s in spans]
 
 
 # --- boundaries -------------------------------------------------------------------------

@@ -50,6 +50,8 @@ def test_every_route_but_health_needs_the_token(api):
         ("GET", "/openapi.json"),
         ("GET", "/docs"),
         ("GET", "/documents/1/export"),
+        ("GET", "/documents/1/relationships"),
+        ("GET", "/entities/1/relationships"),
     ]:
         for client in (anonymous, wrong):
             response = client.request(method, path)
@@ -278,3 +280,108 @@ def test_possible_duplicates_are_merged_and_split_over_http(api, tmp_path):
     # AND an unknown entity is a 404 with the reason
     unknown = client.post("/entities/merges", json={"project_id": project, "source": "Nobody", "target": "#1"})
     assert unknown.status_code == 404 and "no entity" in unknown.json()["detail"]
+
+
+def test_a_role_is_served_with_the_sentence_that_states_it(api):
+    client = api.client()
+    # GIVEN a document that names a person's role at a company
+    text = "Quarterly update.\n\nJane Doe, chief financial officer of Acme Corp, presented the results to the board.\n"
+    created = client.post(
+        "/documents",
+        params={"filename": "update.txt", "project_id": f"{api.project}-rel"},
+        content=text.encode(),
+        headers={"Content-Type": "text/plain"},
+    )
+    assert created.status_code == 201, created.text
+    document = created.json()
+    document_id = document["document_id"]
+    assert wait_for_documents([document_id], timeout_s=TIMEOUT_S) == {document_id: "graph_complete"}
+    # WHEN the document's relationships are asked for (by id and by uuid)
+    found = client.get(f"/documents/{document_id}/relationships")
+    assert found.status_code == 200, found.text
+    assert client.get(f"/documents/{document['document_uuid']}/relationships").json() == found.json()
+    # THEN a ROLE_AT edge joins Jane Doe to Acme Corp, with its role and the sentence stating it:
+    # its page, chunk, character span in the document text, producer and confidence
+    edge = next(e for e in found.json()["edges"] if e["kind"] == "ROLE_AT")
+    assert (edge["source"]["name"], edge["target"]["name"]) == ("Jane Doe", "Acme Corp")
+    assert edge["role"] == "chief financial officer" and edge["former"] is False and edge["directed"] is True
+    place = edge["evidence"][0]
+    assert "Jane Doe, chief financial officer of Acme Corp" in place["sentence"] and place["page"] == 1
+    assert place["producer"] and 0 < place["confidence"] <= 1
+    assert abs(edge["confidence"] - place["confidence"]) < 0.001
+    export = client.get(f"/documents/{document_id}/export").json()
+    assert export["text"][place["char_start"] : place["char_end"]] == place["sentence"]
+    # WHEN the person's relationships are asked for THEN the same edge is there, seen from her
+    person = edge["source"]["entity_id"]
+    mine = client.get(f"/entities/{person}/relationships").json()
+    assert mine["entity"]["name"] == "Jane Doe" and mine["counts"]["ROLE_AT"] >= 1
+    role = next(e for e in mine["edges"] if e["relationship_id"] == edge["relationship_id"])
+    assert role["direction"] == "out" and role["other"]["name"] == "Acme Corp" and role["evidence"] == edge["evidence"]
+    # AND narrowed to a kind it is not, nothing; an unknown kind or entity is refused with the reason
+    located = client.get(f"/entities/{person}/relationships", params={"kind": "LOCATED_IN"}).json()
+    assert located["edges"] == []
+    assert client.get(f"/entities/{person}/relationships", params={"kind": "LIKES"}).status_code == 422
+    assert client.get("/entities/2147483647/relationships").status_code == 404
+    assert client.get("/documents/2147483647/relationships").status_code == 404
+
+
+def test_a_program_lists_documents_page_by_page_and_reads_their_text_chunks_entities_and_pages(api, sample_files):
+    good, _bad = sample_files
+    client = api.client()
+    project = f"{api.project}-reads"
+    # GIVEN three documents of a project of their own: two notes and a PDF
+    notes = [
+        f"Note {n}: Maria Gonzalez of Acme Logistics Inc. met Daniel Okafor in Rotterdam about order {n}.\n"
+        for n in range(2)
+    ]
+    uploads = [(f"note-{n}.txt", text.encode(), "text/plain") for n, text in enumerate(notes)]
+    uploads.append(("paper.pdf", good["born_digital.pdf"].read_bytes(), "application/pdf"))
+    ids = []
+    for name, body, kind in uploads:
+        created = client.post(
+            "/documents", params={"filename": name, "project_id": project}, content=body, headers={"Content-Type": kind}
+        )
+        assert created.status_code == 201, created.text
+        ids.append(created.json()["document_id"])
+    assert set(wait_for_documents(ids, timeout_s=TIMEOUT_S).values()) == {"graph_complete"}
+
+    # WHEN they are listed two at a time THEN the cursor leads through all three, in order, once each
+    first = client.get("/documents", params={"project_id": project, "limit": 2})
+    assert first.status_code == 200, first.text
+    assert [d["id"] for d in first.json()["documents"]] == ids[:2] and first.json()["next_cursor"]
+    second = client.get(
+        "/documents", params={"project_id": project, "limit": 2, "cursor": first.json()["next_cursor"]}
+    ).json()
+    assert [d["id"] for d in second["documents"]] == ids[2:] and second["next_cursor"] is None
+    assert second["documents"][0]["name"] == "paper.pdf" and second["documents"][0]["file_type"] == "pdf"
+    # AND filters narrow the list: by status, by type, by registration time
+    by_status = client.get("/documents", params={"project_id": project, "status": "graph_complete"}).json()
+    assert [d["id"] for d in by_status["documents"]] == ids
+    queued = client.get("/documents", params={"project_id": project, "status": "ocr_queued"}).json()
+    assert queued == {"documents": [], "next_cursor": None}
+    texts = client.get("/documents", params={"project_id": project, "file_type": "txt"}).json()
+    assert [d["id"] for d in texts["documents"]] == ids[:2]
+    later = client.get("/documents", params={"project_id": project, "created_after": "2999-01-01T00:00:00Z"}).json()
+    assert later["documents"] == []
+    # AND a cursor or a status docflow never gave out is a 400 with the reason
+    bad_cursor = client.get("/documents", params={"cursor": "not-a-cursor"})
+    assert bad_cursor.status_code == 400 and "cursor" in bad_cursor.json()["detail"]
+    bad_status = client.get("/documents", params={"status": "finished"})
+    assert bad_status.status_code == 400 and "graph_complete" in bad_status.json()["detail"]
+
+    # WHEN a note is read THEN its text, its chunks with page spans and its entities come back
+    note_id = ids[0]
+    text = client.get(f"/documents/{note_id}/text").json()
+    assert text["pages"][0]["page"] == 1 and "order 0" in text["pages"][0]["text"]
+    chunks = client.get(f"/documents/{note_id}/chunks").json()["chunks"]
+    assert chunks[0]["index"] == 0 and chunks[0]["page_start"] == 1 and "Maria Gonzalez" in chunks[0]["text"]
+    names = {e["name"]: e["label"] for e in client.get(f"/documents/{note_id}/entities").json()["entities"]}
+    assert names.get("Maria Gonzalez") == "PERSON", names
+    # AND the PDF's first page is a PNG, a page it does not have is a 404, a note has no picture
+    picture = client.get(f"/documents/{ids[2]}/pages/1.png")
+    assert picture.status_code == 200 and picture.content.startswith(b"\x89PNG")
+    assert client.get(f"/documents/{ids[2]}/pages/999.png").status_code == 404
+    assert client.get(f"/documents/{note_id}/pages/1.png").status_code == 404
+    # AND a document that does not exist is a 404 on every read
+    for read in ("text", "chunks", "entities", "pages/1.png"):
+        assert client.get(f"/documents/2147483000/{read}").status_code == 404, read

@@ -67,7 +67,7 @@ def test_rewrites_replace_a_subgraph_and_keep_what_other_documents_share(store):
         store.replace_document(_document(project, doc_a, ["Acme", "Globex"], chunks=3))
         store.replace_document(_document(project, doc_b, ["Acme"]))
         first = store.document_counts(doc_a)
-        assert first == {"chunks": 3, "mentions": 6, "entities": 2, "co_occurs": 1}
+        assert first == {"chunks": 3, "mentions": 6, "entities": 2, "co_occurs": 1, "typed": 0}
         assert _next_links(store, doc_a) == 2
 
         # WHEN A is written again with the same content THEN nothing is duplicated
@@ -77,10 +77,10 @@ def test_rewrites_replace_a_subgraph_and_keep_what_other_documents_share(store):
         # WHEN A is rewritten naming only Initech, in one chunk
         store.replace_document(_document(project, doc_a, ["Initech"], chunks=1))
         # THEN A has exactly its new subgraph; Globex (only A named it) is gone; Acme (B) stays
-        assert store.document_counts(doc_a) == {"chunks": 1, "mentions": 1, "entities": 1, "co_occurs": 0}
+        assert store.document_counts(doc_a) == {"chunks": 1, "mentions": 1, "entities": 1, "co_occurs": 0, "typed": 0}
         assert _next_links(store, doc_a) == 0
         assert _entity_names(store, project) == {"Acme", "Initech"}
-        assert store.document_counts(doc_b) == {"chunks": 2, "mentions": 2, "entities": 1, "co_occurs": 0}
+        assert store.document_counts(doc_b) == {"chunks": 2, "mentions": 2, "entities": 1, "co_occurs": 0, "typed": 0}
     finally:
         store.delete_document(doc_a)
         store.delete_document(doc_b)
@@ -98,7 +98,7 @@ def test_concurrent_writers_of_one_document_leave_one_subgraph(store):
             results = list(pool.map(lambda _: store.replace_document(graph), range(4)))
         # THEN all succeed and the graph holds the document once
         assert all(r["chunks"] == 4 for r in results)
-        assert store.document_counts(doc) == {"chunks": 4, "mentions": 12, "entities": 3, "co_occurs": 3}
+        assert store.document_counts(doc) == {"chunks": 4, "mentions": 12, "entities": 3, "co_occurs": 3, "typed": 0}
         assert store.query("MATCH (d:Document {uuid: $u}) RETURN count(d) AS n", u=doc) == [{"n": 1}]
         assert _next_links(store, doc) == 3
     finally:
@@ -141,7 +141,7 @@ def test_edges_join_the_entities_they_name_and_a_dangling_edge_fails_the_write_w
         # THEN the write fails as permanent, naming the entity, and rolls back whole
         with pytest.raises(PermanentError, match="ghost"):
             store.replace_document(bad)
-        assert store.document_counts(doc) == {"chunks": 2, "mentions": 6, "entities": 3, "co_occurs": 3}
+        assert store.document_counts(doc) == {"chunks": 2, "mentions": 6, "entities": 3, "co_occurs": 3, "typed": 0}
     finally:
         store.delete_document(doc)
     assert _entity_names(store, project) == set()
@@ -197,8 +197,8 @@ def test_a_rewrite_never_drops_an_entity_a_concurrent_writer_is_mentioning(store
         assert waited
         assert all(isinstance(e, (TransientError, Neo4jTransientError)) for e in errors), errors
         # AND A keeps every mention of Shared, B has its new subgraph, and Shared exists once
-        assert store.document_counts(doc_a) == {"chunks": 2, "mentions": 2, "entities": 1, "co_occurs": 0}
-        assert store.document_counts(doc_b) == {"chunks": 2, "mentions": 2, "entities": 1, "co_occurs": 0}
+        assert store.document_counts(doc_a) == {"chunks": 2, "mentions": 2, "entities": 1, "co_occurs": 0, "typed": 0}
+        assert store.document_counts(doc_b) == {"chunks": 2, "mentions": 2, "entities": 1, "co_occurs": 0, "typed": 0}
         assert _entity_names(store, project) == {"Shared", "Other"}
         assert store.query("MATCH (e:Entity {project_id: $p, name: 'Shared'}) RETURN count(e) AS n", p=project) == [
             {"n": 1}
@@ -227,7 +227,7 @@ def test_an_edge_whose_entity_was_deleted_under_the_write_fails_it_as_transient_
             tx.rollback()
         # AND the retry writes A whole, merging Shared anew
         store.replace_document(graph_a)
-        assert store.document_counts(doc_a) == {"chunks": 2, "mentions": 4, "entities": 2, "co_occurs": 1}
+        assert store.document_counts(doc_a) == {"chunks": 2, "mentions": 4, "entities": 2, "co_occurs": 1, "typed": 0}
         assert _entity_names(store, project) == {"Shared", "Acme", "Other"}
     finally:
         store.delete_document(doc_a)

@@ -18,7 +18,10 @@ EXPECTED_TABLES = {
     "canonical_entities",
     "entity_mentions",
     "entity_relationships",
+    "relationship_evidence",
     "entity_merges",
+    "webhooks",
+    "webhook_deliveries",
 }
 
 

@@ -34,6 +34,7 @@ class DocumentOutcome:
     graph_mentions: int
     graph_entities: int
     graph_co_occurs: int
+    graph_typed: int
     attempts: dict[str, int]
 
     def fingerprint(self) -> tuple:
@@ -47,6 +48,7 @@ class DocumentOutcome:
             self.graph_mentions,
             self.graph_entities,
             self.graph_co_occurs,
+            self.graph_typed,
         )
 
 
@@ -131,6 +133,7 @@ def check_project(
                 counts["mentions"],
                 counts["entities"],
                 counts["co_occurs"],
+                counts["typed"],
                 {"ocr": a_ocr, "text": a_text, "entity": a_entity, "graph": a_graph},
             )
             report.documents[sha] = outcome
@@ -154,8 +157,9 @@ def check_project(
             MATCH (a:Chunk)-[r:MENTIONS]->(e:Entity) WHERE e.project_id = $project
             WITH a, e, count(r) AS n WHERE n > 1 RETURN a.key + '->' + e.key AS uuid, n
             UNION
-            MATCH (a:Entity)-[r:CO_OCCURS]->(b:Entity) WHERE a.project_id = $project
-            WITH a, b, r.document_uuid AS doc, count(r) AS n WHERE n > 1 RETURN a.key + '~' + b.key AS uuid, n
+            MATCH (a:Entity)-[r]->(b:Entity) WHERE a.project_id = $project AND r.document_uuid IS NOT NULL
+            WITH a, b, type(r) AS kind, r.document_uuid AS doc, count(r) AS n WHERE n > 1
+            RETURN a.key + '-' + kind + '->' + b.key AS uuid, n
             """,
             project=project_id,
         )

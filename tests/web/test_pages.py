@@ -119,11 +119,24 @@ def test_search_document_and_entity_in_the_browser(site, browser, project):
     while not browser.execute_script("return window.docflowGraph && window.docflowGraph.nodes().length"):
         assert time.monotonic() < deadline, "the graph was never drawn"
         time.sleep(0.2)
-    nodes = browser.execute_script("return window.docflowGraph.nodes().map(n => n.data('label'))")
+    nodes = browser.execute_script("return window.docflowGraph.nodes().map(n => n.data('name'))")
     assert "Daniel Okafor" in nodes and len(nodes) >= 3
+    # AND what the documents say about him is listed with the sentence that says it, linked to its page
+    relationship = browser.find_element(By.CSS_SELECTOR, "#relationship-list .relationship")
+    assert "Daniel Okafor" in relationship.find_element(By.CSS_SELECTOR, ".evidence").text
+    link = relationship.find_element(By.CSS_SELECTOR, "a.evidence-link").get_attribute("href")
+    assert "/ui/documents/" in link and "page_number=" in link
+    # AND no two labels of the picture overlap (their drawn boxes, as Cytoscape measures them)
+    overlaps = browser.execute_script(
+        "var b = window.docflowGraph.nodes().map(n => n.boundingBox({includeLabels: true}));"
+        "var hits = 0; for (var i = 0; i < b.length; i++) for (var j = i + 1; j < b.length; j++)"
+        " if (b[i].x1 < b[j].x2 && b[j].x1 < b[i].x2 && b[i].y1 < b[j].y2 && b[j].y1 < b[i].y2) hits++;"
+        "return hits;"
+    )
+    assert overlaps == 0
     # WHEN a neighbour is clicked in the picture THEN its own page opens
     neighbour = browser.execute_script(
-        "var n = window.docflowGraph.nodes().filter(x => !x.data('center'))[0]; n.emit('tap'); return n.data('label')"
+        "var n = window.docflowGraph.nodes().filter(x => !x.data('center'))[0]; n.emit('tap'); return n.data('name')"
     )
     deadline = time.monotonic() + 10
     while browser.find_element(By.ID, "entity-name").text.split("\n")[0].startswith("Daniel Okafor"):

@@ -16,7 +16,7 @@ from docflow.api.schemas import (
     ReprocessRequest,
     UploadedDocument,
 )
-from docflow.api.upload import ingest_upload
+from docflow.api.upload import ACCEPTED_MEDIA_TYPES, ingest_upload
 from docflow.core.settings import OCR_LANGUAGES_PATTERN
 from docflow.ops.lifecycle.delete import delete_documents
 from docflow.ops.lifecycle.export import export_document
@@ -35,7 +35,18 @@ def _reference(reference: str) -> str:
     return reference
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+# The body is read as a stream (api/upload.py), so FastAPI cannot infer it: declared here, for /docs
+# and generated clients.
+_RAW_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "The document's bytes, sent with its own Content-Type (or application/octet-stream).",
+        "content": {kind: {"schema": {"type": "string", "format": "binary"}} for kind in sorted(ACCEPTED_MEDIA_TYPES)},
+    }
+}
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, openapi_extra=_RAW_BODY)
 async def upload_document(
     request: Request,
     response: Response,

@@ -1,6 +1,7 @@
 """The web pages for the people who use the results, served by the API's process under ``/ui``:
-sign in (``signin``), search (``search``), a document (``documents``), an entity (``entities``)
-and an overview of the pipeline (``overview``), one module per page, each page one function.
+sign in (``signin``), search (``search``), a document (``documents``), an entity (``entities``),
+an overview of the pipeline (``overview``) and a project's webhook deliveries (``webhooks``), one
+module per page, each page one function.
 
 Server-rendered (Jinja2, autoescaped: every file name, text and entity name is shown as text,
 ``render``), readable and usable without JavaScript; small scripts only draw the graph and the
@@ -15,11 +16,11 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from docflow.api.web import documents, entities, overview, search, signin
+from docflow.api.web import documents, entities, overview, search, signin, webhooks
 from docflow.api.web.render import STATIC
 from docflow.core.resources import web_assets_dir
 
-ROUTERS = (signin.router, search.router, documents.router, entities.router, overview.router)
+ROUTERS = (signin.router, search.router, documents.router, entities.router, overview.router, webhooks.router)
 
 
 def mount_static(app: FastAPI) -> None:

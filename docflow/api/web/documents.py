@@ -7,18 +7,18 @@ from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Path, Query, Request
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from docflow.api.deps import ApiCaller, PageCaller, SettingsDep
 from docflow.api.inputs import DocumentId, FreeText, Identifier, PageNumber
 from docflow.api.web import page_images
+from docflow.api.web.picture import picture_response
 from docflow.api.web.render import back_to_document, missing, render
 from docflow.api.web.views import history_in_words
-from docflow.core.errors import PermanentError, TransientError
 from docflow.core.status import Stage
 from docflow.ops.lifecycle.delete import delete_documents
-from docflow.ops.lifecycle.reading import document_entities, document_pages, stored_original
+from docflow.ops.lifecycle.reading import document_entities, document_pages
 from docflow.ops.lifecycle.reprocess import reprocess
 from docflow.ops.lifecycle.selection import Selection
 from docflow.ops.summaries import document_detail
@@ -69,26 +69,7 @@ async def page_picture(
     number: Annotated[int, Path(ge=1, le=100_000)],
 ) -> Response:
     """One page as a PNG (rendered on first view, then cached); 401 without a session, like the API."""
-    original = await run_in_threadpool(stored_original, document_id)
-    if original is None:
-        return Response(f"no stored original for document {document_id}", status_code=404, media_type="text/plain")
-    try:
-        path = await run_in_threadpool(
-            page_images.page_png,
-            settings,
-            object_key=original.object_key,
-            sha256=original.sha256,
-            file_type=original.file_type,
-            page=number,
-        )
-    except PermanentError as exc:
-        return Response(str(exc), status_code=404, media_type="text/plain")
-    except page_images.PictureNotReady as exc:
-        # Laid out off the request path: the page's script asks again after Retry-After.
-        return Response(str(exc), status_code=503, media_type="text/plain", headers={"Retry-After": "2"})
-    except TransientError as exc:
-        return Response(str(exc), status_code=503, media_type="text/plain")
-    return FileResponse(path, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
+    return await picture_response(settings, document_id=document_id, number=number)
 
 
 @router.get("/{document_id}/confirm")

@@ -1,5 +1,7 @@
-"""An entity's page (its documents and pages, its neighbourhood drawn as a graph), and a project's
-entities as people curate them: possible duplicates to merge, merges to split again."""
+"""An entity's page (what the documents say about it: typed relationships with their evidence
+sentence and a link to its page; its documents and pages; its neighbourhood drawn as a graph whose
+labels never overlap), and a project's entities as people curate them: possible duplicates to
+merge, merges to split again."""
 
 from __future__ import annotations
 
@@ -15,8 +17,11 @@ from docflow.api.web.render import missing, render
 from docflow.api.web.views import neighbourhood_graph
 from docflow.ops.entities import EntityError, list_merges, merge_entities, possible_duplicates, split_entity
 from docflow.ops.lifecycle.explore import ExploreError, explore_entity_by_id, match_entities
+from docflow.ops.lifecycle.relations import entity_relationships
 
 router = APIRouter(prefix="/ui/entities", include_in_schema=False)
+
+RELATIONSHIPS_SHOWN = 100  # typed edges listed on an entity's page (the API serves more)
 
 
 @router.get("")
@@ -90,4 +95,15 @@ def entity(request: Request, settings: SettingsDep, caller: PageCaller, entity_i
     view = explore_entity_by_id(entity_id, settings=settings, limit=25)
     if view is None:
         return missing(request, f"entity {entity_id}")
-    return render(request, "entity.html", {"view": view, "graph": neighbourhood_graph(view)})
+    typed = entity_relationships(entity_id, limit=RELATIONSHIPS_SHOWN)
+    edges = typed.edges if typed is not None else []
+    return render(
+        request,
+        "entity.html",
+        {
+            "view": view,
+            "graph": neighbourhood_graph(view, edges),
+            "relationships": edges,
+            "counts": typed.counts if typed else {},
+        },
+    )

@@ -25,6 +25,7 @@ from sqlalchemy import or_, select
 from docflow.core.db import session_scope
 from docflow.core.entity_names import VALUE_LABELS
 from docflow.core.models import CanonicalEntity, EntityMention, EntityRelationship, table_of
+from docflow.core.relation_kinds import CO_OCCURS
 from docflow.ops.entities.records import EntityRecord, entity_records
 
 __all__ = ["DuplicateCandidate", "candidate_pairs", "possible_duplicates", "score_pair"]
@@ -128,6 +129,7 @@ def possible_duplicates(*, project_id: str, limit: int = 50, min_score: float = 
             session.execute(
                 select(_RELATIONSHIPS.c.source_entity_id, _RELATIONSHIPS.c.target_entity_id)
                 .where(or_(_RELATIONSHIPS.c.source_entity_id.in_(ids), _RELATIONSHIPS.c.target_entity_id.in_(ids)))
+                .where(_RELATIONSHIPS.c.kind == CO_OCCURS)  # appearing together; typed edges say more
                 .distinct()
             ).all()
             if ids

@@ -62,7 +62,7 @@ class DeleteOutcome:
     document_uuid: str | None
     name: str
     status_before: str | None
-    action: str  # deleted | missing | failed
+    action: str  # deleted | would delete | missing | failed
     reason: str | None = None
     removed: dict[str, int | bool] = field(default_factory=dict)
 
@@ -174,15 +174,25 @@ def delete_document(
 
 
 def delete_documents(
-    selection: Selection, *, settings: Settings, deleted_by: str, reason: str | None = None
+    selection: Selection, *, settings: Settings, deleted_by: str, reason: str | None = None, dry_run: bool = False
 ) -> DeleteReport:
-    """Delete every selected document; one failure is reported and does not stop the others."""
+    """Delete every selected document; one failure is reported and does not stop the others.
+
+    ``dry_run``: only say what would go (``would delete``: the selected documents and their
+    archives' members), changing nothing.
+    """
     selected = select_documents(selection, settings)
     report = DeleteReport(selection.describe(), deleted_by)
     report.outcomes += [DeleteOutcome(None, None, ref, None, "missing", "no such document") for ref in selected.missing]
-    storage = ObjectStorage(settings)
     selected_ids = {row.id for row in selected.rows}
     members = [row for row in members_of(selected_ids) if row.id not in selected_ids]
+    if dry_run:
+        report.outcomes += [
+            DeleteOutcome(row.id, str(row.document_uuid), row.original_file_name, row.celery_status, "would delete")
+            for row in [*members, *selected.rows]
+        ]
+        return report
+    storage = ObjectStorage(settings)
     done: set[int] = set()
     with GraphStore(settings) as graph:
         for row in [*members, *selected.rows]:

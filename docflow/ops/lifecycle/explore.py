@@ -4,7 +4,8 @@ Names are matched fuzzily in PostgreSQL (trigram similarity on the canonical nam
 finds "Maria Gonzalez"), the truth for what entities exist. The neighbourhood is read from the
 Neo4j graph: the documents and pages whose chunks mention the entity, and the entities it
 co-occurs with, strongest first (summed ``CO_OCCURS`` weights). When Neo4j cannot be reached the
-same answer is computed from PostgreSQL's mentions and relationships, and the view says so.
+same answer is computed from PostgreSQL's mentions and co-occurrence relationships, and the view
+says so. The typed relationships, with their evidence, are :mod:`docflow.ops.lifecycle.relations`.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ SELECT o.project_id, o.label, o.normalized_key, o.display_name, sum(r.weight) AS
        count(DISTINCT r.document_id) AS documents
 FROM entity_relationships r
 JOIN canonical_entities o ON o.id = CASE WHEN r.source_entity_id = %(id)s THEN r.target_entity_id ELSE r.source_entity_id END
-WHERE r.source_entity_id = %(id)s OR r.target_entity_id = %(id)s
+WHERE (r.source_entity_id = %(id)s OR r.target_entity_id = %(id)s) AND r.kind = 'CO_OCCURS'
 GROUP BY o.id ORDER BY weight DESC, o.display_name LIMIT %(limit)s
 """
 

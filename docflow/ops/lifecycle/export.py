@@ -5,7 +5,9 @@ with its graph key and its mentions), its relationships and the reviewed merges 
 (who merged what, when, why) — everything the graph stage writes,
 so the graph part round-trips: :func:`import_graph` (``docflow import-graph FILE``) writes each
 line's subgraph with the same statement the graph stage uses, and an empty Neo4j ends up with the
-same nodes and edges. Documents are read page by page in id order (keyset pagination, no open
+same nodes and edges. Format 2 (``docflow-export/2``) adds to each typed relationship its
+confidence, properties and every place that states it (``evidence``); lines of format 1 (kind and
+weight only) still import. Documents are read page by page in id order (keyset pagination, no open
 cursor), one document's rows at a time, so memory stays flat however large the export.
 """
 
@@ -31,10 +33,12 @@ from docflow.core.models import (
     SourceDocument,
     table_of,
 )
+from docflow.core.relationship_evidence import evidence_of
 from docflow.core.settings import Settings
 from docflow.ops.lifecycle.selection import Selection, SelectionError, parse_reference
 
-FORMAT = "docflow-export/1"
+FORMAT = "docflow-export/2"
+READABLE_FORMATS = frozenset({"docflow-export/1", FORMAT})  # what import-graph accepts
 PAGE = 200
 
 _DOCS = table_of(SourceDocument)
@@ -79,10 +83,14 @@ def document_record(session: Any, document: Any) -> dict[str, Any]:
             _RELATIONSHIPS.c.target_entity_id,
             _RELATIONSHIPS.c.kind,
             _RELATIONSHIPS.c.weight,
+            _RELATIONSHIPS.c.id,
+            _RELATIONSHIPS.c.confidence,
+            _RELATIONSHIPS.c.properties,
         )
         .where(_RELATIONSHIPS.c.document_id == doc_id)
         .order_by(_RELATIONSHIPS.c.id)
     ).all()
+    evidence = evidence_of(session, relationship_ids=[r.id for r in relationships if r.confidence is not None])
     elements_json = session.scalar(select(_EXTRACTIONS.c.elements_json).where(_EXTRACTIONS.c.document_id == doc_id))
     text = "\n\n".join(e["text"] for e in json.loads(elements_json)["elements"]) if elements_json else ""
     entities: dict[int, dict[str, Any]] = {}
@@ -142,16 +150,20 @@ def document_record(session: Any, document: Any) -> dict[str, Any]:
             for c in chunks
         ],
         "entities": [entities[key] for key in sorted(entities)],
-        "relationships": [
-            {
-                "source": entities[r.source_entity_id]["key"],
-                "target": entities[r.target_entity_id]["key"],
-                "kind": r.kind,
-                "weight": r.weight,
-            }
-            for r in relationships
-        ],
+        "relationships": [_relationship_record(r, entities, evidence) for r in relationships],
     }
+
+
+def _relationship_record(row: Any, entities: dict[int, dict[str, Any]], evidence: dict[int, list]) -> dict[str, Any]:
+    record = {
+        "source": entities[row.source_entity_id]["key"],
+        "target": entities[row.target_entity_id]["key"],
+        "kind": row.kind,
+        "weight": row.weight,
+    }
+    if row.id in evidence:  # a typed relationship
+        record.update(confidence=row.confidence, properties=row.properties or {}, evidence=evidence[row.id])
+    return record
 
 
 def _parent(session: Any, document: Any) -> dict[str, Any] | None:
@@ -267,11 +279,24 @@ def record_graph(record: dict[str, Any]) -> DocumentGraph:
             {"key": e["key"], "name": e["name"], "label": e["label"]} for e in record["entities"] if e["mentions"]
         ],
         mentions=[{"chunk_index": chunk, "entity_key": key, "count": n} for (chunk, key), n in sorted(counts.items())],
-        relationships=[
-            {"source_key": r["source"], "target_key": r["target"], "weight": r["weight"]}
-            for r in record["relationships"]
-        ],
+        relationships=[_graph_relationship(r) for r in record["relationships"]],
     )
+
+
+def _graph_relationship(record: dict[str, Any]) -> dict[str, Any]:
+    relationship = {
+        "source_key": record["source"],
+        "target_key": record["target"],
+        "weight": record["weight"],
+        "kind": record.get("kind"),
+    }
+    if record.get("evidence"):  # format 2, typed: the graph carries the first place
+        relationship.update(
+            confidence=record.get("confidence"),
+            properties=record.get("properties") or {},
+            evidence=record["evidence"][0],
+        )
+    return relationship
 
 
 def import_graph(lines: Iterable[str], *, settings: Settings) -> ExportSummary:
@@ -286,8 +311,10 @@ def import_graph(lines: Iterable[str], *, settings: Settings) -> ExportSummary:
                 record = json.loads(line)
             except json.JSONDecodeError as exc:
                 raise ValueError(f"line {number} is not JSON: {exc}") from None
-            if record.get("format") != FORMAT:
-                raise ValueError(f"line {number} is not a {FORMAT} record")
+            if record.get("format") not in READABLE_FORMATS:
+                raise ValueError(
+                    f"line {number} is not a docflow export record ({', '.join(sorted(READABLE_FORMATS))})"
+                )
             counts = graph.replace_document(record_graph(record))
             summary.documents += 1
             summary.chunks += counts["chunks"]

@@ -14,7 +14,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from docflow.core.db import fetch_all
+from docflow.core.db import fetch_all, session_scope
+from docflow.core.results import load_chunks
 
 _ELEMENTS_SQL = "SELECT elements_json FROM document_extractions WHERE document_id = %(id)s"
 _MENTIONS_SQL = """
@@ -90,6 +91,33 @@ def document_pages(document_id: int) -> list[PageText]:
         page.paragraphs.append(mark(element["text"], by_page.get(element["page"], [])))
         page.kinds.append(element["kind"])
     return [pages[number] for number in sorted(pages)]
+
+
+def page_texts(document_id: int) -> list[tuple[int, str]]:
+    """Each page's extracted text (its elements in reading order, a blank line between them)."""
+    rows = fetch_all(_ELEMENTS_SQL, {"id": document_id})
+    if not rows:
+        return []
+    by_page: dict[int, list[str]] = defaultdict(list)
+    for element in json.loads(rows[0][0])["elements"]:
+        by_page[element["page"]].append(element["text"])
+    return [(number, "\n\n".join(by_page[number])) for number in sorted(by_page)]
+
+
+@dataclass(frozen=True)
+class ChunkText:
+    index: int
+    text: str
+    page_start: int
+    page_end: int
+    char_start: int
+    char_end: int
+
+
+def document_chunks(document_id: int) -> list[ChunkText]:
+    """The document's chunks in order, with the pages and the characters of its text they span."""
+    with session_scope() as session:
+        return [ChunkText(*row) for row in load_chunks(session, document_id=document_id)]
 
 
 def document_entities(document_id: int) -> list[dict[str, Any]]:

@@ -116,6 +116,17 @@ def parse_reference(reference: str) -> int | uuid.UUID:
         raise SelectionError(f"not a document id or uuid: {reference!r}") from None
 
 
+def document_id_of(reference: str) -> int | None:
+    """The id of the document a reference (id or uuid) names, or None when there is none.
+    :class:`SelectionError` for a reference that is neither."""
+    parsed = parse_reference(reference)
+    column = table_of(SourceDocument).c.id if isinstance(parsed, int) else table_of(SourceDocument).c.document_uuid
+    with session_scope() as session:
+        query = select(table_of(SourceDocument).c.id).where(column == parsed)
+        found = session.execute(query).scalar_one_or_none()
+    return int(found) if found is not None else None
+
+
 def _stages(names: Iterable[str]) -> list[Stage]:
     try:
         return [Stage(name) for name in names]

@@ -8,10 +8,8 @@ from __future__ import annotations
 import ctypes
 import math
 import re
-import statistics
 import threading
 import unicodedata
-from dataclasses import dataclass
 from pathlib import Path
 
 import pypdfium2 as pdfium
@@ -20,14 +18,8 @@ from PIL import Image
 
 from docflow.core.errors import PermanentError
 from tasks.steps.extract.ocr import MAX_OCR_SIDE, ocr_image
-from tasks.steps.extract.shaping import (
-    BULLET,
-    SHORT_LINE,
-    classify,
-    join_lines,
-    ocr_paragraphs,
-    paragraph_elements,
-)
+from tasks.steps.extract.pdf_layout import CELL_GAP, Fragment, TextLine, layout_page
+from tasks.steps.extract.shaping import ocr_paragraphs, paragraph_elements
 from tasks.steps.extract.types import Collector, ExtractContext, Extraction, ExtractionLimits
 
 __all__ = ["extract"]
@@ -39,15 +31,6 @@ _MIN_RENDER_DPI = 72
 
 # PDFium is not thread-safe at all: every call into it, including close, goes through this lock.
 _pdfium_lock = threading.RLock()
-
-
-@dataclass
-class _Line:
-    text: str
-    y: float  # baseline of the first visible char, PDF units (y grows upwards)
-    size: float  # font size of the first visible char
-    x0: float  # left edge (origin of the first visible char)
-    x1: float  # right edge of the last visible char
 
 
 def extract(path: Path, ctx: ExtractContext) -> Extraction:
@@ -70,7 +53,7 @@ def extract(path: Path, ctx: ExtractContext) -> Extraction:
             lines, gray, dpi = _read_page(pdf, index, limits)
             if gray is None:
                 text_pages += 1
-                _text_layer_elements(lines, page=number, out=out)
+                layout_page(lines, page=number, out=out)
             else:
                 ocr_pages += 1
                 text = ocr_image(gray, dpi=dpi)
@@ -102,7 +85,7 @@ def _open_pdf(path: Path) -> pdfium.PdfDocument:
 
 def _read_page(
     pdf: pdfium.PdfDocument, index: int, limits: ExtractionLimits
-) -> tuple[list[_Line], Image.Image | None, int]:
+) -> tuple[list[TextLine], Image.Image | None, int]:
     """Read one page under the PDFium lock: its text-layer lines, or a rendered image to OCR."""
     number = index + 1
     with _pdfium_lock:
@@ -185,26 +168,39 @@ def _meaningful_chars(text: str) -> int:
     return sum(1 for ch in text if not ch.isspace() and unicodedata.category(ch)[0] in "LNPS" and ch != "\ufffd")
 
 
-def _text_lines(textpage: pdfium.PdfTextPage) -> list[_Line]:
-    """The text layer as lines, with each line's baseline and font size for paragraphing."""
-    raw = textpage.raw
-    x, y = ctypes.c_double(), ctypes.c_double()
-    left, right, bottom, top = (ctypes.c_double() for _ in range(4))
-    lines: list[_Line] = []
-    chars: list[str] = []
-    anchor: tuple[float, float, float] | None = None
-    last_visible = -1
+def _text_lines(textpage: pdfium.PdfTextPage) -> list[TextLine]:
+    """The text layer as visual lines, each split into fragments at wide gaps (table cells).
 
-    def flush() -> None:
-        nonlocal chars, anchor, last_visible
-        # PDFium keeps a word hyphenated across lines on one line; rejoin it unless the hyphen
-        # is a real one ("Acme-Globex") rather than a break ("hyphen-ated").
-        text = re.sub("\u00ad(?=[a-z])", "", "".join(chars)).replace("\u00ad", "-")
-        if text.strip() and anchor is not None:
-            pdfium_c.FPDFText_GetCharBox(raw, last_visible, *(ctypes.byref(v) for v in (left, right, bottom, top)))
-            x0, baseline, size = anchor
-            lines.append(_Line(text, y=baseline, size=size, x0=x0, x1=max(right.value, x0)))
-        chars, anchor, last_visible = [], None, -1
+    PDFium ends most lines with a generated line break, but not all: after a line-end hyphen or a
+    dash it runs the next visual line on, so a glyph that lands clearly below the line's baseline
+    and to the left of the previous glyph starts a new line here (the line's position then stays
+    right for paragraphing). A break PDFium did not print is joined back without a space.
+    """
+    raw = textpage.raw
+    left, right, bottom, top = (ctypes.c_double() for _ in range(4))
+    x, y = ctypes.c_double(), ctypes.c_double()
+    lines: list[TextLine] = []
+    fragments: list[Fragment] = []
+    chars: list[str] = []
+    start = end = 0.0  # the current fragment's left and right edge
+    anchor: tuple[float, float] | None = None  # (baseline, font size) of the line's first glyph
+    last_x = last_mid = 0.0
+    glued = False
+    word_gaps = 0
+
+    def close_fragment() -> None:
+        nonlocal chars
+        text = re.sub("\u00ad(?=[a-z])", "", "".join(chars)).replace("\u00ad", "-").strip()
+        if text:
+            fragments.append(Fragment(text, start, max(end, start)))
+        chars = []
+
+    def flush(*, next_glued: bool = False) -> None:
+        nonlocal fragments, anchor, glued, word_gaps
+        close_fragment()
+        if fragments and anchor is not None:
+            lines.append(TextLine(fragments, y=anchor[0], size=anchor[1], glued=glued, word_gaps=word_gaps))
+        fragments, anchor, glued, word_gaps = [], None, next_glued, 0
 
     for i in range(pdfium_c.FPDFText_CountChars(raw)):
         code = pdfium_c.FPDFText_GetUnicode(raw, i)
@@ -212,65 +208,30 @@ def _text_lines(textpage: pdfium.PdfTextPage) -> list[_Line]:
             flush()
             continue
         ch = chr(code) if code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF else "\ufffd"
-        if code in (0x02, 0xAD) or (ch == "-" and pdfium_c.FPDFText_IsHyphen(raw, i) == 1):
-            ch = "\u00ad"  # a line-end hyphen; resolved in flush()
-        if not ch.isspace():
-            last_visible = i
-            if anchor is None:
-                pdfium_c.FPDFText_GetCharOrigin(raw, i, ctypes.byref(x), ctypes.byref(y))
-                anchor = (x.value, y.value, float(pdfium_c.FPDFText_GetFontSize(raw, i)))
+        if code in (0x02, 0xAD, 0xFFFE) or (ch == "-" and pdfium_c.FPDFText_IsHyphen(raw, i) == 1):
+            ch = "\u00ad"  # a line-end hyphen (0xFFFE: PDFium's mark for one); resolved in close_fragment()
+        if ch.isspace():
+            if chars:
+                chars.append(ch)
+            continue
+        pdfium_c.FPDFText_GetCharBox(raw, i, *(ctypes.byref(v) for v in (left, right, bottom, top)))
+        mid = (bottom.value + top.value) / 2
+        if anchor is not None and abs(mid - last_mid) > 0.6 * anchor[1] and left.value < last_x:
+            # Run on by PDFium to the next visual line: a break of our own.
+            flush(next_glued=bool(chars) and not chars[-1].isspace() and chars[-1] not in "\u00ad-")
+        if anchor is None:
+            pdfium_c.FPDFText_GetCharOrigin(raw, i, ctypes.byref(x), ctypes.byref(y))
+            anchor = (y.value, float(pdfium_c.FPDFText_GetFontSize(raw, i)))
+            start = left.value
+        elif chars and left.value - end > CELL_GAP * anchor[1]:
+            close_fragment()
+            start = left.value
+        elif not chars:
+            start = left.value
+        elif chars[-1].isspace():
+            word_gaps += 1
         chars.append(ch)
+        end = max(end, right.value) if chars[:-1] else right.value
+        last_x, last_mid = left.value, mid
     flush()
     return lines
-
-
-def _text_layer_elements(lines: list[_Line], *, page: int, out: Collector) -> None:
-    """Group text-layer lines into paragraphs by baseline gaps and font-size changes."""
-    if not lines:
-        return
-    sizes = [line.size for line in lines if line.size > 0]
-    body_size = statistics.median(sizes) if sizes else 0.0
-    widest = max(line.x1 - line.x0 for line in lines)
-    leading = _normal_leading(lines)
-
-    paragraphs: list[list[_Line]] = [[lines[0]]]
-    for prev, line in zip(lines, lines[1:], strict=False):
-        pitch = prev.y - line.y
-        size = max(prev.size, line.size, 1.0)
-        new_paragraph = (
-            pitch <= 0  # moved up: a new column or out-of-order content
-            or pitch > 1.3 * leading * size
-            or abs(prev.size - line.size) > 0.15 * size
-            or prev.x1 - prev.x0 < SHORT_LINE * widest
-            or bool(BULLET.match(line.text))
-        )
-        if new_paragraph:
-            paragraphs.append([line])
-        else:
-            paragraphs[-1].append(line)
-
-    for index, para in enumerate(paragraphs):
-        text = join_lines(line.text for line in para)
-        is_big = body_size > 0 and para[0].size >= 1.2 * body_size
-        if is_big and len(para) <= 3 and len(text) <= 200:
-            kind = "Title"
-        else:
-            kind = classify(text, first_on_page=index == 0, single_line=len(para) == 1)
-        out.add(BULLET.sub("", text) if kind == "ListItem" else text, kind, page)
-
-
-def _normal_leading(lines: list[_Line]) -> float:
-    """Typical line pitch within a paragraph, as a multiple of the font size.
-
-    The tightest cluster of pitches is the in-paragraph spacing; wider ones are paragraph gaps.
-    Pitches under 0.8x the font size are sub/superscripts or overlapping runs, not lines.
-    """
-    ratios = [
-        (a.y - b.y) / a.size
-        for a, b in zip(lines, lines[1:], strict=False)
-        if a.size > 0 and abs(a.size - b.size) <= 0.15 * a.size and a.y - b.y >= 0.8 * a.size
-    ]
-    if not ratios:
-        return 1.25
-    tightest = min(ratios)
-    return statistics.median(r for r in ratios if r <= 1.25 * tightest)

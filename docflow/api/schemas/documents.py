@@ -1,8 +1,4 @@
-"""What the API answers, as types: each route declares one of these, so ``/docs`` and
-``/openapi.json`` describe every field and a client generated from the schema knows them.
-
-The operations return plain data (dicts and dataclasses); these models name and check its shape.
-"""
+"""What the document routes answer: a document, its history, contents, export and listing."""
 
 from __future__ import annotations
 
@@ -10,10 +6,10 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from docflow.api.inputs import FreeText, Identifier
+from docflow.api.inputs import FreeText
 from docflow.core.status import Stage
-from docflow.ops.lifecycle.explore import EntityMatch
-from docflow.ops.lifecycle.search import SearchHit
+from docflow.ops.lifecycle.listing import ListedDocument
+from docflow.ops.lifecycle.reading import ChunkText
 
 
 class Health(BaseModel):
@@ -160,50 +156,33 @@ class ExportRecord(BaseModel):
     relationships: list[dict[str, Any]]
 
 
-class SearchResultsView(BaseModel):
-    query: str
-    filters: dict[str, str | None]
-    limit: int
-    offset: int
-    hits: list[SearchHit] = Field(description="Snippets hold the matched words between « and ».")
-    has_more: bool
-    capped: bool = Field(description="More chunks matched than are ranked: the best of the first ones are shown.")
+class DocumentListingView(BaseModel):
+    documents: list[ListedDocument] = Field(description="Oldest first (by id).")
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")
 
 
-class EntityDocumentView(BaseModel):
-    document_uuid: str
-    document_id: int | None = None
-    name: str
-    mentions: int
-    pages: list[int]
+class PageTextView(BaseModel):
+    page: int
+    text: str = Field(description="The page's extracted text, its paragraphs separated by a blank line.")
 
 
-class NeighbourView(BaseModel):
-    key: str
+class DocumentTextView(BaseModel):
+    document_id: int
+    pages: list[PageTextView] = Field(description="Empty until extraction has run.")
+
+
+class DocumentChunksView(BaseModel):
+    document_id: int
+    chunks: list[ChunkText] = Field(description="In order; page and character spans are within the text.")
+
+
+class DocumentEntityView(BaseModel):
+    entity_id: int
     name: str
     label: str
-    weight: int = Field(description="How many chunks the two share, summed over documents.")
-    documents: int
-    entity_id: int | None = None
+    mentions: int
 
 
-class EntityViewModel(BaseModel):
-    entity: EntityMatch
-    documents: list[EntityDocumentView]
-    neighbours: list[NeighbourView]
-    source: str = Field(description='"neo4j", or "postgresql (Neo4j unavailable: …)".')
-    other_matches: list[EntityMatch]
-
-
-class MergeRequest(BaseModel):
-    project_id: Identifier = Field(max_length=128)
-    source: FreeText = Field(
-        min_length=1, max_length=300, description="The entity merged away: id, name or LABEL:name."
-    )
-    target: FreeText = Field(min_length=1, max_length=300, description="The entity it is merged into.")
-    reason: FreeText | None = Field(None, max_length=500, description="Recorded with the merge.")
-
-
-class SplitRequest(BaseModel):
-    project_id: Identifier = Field(max_length=128)
-    source: FreeText = Field(min_length=1, max_length=300, description="The merged-away entity to make its own again.")
+class DocumentEntitiesView(BaseModel):
+    document_id: int
+    entities: list[DocumentEntityView] = Field(description="Most mentioned first.")

@@ -1,0 +1,102 @@
+"""The sentence patterns, per language: what the words between two names must look like for each kind.
+
+A :class:`Pattern` reads a pair of entities ``a`` (first in the sentence) and ``b``: their roles
+(PER, ORG, LOC, FAC) must be in ``a``/``b``; ``mid`` must match the whole text between them; ``pre``
+(if set) the end of the text before ``a``; ``post`` (if set) the start of the text after ``b``. The
+relation goes ``a → b``, or ``b → a`` with ``swap``. The first pattern of the list that reads a pair
+is the one that holds, so the specific come before the general. Texts are lower-cased; other
+entities appear as ``⟨org⟩``, ``⟨per⟩``, ``⟨loc⟩`` (patterns keep them out of their fillers, ``[^⟨⟩]``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from tasks.steps.relations.lexicon import ROLE
+
+__all__ = ["Pattern", "gap", "place_gap", "role_phrase"]
+
+PER, ORG, LOC, FAC, AMB = "PER", "ORG", "LOC", "FAC", "AMB"
+PARTY = (ORG, PER, FAC, AMB)  # recognisers swap these labels often; the trigger words decide
+COMPANY = (ORG, FAC, AMB)
+PLACE = (LOC, AMB)
+PERSON = (PER,)
+ORGANISATION = (ORG, FAC, AMB)
+
+
+@dataclass(frozen=True)
+class Pattern:
+    kind: str
+    producer: str
+    a: tuple[str, ...]
+    b: tuple[str, ...]
+    mid: str
+    pre: str | None = None
+    post: str | None = None
+    swap: bool = False
+    confidence: float = 0.8
+    far: bool = False  # long filler allowed, checked on the parse through ``trigger``
+    trigger: str = ""
+    role: str = ""  # the role (ROLE_AT) or detail when the pattern has no group for it
+    subject: bool = False  # ``a`` is the subject of the verb in ``mid``: not when a preposition governs it
+    between: bool = False  # other names may stand between the two (the pattern says where)
+    not_after: str = ""  # ``a`` must not follow this (end of ``pre``): "founded by X" is no subsidiary
+    blocked_by: tuple[str, ...] | None = None  # roles that may not stand between (default: those of a and b)
+    _compiled: tuple[re.Pattern[str], re.Pattern[str] | None, re.Pattern[str] | None] = field(
+        init=False, compare=False, repr=False
+    )
+
+    def __post_init__(self) -> None:
+        compiled = (
+            re.compile(self.mid, re.DOTALL),
+            re.compile(f"(?:{self.pre})$", re.DOTALL) if self.pre else None,
+            re.compile(self.post, re.DOTALL) if self.post else None,
+        )
+        object.__setattr__(self, "_compiled", compiled)
+
+    def match(self, mid: str, pre: str, post: str) -> dict[str, str] | None:
+        """The named groups of a match (``role``, ``former``), or None."""
+        mid_re, pre_re, post_re = self._compiled
+        found = mid_re.fullmatch(mid)
+        if found is None:
+            return None
+        groups = {k: v for k, v in found.groupdict().items() if v}
+        for regex, text, anchored in ((pre_re, pre, False), (post_re, post, True)):
+            if regex is None:
+                continue
+            other = regex.match(text) if anchored else regex.search(text)
+            if other is None:
+                return None
+            groups.update({k: v for k, v in other.groupdict().items() if v})
+        return groups
+
+
+def gap(n: int) -> str:
+    """Up to ``n`` characters holding no other entity and no clause break."""
+    return rf"[^⟨⟩;]{{0,{n}}}?"
+
+
+def place_gap(n: int) -> str:
+    """Up to ``n`` characters holding no clause break, places allowed ("registered in ⟨loc⟩ with its office in")."""
+    after_locative = "(?:(?<=in )|(?<=en )|(?<=à )|(?<=au )|(?<=at ))"
+    return rf"(?:[^⟨⟩;]|{after_locative}⟨(?:loc|amb)⟩){{0,{n}}}?"
+
+
+ART = r"(?:(?:the|a|an|la|le|les|el|los|las|un|una|une|lo)\s+|l'|d')?"
+TITLE = (
+    r"(?:(?:m\.|mme\.?|mr\.?|mrs\.?|ms\.?|dr\.?|d\.|dña\.?|dª|don|doña|maître|me|sr\.?|sra\.?|professor|prof\.?)\s*)*"
+)
+NOUN = (
+    r"(?:(?:société|sociétés|sociedad|groupe|grupo|group|cabinet|banque d'affaires|banque|bank|firm|company|"
+    r"empresa|compañía|holding|enseigne|startup|laboratoire|consultora|patronal|pôle|fondo de inversiones|"
+    r"fondo de inversión|fonds|entidad|société anonyme|sociedad anónima|operadora|plataforma)\s+)?"
+)
+# Up to three lower-case words before a name ("la malterie", "the startup"), none a preposition that
+# would make the name a complement ("purchase by X").
+LOWER_WORDS = r"(?:(?!(?:by|par|por|from|de|del|of)\s)[a-zà-ÿ'-]+\s+){0,3}?"
+
+
+def role_phrase(language: str) -> str:
+    """A role phrase: a title and up to a few words around it ("directrice financière adjointe")."""
+    return rf"(?P<role>(?:[\w'&.-]+\s+){{0,3}}?{ROLE[language]}(?:\s+[\w'&.-]+){{0,4}}?)"
