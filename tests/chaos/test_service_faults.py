@@ -183,6 +183,10 @@ def test_neo4j_frozen_for_two_minutes_holds_no_worker(stack, chaos_workers, chao
         # AND the documents that need Neo4j wait before it, their breaker open for every worker to see
         for document_id in small:
             wait_for_status(document_id, {"entity_complete", "graph_processing"}, timeout_s=FREEZE_S)
+        # (it opens when the first graph write gives up on the frozen server: its 5-9 s deadlines)
+        opened_by = time.monotonic() + 30
+        while not read_breakers(redis_client(stack))[Store.NEO4J].is_open and time.monotonic() < opened_by:
+            time.sleep(0.2)
         assert read_breakers(redis_client(stack))[Store.NEO4J].is_open
         assert snapshot(stack, include_workers=False).breakers["neo4j"]["waiting"] == "the graph stage waits"
         # AND a deferred document is neither LOST nor STUCK to reconcile (its message is held, scheduled)
