@@ -66,7 +66,7 @@ def measure(
             node_ids: dict[str, str] = {}
             for start in range(0, entities, batch):
                 chunk = [{"key": k, "name": k.rsplit("|", 1)[-1], "label": "ORG"} for k in keys[start : start + batch]]
-                node_ids |= store._run("bench entity write", merge_entities, entities=chunk, project_id=project)
+                node_ids |= store.write("bench entity write", merge_entities, entities=chunk, project_id=project)
             entity_s = time.perf_counter() - began
             began = cold_s = None
             for number, start in enumerate(range(0, len(rows), batch)):
@@ -74,7 +74,7 @@ def measure(
                     began = time.perf_counter()
                 first = time.perf_counter()
                 # One "document" per batch, like one graph-stage transaction per document.
-                store._run(
+                store.write(
                     "bench relationship write",
                     create_co_occurs,
                     relationships=rows[start : start + batch],
@@ -106,7 +106,7 @@ def measure(
 def _cleanup(store, prefix: str) -> None:
     # In slices: one huge DETACH DELETE would need the whole subgraph in the transaction state.
     while True:
-        deleted = store._run(
+        deleted = store.write(
             "bench cleanup", lambda tx, prefix: tx.run(CLEANUP_CYPHER, prefix=prefix).single()["deleted"], prefix=prefix
         )
         if not deleted:

@@ -1,12 +1,16 @@
-"""The work of each stage: load the inputs by id, call the pure step, persist the result.
+"""The work of each stage: load the inputs by id, call the pure step, say what to persist.
 
-No Celery here either: these functions take a :class:`~tasks.runner.StageContext` and return a
-small summary, so they run the same under a worker, in the benchmark's raw floor, or in a test.
+No Celery here either: each stage's function takes the contexts of one or more claimed documents
+(a batch: :mod:`tasks.batching`) and returns a :class:`~tasks.ports.StageWork` — per document its
+summary and its writes, or the error it hit — so it runs the same under a worker, in a test, or
+for a single document. The runner writes the results in the stage's completion transaction, only
+for the documents this delivery still owns (a delivery overtaken by a delete or a reprocess drops
+its result instead of writing over the new one).
 
-Each is idempotent (its writes replace the document's previous result) and writes only while it
-still owns the document: the result, and the pipeline version that produced it, are written in
-one transaction that holds the row for this delivery's task (``documents.hold_for_task``), so a
-delivery overtaken by a delete or a reprocess drops its result instead of writing over the new one.
+Each stage reads the inputs of the whole batch at once (one query per kind of input), works on
+each document on its own (a failure is that document's alone; a batch that hits its time limit
+leaves the documents it did not start to run alone), and is idempotent: its writes replace the
+document's previous result, with the pipeline version that produced it.
 """
 
 from __future__ import annotations
@@ -14,14 +18,19 @@ from __future__ import annotations
 import functools
 import tempfile
 from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from docflow.core import documents, results
+from celery.exceptions import SoftTimeLimitExceeded
+
+from docflow.core import batch_results, results
 from docflow.core.db import session_scope
 from docflow.core.errors import PermanentError
 from docflow.core.filetypes import sniff_file
 from docflow.core.graph import GraphStore
+from docflow.core.graph_batch import replace_documents
 from docflow.core.languages import text_search_config
 from docflow.core.settings import Settings, get_settings
 from docflow.core.status import Stage
@@ -29,7 +38,7 @@ from docflow.core.storage import ObjectStorage
 from docflow.core.versions import stage_version
 from docflow.core.vocabulary import vocabulary_hash
 from tasks import members
-from tasks.ports import StageContext
+from tasks.ports import NotStarted, Records, StageContext, StageOutput, StageWork
 from tasks.steps.chunking import chunk_elements
 from tasks.steps.entities import (
     MergeTarget,
@@ -92,8 +101,48 @@ def extract_file(
     )
 
 
-def ocr_work(ctx: StageContext) -> dict[str, Any]:
+def each_document(
+    ctxs: list[StageContext], work: Callable[[StageContext], StageOutput]
+) -> dict[int, StageOutput | BaseException]:
+    """``work`` for each document on its own: its output, or the error it raised. When the batch's
+    soft time limit strikes, the document at work gets it, and those not yet started get
+    :class:`NotStarted` (the runner sends them to run alone)."""
+    outputs: dict[int, StageOutput | BaseException] = {}
+    for position, ctx in enumerate(ctxs):
+        try:
+            outputs[ctx.document_id] = work(ctx)
+        except SoftTimeLimitExceeded as exc:
+            outputs[ctx.document_id] = exc
+            for later in ctxs[position + 1 :]:
+                outputs[later.document_id] = NotStarted("the batch reached its time limit before this document")
+            break
+        except Exception as exc:  # noqa: BLE001 - classified by the runner, per document
+            outputs[ctx.document_id] = exc
+    return outputs
+
+
+# -- ocr ----------------------------------------------------------------------------------------------
+
+# Originals read in milliseconds (no pages to render or OCR): the only ones OCR batches take.
+LIGHT_FILE_TYPES = frozenset({"txt", "md", "csv", "tsv", "html", "xml", "eml"})
+
+
+def light_original(document: Any) -> bool:
+    """Whether a document's original is light enough to run in an OCR batch (text-like, small)."""
+    return document.file_type in LIGHT_FILE_TYPES and document.size_bytes <= get_settings().batch_ocr_max_bytes
+
+
+def ocr_work(ctxs: list[StageContext]) -> StageWork:
     settings = get_settings()
+    queued: dict[int, str] = {}  # archive members registered with the result, published after its commit
+    return StageWork(
+        each_document(ctxs, functools.partial(_ocr_document, settings=settings)),
+        store=functools.partial(_store_reads, queued=queued),
+        after_commit=lambda: members.publish_members(queued, settings=settings) if queued else None,
+    )
+
+
+def _ocr_document(ctx: StageContext, *, settings: Settings) -> StageOutput:
     document = ctx.document
     object_key, filename, size = document.object_key, document.original_file_name, document.size_bytes
     if not object_key:
@@ -103,7 +152,7 @@ def ocr_work(ctx: StageContext) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="docflow-ocr-") as tmp:
         # The local name is derived, never the user's filename.
         local = Path(tmp) / "original"
-        ObjectStorage(settings).get_to_file(key=object_key, path=local)
+        _object_storage().get_to_file(key=object_key, path=local)
         languages = settings.ocr_languages_for(ctx.project_id, document.ocr_languages)
         # Neither the sweep (recorded on the document) nor the project fixes the languages: the
         # scan's first reading may choose the installed packs of its own language or script.
@@ -125,72 +174,137 @@ def ocr_work(ctx: StageContext) -> dict[str, Any]:
         stored = members.store_members(extraction.members, project_id=ctx.project_id, settings=settings)
     text = extraction.text()
     language = identify_language(text)
-    with session_scope() as session:
-        documents.hold_for_task(session, document_id=ctx.document_id, task_id=ctx.task_id)
-        queued_members = members.register_members(
-            session, archive_id=ctx.document_id, project_id=ctx.project_id,
-            ocr_languages=document.ocr_languages, stored=stored,
-        )  # fmt: skip
-        results.save_language(session, document_id=ctx.document_id, language=language.language)
-        results.save_extraction(
-            session,
-            document_id=ctx.document_id,
-            elements_json=extraction.to_json(),
-            char_count=len(text),
-            page_count=extraction.page_count,
-            ocr_pages=extraction.ocr_pages,
-            text_pages=extraction.text_pages,
-            file_type=extraction.file_type,
-        )
-        results.record_version(
-            session,
-            document_id=ctx.document_id,
-            stage=Stage.OCR.value,
-            version=stage_version(Stage.OCR, settings, ocr_languages=languages),
-        )
-    members.publish_members(queued_members, settings=settings)
-    return {
+    read = batch_results.ReadResult(
+        document_id=ctx.document_id,
+        elements_json=extraction.to_json(),
+        char_count=len(text),
+        page_count=extraction.page_count,
+        ocr_pages=extraction.ocr_pages,
+        text_pages=extraction.text_pages,
+        file_type=extraction.file_type,
+        language=language.language,
+        version=stage_version(Stage.OCR, settings, ocr_languages=languages),
+    )
+    summary = {
         "pages": extraction.page_count,
         "ocr_pages": extraction.ocr_pages,
         "chars": len(text),
         "language": language.language,
     }
+    return StageOutput(summary, _Read(read, stored, ctx.project_id, document.ocr_languages))
 
 
-def text_work(ctx: StageContext) -> dict[str, Any]:
+@dataclass(frozen=True)
+class _Read:
+    """An OCR result to store: the reading, and an archive's members (stored, to register)."""
+
+    read: batch_results.ReadResult
+    members: list[members.StoredMember]
+    project_id: str
+    ocr_languages: str | None
+
+
+def _store_reads(records: Records, outputs: list[StageOutput], *, queued: dict[int, str]) -> None:
+    reads: list[_Read] = [output.result for output in outputs]
+    batch_results.save_reads(records.session, documents=[r.read for r in reads])
+    # An archive's members are registered with its result (its row held for this delivery: a
+    # deleted or reprocessed archive registers nothing) and published after the commit.
+    for read in reads:
+        if read.members:
+            queued.update(
+                members.register_members(
+                    records.session,
+                    archive_id=read.read.document_id,
+                    project_id=read.project_id,
+                    ocr_languages=read.ocr_languages,
+                    stored=read.members,
+                )  # fmt: skip
+            )
+
+
+# -- text ---------------------------------------------------------------------------------------------
+
+
+def text_work(ctxs: list[StageContext]) -> StageWork:
     settings = get_settings()
     with session_scope() as session:
-        stored = results.load_extraction(session, document_id=ctx.document_id)
-        if stored is None:
+        stored = batch_results.load_extractions(session, document_ids=[ctx.document_id for ctx in ctxs])
+
+    def chunk(ctx: StageContext) -> StageOutput:
+        row = stored.get(ctx.document_id)
+        if row is None:
             raise PermanentError("no extraction stored for this document (OCR stage output missing)")
-        extraction = Extraction.from_json(stored.elements_json)
-    _text, chunks = chunk_elements(
-        extraction.elements, max_chars=settings.chunk_max_chars, overlap_chars=settings.chunk_overlap_chars
-    )
-    if not chunks:
-        raise PermanentError("the extracted text is empty after cleaning")
-    with session_scope() as session:
-        documents.hold_for_task(session, document_id=ctx.document_id, task_id=ctx.task_id)
-        count = results.replace_chunks(
-            session, document_id=ctx.document_id, chunks=chunks, ts_config=text_search_config(ctx.document.language)
+        extraction = Extraction.from_json(row.elements_json)
+        _text, chunks = chunk_elements(
+            extraction.elements, max_chars=settings.chunk_max_chars, overlap_chars=settings.chunk_overlap_chars
         )
-        _record_version(session, ctx, Stage.TEXT, settings)
-    return {"chunks": count}
+        if not chunks:
+            raise PermanentError("the extracted text is empty after cleaning")
+        return StageOutput(
+            {"chunks": len(chunks)}, (ctx.document_id, chunks, text_search_config(ctx.document.language))
+        )
+
+    def store(records: Records, outputs: list[StageOutput]) -> None:
+        chunked = {document_id: (chunks, config) for document_id, chunks, config in (o.result for o in outputs)}
+        batch_results.replace_chunks_many(records.session, chunks=chunked)
+        versions = dict.fromkeys(chunked, stage_version(Stage.TEXT, settings))
+        batch_results.record_versions(records.session, stage=Stage.TEXT.value, versions=versions)
+
+    return StageWork(each_document(ctxs, chunk), store=store)
 
 
-def entity_work(ctx: StageContext) -> dict[str, Any]:
+# -- entity -------------------------------------------------------------------------------------------
+
+
+def entity_work(ctxs: list[StageContext]) -> StageWork:
     settings = get_settings()
+    # One session for the batch's reads: its chunks, its projects' vocabularies and reviewed merges,
+    # each document's label prior (asked once per document, by the step, after reading it).
+    with session_scope() as session:
+        chunks = batch_results.load_chunks_many(session, document_ids=[ctx.document_id for ctx in ctxs])
+        extractions = batch_results.load_extractions(session, document_ids=[ctx.document_id for ctx in ctxs])
+        projects = {ctx.project_id for ctx in ctxs}
+        vocabularies = {project: results.project_vocabulary(session, project_id=project) for project in projects}
+        merges = {
+            project: {k: MergeTarget(*v) for k, v in results.project_merges(session, project_id=project).items()}
+            for project in projects
+        }
+        outputs = each_document(
+            ctxs,
+            lambda ctx: _entity_document(
+                ctx,
+                _EntityInputs(
+                    chunks.get(ctx.document_id, []),
+                    vocabularies[ctx.project_id],
+                    merges[ctx.project_id],
+                    extractions.get(ctx.document_id),
+                ),
+                session,
+                settings=settings,
+            ),
+        )
+    return StageWork(outputs, store=_store_entities)
+
+
+@dataclass(frozen=True)
+class _EntityInputs:
+    """What the entity stage reads for a document: its chunks, its project's vocabulary and merges."""
+
+    chunks: list[Any]
+    vocabulary: list[Any]
+    merges: dict[tuple[str, str], MergeTarget]
+    extraction: Any  # its stored extraction row (the typed relationships read its elements), or None
+
+
+def _entity_document(ctx: StageContext, inputs: _EntityInputs, session: Any, *, settings: Settings) -> StageOutput:
+    chunks, vocabulary = inputs.chunks, inputs.vocabulary
     language = ctx.document.language
     model = ner_model_for(language, settings.ner_models, settings.ner_model)
-    with session_scope() as session:
-        chunks = results.load_chunks(session, document_id=ctx.document_id)
-        vocabulary = results.project_vocabulary(session, project_id=ctx.project_id) if model else []
-        merges = results.project_merges(session, project_id=ctx.project_id) if model else {}
-        stored = results.load_extraction(session, document_id=ctx.document_id) if model else None
     relationships: list[Any] = []
     if model is None:
         # Text, chunks, search and graph stay; no English-model noise on, say, German text.
         mentions = []
+        vocabulary = []
     else:
         # Chunk rows carry ``chunk_index``; the steps read ``.index``.
         views = [_ChunkView(c.chunk_index, c.text, c.char_start, c.char_end) for c in chunks]
@@ -198,12 +312,14 @@ def entity_work(ctx: StageContext) -> dict[str, Any]:
             views,
             nlp=load_nlp(model),
             vocabulary=vocabulary,
-            prior_lookup=functools.partial(_label_prior, project_id=ctx.project_id, document_id=ctx.document_id),
+            prior_lookup=functools.partial(
+                _label_prior, session=session, project_id=ctx.project_id, document_id=ctx.document_id
+            ),
         )
         # Reviewed merges (docflow entities merge) before relationships: edges join merged entities.
-        mentions = apply_merges(mentions, {k: MergeTarget(*v) for k, v in merges.items()})
-        if stored is not None:  # typed relationships: what the text says about the entities it names
-            elements = Extraction.from_json(stored.elements_json).elements
+        mentions = apply_merges(mentions, inputs.merges)
+        if inputs.extraction is not None:  # typed relationships: what the text says about the entities it names
+            elements = Extraction.from_json(inputs.extraction.elements_json).elements
             relationships += extract_relations(
                 elements=elements, chunks=views, mentions=mentions, language=language, parser=load_parser(model)
             )
@@ -215,54 +331,65 @@ def entity_work(ctx: StageContext) -> dict[str, Any]:
         language=language,
         vocabulary=vocabulary_hash(vocabulary) if vocabulary else None,
     )
-    with session_scope() as session:
-        documents.hold_for_task(session, document_id=ctx.document_id, task_id=ctx.task_id)
-        counts = results.replace_entities(
-            session,
-            document_id=ctx.document_id,
-            project_id=ctx.project_id,
-            mentions=mentions,
-            relationships=relationships,
-        )
-        results.record_version(session, document_id=ctx.document_id, stage=Stage.ENTITY.value, version=version)
-    return {**counts, "model": model or f"none for {language}"}
+    found = batch_results.EntityResult(ctx.document_id, ctx.project_id, mentions, relationships)
+    return StageOutput({"model": model or f"none for {language}"}, (found, version))
 
 
-def _label_prior(keys: set[str], *, project_id: str, document_id: int) -> dict[str, Counter[str]]:
-    with session_scope() as session:
-        return results.label_prior(session, project_id=project_id, keys=keys, document_id=document_id)
+def _store_entities(records: Records, outputs: list[StageOutput]) -> None:
+    found = {output.result[0].document_id: output for output in outputs}
+    counts = batch_results.replace_entities_many(records.session, documents=[o.result[0] for o in outputs])
+    versions = {document_id: output.result[1] for document_id, output in found.items()}
+    batch_results.record_versions(records.session, stage=Stage.ENTITY.value, versions=versions)
+    for document_id, output in found.items():
+        output.summary.update(counts[document_id])
 
 
-def graph_work(ctx: StageContext) -> dict[str, Any]:
+def _label_prior(keys: set[str], *, session: Any, project_id: str, document_id: int) -> dict[str, Counter[str]]:
+    return results.label_prior(session, project_id=project_id, keys=keys, document_id=document_id)
+
+
+# -- graph --------------------------------------------------------------------------------------------
+
+
+def graph_work(ctxs: list[StageContext]) -> StageWork:
     settings = get_settings()
     with session_scope() as session:
-        graph = results.load_document_graph(
-            session,
-            document_id=ctx.document_id,
-            document_uuid=ctx.document_uuid,
-            project_id=ctx.project_id,
-            name=ctx.document.original_file_name,
-            file_type=ctx.document.file_type,
-        )
-    # The row stays held while Neo4j is written: a delete locks it first, then removes the
-    # subgraph, so this write can never land after a delete and leave a graph behind.
-    with session_scope() as session:
-        documents.hold_for_task(session, document_id=ctx.document_id, task_id=ctx.task_id)
-        summary = _graph_store().replace_document(graph)
-        _record_version(session, ctx, Stage.GRAPH, settings)
-    return summary
 
+        def load(ctx: StageContext) -> StageOutput:
+            graph = results.load_document_graph(
+                session,
+                document_id=ctx.document_id,
+                document_uuid=ctx.document_uuid,
+                project_id=ctx.project_id,
+                name=ctx.document.original_file_name,
+                file_type=ctx.document.file_type,
+            )
+            return StageOutput({}, (ctx.document_id, graph))
 
-def _record_version(session: Any, ctx: StageContext, stage: Stage, settings: Settings) -> None:
-    results.record_version(
-        session, document_id=ctx.document_id, stage=stage.value, version=stage_version(stage, settings)
-    )
+        outputs = each_document(ctxs, load)
+
+    def store(records: Records, owned: list[StageOutput]) -> None:
+        # Written while the rows are held (the completion transaction locked them): a delete locks a
+        # row first, then removes the subgraph, so this write can never land after a delete.
+        counts = replace_documents(_graph_store(), [graph for _id, graph in (o.result for o in owned)])
+        for output in owned:
+            output.summary.update(counts[output.result[1].document_uuid])
+        versions = dict.fromkeys((o.result[0] for o in owned), stage_version(Stage.GRAPH, settings))
+        batch_results.record_versions(records.session, stage=Stage.GRAPH.value, versions=versions)
+
+    return StageWork(outputs, store=store)
 
 
 @functools.cache
 def _graph_store() -> GraphStore:
     # One driver (and its connection pool) per worker process, created after the fork.
     return GraphStore(get_settings())
+
+
+@functools.cache
+def _object_storage() -> ObjectStorage:
+    # One client (and its HTTP connection pool) per worker process: connections are kept alive.
+    return ObjectStorage(get_settings())
 
 
 class _ChunkView:

@@ -8,13 +8,21 @@ from functools import lru_cache
 from typing import Any, TypeVar
 
 import psycopg
+import sqlalchemy.exc
 from psycopg.abc import PQGen
+from psycopg.conninfo import make_conninfo
 from sqlalchemy import Engine, create_engine, event
 from sqlmodel import Session
 
+from docflow.core.errors import StoreUnavailable
 from docflow.core.settings import Settings, get_settings
 
 T = TypeVar("T")
+STORE = "postgres"  # the name of this store's breaker (docflow.core.breaker.Store)
+
+
+class NoAnswer(psycopg.errors.OperationalError):
+    """PostgreSQL did not answer within the connection's deadline (the connection was dropped)."""
 
 
 class _DeadlineConnection(psycopg.Connection[Any]):
@@ -40,9 +48,30 @@ class _DeadlineConnection(psycopg.Connection[Any]):
             if type(exc).__name__ != "_WaitTimeout":  # psycopg's own (private) deadline error
                 raise
             self.pgconn.finish()
-            raise psycopg.errors.OperationalError(
-                f"PostgreSQL did not answer within {self.read_timeout_s:g}s; connection dropped"
-            ) from None
+            raise NoAnswer(f"PostgreSQL did not answer within {self.read_timeout_s:g}s; connection dropped") from None
+
+
+# SQLSTATE classes of a database that is unavailable rather than of a statement that lost a race:
+# connection exceptions, insufficient resources (disk full, too many connections), operator
+# intervention (shutdown, a statement cancelled at its timeout). A driver error without a SQLSTATE
+# (refused, reset, no answer) is one too.
+_UNAVAILABLE_CLASSES = ("08", "53", "57")
+_UNAVAILABLE_ERRORS = (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError, sqlalchemy.exc.TimeoutError)
+
+
+def unavailability(exc: BaseException) -> StoreUnavailable | None:
+    """The SQLAlchemy error ``exc`` as a failure of the store (None: not one), for its breaker."""
+    invalidated = isinstance(exc, sqlalchemy.exc.DBAPIError) and exc.connection_invalidated
+    if not invalidated and not isinstance(exc, _UNAVAILABLE_ERRORS):
+        return None
+    original = getattr(exc, "orig", None)
+    sqlstate = getattr(original, "sqlstate", None)
+    if sqlstate and sqlstate[:2] not in _UNAVAILABLE_CLASSES:
+        return None  # a deadlock, a serialization failure, a lock not available: the statement's lot
+    said = str(original or exc).splitlines()[0][:200] if str(original or exc) else type(exc).__name__
+    # Our own read deadline, or libpq's connect timeout: nothing came back at all.
+    unresponsive = isinstance(original, NoAnswer) or "timeout expired" in said
+    return StoreUnavailable(f"PostgreSQL unavailable: {said}", store=STORE, unresponsive=unresponsive)
 
 
 def read_timeout_s(settings: Settings) -> float:
@@ -88,6 +117,28 @@ def make_engine(settings: Settings) -> Engine:
         return connection
 
     return engine
+
+
+def probe(settings: Settings, *, timeout_s: float) -> None:
+    """Connect and run ``SELECT 1``, each within about ``timeout_s`` (libpq's connect timeout is
+    whole seconds, at least 2); raises when PostgreSQL refuses or does not answer. A connection of
+    its own, outside the pool: the breaker's half-open probe (:mod:`docflow.core.breaker`)."""
+    url = settings.sqlalchemy_url
+    conninfo = make_conninfo(
+        host=url.host,
+        port=url.port,
+        dbname=url.database,
+        user=url.username,
+        password=url.password,
+        connect_timeout=max(round(timeout_s), 2),
+        **settings.db_tls_options,
+    )
+    connection = _DeadlineConnection.connect(conninfo)
+    connection.read_timeout_s = timeout_s
+    try:
+        connection.execute("SELECT 1")
+    finally:
+        connection.close()
 
 
 @lru_cache(maxsize=1)

@@ -17,7 +17,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Session, col, select
 
 from docflow.core.db import insert_many
-from docflow.core.errors import IllegalTransition, Superseded
+from docflow.core.errors import IllegalTransition
 from docflow.core.models import SourceDocument, StageRun, table_of
 from docflow.core.status import COMPLETE, ENTRY, Stage, Status, coarse, position, sources_of
 
@@ -155,71 +155,12 @@ def transition(
     return row
 
 
-_HOLD = (
-    _DOCUMENTS.select()
-    .with_only_columns(_DOCUMENTS.c.celery_task_id)
-    .where(_DOCUMENTS.c.id == bindparam("document_id"))
-    .with_for_update()
-)
-
-
-def hold_for_task(session: Session, *, document_id: int, task_id: str) -> None:
-    """Lock the row for the rest of the unit of work, and only if ``task_id`` still owns the document.
-
-    A stage writes its result inside this hold: a delete or a reprocess locks the same row first,
-    so a superseded delivery can never write over (or after) them. Raises :class:`Superseded`.
-    """
-    owner = session.connection().execute(_HOLD, {"document_id": document_id}).one_or_none()
-    if owner is None:
-        raise Superseded(f"document {document_id} was deleted while this stage ran")
-    if owner.celery_task_id != task_id:
-        raise Superseded(f"document {document_id} is now handled by task {owner.celery_task_id}")
-
-
 _LOCK = _DOCUMENTS.select().where(_DOCUMENTS.c.id == bindparam("document_id")).with_for_update()
 
 
 def lock_document(session: Session, *, document_id: int) -> Row | None:
     """Load the row (columns as attributes) with a row lock for the rest of the unit of work."""
     return session.connection().execute(_LOCK, {"document_id": document_id}).one_or_none()
-
-
-_DELIVERY = insert(_STAGE_RUNS).values(started_at=func.now(), outcome="started", deliveries=1)
-_RECORD_DELIVERY = _DELIVERY.on_conflict_do_update(
-    constraint="uq_stage_runs_task_attempt",
-    set_={
-        "deliveries": _STAGE_RUNS.c.deliveries + 1,
-        "worker_hostname": _DELIVERY.excluded.worker_hostname,
-        "started_at": func.now(),
-        "outcome": "started",
-    },
-).returning(_STAGE_RUNS.c.deliveries)
-
-
-def record_stage_delivery(
-    session: Session,
-    *,
-    document_id: int,
-    stage: Stage,
-    task_id: str,
-    attempt: int,
-    worker_hostname: str | None,
-) -> int:
-    """Upsert the stage-run row of this (task id, attempt); return how often it has been delivered."""
-    return int(
-        session.connection()
-        .execute(
-            _RECORD_DELIVERY,
-            {
-                "document_id": document_id,
-                "stage": stage.value,
-                "attempt": attempt,
-                "celery_task_id": task_id,
-                "worker_hostname": worker_hostname,
-            },
-        )
-        .scalar_one()
-    )
 
 
 _FINISH_STAGE_RUN = (

@@ -23,10 +23,17 @@ class TransientError(DocflowError):
     """A dependency was unavailable or slow; the same work may succeed later."""
 
 
+class StoreUnavailable(TransientError):
+    """A store (``"postgres"``, ``"s3"``, ``"neo4j"``) refused, failed or did not answer.
+
+    ``unresponsive`` is set when a deadline passed with no answer at all (not a refusal, not an
+    error reply): the store is stalled, and its breaker opens at once (:mod:`docflow.core.breaker`).
+    """
+
+    def __init__(self, message: str, *, store: str, unresponsive: bool = False):
+        super().__init__(message)
+        self.store, self.unresponsive = store, unresponsive
+
+
 class IllegalTransition(DocflowError):
     """A status change the status machine does not allow."""
-
-
-class Superseded(DocflowError):
-    """This delivery no longer owns its document: it was deleted, reprocessed or re-driven while
-    the stage ran. Its work is dropped without touching the row (the new owner's run stands)."""

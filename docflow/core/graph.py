@@ -29,17 +29,14 @@ Nothing is lost silently.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
-import neo4j
-from neo4j import GraphDatabase, ManagedTransaction
-from neo4j.exceptions import ClientError, ConnectionPoolError, Neo4jError, ServiceUnavailable, SessionExpired
-from neo4j.exceptions import TransientError as Neo4jTransient
+from neo4j import ManagedTransaction
 
 from docflow.core.errors import PermanentError, TransientError
-from docflow.core.settings import Settings
+from docflow.core.graph_driver import Neo4jConnection
 from docflow.core.typed_edges import (
     COUNT_TYPED_CYPHER,
     DELETE_TYPED_CYPHER,
@@ -48,8 +45,6 @@ from docflow.core.typed_edges import (
     split_relationships,
     typed_row,
 )
-
-T = TypeVar("T")
 
 CONSTRAINTS = {
     "document_uuid": "CREATE CONSTRAINT document_uuid IF NOT EXISTS FOR (n:Document) REQUIRE n.uuid IS UNIQUE",
@@ -87,76 +82,9 @@ class DocumentGraph:
     relationships: Sequence[dict]
 
 
-class GraphStore:
-    """A Neo4j driver with timeouts; failures come out classified as transient or permanent."""
-
-    def __init__(self, settings: Settings):
-        self.settings = settings
-        self.database = settings.neo4j_database
-        self.driver = GraphDatabase.driver(
-            settings.neo4j_uri,
-            auth=(settings.neo4j_user, settings.neo4j_password.get_secret_value()),
-            connection_timeout=min(settings.neo4j_timeout_s, 10.0),
-            connection_acquisition_timeout=settings.neo4j_timeout_s,
-            max_transaction_retry_time=settings.neo4j_timeout_s,
-            # A pooled connection idle this long is checked first (a round trip bounded by the
-            # acquisition timeout): one gone silent is replaced instead of hanging the next write.
-            liveness_check_timeout=settings.neo4j_liveness_check_s,
-            # UNWIND + MATCH on two constrained keys is an intended "cartesian product" of single
-            # rows; informational notices about it would flood the worker logs.
-            notifications_min_severity="WARNING",
-        )
-
-    def __enter__(self) -> GraphStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self.driver.close()
-
-    def _run(self, what: str, work: Callable[..., T], **params: Any) -> T:
-        # A server-side deadline on the write: a client cut off mid-transaction (half-open path)
-        # leaves its transaction open on the server, holding the locks of the entities it merged,
-        # and every later write of those entities waits behind it. Neo4j ends the transaction and
-        # releases them at this timeout (measured: a writer blocked behind it went on 5.9 s after
-        # the cut with a 5 s timeout; without one it waited until the connection closed).
-        bounded = neo4j.unit_of_work(timeout=self.settings.neo4j_transaction_timeout_s)(work)
-        try:
-            with self.driver.session(database=self.database) as session:
-                return session.execute_write(bounded, **params)
-        # ConnectionPoolError: no usable connection within the acquisition timeout (every pooled
-        # one failed its liveness check on a silent path): unavailable, not a bad request.
-        except (ServiceUnavailable, SessionExpired, Neo4jTransient, ConnectionPoolError, OSError) as exc:
-            raise TransientError(f"neo4j unavailable during {what}: {type(exc).__name__}") from None
-        except ClientError as exc:
-            if exc.code and "Security" in exc.code:
-                raise TransientError(f"neo4j refused the credentials during {what}") from None
-            if exc.code and ("TransactionTimedOut" in exc.code or "Terminated" in exc.code):
-                # Our own deadline above (a slow or blocked write), not a bad request.
-                raise TransientError(f"neo4j ended {what} at its transaction timeout: {exc.code}") from None
-            if exc.code == "Neo.ClientError.Statement.EntityNotFound":
-                # A node this write had matched was deleted by a concurrent transaction that
-                # committed first (another document's rewrite dropping an entity it alone
-                # mentioned). A re-run sees the committed graph and merges the node anew.
-                raise TransientError(f"neo4j: a node read during {what} was deleted concurrently") from None
-            raise PermanentError(f"neo4j rejected {what}: {exc.code}") from None
-        except Neo4jError as exc:
-            raise TransientError(f"neo4j error during {what}: {exc.code}") from None
-
-    def query(self, cypher: str, **params: Any) -> list[dict[str, Any]]:
-        """A read query (for checks and tests); parameters always go as parameters."""
-        try:
-            records, _, _ = self.driver.execute_query(
-                cypher, parameters_=params, database_=self.database, routing_=neo4j.RoutingControl.READ
-            )
-        except (ServiceUnavailable, SessionExpired, ConnectionPoolError, OSError) as exc:
-            raise TransientError(f"neo4j unavailable: {type(exc).__name__}") from None
-        return [record.data() for record in records]
-
-    def ping(self) -> None:
-        self.driver.verify_connectivity()
+class GraphStore(Neo4jConnection):
+    """The graph's reads and writes, on a connection with deadlines whose failures come out
+    classified (:mod:`docflow.core.graph_driver`)."""
 
     def ensure_constraints(self) -> None:
         for statement in [*CONSTRAINTS.values(), *INDEXES.values()]:
@@ -168,11 +96,11 @@ class GraphStore:
 
     def replace_document(self, graph: DocumentGraph) -> dict[str, int]:
         """Replace the document's subgraph in one transaction. Idempotent."""
-        return self._run("graph write", _replace_document_tx, graph=graph)
+        return self.write("graph write", _replace_document_tx, graph=graph)
 
     def delete_document(self, document_uuid: str) -> dict[str, int]:
         """Remove the document's subgraph and the entities only it mentioned; what was removed."""
-        return self._run("graph delete", _delete_document_tx, document_uuid=document_uuid)
+        return self.write("graph delete", _delete_document_tx, document_uuid=document_uuid)
 
     def document_counts(self, document_uuid: str) -> dict[str, int]:
         rows = self.query(

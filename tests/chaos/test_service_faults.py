@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import concurrent.futures
+import os
+import signal
 import time
 
 import pytest
@@ -148,4 +150,65 @@ def test_same_document_submitted_concurrently(stack, chaos_workers, chaos_files,
         project_id=project,
         ids=ids,
         clean=subset(clean_reference, chaos_files.small[:2]),
+    )
+
+
+# The freeze: Neo4j stopped (SIGSTOP: its sockets stay open, it answers nothing) for two minutes.
+FREEZE_S = 120.0
+
+
+def test_neo4j_frozen_for_two_minutes_holds_no_worker(stack, chaos_workers, chaos_files, clean_reference, project):
+    from docflow.core.breaker import Store, read_breakers
+    from docflow.core.broker import redis_client
+    from docflow.ops.monitor import snapshot
+    from docflow.ops.progress import current_statuses
+    from docflow.ops.reconcile import run_reconcile
+    from docflow.services.process import read_pid
+
+    neo4j = services.Neo4j(stack)
+    pid = read_pid(neo4j.paths.pidfile(neo4j.name), neo4j.marker)
+    assert pid, "the test stack's Neo4j is not running"
+    chaos_workers.start(concurrency=2)
+    # GIVEN Neo4j frozen, then small documents (soon at the graph stage) and a 6-page scan (OCR work)
+    os.kill(pid, signal.SIGSTOP)
+    frozen = time.monotonic()
+    try:
+        small = submit_all(chaos_files.small, project)
+        (scan,) = submit_all([chaos_files.scan], project)
+        # THEN the scan is read while Neo4j stays frozen: no worker process is held by the graph stage
+        wait_for_status(
+            scan, {"ocr_complete", "text_processing", "text_complete", "entity_processing", "entity_complete"}
+        )
+        scanned_after = time.monotonic() - frozen
+        # AND the documents that need Neo4j wait before it, their breaker open for every worker to see
+        for document_id in small:
+            wait_for_status(document_id, {"entity_complete", "graph_processing"}, timeout_s=FREEZE_S)
+        # (it opens when the first graph write gives up on the frozen server: its 5-9 s deadlines)
+        opened_by = time.monotonic() + 30
+        while not read_breakers(redis_client(stack))[Store.NEO4J].is_open and time.monotonic() < opened_by:
+            time.sleep(0.2)
+        assert read_breakers(redis_client(stack))[Store.NEO4J].is_open
+        assert snapshot(stack, include_workers=False).breakers["neo4j"]["waiting"] == "the graph stage waits"
+        # AND a deferred document is neither LOST nor STUCK to reconcile (its message is held, scheduled)
+        time.sleep(max(0.0, FREEZE_S - 20 - (time.monotonic() - frozen)))  # into the freeze's last stretch
+        report = run_reconcile(stack, grace_period_s=5, stuck_threshold_s=10, project_id=project, inspect_timeout_s=2)
+        assert report.counts.get("LOST", 0) == 0 and report.counts.get("STUCK", 0) == 0, report.counts
+        waiting = {status for status, _error in current_statuses(small).values()}
+        time.sleep(max(0.0, FREEZE_S - (time.monotonic() - frozen)))
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    thawed = time.monotonic()
+    # WHEN it thaws THEN everything completes exactly as in a clean run: nothing lost, nothing twice
+    ids = [*small, scan]
+    statuses = wait_terminal(ids)
+    settle(
+        f"Neo4j frozen (SIGSTOP) for {FREEZE_S:.0f}s with OCR work queued",
+        settings=stack,
+        project_id=project,
+        ids=ids,
+        clean=clean_reference,
+        note=(
+            f"scan read {scanned_after:.1f}s into the freeze; graph documents waited as {sorted(waiting)}; "
+            f"all graph_complete {time.monotonic() - thawed:.1f}s after the thaw ({sorted(set(statuses.values()))})"
+        ),
     )

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 import time
+from collections import Counter
 
 import pytest
 
+from docflow import services
 from tests.support.chaos import record, settle
 from tests.support.pipeline import submit_all, wait_for_status, wait_terminal
 
@@ -156,3 +159,67 @@ def _only(reference, path):
 
     sha = _sha(path)
     return InvariantReport(documents={sha: reference.documents[sha]})
+
+
+def test_pool_children_sigkilled_mid_batch_lose_and_duplicate_nothing(stack, chaos_workers, project, tmp_path):
+    from docflow.core.broker import get_app
+    from docflow.core.db import fetch_all
+    from docflow.core.status import Stage
+    from docflow.services.process import read_pid
+    from tests.support.invariants import check_project
+
+    # GIVEN many small documents (stages run them in batches), and their clean run in a project of its own
+    files = []
+    for n in range(48):
+        path = tmp_path / f"note-{n:02d}.txt"
+        path.write_text(
+            f"Note {n}: Maria Gonzalez met Daniel Okafor of Acme Logistics in Rotterdam about invoice {n}.\n"
+        )
+        files.append(path)
+    chaos_workers.start(concurrency=2)
+    clean_ids = submit_all(files, f"{project}-clean")
+    assert set(wait_terminal(clean_ids).values()) == {"graph_complete"}
+    clean = check_project(stack, f"{project}-clean", expected_documents=len(files))
+    clean.assert_ok()
+    # WHEN the same files run again with Neo4j frozen, so that a graph batch is held in its write (past
+    # its claim, each delivery counted), and the pool child running that batch is SIGKILLed (the worker
+    # reports every member of a batch as active, started by the same process at the same moment)
+    neo4j = services.Neo4j(stack)
+    neo4j_pid = read_pid(neo4j.paths.pidfile(neo4j.name), neo4j.marker)
+    assert neo4j_pid, "the test stack's Neo4j is not running"
+    control = get_app().control
+    killed: list[int] = []
+    os.kill(neo4j_pid, signal.SIGSTOP)
+    try:
+        ids = submit_all(files, project)
+        deadline = time.monotonic() + 120
+        while not killed and time.monotonic() < deadline:
+            active = (control.inspect(timeout=0.5).active() or {}).values()
+            jobs = Counter(
+                (task["worker_pid"], task["time_start"])
+                for tasks in active
+                for task in tasks
+                if task["name"] == Stage.GRAPH.task_name and task["time_start"]
+            )
+            held = [(pid, n) for (pid, started), n in jobs.items() if n >= 2 and time.time() - started > 1.0]
+            if held:
+                os.kill(held[0][0], signal.SIGKILL)
+                killed.append(held[0][1])
+    finally:
+        os.kill(neo4j_pid, signal.SIGCONT)
+    # THEN every batch member is requeued at once, runs again alone, and everything completes as cleanly
+    wait_terminal(ids)
+    ((redelivered,),) = fetch_all(
+        "SELECT count(*) FROM stage_runs r JOIN source_documents d ON d.id = r.document_id "
+        "WHERE d.project_id = %(p)s AND r.deliveries > 1",
+        {"p": project},
+    )
+    settle(
+        "pool child SIGKILLed mid-batch (graph batch held by a frozen Neo4j)",
+        settings=stack,
+        project_id=project,
+        ids=ids,
+        clean=clean,
+        note=f"a batch of {killed[0] if killed else 0} killed; {redelivered} deliveries counted twice",
+    )
+    assert killed and redelivered >= killed[0], "no batch was interrupted: the scenario tested nothing"

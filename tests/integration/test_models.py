@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from docflow.core import documents, results
+from docflow.core import claims, documents, results
 from docflow.core.db import session_scope
 from docflow.core.errors import IllegalTransition
 from docflow.core.models import Chunk, SourceDocument, StageRun
@@ -87,16 +87,9 @@ def test_stage_run_deliveries_are_counted_on_the_natural_key(stack, project_id):
     counts = []
     for _ in range(3):
         with session_scope() as session:
-            counts.append(
-                documents.record_stage_delivery(
-                    session,
-                    document_id=document_id,
-                    stage=Stage.OCR,
-                    task_id="task-x" + project_id,
-                    attempt=0,
-                    worker_hostname="w1",
-                )
-            )
+            task_id = "task-x" + project_id
+            delivered = claims.record_deliveries(session, stage=Stage.OCR, deliveries=[(document_id, task_id, 0, "w1")])
+            counts.append(delivered[(task_id, 0)])
     assert counts == [1, 2, 3]
     with session_scope() as session:
         assert session.scalar(select(func.count()).where(StageRun.document_id == document_id)) == 1

@@ -9,23 +9,31 @@ are exercised end to end through real workers by ``tests/integration`` and ``tes
 
 from __future__ import annotations
 
+import copy
+import dataclasses
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
+import psycopg.errors
 import pytest
 import redis.exceptions
 import sqlalchemy.exc
-from celery.exceptions import SoftTimeLimitExceeded
+from celery.exceptions import Retry, SoftTimeLimitExceeded
 
-from docflow.core.errors import IllegalTransition, PermanentError, Superseded, TransientError
+from docflow.core.breaker import CLOSED, HALF_OPEN, OPEN, BreakerState, Store
+from docflow.core.db import NoAnswer
+from docflow.core.errors import IllegalTransition, PermanentError, StoreUnavailable, TransientError
 from docflow.core.settings import get_settings
-from docflow.core.status import Stage, Status, sources_of
-from tasks.ports import StageContext, StagePorts
-from tasks.runner import classify, run_stage
+from docflow.core.status import COMPLETE, ENTRY, PROCESSING, Stage, Status, sources_of
+from tasks.deferral import countdown
+from tasks.failures import classify, store_failure
+from tasks.ports import NotStarted, StageContext, StageOutput, StagePorts, StageWork
+from tasks.runner import Delivery, run_deliveries, run_stage
 
 pytestmark = pytest.mark.unit
 
@@ -45,13 +53,19 @@ class Retried(Exception):
 class FakeTask:
     name: str
     request: SimpleNamespace
+    sent: list[dict[str, Any]] = field(default_factory=list)  # messages sent again (deferrals)
 
-    def retry(self, *, exc: BaseException, countdown: float, max_retries: int) -> None:
+    def retry(self, *, exc: BaseException, countdown: float, max_retries: int, **_message: Any) -> None:
         raise Retried(exc, countdown, max_retries)
+
+    def signature_from_request(self, request: SimpleNamespace, **options: Any) -> SimpleNamespace:
+        return SimpleNamespace(apply_async=lambda: self.sent.append({"task_id": request.id, **options}))
 
 
 def delivery(stage: Stage, task_id: str, *, retries: int = 0) -> FakeTask:
-    return FakeTask(stage.task_name, SimpleNamespace(id=task_id, retries=retries, hostname="worker@test"))
+    return FakeTask(
+        stage.task_name, SimpleNamespace(id=task_id, retries=retries, hostname="worker@test", args=[1], kwargs={})
+    )
 
 
 @dataclass
@@ -62,8 +76,12 @@ class MemoryRecords:
     runs: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
     queued: list[tuple[int, Stage, str]] = field(default_factory=list)
     published: list[tuple[Stage, int, str]] = field(default_factory=list)
+    saved: list[int] = field(default_factory=list)  # documents whose results were written
     fail_next_lock: BaseException | None = None
+    fail_next_complete: BaseException | None = None
     fail_publish: BaseException | None = None
+    session: Any = None
+    transactions: int = 0
 
     def add(self, status: Status, *, task_id: str | None) -> int:
         document_id = len(self.rows) + 1
@@ -79,18 +97,50 @@ class MemoryRecords:
         return document_id
 
     # the Records port
-    def lock(self, *, document_id: int) -> SimpleNamespace | None:
+    def lock_many(self, *, document_ids: Sequence[int]) -> dict[int, SimpleNamespace]:
         if self.fail_next_lock is not None:
             error, self.fail_next_lock = self.fail_next_lock, None
             raise error
-        return self.rows.get(document_id)
+        return {i: self.rows[i] for i in document_ids if i in self.rows}
 
-    def record_delivery(
-        self, *, document_id: int, stage: Stage, task_id: str, attempt: int, worker_hostname: str | None
-    ) -> int:
-        run = self.runs.setdefault((task_id, attempt), {"stage": stage, "deliveries": 0, "outcome": "started"})
-        run["deliveries"] += 1
-        return int(run["deliveries"])
+    def record_deliveries(
+        self, *, stage: Stage, deliveries: Sequence[tuple[int, str, int, str | None]]
+    ) -> dict[tuple[str, int], int]:
+        counts = {}
+        for _document_id, task_id, attempt, _host in deliveries:
+            run = self.runs.setdefault((task_id, attempt), {"stage": stage, "deliveries": 0, "outcome": "started"})
+            run["deliveries"] += 1
+            run["outcome"] = "started"
+            counts[(task_id, attempt)] = int(run["deliveries"])
+        return counts
+
+    def claim_many(self, *, stage: Stage, claims: Sequence[tuple[int, str]]) -> dict[int, SimpleNamespace]:
+        moved = {}
+        for document_id, task_id in claims:
+            row = self.rows[document_id]
+            attempts = f"{stage.value}_attempts"
+            moved[document_id] = self.transition(
+                document_id=document_id,
+                to=PROCESSING[stage],
+                task_id=task_id,
+                extra={attempts: getattr(row, attempts) + 1},
+            )
+        return moved
+
+    def complete_many(self, *, stage: Stage, completions: Sequence[tuple[int, str, str]]) -> set[int]:
+        if self.fail_next_complete is not None:
+            error, self.fail_next_complete = self.fail_next_complete, None
+            raise error
+        moved = set()
+        for document_id, expected, following in completions:
+            try:
+                self.transition(
+                    document_id=document_id, to=COMPLETE[stage], task_id=following, expected_task_id=expected
+                )
+                moved.add(document_id)
+            except IllegalTransition:
+                continue
+        return moved
 
     def transition(
         self,
@@ -117,34 +167,57 @@ class MemoryRecords:
     def finish_run(self, *, task_id: str, attempt: int, outcome: str, error: str | None = None) -> None:
         self.runs.setdefault((task_id, attempt), {"deliveries": 0}).update(outcome=outcome, error=error)
 
-    def record_queued(self, *, document_id: int, stage: Stage, task_id: str) -> None:
-        self.queued.append((document_id, stage, task_id))
+    def finish_runs(self, *, runs: Sequence[tuple[str, int]], outcome: str) -> None:
+        for task_id, attempt in runs:
+            self.finish_run(task_id=task_id, attempt=attempt, outcome=outcome)
+
+    def record_queued_many(self, *, stage: Stage, task_ids: dict[int, str]) -> None:
+        self.queued += [(document_id, stage, task_id) for document_id, task_id in task_ids.items()]
 
     # the ports around it
     def ports(self) -> StagePorts:
         @contextmanager
         def unit_of_work() -> Iterator[MemoryRecords]:
-            yield self
+            # A transaction: what it changed is undone when it raises (as PostgreSQL rolls back).
+            self.transactions += 1
+            rows = {i: SimpleNamespace(**vars(row)) for i, row in self.rows.items()}
+            runs, queued, saved = copy.deepcopy(self.runs), list(self.queued), list(self.saved)
+            try:
+                yield self
+            except BaseException:
+                self.rows, self.runs, self.queued, self.saved = rows, runs, queued, saved
+                raise
 
-        def publish(*, stage: Stage, document_id: int, task_id: str) -> None:
+        def publish(*, stage: Stage, task_ids: dict[int, str]) -> None:
             if self.fail_publish is not None:
                 raise self.fail_publish
-            self.published.append((stage, document_id, task_id))
+            self.published += [(stage, document_id, task_id) for document_id, task_id in task_ids.items()]
 
-        return StagePorts(unit_of_work=unit_of_work, publish=publish, monitor=lambda ctx, fields: None)
+        return StagePorts(unit_of_work=unit_of_work, publish=publish, monitor=lambda entries: None)
 
 
 class Work:
-    """A stub stage work function that records its calls and raises what it is told to."""
+    """A stub stage work function that records the documents it saw and fails those it is told to."""
 
-    def __init__(self, raises: BaseException | None = None):
-        self.raises, self.calls = raises, []
+    def __init__(self, raises: BaseException | None = None, *, fails: dict[int, BaseException] | None = None):
+        self.raises, self.fails, self.calls = raises, fails or {}, []
 
-    def __call__(self, ctx: StageContext) -> dict[str, Any]:
-        self.calls.append(ctx)
+    def __call__(self, ctxs: list[StageContext]) -> StageWork:
+        outputs: dict[int, StageOutput | BaseException] = {}
+        for ctx in ctxs:
+            self.calls.append(ctx)
+            outputs[ctx.document_id] = self.output(ctx)
+        return StageWork(outputs, store=self.store)
+
+    def output(self, ctx: StageContext) -> StageOutput | BaseException:
+        if ctx.document_id in self.fails:
+            return self.fails[ctx.document_id]
         if self.raises is not None:
-            raise self.raises
-        return {"chars": 42}
+            return self.raises
+        return StageOutput({"chars": 42}, ctx.document_id)
+
+    def store(self, records: Any, outputs: list[StageOutput]) -> None:
+        records.saved += [output.result for output in outputs]
 
 
 @pytest.fixture
@@ -358,9 +431,9 @@ def test_a_duplicate_delivery_finishing_second_is_a_no_op(records):
     doc = records.add(Status.OCR_QUEUED, task_id="t1")
 
     class FinishFirst(Work):
-        def __call__(self, ctx: StageContext) -> dict[str, Any]:
+        def output(self, ctx: StageContext) -> StageOutput | BaseException:
             records.rows[doc].celery_status = Status.OCR_COMPLETE.value  # the other delivery's commit
-            return super().__call__(ctx)
+            return super().output(ctx)
 
     # WHEN the second finishes THEN its completion is refused by the status machine and it is skipped
     assert run(records, delivery(Stage.OCR, "t1"), Stage.OCR, doc, FinishFirst())["outcome"] == "skipped"
@@ -373,25 +446,34 @@ def test_a_delivery_superseded_by_a_reprocess_of_the_same_stage_never_completes_
     doc = records.add(Status.TEXT_COMPLETE, task_id="e1")
 
     class Overtaken(Work):
-        def __call__(self, ctx: StageContext) -> dict[str, Any]:
+        def output(self, ctx: StageContext) -> StageOutput | BaseException:
             row = records.rows[doc]
             row.celery_status, row.celery_task_id = Status.ENTITY_PROCESSING.value, "e2"
-            return super().__call__(ctx)
+            return super().output(ctx)
 
     # WHEN e1's work returns THEN its completion is refused (the row names e2): nothing is chained
     assert run(records, delivery(Stage.ENTITY, "e1"), Stage.ENTITY, doc, Overtaken())["outcome"] == "skipped"
     assert records.rows[doc].celery_status == "entity_processing" and records.rows[doc].celery_task_id == "e2"
-    assert records.published == []
+    # AND its result was never written over e2's
+    assert records.published == [] and records.saved == []
 
 
-def test_a_delivery_whose_work_finds_itself_superseded_changes_nothing(records):
-    # GIVEN a delivery whose result write finds the document deleted or handed to another task
+def test_a_delivery_whose_document_was_deleted_meanwhile_writes_nothing(records):
+    # GIVEN a delivery whose document is deleted while it works
     doc = records.add(Status.OCR_QUEUED, task_id="t1")
-    work = Work(Superseded("document 1 was deleted while this stage ran"))
-    # WHEN it runs THEN it is skipped: no error status, no retry, nothing published
-    assert run(records, delivery(Stage.OCR, "t1"), Stage.OCR, doc, work)["outcome"] == "skipped"
-    assert records.rows[doc].celery_status == "ocr_processing" and records.rows[doc].error_message is None
-    assert records.published == [] and records.runs[("t1", 0)]["outcome"] == "started"
+
+    class Deleted(Work):
+        def output(self, ctx: StageContext) -> StageOutput | BaseException:
+            del records.rows[doc]
+            return super().output(ctx)
+
+    def complete_many(*, stage: Stage, completions: Sequence[tuple[int, str, str]]) -> set[int]:
+        return set()  # the row is gone: nothing moves
+
+    records.complete_many = complete_many  # type: ignore[method-assign]  # the deleted row's answer
+    # WHEN it completes THEN it is skipped: no result written, nothing published
+    assert run(records, delivery(Stage.OCR, "t1"), Stage.OCR, doc, Deleted())["outcome"] == "skipped"
+    assert records.saved == [] and records.published == []
 
 
 def test_a_failure_of_a_superseded_delivery_never_fails_the_new_run(records):
@@ -399,10 +481,10 @@ def test_a_failure_of_a_superseded_delivery_never_fails_the_new_run(records):
     doc = records.add(Status.TEXT_COMPLETE, task_id="e1")
 
     class OvertakenThenFails(Work):
-        def __call__(self, ctx: StageContext) -> dict[str, Any]:
+        def output(self, ctx: StageContext) -> StageOutput | BaseException:
             row = records.rows[doc]
             row.celery_status, row.celery_task_id = Status.TEXT_COMPLETE.value, "e2"
-            raise PermanentError("e1 hit bad input")
+            return PermanentError("e1 hit bad input")
 
     # WHEN e1 records its failure THEN it is refused: e2's run is not turned into error_entity
     assert run(records, delivery(Stage.ENTITY, "e1"), Stage.ENTITY, doc, OvertakenThenFails())["outcome"] == "skipped"
@@ -425,3 +507,233 @@ def test_a_failure_of_a_superseded_delivery_never_fails_the_new_run(records):
 )
 def test_errors_are_classified_once_at_the_edge(error, kind):
     assert classify(error) is kind
+
+
+# -- breakers: a stalled store defers, it does not hold workers or use up retries ------------------------
+
+
+@dataclass
+class MemoryBreakers:
+    """The breakers' rules in memory: open after ``threshold`` failures in a row, or at once on no answer."""
+
+    threshold: int = 3
+    states: dict[Store, BreakerState] = field(default_factory=dict)
+    failures: list[tuple[Store, bool]] = field(default_factory=list)
+    successes: list[Store] = field(default_factory=list)
+
+    def open(self, store: Store, *, in_s: float = 4.0) -> None:
+        now = time.time()
+        self.states[store] = BreakerState(store, OPEN, 0, now, now + in_s, "refused")
+
+    def blocking(self, stores: Iterable[Store]) -> list[BreakerState]:
+        return [self.states[s] for s in stores if s in self.states]
+
+    def record_failure(self, store: Store, *, reason: str, unresponsive: bool = False) -> BreakerState:
+        self.failures.append((store, unresponsive))
+        in_a_row = sum(1 for failed, _ in self.failures if failed is store)
+        if unresponsive or in_a_row >= self.threshold:
+            self.open(store)
+        return self.states.get(store, BreakerState(store, CLOSED, in_a_row))
+
+    def record_success(self, stores: Iterable[Store]) -> None:
+        self.successes += list(stores)
+
+
+def run_with(
+    records: MemoryRecords, breakers: MemoryBreakers, task: FakeTask, stage: Stage, doc: int, work: Work, **kw
+):
+    ports = dataclasses.replace(records.ports(), breakers=breakers)
+    return run_stage(task, stage=stage, document_id=doc, work=work, ports=ports, **kw)  # type: ignore[arg-type]  # a stand-in task
+
+
+def test_a_task_whose_store_breaker_is_open_is_deferred_without_claiming(records):
+    # GIVEN Neo4j's breaker open, and a graph task delivered
+    doc = records.add(Status.ENTITY_COMPLETE, task_id="g1")
+    breakers, work, task = MemoryBreakers(), Work(), delivery(Stage.GRAPH, "g1")
+    breakers.open(Store.NEO4J, in_s=4.0)
+    # WHEN it runs THEN it is sent again as itself, after about the breaker's wait, and acknowledged
+    with pytest.raises(Retry):
+        run_with(records, breakers, task, Stage.GRAPH, doc, work)
+    (sent,) = task.sent
+    assert sent["task_id"] == "g1" and sent["retries"] == 0 and sent["kwargs"] == {"deferred_deliveries": 0}
+    assert 3.0 <= sent["countdown"] <= 4.0 * 1.2
+    # AND nothing was claimed or counted: no work, no status change, no delivery, no retry used
+    assert work.calls == [] and records.rows[doc].celery_status == "entity_complete" and records.runs == {}
+
+
+@pytest.mark.parametrize("stage", list(Stage))
+def test_every_stage_waits_while_the_database_breaker_is_open(records, stage):
+    doc = records.add(ENTRY[stage], task_id="t1")
+    breakers = MemoryBreakers()
+    breakers.open(Store.POSTGRES)
+    with pytest.raises(Retry):
+        run_with(records, breakers, delivery(stage, "t1"), stage, doc, Work())
+    assert records.rows[doc].celery_status == ENTRY[stage].value
+
+
+def test_other_stages_go_on_while_neo4j_is_open(records):
+    doc = records.add(Status.OCR_QUEUED, task_id="t1")
+    breakers = MemoryBreakers()
+    breakers.open(Store.NEO4J)
+    assert run_with(records, breakers, delivery(Stage.OCR, "t1"), Stage.OCR, doc, Work())["outcome"] == "succeeded"
+    assert breakers.successes == [Store.POSTGRES, Store.OBJECT_STORE]
+
+
+def test_a_store_that_stops_answering_opens_its_breaker_and_the_delivery_defers(records):
+    # GIVEN a claimed graph delivery whose Neo4j write gets no answer at all
+    doc = records.add(Status.ENTITY_COMPLETE, task_id="g1")
+    breakers, task = MemoryBreakers(), delivery(Stage.GRAPH, "g1", retries=1)
+    silent = StoreUnavailable("neo4j unavailable during graph write", store="neo4j", unresponsive=True)
+    # WHEN it runs THEN the breaker opens and the delivery defers instead of retrying
+    with pytest.raises(Retry):
+        run_with(records, breakers, task, Stage.GRAPH, doc, Work(silent))
+    assert breakers.failures == [(Store.NEO4J, True)]
+    (sent,) = task.sent
+    # AND the deferred copy keeps its retry number and says its delivery was counted
+    assert sent["retries"] == 1 and sent["kwargs"] == {"deferred_deliveries": 1}
+    row = records.rows[doc]
+    assert row.celery_status == "graph_processing" and row.error_message.startswith("deferred: breaker neo4j: open")
+    assert records.runs[("g1", 1)]["outcome"] == "deferred"
+
+
+def test_a_store_failure_below_the_threshold_retries_as_before(records):
+    doc = records.add(Status.ENTITY_COMPLETE, task_id="g1")
+    breakers, task = MemoryBreakers(), delivery(Stage.GRAPH, "g1")
+    refused = StoreUnavailable("neo4j unavailable during graph write: ServiceUnavailable", store="neo4j")
+    with pytest.raises(Retried):
+        run_with(records, breakers, task, Stage.GRAPH, doc, Work(refused))
+    assert breakers.failures == [(Store.NEO4J, False)] and task.sent == []
+
+
+def test_a_database_that_does_not_answer_while_claiming_defers_the_task(records):
+    # GIVEN PostgreSQL silent when the delivery tries to lock the row (the read deadline passed)
+    doc = records.add(Status.OCR_QUEUED, task_id="t1")
+    records.fail_next_lock = sqlalchemy.exc.OperationalError("SELECT", {}, NoAnswer("no answer within 10s"))
+    breakers, work, task = MemoryBreakers(), Work(), delivery(Stage.OCR, "t1")
+    # WHEN it is delivered THEN PostgreSQL's breaker opens and the task defers, having claimed nothing
+    with pytest.raises(Retry):
+        run_with(records, breakers, task, Stage.OCR, doc, work)
+    assert breakers.failures == [(Store.POSTGRES, True)] and task.sent[0]["kwargs"] == {"deferred_deliveries": 0}
+    assert work.calls == [] and records.rows[doc].celery_status == "ocr_queued"
+
+
+def test_a_database_deadlock_is_no_store_failure(records):
+    error = sqlalchemy.exc.OperationalError("UPDATE", {}, psycopg.errors.DeadlockDetected("deadlock detected"))
+    assert store_failure(error) is None
+
+
+def test_deliveries_that_ended_deferred_do_not_count_as_poison(records):
+    settings = get_settings()
+    # GIVEN a claimed delivery counted max_deliveries times, one of which ended deferred
+    doc = records.add(Status.GRAPH_PROCESSING, task_id="g1")
+    records.runs[("g1", 0)] = {"stage": Stage.GRAPH, "deliveries": settings.max_deliveries, "outcome": "deferred"}
+    work = Work()
+    # WHEN it is delivered again THEN it runs: only crashed deliveries are counted
+    result = run_with(
+        records, MemoryBreakers(), delivery(Stage.GRAPH, "g1"), Stage.GRAPH, doc, work, deferred_deliveries=1
+    )
+    assert result["outcome"] == "succeeded" and len(work.calls) == 1
+
+
+def test_a_deferral_waits_until_the_probe_spread_and_bounded():
+    settings = get_settings()
+    now = 1000.0
+    open_until = BreakerState(Store.NEO4J, OPEN, 0, now - 10, now + 4, "x")
+    probing = BreakerState(Store.NEO4J, HALF_OPEN, 0, now - 10, now + 30, "x")
+    overdue = BreakerState(Store.NEO4J, OPEN, 0, now - 10, now - 3, "x")
+    assert countdown([open_until], settings=settings, now=now, uniform=lambda a, b: a) == pytest.approx(4.0)
+    assert countdown([open_until], settings=settings, now=now, uniform=lambda a, b: b) == pytest.approx(4.8)
+    assert countdown([probing], settings=settings, now=now, uniform=lambda a, b: a) == settings.breaker_probe_timeout_s
+    assert countdown([overdue], settings=settings, now=now, uniform=lambda a, b: a) == 1.0
+
+
+# -- batches: several deliveries of a stage together, each with its own outcome ----------------------------
+
+
+def deliveries(records: MemoryRecords, stage: Stage, n: int) -> tuple[list[int], list[Delivery]]:
+    ids = [records.add(ENTRY[stage], task_id=f"t{i}") for i in range(n)]
+    return ids, [Delivery(f"t{i}", doc, 0, "worker@test") for i, doc in enumerate(ids)]
+
+
+def test_a_batch_costs_one_claim_and_one_completion_transaction(records):
+    # GIVEN three text deliveries together
+    ids, batch = deliveries(records, Stage.TEXT, 3)
+    # WHEN they run as a batch
+    outcomes = run_deliveries(stage=Stage.TEXT, deliveries=batch, work=Work(), ports=records.ports())
+    # THEN each succeeded and was chained, its result written; two transactions in all
+    assert [o.kind for o in outcomes] == ["succeeded"] * 3 and records.saved == ids
+    assert [row.celery_status for row in records.rows.values()] == ["text_complete"] * 3
+    assert sorted(doc for _stage, doc, _task in records.published) == ids and records.transactions == 2
+
+
+def test_one_bad_document_of_a_batch_fails_alone(records):
+    ids, batch = deliveries(records, Stage.ENTITY, 3)
+    work = Work(fails={ids[1]: PermanentError("no text to read")})
+    outcomes = run_deliveries(stage=Stage.ENTITY, deliveries=batch, work=work, ports=records.ports())
+    assert [o.kind for o in outcomes] == ["succeeded", "failed", "succeeded"]
+    assert [records.rows[i].celery_status for i in ids] == ["entity_complete", "error_entity", "entity_complete"]
+    assert records.rows[ids[1]].error_message == "no text to read" and records.saved == [ids[0], ids[2]]
+
+
+def test_a_result_that_cannot_be_written_fails_only_its_document(records):
+    # GIVEN a batch whose second result's write is refused for good
+    ids, batch = deliveries(records, Stage.GRAPH, 3)
+
+    class RefusedWrite(Work):
+        def store(self, records: Any, outputs: list[StageOutput]) -> None:
+            if any(output.result == ids[1] for output in outputs):
+                raise PermanentError("neo4j rejected graph write: Neo.ClientError.Statement.SyntaxError")
+            super().store(records, outputs)
+
+    # WHEN the batch completes THEN the others complete one by one, the refused one fails with the reason
+    outcomes = run_deliveries(stage=Stage.GRAPH, deliveries=batch, work=RefusedWrite(), ports=records.ports())
+    assert [o.kind for o in outcomes] == ["succeeded", "failed", "succeeded"]
+    assert [records.rows[i].celery_status for i in ids] == ["graph_complete", "error_graph", "graph_complete"]
+
+
+def test_a_redelivery_runs_alone_outside_the_batch(records):
+    # GIVEN a batch in which one message was delivered before, and its process died
+    ids, batch = deliveries(records, Stage.ENTITY, 3)
+    records.runs[("t1", 0)] = {"stage": Stage.ENTITY, "deliveries": 1, "outcome": "started"}
+    work = Work()
+    # WHEN the batch runs THEN that one is sent again to run alone, counted as a delivery that ended
+    # deferred, and not claimed; the others run
+    outcomes = run_deliveries(stage=Stage.ENTITY, deliveries=batch, work=work, ports=records.ports())
+    assert [o.kind for o in outcomes] == ["succeeded", "alone", "succeeded"]
+    assert outcomes[1].deferred_deliveries == 1 and records.rows[ids[1]].celery_status == "text_complete"
+    assert [ctx.document_id for ctx in work.calls] == [ids[0], ids[2]]
+
+
+def test_documents_a_batch_did_not_start_before_its_time_limit_run_alone(records):
+    ids, batch = deliveries(records, Stage.ENTITY, 3)
+    work = Work(fails={ids[1]: SoftTimeLimitExceeded(), ids[2]: NotStarted("not started")})
+    outcomes = run_deliveries(stage=Stage.ENTITY, deliveries=batch, work=work, ports=records.ports())
+    assert [o.kind for o in outcomes] == ["succeeded", "failed", "alone"]
+    assert outcomes[2].deferred_deliveries == 1 and records.rows[ids[2]].celery_status == "entity_processing"
+
+
+def test_a_second_message_for_a_document_in_the_same_batch_is_a_no_op(records):
+    doc = records.add(Status.OCR_COMPLETE, task_id="t1")
+    batch = [Delivery("t1", doc), Delivery("t1", doc)]
+    outcomes = run_deliveries(stage=Stage.TEXT, deliveries=batch, work=Work(), ports=records.ports())
+    assert [o.kind for o in outcomes] == ["succeeded", "skipped"] and records.saved == [doc]
+
+
+def test_a_heavy_original_runs_alone_not_in_an_ocr_batch(records):
+    ids, batch = deliveries(records, Stage.OCR, 2)
+    records.rows[ids[0]].heavy = True
+    records.rows[ids[1]].heavy = False
+    outcomes = run_deliveries(
+        stage=Stage.OCR, deliveries=batch, work=Work(), ports=records.ports(), batchable=lambda row: not row.heavy
+    )
+    assert [o.kind for o in outcomes] == ["alone", "succeeded"] and outcomes[0].deferred_deliveries == 0
+    assert ("t0", 0) not in records.runs  # not counted: it never started here
+
+
+def test_an_open_breaker_defers_the_whole_batch(records):
+    _ids, batch = deliveries(records, Stage.GRAPH, 3)
+    breakers = MemoryBreakers()
+    breakers.open(Store.NEO4J)
+    ports = dataclasses.replace(records.ports(), breakers=breakers)
+    outcomes = run_deliveries(stage=Stage.GRAPH, deliveries=batch, work=Work(), ports=ports)
+    assert [o.kind for o in outcomes] == ["defer"] * 3 and records.transactions == 0

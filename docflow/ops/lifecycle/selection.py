@@ -149,7 +149,10 @@ def select_documents(selection: Selection, settings: Settings) -> Selected:
     if selection.allowed_projects is not None:
         conditions.append(_DOCS.c.project_id.in_(sorted(selection.allowed_projects)))
     if selection.outdated:
-        outdated = " OR ".join(outdated_sql(stage, placeholder=":{}") for stage in _stages(selection.outdated))
+        # Parenthesized whole: ANDed with the other conditions, a bare "a OR b" let b through any project.
+        outdated = (
+            "(" + " OR ".join(outdated_sql(stage, placeholder=":{}") for stage in _stages(selection.outdated)) + ")"
+        )
         used = {name: value for name, value in outdated_parameters(settings).items() if f":{name}" in outdated}
         conditions.append(text(outdated).bindparams(**used))
     for wanted in selection.made_with:
