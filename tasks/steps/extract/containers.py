@@ -95,6 +95,10 @@ def check_zip(path: Path, limits: ExtractionLimits, fmt: ZipFormat = DOCX) -> li
                 raise PermanentError(macro_message(fmt.noun, name))
         if fmt.required not in names:
             raise PermanentError(f"{corrupt}: the archive has no {fmt.required}")
+        if _odf_encrypted(archive, names):
+            raise PermanentError(
+                f"encrypted {fmt.noun}: it is protected by a password; save it without one and submit it again"
+            )
         inflated = sum(info.file_size for info in infos)
         if inflated > limit:
             raise PermanentError(
@@ -109,6 +113,23 @@ def check_zip(path: Path, limits: ExtractionLimits, fmt: ZipFormat = DOCX) -> li
         except (NotImplementedError, RuntimeError) as exc:  # unknown compression, encrypted part
             raise PermanentError(f"{corrupt}: a part cannot be read ({exc})") from exc
     return names
+
+
+_ODF_MANIFEST = "META-INF/manifest.xml"
+
+
+def _odf_encrypted(archive: zipfile.ZipFile, names: list[str]) -> bool:
+    """An OpenDocument file saved with a password: its manifest describes how each part is encrypted
+    (its parts are ciphertext, which would otherwise read as a damaged zip)."""
+    if _ODF_MANIFEST not in names:
+        return False
+    info = archive.getinfo(_ODF_MANIFEST)
+    if info.file_size > 1024 * 1024:  # a manifest lists parts: a megabyte is not one
+        return False
+    try:
+        return b"encryption-data" in archive.read(info)
+    except (zipfile.BadZipFile, EOFError, zlib.error, NotImplementedError, RuntimeError):
+        return False
 
 
 def _inflate(archive: zipfile.ZipFile, info: zipfile.ZipInfo, fmt: ZipFormat) -> None:

@@ -35,6 +35,10 @@ def extract(path: Path, ctx: ExtractContext) -> Extraction:
         signed = info["content"] if kind == "signed_data" else None
         content = signed["encap_content_info"]["content"].native if signed is not None else None
     except (ValueError, TypeError, KeyError, OverflowError) as exc:
+        if _is_key_store(path.read_bytes()):
+            raise PermanentError(
+                "unsupported file type: looks like a PKCS #12 key store (certificates and keys), not a message"
+            ) from None
         raise PermanentError(f"corrupt S/MIME message: the PKCS #7 structure cannot be read ({exc})") from exc
     if kind in _ENCRYPTED:
         raise PermanentError(
@@ -93,3 +97,14 @@ def _signature_line(signed: Any, signers: list[Any]) -> str:
         )
         names.append(f"{subject}{f' on {when:%Y-%m-%d %H:%M} UTC' if when else ''}")
     return "Signed (S/MIME signature, not verified) by " + "; ".join(names)
+
+
+def _is_key_store(data: bytes) -> bool:
+    """A .p12/.pfx file: a PKCS #12 PFX (version 3) wraps a PKCS #7 structure, so it sniffs like one."""
+    from asn1crypto import pkcs12
+
+    try:
+        pfx = pkcs12.Pfx.load(data)
+        return bool(pfx["version"].native == "v3" and pfx["auth_safe"]["content_type"].native)
+    except (ValueError, TypeError, KeyError, OverflowError):
+        return False
