@@ -43,6 +43,10 @@ def classify(exc: BaseException) -> type[Exception]:
         return TransientError
     if isinstance(exc, sqlalchemy.exc.DBAPIError) and exc.connection_invalidated:
         return TransientError
+    # A session whose connection dropped mid-transaction (the database went away): the next
+    # attempt opens a new one.
+    if isinstance(exc, sqlalchemy.exc.PendingRollbackError):
+        return TransientError
     # Anything else is a bug or input we did not foresee: fail the document with the reason
     # rather than retry it forever or crash the worker.
     return PermanentError

@@ -323,5 +323,14 @@ def run_stage(
         )
     if outcome.kind == ERROR_:
         assert outcome.exc is not None
+        settings = get_settings()
+        if classify(outcome.exc) is TransientError and attempt < 2 * settings.retry_max_retries:
+            # Nothing could be written (the database is what failed): the row still says where the
+            # document is, so the message comes back and its next delivery decides again.
+            raise task.retry(
+                exc=outcome.exc,
+                countdown=settings.retry_countdown(attempt),
+                max_retries=2 * settings.retry_max_retries,
+            )
         raise outcome.exc
     return outcome.result

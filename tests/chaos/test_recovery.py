@@ -38,11 +38,14 @@ def test_whole_worker_sigkilled_mid_ocr_is_found_stuck_and_redriven(
     chaos_workers.start("chaos-2", concurrency=2)
     time.sleep(3)
     # THEN reconcile reports the scan STUCK (its message sits unacked until the visibility timeout,
-    # far away on purpose) and repair re-drives it; everything completes
+    # far away on purpose) — and with it every message the killed worker had reserved (a worker
+    # takes up to a batch of waiting messages of a stage) — and repair re-drives each; everything
+    # completes
     report = _reconcile(stack, project, repair_problems=True)
-    stuck = report.of_kind("STUCK")
-    assert [f["document_id"] for f in stuck] == [ids[0]], report.markdown()
-    assert any(a["action"] == "redrive" and a["ok"] for a in report.actions)
+    stuck = {f["document_id"] for f in report.of_kind("STUCK")}
+    assert ids[0] in stuck and stuck <= set(ids), report.markdown()
+    redriven = {a["document_id"] for a in report.actions if a["action"] == "redrive" and a["ok"]}
+    assert redriven == stuck, report.markdown()
     settle(
         "whole worker SIGKILL mid-task",
         settings=stack,

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import uuid
 
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.wait import WebDriverWait
 
 from tests.support.accounts import Account
@@ -24,4 +24,18 @@ def sign_in(browser, site, account: Account, *, password: str | None = None, nex
     button.click()
     # The answer is a new page (signed in, or the form again with why not): wait until the form's
     # page is gone, so the caller's next request goes with the session cookie.
-    WebDriverWait(browser, 30).until(expected_conditions.staleness_of(button))
+    WebDriverWait(browser, 30).until(lambda _browser: _gone(button))
+
+
+def _gone(element) -> bool:
+    """The element's page was replaced. Chrome says so as a stale element, or — caught mid-navigation —
+    as "Node with given id does not belong to the document": both mean the answer has arrived."""
+    try:
+        element.is_enabled()
+    except StaleElementReferenceException:
+        return True
+    except WebDriverException as exc:
+        if "does not belong to the document" in str(exc):
+            return True
+        raise
+    return False

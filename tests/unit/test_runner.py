@@ -496,6 +496,11 @@ def test_a_failure_of_a_superseded_delivery_never_fails_the_new_run(records):
     [
         (TransientError("x"), TransientError),
         (sqlalchemy.exc.OperationalError("q", {}, Exception()), TransientError),
+        # the session's connection dropped mid-transaction (PostgreSQL stopped): found by the chaos suite
+        (
+            sqlalchemy.exc.PendingRollbackError("Can't reconnect until invalid transaction is rolled back"),
+            TransientError,
+        ),
         (redis.exceptions.ConnectionError(), TransientError),
         (ConnectionResetError(), TransientError),
         (TimeoutError(), TransientError),
