@@ -30,11 +30,10 @@ from celery import Celery, Task, current_app
 from celery.app.task import Context
 from celery.worker.strategy import default as default_strategy
 
-from docflow.core.errors import TransientError
 from docflow.core.settings import get_settings
 from docflow.core.status import STAGE_BY_TASK_NAME
 from tasks import deferral
-from tasks.failures import classify
+from tasks.failures import worth_sending_again
 from tasks.runner import ALONE, DEFER, ERROR_, RETRY, Delivery, Outcome, run_deliveries
 
 log = logging.getLogger(__name__)
@@ -160,12 +159,6 @@ def run_batch(task_name: str, members: list[tuple[dict[str, Any], list[Any], dic
     return [outcome.result for outcome in outcomes]
 
 
-def _worth_resending(exc: BaseException | None, retries: int) -> bool:
-    """A failure to record caused by a transient error is tried again, within twice the retry budget
-    (past it, reconcile finds the document stuck and re-drives it)."""
-    return exc is not None and classify(exc) is TransientError and retries < 2 * get_settings().retry_max_retries
-
-
 def _carry_out(task: Task, request: Context, outcome: Outcome) -> None:
     """What a batch member's outcome asks for: its message sent again (retry, deferral, alone)."""
     kwargs = dict(request.kwargs or {})
@@ -180,7 +173,7 @@ def _carry_out(task: Task, request: Context, outcome: Outcome) -> None:
             deferral.resend(task, request, wait=outcome.countdown, retries=request.retries or 0, kwargs=kwargs)
         elif outcome.kind == ERROR_:
             retries = request.retries or 0
-            if _worth_resending(outcome.exc, retries):
+            if worth_sending_again(outcome.exc, retries):
                 # Nothing could be written (the database is what failed): the row still says where the
                 # document is, so the message comes back and its next delivery decides again.
                 wait = get_settings().retry_countdown(retries)

@@ -52,6 +52,12 @@ def classify(exc: BaseException) -> type[Exception]:
     return PermanentError
 
 
+def worth_sending_again(exc: BaseException | None, retries: int) -> bool:
+    """An outcome that could not be recorded for a transient reason (the database is what failed) is
+    sent again, within twice the retry budget; past it, reconcile finds the document stuck."""
+    return exc is not None and classify(exc) is TransientError and retries < 2 * get_settings().retry_max_retries
+
+
 def describe(exc: BaseException, stage: Stage) -> str:
     if isinstance(exc, SoftTimeLimitExceeded):
         soft, _ = get_settings().time_limits(stage.value)

@@ -53,7 +53,7 @@ from docflow.core.errors import IllegalTransition, PermanentError, TransientErro
 from docflow.core.settings import get_settings
 from docflow.core.status import COMPLETE, ENTRY, ERROR, PROCESSING, Stage, Status, position
 from tasks import deferral
-from tasks.failures import claimed_failure, classify, record_notes, unclaimed_failure
+from tasks.failures import claimed_failure, classify, record_notes, unclaimed_failure, worth_sending_again
 from tasks.outcomes import ALONE, DEFER, ERROR_, RETRY, SKIPPED, SUCCEEDED, Delivery, Outcome, StageResult, skipped
 from tasks.ports import StageContext, StageOutput, StagePorts, StageWork, default_ports
 
@@ -324,7 +324,7 @@ def run_stage(
     if outcome.kind == ERROR_:
         assert outcome.exc is not None
         settings = get_settings()
-        if classify(outcome.exc) is TransientError and attempt < 2 * settings.retry_max_retries:
+        if worth_sending_again(outcome.exc, attempt):
             # Nothing could be written (the database is what failed): the row still says where the
             # document is, so the message comes back and its next delivery decides again.
             raise task.retry(
