@@ -99,17 +99,20 @@ def _claim(
     candidates: list[int] = []
     with ports.unit_of_work() as records:
         rows = records.lock_many(document_ids=sorted({d.document_id for d in deliveries}))
-        seen: set[int] = set()
+        # Documents whose current message is already taken in this batch: only a message the row names
+        # takes its document (a stale one before it must not hide the current one behind it).
+        taken: set[int] = set()
         for index, delivery in enumerate(deliveries):
             row = rows.get(delivery.document_id)
-            if delivery.document_id in seen or _is_not_for_now(delivery, row, stage, task_name):
+            if delivery.document_id in taken or _is_not_for_now(delivery, row, stage, task_name):
                 decided[index] = skipped(delivery, stage)
-            elif batch and batchable is not None and not batchable(row):
+                continue
+            taken.add(delivery.document_id)
+            if batch and batchable is not None and not batchable(row):
                 # Too heavy to hold a batch up (a scan to OCR): it runs alone, not yet counted.
                 decided[index] = Outcome(ALONE, {}, deferred_deliveries=delivery.deferred_deliveries)
             else:
                 candidates.append(index)
-            seen.add(delivery.document_id)
         counts = records.record_deliveries(
             stage=stage,
             deliveries=[(d.document_id, d.task_id, d.attempt, d.hostname) for d in (deliveries[i] for i in candidates)],

@@ -164,7 +164,7 @@ def _only(reference, path):
 def test_pool_children_sigkilled_mid_batch_lose_and_duplicate_nothing(stack, chaos_workers, project, tmp_path):
     from docflow.core.broker import get_app
     from docflow.core.db import fetch_all
-    from docflow.core.status import Stage
+    from docflow.core.status import ENTRY, Stage
     from docflow.services.process import read_pid
     from tests.support.invariants import check_project
 
@@ -181,9 +181,18 @@ def test_pool_children_sigkilled_mid_batch_lose_and_duplicate_nothing(stack, cha
     assert set(wait_terminal(clean_ids).values()) == {"graph_complete"}
     clean = check_project(stack, f"{project}-clean", expected_documents=len(files))
     clean.assert_ok()
-    # WHEN the same files run again with Neo4j frozen, so that a graph batch is held in its write (past
-    # its claim, each delivery counted), and the pool child running that batch is SIGKILLed (the worker
-    # reports every member of a batch as active, started by the same process at the same moment)
+    # WHEN the same files run again up to the graph stage, whose messages wait (no worker consumes its
+    # queue), then Neo4j is frozen and a graph worker starts: it takes the waiting messages in full
+    # batches, each held in its write (past its claim, each delivery counted), and the pool child
+    # running one is SIGKILLed (the worker reports every member of a batch as active, started by the
+    # same process at the same moment). Waiting on the queue first makes the batch certain: graph
+    # messages arriving one by one would run alone, and the first to time out opens Neo4j's breaker.
+    chaos_workers.stop()
+    graph_queue = stack.queue_for(Stage.GRAPH)
+    chaos_workers.start(concurrency=2, queues=[q for q in stack.queues.values() if q != graph_queue])
+    ids = submit_all(files, project)
+    for document_id in ids:
+        wait_for_status(document_id, {ENTRY[Stage.GRAPH].value}, timeout_s=240)  # its message waits
     neo4j = services.Neo4j(stack)
     neo4j_pid = read_pid(neo4j.paths.pidfile(neo4j.name), neo4j.marker)
     assert neo4j_pid, "the test stack's Neo4j is not running"
@@ -191,7 +200,7 @@ def test_pool_children_sigkilled_mid_batch_lose_and_duplicate_nothing(stack, cha
     killed: list[int] = []
     os.kill(neo4j_pid, signal.SIGSTOP)
     try:
-        ids = submit_all(files, project)
+        chaos_workers.start(name="chaos-graph", concurrency=2, queues=[graph_queue])
         deadline = time.monotonic() + 120
         while not killed and time.monotonic() < deadline:
             active = (control.inspect(timeout=0.5).active() or {}).values()

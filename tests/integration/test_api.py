@@ -340,6 +340,13 @@ def test_a_role_is_served_with_the_sentence_that_states_it(api):
     assert abs(edge["confidence"] - place["confidence"]) < 0.001
     export = client.get(f"/documents/{document_id}/export").json()
     assert export["text"][place["char_start"] : place["char_end"]] == place["sentence"]
+    # AND the document's page lists it too: the statement, its sentence, and a link to its page
+    page = client.get(f"/ui/documents/{document_id}")
+    assert page.status_code == 200, page.text[:300]
+    listed = page.text.split('id="relationship-list"', 1)[1].split("</ol>", 1)[0]
+    assert 'data-kind="ROLE_AT"' in listed and "chief financial officer" in listed
+    assert f'href="/ui/entities/{edge["source"]["entity_id"]}"' in listed
+    assert f'href="/ui/documents/{document_id}?page_number=1"' in listed
     # WHEN the person's relationships are asked for THEN the same edge is there, seen from her
     person = edge["source"]["entity_id"]
     mine = client.get(f"/entities/{person}/relationships").json()

@@ -20,10 +20,14 @@ class WorkerControl:
         self.settings = settings
         self.started: list[str] = []
 
-    def start(self, name: str = "chaos", concurrency: int = 1, env: dict | None = None) -> int:
+    def start(
+        self, name: str = "chaos", concurrency: int = 1, env: dict | None = None, queues: list[str] | None = None
+    ) -> int:
         from docflow.services import workers
 
-        pid = workers.start(self.settings, name=name, concurrency=concurrency, env=env, echo=lambda _l: None)
+        pid = workers.start(
+            self.settings, name=name, queues=queues, concurrency=concurrency, env=env, echo=lambda _l: None
+        )
         self.started.append(name)
         self.wait_ready(name)
         return pid

@@ -724,6 +724,20 @@ def test_a_second_message_for_a_document_in_the_same_batch_is_a_no_op(records):
     assert [o.kind for o in outcomes] == ["succeeded", "skipped"] and records.saved == [doc]
 
 
+def test_a_stale_message_does_not_hide_the_current_one_behind_it_in_a_batch(records):
+    # GIVEN a document forced back to OCR under t2 while its first message t1 still waited, so that
+    # both messages are collected into one batch, the stale one first
+    doc = records.add(Status.OCR_QUEUED, task_id="t2")
+    batch = [Delivery("t1", doc), Delivery("t2", doc)]
+    work = Work()
+    # WHEN the batch runs
+    outcomes = run_deliveries(stage=Stage.OCR, deliveries=batch, work=work, ports=records.ports())
+    # THEN the stale one is a no-op and the current one runs (found in CI: both were skipped and the
+    # document waited in ocr_queued for reconcile)
+    assert [o.kind for o in outcomes] == ["skipped", "succeeded"]
+    assert records.rows[doc].celery_status == "ocr_complete" and [c.task_id for c in work.calls] == ["t2"]
+
+
 def test_a_heavy_original_runs_alone_not_in_an_ocr_batch(records):
     ids, batch = deliveries(records, Stage.OCR, 2)
     records.rows[ids[0]].heavy = True

@@ -1,5 +1,6 @@
-"""A document's page: its pages' pictures and text with the entities marked, its entities, its
-history in words, and the operator's actions (reprocess, delete) behind a confirmation page."""
+"""A document's page: its pages' pictures and text with the entities marked, its entities, the
+typed relationships it states (each with its sentence), its history in words, and the operator's
+actions (reprocess, delete) behind a confirmation page."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from docflow.core.accounts import Role
 from docflow.core.status import Stage
 from docflow.ops.lifecycle.delete import delete_documents
 from docflow.ops.lifecycle.reading import document_entities, document_pages
+from docflow.ops.lifecycle.relations import document_relationships
 from docflow.ops.lifecycle.reprocess import reprocess
 from docflow.ops.lifecycle.selection import Selection
 from docflow.ops.summaries import document_detail
@@ -64,6 +66,7 @@ def document(
             "current": current,
             "text": next((p for p in pages if p.number == current), None),
             "entities": document_entities(document_id),
+            "relationships": document_relationships(document_id),
             "pictures": page_images.has_pictures(detail["file_type"]),
             "stages": [s.value for s in Stage],
             "q": q,
