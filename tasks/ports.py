@@ -87,6 +87,8 @@ class Records(Protocol):
 
     def record_queued_many(self, *, stage: Stage, task_ids: dict[int, str]) -> None: ...
 
+    def stamp_updated(self, *, document_ids: Sequence[int]) -> None: ...
+
 
 class NotStarted(Exception):
     """A document of a batch whose work never started (the batch hit its time limit first)."""
@@ -201,6 +203,9 @@ class _PostgresRecords:
 
     def record_queued_many(self, *, stage: Stage, task_ids: dict[int, str]) -> None:
         documents.record_queued_many(self.session, stage=stage, task_ids=task_ids)
+
+    def stamp_updated(self, *, document_ids: Sequence[int]) -> None:
+        stage_claims.stamp_updated(self.session, document_ids=document_ids)
 
 
 @contextmanager

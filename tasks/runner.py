@@ -175,6 +175,9 @@ def _complete(stage: Stage, ctxs: list[StageContext], work: StageWork, ports: St
             records.record_queued_many(
                 stage=stage.next, task_ids={c.document_id: following[c.document_id] for c in owned}
             )
+        # Last before the commit: the rows say when the result became visible, not when this
+        # transaction began (a graph write inside it can take seconds; see stamp_updated).
+        records.stamp_updated(document_ids=[ctx.document_id for ctx in owned])
     if work.after_commit is not None:
         work.after_commit()
     return {document_id: following[document_id] for document_id in moved}

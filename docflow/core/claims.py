@@ -156,3 +156,16 @@ def finish_runs(session: Session, *, runs: Sequence[tuple[str, int]], outcome: s
         return
     tasks, attempts = zip(*runs, strict=True)
     session.connection().execute(_FINISH_RUNS, {"outcome": outcome, "tasks": list(tasks), "attempts": list(attempts)})
+
+
+_STAMP = text("UPDATE source_documents SET updated_at = clock_timestamp() WHERE id = ANY(CAST(:ids AS integer[]))")
+
+
+def stamp_updated(session: Session, *, document_ids: Sequence[int]) -> None:
+    """Set the rows' ``updated_at`` to this moment (not the transaction's start, which ``now()`` is).
+
+    The last statement of a long transaction (a completion whose Neo4j write takes seconds): readers
+    that follow ``updated_at`` with a lag (the webhook deliverer reads it ``webhook_settle_s`` behind
+    the clock) would otherwise pass a change that began before their bound and committed after it."""
+    if document_ids:
+        session.connection().execute(_STAMP, {"ids": list(document_ids)})

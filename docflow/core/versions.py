@@ -20,7 +20,7 @@ from docflow.core.status import Stage
 
 # Bump a stage's number when its output changes for the same input (a new element kind, a new
 # chunk boundary rule, new entity rules, a new graph shape).
-EXTRACTOR = "extract/2"
+EXTRACTOR = "extract/3"
 CHUNKER = "chunk/1"
 ENTITY_RULES = "entities/2"
 RELATION_RULES = "relations/1"  # typed relationships (tasks.steps.relations), part of the entity stage

@@ -210,3 +210,36 @@ def test_justified_lines_with_stretched_spaces_are_prose_not_a_table() -> None:
             "outperforms either alone on benchmarks.",
         )
     ]
+
+
+def _scaled_text_pdf(path: Path) -> None:
+    """A cover page as many producers write it: font size 1, the text matrix scaled to the real
+    size, and a letter-spaced title (character spacing), then body lines at 10 pt the same way."""
+    pdf = canvas.Canvas(str(path), pagesize=A4, invariant=1)
+    title = pdf.beginText()
+    title.setTextTransform(24, 0, 0, 24, 2 * cm, A4[1] - 4 * cm)
+    title.setFont("Helvetica-Bold", 1)
+    title.setCharSpace(0.06)  # 1.4 pt between letters at 24 pt: wider than a "cell gap" of 1.2 x 1 pt
+    title.textOut("Row and Column Access Control Support")
+    pdf.drawText(title)
+    lines = ("Kent Milligan wrote this paper with the", "help of the DB2 for i Center of Excellence.")
+    for n, line in enumerate(lines):
+        body = pdf.beginText()
+        body.setTextTransform(10, 0, 0, 10, 2 * cm, A4[1] - 6 * cm - n * 12)
+        body.setFont("Helvetica", 1)
+        body.textOut(line)
+        pdf.drawText(body)
+    pdf.showPage()
+    pdf.save()
+
+
+def test_text_sized_by_its_matrix_reads_as_words_not_letters(tmp_path: Path) -> None:
+    # GIVEN a PDF whose text has font size 1 and a scaled text matrix (IBM's Redbooks, most LaTeX),
+    # with a letter-spaced title
+    path = tmp_path / "cover.pdf"
+    _scaled_text_pdf(path)
+    # WHEN its text layer is read
+    texts = [e.text for e in extract_document(path=path, file_type="pdf").elements]
+    # THEN the title is words, not letters, and the body's words are words too, apart from the title
+    assert texts[0] == "Row and Column Access Control Support"
+    assert " ".join(texts[1:]) == "Kent Milligan wrote this paper with the help of the DB2 for i Center of Excellence."

@@ -77,6 +77,7 @@ class MemoryRecords:
     queued: list[tuple[int, Stage, str]] = field(default_factory=list)
     published: list[tuple[Stage, int, str]] = field(default_factory=list)
     saved: list[int] = field(default_factory=list)  # documents whose results were written
+    stamped: list[int] = field(default_factory=list)  # rows whose updated_at was set at the commit
     fail_next_lock: BaseException | None = None
     fail_next_complete: BaseException | None = None
     fail_publish: BaseException | None = None
@@ -173,6 +174,9 @@ class MemoryRecords:
 
     def record_queued_many(self, *, stage: Stage, task_ids: dict[int, str]) -> None:
         self.queued += [(document_id, stage, task_id) for document_id, task_id in task_ids.items()]
+
+    def stamp_updated(self, *, document_ids: Sequence[int]) -> None:
+        self.stamped += list(document_ids)
 
     # the ports around it
     def ports(self) -> StagePorts:
@@ -669,6 +673,7 @@ def test_a_batch_costs_one_claim_and_one_completion_transaction(records):
     assert [o.kind for o in outcomes] == ["succeeded"] * 3 and records.saved == ids
     assert [row.celery_status for row in records.rows.values()] == ["text_complete"] * 3
     assert sorted(doc for _stage, doc, _task in records.published) == ids and records.transactions == 2
+    assert records.stamped == ids  # their updated_at says when the completion committed
 
 
 def test_one_bad_document_of_a_batch_fails_alone(records):

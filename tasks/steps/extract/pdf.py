@@ -11,6 +11,7 @@ import re
 import threading
 import unicodedata
 from pathlib import Path
+from typing import Any
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
@@ -168,6 +169,19 @@ def _meaningful_chars(text: str) -> int:
     return sum(1 for ch in text if not ch.isspace() and unicodedata.category(ch)[0] in "LNPS" and ch != "\ufffd")
 
 
+def _font_size(raw: Any, index: int, matrix: Any) -> float:
+    """A glyph's font size in page units: the text state's size times the vertical scale of the
+    glyph's matrix. Most producers (LaTeX, Word, IBM's publishing tools) set the size to 1 and scale
+    the text matrix instead; read as 1 pt, every gap between two letters of a title looked like a
+    table's cell gap, and a Redbook's cover came out letter by letter ("R o w a n d C o l u m n")."""
+    size = float(pdfium_c.FPDFText_GetFontSize(raw, index))
+    if pdfium_c.FPDFText_GetMatrix(raw, index, ctypes.byref(matrix)):
+        scale = math.hypot(matrix.c, matrix.d)
+        if scale > 0:
+            size *= scale
+    return size
+
+
 def _text_lines(textpage: pdfium.PdfTextPage) -> list[TextLine]:
     """The text layer as visual lines, each split into fragments at wide gaps (table cells).
 
@@ -179,6 +193,7 @@ def _text_lines(textpage: pdfium.PdfTextPage) -> list[TextLine]:
     raw = textpage.raw
     left, right, bottom, top = (ctypes.c_double() for _ in range(4))
     x, y = ctypes.c_double(), ctypes.c_double()
+    matrix = pdfium_c.FS_MATRIX()
     lines: list[TextLine] = []
     fragments: list[Fragment] = []
     chars: list[str] = []
@@ -221,7 +236,7 @@ def _text_lines(textpage: pdfium.PdfTextPage) -> list[TextLine]:
             flush(next_glued=bool(chars) and not chars[-1].isspace() and chars[-1] not in "\u00ad-")
         if anchor is None:
             pdfium_c.FPDFText_GetCharOrigin(raw, i, ctypes.byref(x), ctypes.byref(y))
-            anchor = (y.value, float(pdfium_c.FPDFText_GetFontSize(raw, i)))
+            anchor = (y.value, _font_size(raw, i, matrix))
             start = left.value
         elif chars and left.value - end > CELL_GAP * anchor[1]:
             close_fragment()
