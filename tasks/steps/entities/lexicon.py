@@ -96,3 +96,11 @@ FUNCTION_WORDS = _words(
     "this those through to toward towards un una under une until up upon v via vs was were what when "
     "where which while who whom whose why will with within without would y yes"
 )
+
+# Words of one or two small letters in running text (English, French, Spanish, Portuguese, Italian;
+# common abbreviations and units). Any other such piece is part of a word broken by a PDF layout.
+SHORT_WORDS = _words(
+    "a à e è i o ó u y ad al am an as at au be by ce da de do du el em en et ex go he id if il in is "
+    "it la le lo me mi my na ne no nu of oh ok on or os ou pp se si so su te to tu un up us vs we ya yo "
+    "dr mr ms st nd rd th eg ie cm mm km kg mg ml ha"
+)

@@ -7,6 +7,8 @@ capitals ("CRICKET - LEICESTERSHIRE TAKE OVER AT TOP", "LONDON 1996-08-30", a he
 from a case-restored copy of the same length, so offsets still point into the original: a word's
 casing is the one the document itself uses elsewhere when it does, lower case for function words,
 and title case otherwise. The model, trained on mixed-case text, finds almost no name in capitals.
+A piece whose words are broken into letters (a PDF text layer laid out letter by letter) is not
+read at all: the model only finds fragments of words there.
 
 Pure: plain strings in and out.
 """
@@ -20,7 +22,15 @@ from dataclasses import dataclass
 
 from tasks.steps.entities import lexicon
 
-__all__ = ["TextUnit", "casing_evidence", "is_capitals", "restore_capital_runs", "restore_case", "text_units"]
+__all__ = [
+    "TextUnit",
+    "casing_evidence",
+    "is_capitals",
+    "is_letter_spaced",
+    "restore_capital_runs",
+    "restore_case",
+    "text_units",
+]
 
 # A blank line ends a paragraph (chunk texts join elements with "\n\n").
 _PARAGRAPH_BREAK = re.compile(r"\n[^\S\n]*\n\s*")
@@ -156,10 +166,27 @@ def _cells(offset: int, paragraph: str) -> Iterator[tuple[int, str, bool]]:
         position += len(line) + 1
 
 
+# "^ a b c d": an encyclopaedia's back-links to a note's citations.
+_BACK_LINKS = re.compile(r"\^(?:\s+[a-z]\b)+")
+
+
+def is_letter_spaced(text: str) -> bool:
+    """Words broken into letters and pieces ("R o w a n d C o l u m n Ac c e s s", "Kent M i l l
+    igan", "defau lt pu bl ic"): a PDF text layer laid out letter by letter. What a model finds in
+    it is fragments. Three or more pieces of one or two small letters that are no word of their
+    own (:data:`.lexicon.SHORT_WORDS`), making a tenth of the words or more."""
+    words = _BACK_LINKS.sub(" ", text).split()
+    pieces = sum(1 for w in words if len(w) <= 2 and w.isalpha() and w.islower() and w not in lexicon.SHORT_WORDS)
+    return pieces >= 3 and pieces >= 0.1 * len(words)
+
+
 def text_units(chunk_index: int, text: str, evidence: Mapping[str, str]) -> Iterator[TextUnit]:
-    """The units of one chunk's text, in order (see the module docstring)."""
+    """The units of one chunk's text, in order (see the module docstring); a letter-spaced piece
+    (:func:`is_letter_spaced`) is no unit: it is not read."""
     for offset, paragraph in _pieces(text):
         for cell_offset, cell, in_table in _cells(offset, paragraph):
+            if is_letter_spaced(cell):
+                continue
             if is_capitals(cell):
                 # Each line of a capitals unit on its own: a heading above a dateline are two things.
                 position = 0
