@@ -13,6 +13,7 @@ import pytest
 
 from tasks.steps.entities import extract_mentions, load_nlp
 from tasks.steps.entities.names import (
+    follows_rank,
     is_acronym_person,
     is_common_words,
     is_plausible_name,
@@ -29,6 +30,7 @@ from tasks.steps.entities.references import (
 )
 from tasks.steps.entities.units import (
     casing_evidence,
+    has_broken_layer,
     is_capitals,
     is_letter_spaced,
     restore_capital_runs,
@@ -399,3 +401,33 @@ def test_an_abbreviation_of_lower_case_words_or_a_glossary_entry_is_a_term(nlp):
         "GHG totals rose. Abbreviations: DEC = diethylcarbamazine; ALB = albendazole. ALB was given.",
     )
     assert not any(m.text in ("GHG", "ALB", "DEC") for m in mentions)
+
+
+def test_in_a_document_whose_layer_is_broken_one_piece_of_a_word_is_enough():
+    # GIVEN a document where many paragraphs are letter-spaced
+    broken = [
+        "R o w a n d C o l u m n Ac c e s s",
+        "S u p p o rt i n I B M D B 2 f o r i",
+        "Kent M i l l igan w r o t e",
+    ]
+    document = ["\n\n".join([*broken, "3. 6 . 3 Demonstrati ng data access", "SET O PTI O N USR", "IBM wrote it."])]
+    # THEN it is known as such, and a paragraph with one piece of a word is not read there
+    assert has_broken_layer(document)
+    assert is_letter_spaced("3. 6 . 3 Demonstrati ng data access", broken_layer=True)
+    assert is_letter_spaced("SET O PTI O N USR", broken_layer=True) and not is_letter_spaced("SET O PTI O N USR")
+    assert not is_letter_spaced("IBM wrote it.", broken_layer=True)
+    # a few formulas in a sound layer do not make it broken
+    sound = ["Given a question q, the task is to find a span w (i) s , w (i) e from the passage."] + [
+        "A sentence."
+    ] * 30
+    assert not has_broken_layer(["\n\n".join(sound)])
+
+
+def test_a_taxon_after_its_rank_and_a_species_are_no_names(nlp):
+    assert follows_rank("The perching ducks make up the tribe ") and follows_rank("in the genus ")
+    assert not follows_rank("the family of ")
+    assert not is_plausible_name("Wuchereria bancrofti", "PERSON")
+    assert is_plausible_name("Vincent van Gogh", "PERSON") and is_plausible_name("do Nascimento Lampert", "PERSON")
+    # GIVEN an encyclopaedia's taxonomy, WHEN read, THEN the tribes and genera are no names
+    mentions = _mentions(nlp, "The tribe Oxyurini contains the stifftails. Species in the genus Anas live in Europe.")
+    assert not any(m.text in ("Oxyurini", "Anas") for m in mentions)

@@ -26,7 +26,14 @@ from docflow.core.entity_names import VALUE_LABELS, canonical_key, canonical_nam
 from docflow.core.vocabulary import VocabularyEntry
 from tasks.steps.entities import resolution
 from tasks.steps.entities.model import PATTERN_ID, docflow_label, load_nlp
-from tasks.steps.entities.names import is_acronym_person, is_common_words, is_plausible_name, name_spans, trim_text
+from tasks.steps.entities.names import (
+    follows_rank,
+    is_acronym_person,
+    is_common_words,
+    is_plausible_name,
+    name_spans,
+    trim_text,
+)
 from tasks.steps.entities.references import (
     is_cited_author,
     is_cited_title,
@@ -36,7 +43,7 @@ from tasks.steps.entities.references import (
 )
 from tasks.steps.entities.resolution import Known
 from tasks.steps.entities.spans import Found, Mention, join_connected, widen_partial_names
-from tasks.steps.entities.units import TextUnit, casing_evidence, text_units
+from tasks.steps.entities.units import TextUnit, casing_evidence, has_broken_layer, text_units
 from tasks.steps.entities.vocabulary import VocabularyRuler, vocabulary_ruler
 
 __all__ = ["PRIOR_WEIGHT", "ChunkLike", "Mention", "extract_mentions", "mention_weight", "vote_labels"]
@@ -183,6 +190,8 @@ def _mentions_of(
             following = unit.text[piece.start_char + len(text) :]
             if label in _WORK_LABELS and is_cited_title(unit.text[: piece.start_char]):
                 continue  # "(1996). The Origins of Agriculture in Europe": a cited work's title
+            if follows_rank(unit.text[: piece.start_char]):
+                continue  # "the tribe Oxyurini", "the genus Anas": living things, not a name
             if is_inverted_person(text):
                 kind = "PERSON"  # "Foster, Richard" in a bibliography
             elif label != "PERSON" and len(text.split()) <= 2 and is_cited_author(following):
@@ -350,7 +359,8 @@ def extract_mentions(
     chunks = list(chunks)
     chunk_texts = {chunk.index: chunk.text for chunk in chunks}
     evidence = casing_evidence(chunk_texts.values())
-    units = [unit for chunk in chunks for unit in text_units(chunk.index, chunk.text, evidence)]
+    broken = has_broken_layer(chunk_texts.values())
+    units = [u for chunk in chunks for u in text_units(chunk.index, chunk.text, evidence, broken_layer=broken)]
     if not units:
         return []
     nlp = load_nlp() if nlp is None else nlp

@@ -25,6 +25,7 @@ from docflow.core.entity_names import LEGAL_FORMS
 from tasks.steps.entities import lexicon
 
 __all__ = [
+    "follows_rank",
     "is_acronym_person",
     "is_common_words",
     "is_plausible_name",
@@ -241,7 +242,8 @@ def is_plausible_name(text: str, label: str) -> bool:
     less than half letters, one-letter names, and OCR garbage (a word of four letters or more
     without a vowel, or with case flipping back and forth inside it); identifiers of genes,
     strains and methods ("H3K4me1", "ChIP", "ETnI"; products may look so); a biological family
-    or order ("Anserinae", "Muroidea"); a person's name ending
+    or order ("Anserinae", "Muroidea"); a person's name with a small word that is no particle
+    ("Wuchereria bancrofti"); a person's name ending
     in an initial ("Kathryn L.": cut short, or an author list's given names).
     """
     if label in ("DATE", "MONEY"):
@@ -259,6 +261,8 @@ def is_plausible_name(text: str, label: str) -> bool:
         return False  # a person or a place has no digits: "ZFP617", "RLTR4"
     if any(_TAXON.match(word) for word in words):
         return False  # "Anserinae", "Muroidea": a family or order of living things
+    if label == "PERSON" and any(w.isalpha() and w.islower() and w not in _PERSON_LOWER for w in words):
+        return False  # "Wuchereria bancrofti": a species; a person's name has small words only as particles
     if label == "PERSON" and "," not in text and _LONE_INITIAL.search(text):
         return False  # "Kathryn L.", "Thomas J": a name cut after an initial (an author list, a line end)
     if label != "PRODUCT" and len(text.split()) <= 2 and _identifier_shaped(words):
@@ -281,6 +285,7 @@ def is_acronym_person(text: str, *, restored: bool) -> bool:
 
 _IDENTIFIER = re.compile(r"[A-Za-z]\d+[.\-]?\d*[.\-]?[A-Za-z]|[A-Za-z]\d+\.\d")
 _NO_DIGITS = frozenset({"PERSON", "GPE", "LOC", "NORP"})
+_PERSON_LOWER = lexicon.PARTICLES | lexicon.MINOR_WORDS | {"do", "e", "los", "las"}
 _TAXON = re.compile(r"^[A-Z][a-z]{2,}(?:inae|idae|oidea|iformes|aceae)$")
 _LONE_INITIAL = re.compile(r"(?:^|\s)[A-Z]\.?$")
 # A capital after a small letter that ends the word or is followed by another capital: "ChIP",
@@ -302,3 +307,12 @@ def is_common_words(text: str, evidence: Mapping[str, str]) -> bool:
     or a sentence's first word, not a name. ``evidence`` is :func:`.units.casing_evidence`."""
     words = [w for w in re.findall(r"[^\W\d_]+", text) if w.casefold() not in lexicon.MINOR_WORDS]
     return bool(words) and all((form := evidence.get(w.casefold())) is not None and form.islower() for w in words)
+
+
+_RANK = re.compile(r"\b(?:tribe|genus|subgenus|family|subfamily|superfamily|order|suborder|species|subspecies)\s+$")
+
+
+def follows_rank(before: str) -> bool:
+    """``before`` (the text up to a span) ends in a taxonomic rank written in lower case: "the tribe
+    Oxyurini", "the genus Anas". What follows is the name of a group of living things."""
+    return bool(_RANK.search(before[-20:]))

@@ -25,6 +25,7 @@ from tasks.steps.entities import lexicon
 __all__ = [
     "TextUnit",
     "casing_evidence",
+    "has_broken_layer",
     "is_capitals",
     "is_letter_spaced",
     "restore_capital_runs",
@@ -170,22 +171,43 @@ def _cells(offset: int, paragraph: str) -> Iterator[tuple[int, str, bool]]:
 _BACK_LINKS = re.compile(r"\^(?:\s+[a-z]\b)+")
 
 
-def is_letter_spaced(text: str) -> bool:
+def _pieces_of_words(words: list[str], *, capitals: bool) -> int:
+    small = sum(1 for w in words if len(w) <= 2 and w.isalpha() and w.islower() and w not in lexicon.SHORT_WORDS)
+    if not capitals:
+        return small
+    return small + sum(1 for w in words if len(w) == 1 and w.isupper() and w not in "AI")
+
+
+def is_letter_spaced(text: str, *, broken_layer: bool = False) -> bool:
     """Words broken into letters and pieces ("R o w a n d C o l u m n Ac c e s s", "Kent M i l l
     igan", "defau lt pu bl ic"): a PDF text layer laid out letter by letter. What a model finds in
     it is fragments. Three or more pieces of one or two small letters that are no word of their
-    own (:data:`.lexicon.SHORT_WORDS`), making a tenth of the words or more."""
+    own (:data:`.lexicon.SHORT_WORDS`), making a tenth of the words or more. In a document whose
+    layer is broken so (``broken_layer``, :func:`has_broken_layer`), one piece is enough, and a
+    capital letter alone (but "A" and "I") counts too: "SET O PTI O N USR", "Demonstrati ng"."""
     words = _BACK_LINKS.sub(" ", text).split()
-    pieces = sum(1 for w in words if len(w) <= 2 and w.isalpha() and w.islower() and w not in lexicon.SHORT_WORDS)
+    if broken_layer:
+        return _pieces_of_words(words, capitals=True) >= 1
+    pieces = _pieces_of_words(words, capitals=False)
     return pieces >= 3 and pieces >= 0.1 * len(words)
 
 
-def text_units(chunk_index: int, text: str, evidence: Mapping[str, str]) -> Iterator[TextUnit]:
+def has_broken_layer(texts: Iterable[str]) -> bool:
+    """One paragraph in ten or more of ``texts`` (a document's chunks) is letter-spaced (a formula's
+    variables, "w | (i) s , w | (i) e", make a few paragraphs look so in a sound layer)."""
+    paragraphs = [p for text in texts for _, p in _pieces(text)]
+    broken = sum(1 for p in paragraphs if is_letter_spaced(p))
+    return broken >= 3 and broken >= 0.1 * len(paragraphs)
+
+
+def text_units(
+    chunk_index: int, text: str, evidence: Mapping[str, str], *, broken_layer: bool = False
+) -> Iterator[TextUnit]:
     """The units of one chunk's text, in order (see the module docstring); a letter-spaced piece
-    (:func:`is_letter_spaced`) is no unit: it is not read."""
+    (:func:`is_letter_spaced`, with ``broken_layer``) is no unit: it is not read."""
     for offset, paragraph in _pieces(text):
         for cell_offset, cell, in_table in _cells(offset, paragraph):
-            if is_letter_spaced(cell):
+            if is_letter_spaced(cell, broken_layer=broken_layer):
                 continue
             if is_capitals(cell):
                 # Each line of a capitals unit on its own: a heading above a dateline are two things.
