@@ -33,6 +33,7 @@ from tasks.steps.entities.units import (
     has_broken_layer,
     is_capitals,
     is_letter_spaced,
+    language_list,
     restore_capital_runs,
     restore_case,
     text_units,
@@ -431,3 +432,22 @@ def test_a_taxon_after_its_rank_and_a_species_are_no_names(nlp):
     # GIVEN an encyclopaedia's taxonomy, WHEN read, THEN the tribes and genera are no names
     mentions = _mentions(nlp, "The tribe Oxyurini contains the stifftails. Species in the genus Anas live in Europe.")
     assert not any(m.text in ("Oxyurini", "Anas") for m in mentions)
+
+
+def test_an_encyclopaedias_list_of_languages_is_not_read(nlp):
+    # GIVEN the links to an article in other languages, one short paragraph each, in many scripts
+    languages = ["Aymar aru", "Беларуская", "Basa Bali", "বাংলা", "Tiếng Việt", "العربية", "Dansk"]
+    assert language_list(["Duck", "136 languages", *languages, "Ducks are birds of the family Anatidae."]) == set(
+        range(9)
+    )
+    # a list of short paragraphs in one script is no such list (a journal's authors, a table)
+    assert language_list(["Dall-Orsoletta", "AC", "Almeida", "JGR", "Carvalho", "PCF"]) == set()
+    # WHEN the document is read, THEN no language of the list is a name, and the sentence still is read
+    text = "\n\n".join([*languages, "Jim Bainbridge wrote the guide for IBM in Rochester."])
+    mentions = _mentions(nlp, text)
+    assert not any(m.text in languages for m in mentions) and "Jim Bainbridge" in {m.text for m in mentions}
+
+
+def test_a_class_of_shares_or_a_standards_update_is_no_organisation(nlp):
+    for span in ("Series A Preferred Stock", "B Preferred", "Accounting Standards Update"):
+        assert _names(nlp, span, "ORG") == []

@@ -73,7 +73,8 @@ REFERENCE_WORDS = _words(
 
 # A last word that makes a span a heading, a document or a line of accounts rather than a name:
 # "Supplementary Financial Information", "Amended and Restated Bylaws", "Equity Incentive Plan
-# Awards", "Board of Directors". (An organisation named so is rare next to how often headings,
+# Awards", "Board of Directors", "Series A Preferred Stock", "Accounting Standards Update". (An
+# organisation named so is rare next to how often headings,
 # contracts and filings read like this.)
 GENERIC_HEADS = _words(
     "abstract acknowledgements acknowledgments activities agreement agreements articles assets award "
@@ -83,8 +84,8 @@ GENERIC_HEADS = _words(
     "highlights holders income index information instructions introduction lawsuit leverage "
     "liabilities litigation management matters methodology methods motion notes objectives officers "
     "operations outlook overview owners plan plans policies policy procedure procedures proceedings "
-    "ratio references report reports requirements results revenue revenues schedules securities "
-    "settlement shareholders statement statements stockholders summary taxes terms transactions"
+    "preferred ratio references report reports requirements results revenue revenues schedules securities "
+    "settlement shareholders statement statements stock stockholders summary taxes terms transactions update"
 )
 
 # Lower case in a restored heading unless the document writes them otherwise.

@@ -7,8 +7,9 @@ capitals ("CRICKET - LEICESTERSHIRE TAKE OVER AT TOP", "LONDON 1996-08-30", a he
 from a case-restored copy of the same length, so offsets still point into the original: a word's
 casing is the one the document itself uses elsewhere when it does, lower case for function words,
 and title case otherwise. The model, trained on mixed-case text, finds almost no name in capitals.
-A piece whose words are broken into letters (a PDF text layer laid out letter by letter) is not
-read at all: the model only finds fragments of words there.
+A piece whose words are broken into letters (a PDF text layer laid out letter by letter), and an
+encyclopaedia's list of the article's languages, are not read at all: the model only finds
+fragments of words, or languages as people, there.
 
 Pure: plain strings in and out.
 """
@@ -16,6 +17,7 @@ Pure: plain strings in and out.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -28,6 +30,7 @@ __all__ = [
     "has_broken_layer",
     "is_capitals",
     "is_letter_spaced",
+    "language_list",
     "restore_capital_runs",
     "restore_case",
     "text_units",
@@ -200,12 +203,38 @@ def has_broken_layer(texts: Iterable[str]) -> bool:
     return broken >= 3 and broken >= 0.1 * len(paragraphs)
 
 
+def _scripts(text: str) -> set[str]:
+    """The writing systems of ``text``'s letters ("LATIN", "CYRILLIC", "ARABIC", "CJK", ...)."""
+    return {unicodedata.name(ch, "?").split()[0] for ch in text if ch.isalpha()}
+
+
+def language_list(paragraphs: list[str]) -> set[int]:
+    """Indexes of the paragraphs that make a list of names in four writing systems or more: five
+    or more short paragraphs in a row ("Aymar aru", "Беларуская", "Tiếng Việt", ...), an
+    encyclopaedia's links to the same article in other languages. Not names of things."""
+    marked: set[int] = set()
+    run: list[int] = []
+    for i, paragraph in enumerate([*paragraphs, None]):
+        if paragraph is not None and len(paragraph.split()) <= 4:
+            run.append(i)
+            continue
+        if len(run) >= 5 and len(set().union(*(_scripts(paragraphs[j]) for j in run))) >= 4:
+            marked.update(run)
+        run = []
+    return marked
+
+
 def text_units(
     chunk_index: int, text: str, evidence: Mapping[str, str], *, broken_layer: bool = False
 ) -> Iterator[TextUnit]:
     """The units of one chunk's text, in order (see the module docstring); a letter-spaced piece
-    (:func:`is_letter_spaced`, with ``broken_layer``) is no unit: it is not read."""
-    for offset, paragraph in _pieces(text):
+    (:func:`is_letter_spaced`, with ``broken_layer``) and a paragraph of a list of names in many
+    writing systems (:func:`language_list`) are no units: they are not read."""
+    pieces = list(_pieces(text))
+    listed = language_list([paragraph for _, paragraph in pieces])
+    for i, (offset, paragraph) in enumerate(pieces):
+        if i in listed:
+            continue
         for cell_offset, cell, in_table in _cells(offset, paragraph):
             if is_letter_spaced(cell, broken_layer=broken_layer):
                 continue
