@@ -73,7 +73,8 @@ REFERENCE_WORDS = _words(
 
 # A last word that makes a span a heading, a document or a line of accounts rather than a name:
 # "Supplementary Financial Information", "Amended and Restated Bylaws", "Equity Incentive Plan
-# Awards", "Board of Directors". (An organisation named so is rare next to how often headings,
+# Awards", "Board of Directors", "Series A Preferred Stock", "Accounting Standards Update". (An
+# organisation named so is rare next to how often headings,
 # contracts and filings read like this.)
 GENERIC_HEADS = _words(
     "abstract acknowledgements acknowledgments activities agreement agreements articles assets award "
@@ -83,8 +84,8 @@ GENERIC_HEADS = _words(
     "highlights holders income index information instructions introduction lawsuit leverage "
     "liabilities litigation management matters methodology methods motion notes objectives officers "
     "operations outlook overview owners plan plans policies policy procedure procedures proceedings "
-    "ratio references report reports requirements results revenue revenues schedules securities "
-    "settlement shareholders statement statements stockholders summary taxes terms transactions"
+    "preferred ratio references report reports requirements results revenue revenues schedules securities "
+    "settlement shareholders statement statements stock stockholders summary taxes terms transactions update"
 )
 
 # Lower case in a restored heading unless the document writes them otherwise.
@@ -95,4 +96,12 @@ FUNCTION_WORDS = _words(
     "on onto or out over para per por shall should since so some such than that the then there these "
     "this those through to toward towards un una under une until up upon v via vs was were what when "
     "where which while who whom whose why will with within without would y yes"
+)
+
+# Words of one or two small letters in running text (English, French, Spanish, Portuguese, Italian;
+# common abbreviations and units). Any other such piece is part of a word broken by a PDF layout.
+SHORT_WORDS = _words(
+    "a à e è i o ó u y ad al am an as at au be by ce da de do du el em en et ex go he id if il in is "
+    "it la le lo me mi my na ne no nu of oh ok on or os ou pp se si so su te to tu un up us vs we ya yo "
+    "dr mr ms st nd rd th eg ie cm mm km kg mg ml ha"
 )

@@ -27,17 +27,23 @@ from docflow.core.vocabulary import VocabularyEntry
 from tasks.steps.entities import resolution
 from tasks.steps.entities.model import PATTERN_ID, docflow_label, load_nlp
 from tasks.steps.entities.names import (
-    BIBLIOGRAPHY_NAME,
-    is_cited_author,
+    follows_rank,
+    is_acronym_person,
     is_common_words,
-    is_inverted_person,
     is_plausible_name,
     name_spans,
     trim_text,
 )
+from tasks.steps.entities.references import (
+    is_cited_author,
+    is_cited_title,
+    is_inverted_person,
+    is_journal,
+    with_reference_authors,
+)
 from tasks.steps.entities.resolution import Known
 from tasks.steps.entities.spans import Found, Mention, join_connected, widen_partial_names
-from tasks.steps.entities.units import TextUnit, casing_evidence, text_units
+from tasks.steps.entities.units import TextUnit, casing_evidence, has_broken_layer, text_units
 from tasks.steps.entities.vocabulary import VocabularyRuler, vocabulary_ruler
 
 __all__ = ["PRIOR_WEIGHT", "ChunkLike", "Mention", "extract_mentions", "mention_weight", "vote_labels"]
@@ -159,6 +165,10 @@ def _identity(
     return key, canonical_name(text), label, source
 
 
+# Labels a cited work's title is mistaken for (a person or a place named in a title is still one).
+_WORK_LABELS = frozenset({"ORG", "PRODUCT", "EVENT", "LAW"})
+
+
 def _mentions_of(
     span: Any, label: str, source: str, unit: TextUnit, vocabulary: VocabularyRuler | None, evidence: Mapping[str, str]
 ) -> list[Mention]:
@@ -177,10 +187,19 @@ def _mentions_of(
             text = trim_text(text)
             if source == "model" and is_common_words(text, evidence):
                 continue  # words the document writes in lower case: a heading, a label, a first word
+            following = unit.text[piece.start_char + len(text) :]
+            if label in _WORK_LABELS and is_cited_title(unit.text[: piece.start_char]):
+                continue  # "(1996). The Origins of Agriculture in Europe": a cited work's title
+            if follows_rank(unit.text[: piece.start_char]):
+                continue  # "the tribe Oxyurini", "the genus Anas": living things, not a name
             if is_inverted_person(text):
                 kind = "PERSON"  # "Foster, Richard" in a bibliography
-            elif label != "PERSON" and len(text.split()) <= 2 and is_cited_author(unit.text[piece.end_char :]):
+            elif label != "PERSON" and len(text.split()) <= 2 and is_cited_author(following):
                 kind = "PERSON"  # "Semba et al., 2013", "Hancks and Kazazian, 2016"
+            elif label == "PERSON" and is_journal(following):
+                kind = "ORG"  # "Filaria J 2007 6 12": a journal, abbreviated
+            if kind == "PERSON" and is_acronym_person(text, restored=unit.restored):
+                continue  # "user profile JOE", "95% CI": an id or an acronym, not a person
         identity = _identity(text, kind, source, span.id_ if source == "vocabulary" else "", vocabulary)
         if identity is not None:
             start = unit.offset + piece.start_char
@@ -230,34 +249,8 @@ def _mentions_in(
             yield Found(mention, isolated, parts)
 
 
-def _bibliography_names(found: list[Found], units: Sequence[TextUnit]) -> list[Found]:
-    """Authors in a reference list ("Sargatal, Jordi (eds.)") as one person each, in place of the
-    pieces the model made of them."""
-    people: list[Found] = []
-    for unit in units:
-        for match in BIBLIOGRAPHY_NAME.finditer(unit.text):
-            text = match.group().rstrip()
-            start = unit.offset + match.start()
-            key = canonical_key(text)
-            mention = Mention(unit.chunk_index, text, "PERSON", start, start + len(text), key, canonical_name(text))
-            people.append(Found(mention, False))
-    if not people:
-        return found
-    spans = {(f.mention.chunk_index, f.mention.char_start, f.mention.char_end) for f in people}
-    kept = [
-        f
-        for f in found
-        if f.mention.source == "vocabulary"
-        or not any(
-            c == f.mention.chunk_index and s < f.mention.char_end and f.mention.char_start < e for c, s, e in spans
-        )
-    ]
-    return sorted([*kept, *people], key=lambda f: (f.mention.chunk_index, f.mention.char_start))
-
-
 def _resolve(found: list[Found], units: Sequence[TextUnit]) -> list[Found]:
     """One entity per real thing in the document (:mod:`.resolution`), applied to ``found``."""
-    found = _bibliography_names(found, units)
     names = [f for f in found if resolution.is_name_label(f.mention.label) and f.mention.source != "vocabulary"]
     ending_at = {
         (f.mention.chunk_index, f.mention.char_end): Known(
@@ -366,7 +359,8 @@ def extract_mentions(
     chunks = list(chunks)
     chunk_texts = {chunk.index: chunk.text for chunk in chunks}
     evidence = casing_evidence(chunk_texts.values())
-    units = [unit for chunk in chunks for unit in text_units(chunk.index, chunk.text, evidence)]
+    broken = has_broken_layer(chunk_texts.values())
+    units = [u for chunk in chunks for u in text_units(chunk.index, chunk.text, evidence, broken_layer=broken)]
     if not units:
         return []
     nlp = load_nlp() if nlp is None else nlp
@@ -377,7 +371,9 @@ def extract_mentions(
             ruler.apply(doc)
         found.extend(_mentions_in(doc, unit, ruler, evidence))
 
-    found = _resolve(widen_partial_names(join_connected(found), chunk_texts), units)
+    found = _resolve(
+        with_reference_authors(widen_partial_names(join_connected(found), chunk_texts), chunk_texts), units
+    )
     if prior_lookup is not None and found:
         prior = prior_lookup({f.mention.canonical_key for f in found})
     # Which names a document has depends on the document alone (and the vocabulary), never on

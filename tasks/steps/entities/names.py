@@ -25,10 +25,9 @@ from docflow.core.entity_names import LEGAL_FORMS
 from tasks.steps.entities import lexicon
 
 __all__ = [
-    "BIBLIOGRAPHY_NAME",
-    "is_cited_author",
+    "follows_rank",
+    "is_acronym_person",
     "is_common_words",
-    "is_inverted_person",
     "is_plausible_name",
     "is_reference_or_heading",
     "name_spans",
@@ -241,7 +240,11 @@ def is_plausible_name(text: str, label: str) -> bool:
 
     Refuses formula symbols, citation fragments ("Smith et al."), phone numbers, text that is
     less than half letters, one-letter names, and OCR garbage (a word of four letters or more
-    without a vowel, or with case flipping back and forth inside it).
+    without a vowel, or with case flipping back and forth inside it); identifiers of genes,
+    strains and methods ("H3K4me1", "ChIP", "ETnI"; products may look so); a biological family
+    or order ("Anserinae", "Muroidea"); a person's name with a small word that is no particle
+    ("Wuchereria bancrofti"); a person's name ending
+    in an initial ("Kathryn L.": cut short, or an author list's given names).
     """
     if label in ("DATE", "MONEY"):
         return True
@@ -256,23 +259,38 @@ def is_plausible_name(text: str, label: str) -> bool:
         return False  # "H3K4me1", "C2H2", "Chr13.1-cl": a gene, a protein, a strain
     if label in _NO_DIGITS and any(ch.isdigit() for ch in text):
         return False  # a person or a place has no digits: "ZFP617", "RLTR4"
+    if any(_TAXON.match(word) for word in words):
+        return False  # "Anserinae", "Muroidea": a family or order of living things
+    if label == "PERSON" and any(w.isalpha() and w.islower() and w not in _PERSON_LOWER for w in words):
+        return False  # "Wuchereria bancrofti": a species; a person's name has small words only as particles
+    if label == "PERSON" and "," not in text and _LONE_INITIAL.search(text):
+        return False  # "Kathryn L.", "Thomas J": a name cut after an initial (an author list, a line end)
+    if label != "PRODUCT" and len(text.split()) <= 2 and _identifier_shaped(words):
+        return False  # "ChIP", "ETnI", "CoE", "MuLV": a method, a gene, an abbreviation
     return not any(_garbled(word) for word in words)
+
+
+def _identifier_shaped(words: Sequence[str]) -> bool:
+    if any(w.casefold().strip(".,") in LEGAL_FORMS for w in words):
+        return False  # "TableMAX Gaming, Inc.": a company
+    return any(_MIXED_IDENTIFIER.search(word.strip(".,;:()'’")) for word in words)
+
+
+def is_acronym_person(text: str, *, restored: bool) -> bool:
+    """One word in capitals read as a person in mixed-case text ("user profile JOE", "95% CI",
+    "the ISO standards"): a user id, an acronym or a keyword. In a line written in capitals (read
+    case-restored, ``restored``) a person's name is written so too, and counts."""
+    return not restored and len(text.split()) == 1 and text.isupper() and len(text) >= 2
 
 
 _IDENTIFIER = re.compile(r"[A-Za-z]\d+[.\-]?\d*[.\-]?[A-Za-z]|[A-Za-z]\d+\.\d")
 _NO_DIGITS = frozenset({"PERSON", "GPE", "LOC", "NORP"})
-_CITED = re.compile(
-    r"^(?:\s+et\s+al\b|\s+and\s+[A-Z][\w'’\-]+,?\s+\(?(?:19|20)\d\d[a-z]?[);,]|,\s+(?:19|20)\d\d[a-z]?\)"
-    r"|\s+\((?:19|20)\d\d[a-z]?\)|\s+(?:19|20)\d\d[a-z]?,\s+pp?\.)"
-)
-
-
-def is_cited_author(following: str) -> bool:
-    """The text after a name makes it a citation's author: "Semba et al., 2013", "Higman 2012",
-    "Hancks and Kazazian, 2016", "Zhang (2008)"."""
-    return bool(_CITED.match(following[:40]))
-
-
+_PERSON_LOWER = lexicon.PARTICLES | lexicon.MINOR_WORDS | {"do", "e", "los", "las"}
+_TAXON = re.compile(r"^[A-Z][a-z]{2,}(?:inae|idae|oidea|iformes|aceae)$")
+_LONE_INITIAL = re.compile(r"(?:^|\s)[A-Z]\.?$")
+# A capital after a small letter that ends the word or is followed by another capital: "ChIP",
+# "ETnI", "CoE". A name's inner capital starts a syllable ("McDonald", "PowerPoint", "iPhone").
+_MIXED_IDENTIFIER = re.compile(r"[a-z][A-Z](?:[A-Z]|$)")
 _DANGLING = re.compile(r"\s*[(\[][^)\]]*$")
 
 
@@ -283,14 +301,6 @@ def trim_text(text: str) -> str:
     return cut.rstrip(" ,;:-–—") if cut != text else text
 
 
-_INVERTED_NAME = re.compile(r"^[A-Z][\w'’\-]+, [A-Z][a-z][\w'’\-]*(?: [A-Z]\.)?$")
-
-
-def is_inverted_person(text: str) -> bool:
-    """ "Foster, Richard", "Ross, James M.": a person's name as a bibliography writes it."""
-    return bool(_INVERTED_NAME.match(text))
-
-
 def is_common_words(text: str, evidence: Mapping[str, str]) -> bool:
     """Every word of ``text`` (but connectors) is one the document itself writes in lower case
     inside sentences ("Diluted", "Practice Ground", "Board of Directors"): a heading, a table label
@@ -299,15 +309,10 @@ def is_common_words(text: str, evidence: Mapping[str, str]) -> bool:
     return bool(words) and all((form := evidence.get(w.casefold())) is not None and form.islower() for w in words)
 
 
-# "Carboneras, Carlos (1992).", "Elliott, Andrew; Sargatal, Jordi (eds.)", "Robertson, Gregory J.;":
-# a reference list's authors, surname first. Matched on the text, since the model reads them as
-# two names, or as a surname and a first name apart.
-_GIVEN = r"(?:[A-Z][a-zà-ÿ'’\-]+|[A-Z]\.)"
-BIBLIOGRAPHY_NAME = re.compile(
-    r"(?<![\w'’\-])(?:(?:de|van|von|del|da|du|le|la|di) )?[A-Z][a-zà-ÿ'’\-]+(?: [A-Z][a-zà-ÿ'’\-]+)?, "
-    + _GIVEN
-    + r"(?: "
-    + _GIVEN
-    + r"){0,2}"
-    + r"(?=\s*(?:;|\((?:19|20)\d\d|\(eds?\.?\)|,\s+eds?\.|\.\s*\((?:19|20)\d\d))"
-)
+_RANK = re.compile(r"\b(?:tribe|genus|subgenus|family|subfamily|superfamily|order|suborder|species|subspecies)\s+$")
+
+
+def follows_rank(before: str) -> bool:
+    """``before`` (the text up to a span) ends in a taxonomic rank written in lower case: "the tribe
+    Oxyurini", "the genus Anas". What follows is the name of a group of living things."""
+    return bool(_RANK.search(before[-20:]))

@@ -122,21 +122,39 @@ def defined_forms(
                 terms.add(key)
         for match in _TERM_MEANS.finditer(unit.text):
             terms.add(canonical_key(match.group("term")))
+        for match in _GLOSSARY.finditer(unit.text):
+            terms.add(canonical_key(match.group("short")))
     return aliases, written, terms - set(aliases)
 
 
 def _defines_common_noun(short: str, before: str) -> bool:
+    """ "long terminal repeat (LTR)", "Greenhouse gas (GHG)": the abbreviation's letters come, in
+    order, from the last words before the bracket, written in lower case (the first may open the
+    sentence), each word's initial among them."""
     letters = "".join(ch for ch in short if ch.isalpha())
     if not (2 <= len(letters) <= 6) or not letters.isupper():
         return False
     words = [w for w in re.split(r"[\s\-/]+", before.rstrip(" ,")) if w][-2 * len(letters) :]
     content = [w for w in words if w.casefold() not in lexicon.MINOR_WORDS]
-    tail = content[-len(letters) :]
-    return (
-        len(tail) == len(letters)
-        and all(w[:1].islower() for w in tail)
-        and "".join(w[0] for w in tail).upper() == letters
-    )
+    for size in range(len(letters), 1 if len(letters) > 2 else 0, -1):
+        tail = content[-size:]
+        if len(tail) < size or not all(w[:1].isalpha() for w in tail):
+            continue
+        if not all(w[:1].islower() for w in tail[1:]) or (size == 1 and not tail[0][:1].islower()):
+            continue
+        initials = "".join(w[0] for w in tail).upper()
+        if initials[0] == letters[0] and _in_order(initials, letters) and _in_order(letters, "".join(tail).upper()):
+            return True
+    return False
+
+
+def _in_order(part: str, whole: str) -> bool:
+    rest = iter(whole)
+    return all(ch in rest for ch in part)
+
+
+# "DEC = diethylcarbamazine; ALB = albendazole": a list of abbreviations of lower-case words.
+_GLOSSARY = re.compile(r"(?<![\w\-])(?P<short>[A-Z][A-Za-z]{1,7})\s*=\s*[a-z][a-z\-]+")
 
 
 def join_partial_names(full_names: Iterable[Known]) -> dict[str, Known]:

@@ -7,6 +7,9 @@ capitals ("CRICKET - LEICESTERSHIRE TAKE OVER AT TOP", "LONDON 1996-08-30", a he
 from a case-restored copy of the same length, so offsets still point into the original: a word's
 casing is the one the document itself uses elsewhere when it does, lower case for function words,
 and title case otherwise. The model, trained on mixed-case text, finds almost no name in capitals.
+A piece whose words are broken into letters (a PDF text layer laid out letter by letter), and an
+encyclopaedia's list of the article's languages, are not read at all: the model only finds
+fragments of words, or languages as people, there.
 
 Pure: plain strings in and out.
 """
@@ -14,13 +17,24 @@ Pure: plain strings in and out.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from tasks.steps.entities import lexicon
 
-__all__ = ["TextUnit", "casing_evidence", "is_capitals", "restore_capital_runs", "restore_case", "text_units"]
+__all__ = [
+    "TextUnit",
+    "casing_evidence",
+    "has_broken_layer",
+    "is_capitals",
+    "is_letter_spaced",
+    "language_list",
+    "restore_capital_runs",
+    "restore_case",
+    "text_units",
+]
 
 # A blank line ends a paragraph (chunk texts join elements with "\n\n").
 _PARAGRAPH_BREAK = re.compile(r"\n[^\S\n]*\n\s*")
@@ -156,10 +170,74 @@ def _cells(offset: int, paragraph: str) -> Iterator[tuple[int, str, bool]]:
         position += len(line) + 1
 
 
-def text_units(chunk_index: int, text: str, evidence: Mapping[str, str]) -> Iterator[TextUnit]:
-    """The units of one chunk's text, in order (see the module docstring)."""
-    for offset, paragraph in _pieces(text):
+# "^ a b c d": an encyclopaedia's back-links to a note's citations.
+_BACK_LINKS = re.compile(r"\^(?:\s+[a-z]\b)+")
+
+
+def _pieces_of_words(words: list[str], *, capitals: bool) -> int:
+    small = sum(1 for w in words if len(w) <= 2 and w.isalpha() and w.islower() and w not in lexicon.SHORT_WORDS)
+    if not capitals:
+        return small
+    return small + sum(1 for w in words if len(w) == 1 and w.isupper() and w not in "AI")
+
+
+def is_letter_spaced(text: str, *, broken_layer: bool = False) -> bool:
+    """Words broken into letters and pieces ("R o w a n d C o l u m n Ac c e s s", "Kent M i l l
+    igan", "defau lt pu bl ic"): a PDF text layer laid out letter by letter. What a model finds in
+    it is fragments. Three or more pieces of one or two small letters that are no word of their
+    own (:data:`.lexicon.SHORT_WORDS`), making a tenth of the words or more. In a document whose
+    layer is broken so (``broken_layer``, :func:`has_broken_layer`), one piece is enough, and a
+    capital letter alone (but "A" and "I") counts too: "SET O PTI O N USR", "Demonstrati ng"."""
+    words = _BACK_LINKS.sub(" ", text).split()
+    if broken_layer:
+        return _pieces_of_words(words, capitals=True) >= 1
+    pieces = _pieces_of_words(words, capitals=False)
+    return pieces >= 3 and pieces >= 0.1 * len(words)
+
+
+def has_broken_layer(texts: Iterable[str]) -> bool:
+    """One paragraph in ten or more of ``texts`` (a document's chunks) is letter-spaced (a formula's
+    variables, "w | (i) s , w | (i) e", make a few paragraphs look so in a sound layer)."""
+    paragraphs = [p for text in texts for _, p in _pieces(text)]
+    broken = sum(1 for p in paragraphs if is_letter_spaced(p))
+    return broken >= 3 and broken >= 0.1 * len(paragraphs)
+
+
+def _scripts(text: str) -> set[str]:
+    """The writing systems of ``text``'s letters ("LATIN", "CYRILLIC", "ARABIC", "CJK", ...)."""
+    return {unicodedata.name(ch, "?").split()[0] for ch in text if ch.isalpha()}
+
+
+def language_list(paragraphs: list[str]) -> set[int]:
+    """Indexes of the paragraphs that make a list of names in four writing systems or more: five
+    or more short paragraphs in a row ("Aymar aru", "Беларуская", "Tiếng Việt", ...), an
+    encyclopaedia's links to the same article in other languages. Not names of things."""
+    marked: set[int] = set()
+    run: list[int] = []
+    for i, paragraph in enumerate([*paragraphs, None]):
+        if paragraph is not None and len(paragraph.split()) <= 4:
+            run.append(i)
+            continue
+        if len(run) >= 5 and len(set().union(*(_scripts(paragraphs[j]) for j in run))) >= 4:
+            marked.update(run)
+        run = []
+    return marked
+
+
+def text_units(
+    chunk_index: int, text: str, evidence: Mapping[str, str], *, broken_layer: bool = False
+) -> Iterator[TextUnit]:
+    """The units of one chunk's text, in order (see the module docstring); a letter-spaced piece
+    (:func:`is_letter_spaced`, with ``broken_layer``) and a paragraph of a list of names in many
+    writing systems (:func:`language_list`) are no units: they are not read."""
+    pieces = list(_pieces(text))
+    listed = language_list([paragraph for _, paragraph in pieces])
+    for i, (offset, paragraph) in enumerate(pieces):
+        if i in listed:
+            continue
         for cell_offset, cell, in_table in _cells(offset, paragraph):
+            if is_letter_spaced(cell, broken_layer=broken_layer):
+                continue
             if is_capitals(cell):
                 # Each line of a capitals unit on its own: a heading above a dateline are two things.
                 position = 0
