@@ -217,9 +217,9 @@ NEGATION = {
     "fr": r"\b(?:ne|n'|pas|jamais|aucun(?:e)?|ni|sans|dément)\b|\bn[’']",
     "es": r"\b(?:no|nunca|jamás|ningún|ninguna|ni|sin|niega)\b",
 }
-# Intentions, talks and possibilities: stated as not (yet) true.
+# Intentions, talks and possibilities: stated as not (yet) true (the month of May is no "may").
 HYPOTHETICAL = {
-    "en": r"\b(?:consider(?:s|ing|ed)?|may|might|could|would|talks?|rumou?r(?:s|ed)?|intends?|intention|plans? to|weigh(?:s|ing)?|explor(?:e|es|ing)|potential|possible|proposed|offer for|bid for|in talks)\b",
+    "en": r"\b(?:consider(?:s|ing|ed)?|(?<!in )(?<!of )may(?!\s+\d)|might|could|would|talks?|rumou?r(?:s|ed)?|intends?|intention|plans? to|weigh(?:s|ing)?|explor(?:e|es|ing)|potential|possible|proposed|offer for|bid for|in talks)\b",
     "fr": r"\b(?:envisag\w*|pourrai\w*|pourrait|intention|négociations?|discussions?|rumeurs?|projet de|étudie|potentiel\w*|éventuel\w*)\b",
     "es": r"\b(?:estudia\w*|podría\w*|conversaciones|negociaciones|intención|posible|eventual\w*|rumores?|barajan?)\b",
 }
