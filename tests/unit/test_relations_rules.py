@@ -139,3 +139,46 @@ def test_two_names_read_as_one_are_no_end():
     )
     # THEN no relationship joins the double name
     assert triples(found) == set()
+
+
+def test_a_second_participle_after_and_keeps_the_first_subject():
+    # GIVEN "A is coordinated by B and hosted in C, D": the second participle's subject is A
+    _text, found = relations(
+        [
+            "The Coastal Resilience Consortium is coordinated by the University of Aberdeen and hosted in Aberdeen, Scotland."
+        ],
+        {"Coastal Resilience Consortium": ORG, "University of Aberdeen": ORG, "Aberdeen": GPE, "Scotland": GPE},
+    )
+    # THEN A is located in both places, B in neither
+    assert triples(found) == {
+        ("LOCATED_IN", "coastal resilience consortium", "aberdeen"),
+        ("LOCATED_IN", "coastal resilience consortium", "scotland"),
+    }
+
+
+def test_a_list_of_places_carries_over_numbers_in_parentheses():
+    # GIVEN French departments listed with their numbers: "de la Loire (42) et de la Saône-et-Loire (71)"
+    _text, found = relations(
+        [
+            "Le groupe Guillemet est actif dans le négoce de matériaux dans les départements de la Loire (42) et de la Saône-et-Loire (71)."
+        ],
+        {"Guillemet": PER, "Loire": LOC, "Saône-et-Loire": LOC},
+        "fr",
+    )
+    # THEN the group operates in both
+    assert triples(found) == {
+        ("OPERATES_IN", "guillemet", "loire"),
+        ("OPERATES_IN", "guillemet", "saône-et-loire"),
+    }
+
+
+def test_a_predicate_between_commas_is_no_apposition():
+    # GIVEN ", est contrôlée par la famille Chausson, via la société Financière CM": the verb is the sentence's
+    _text, found = relations(
+        ["La société Chausson Matériaux, active dans le négoce de matériaux de construction, est contrôlée par "
+         "la famille Chausson, via la société Financière CM."],
+        {"Chausson Matériaux": PER, "Chausson": PER, "Financière CM": PER},
+        "fr",
+    )  # fmt: skip
+    # THEN the holding company owns the company
+    assert ("OWNS", "financière cm", "chausson matériaux") in triples(found)

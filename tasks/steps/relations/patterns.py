@@ -40,6 +40,7 @@ class Pattern:
     trigger: str = ""
     role: str = ""  # the role (ROLE_AT) or detail when the pattern has no group for it
     subject: bool = False  # ``a`` is the subject of the verb in ``mid``: not when a preposition governs it
+    conjoined: bool = False  # ``a`` may be the subject of a second verb after "and" ("... and hosted in B")
     between: bool = False  # other names may stand between the two (the pattern says where)
     not_after: str = ""  # ``a`` must not follow this (end of ``pre``): "founded by X" is no subsidiary
     blocked_by: tuple[str, ...] | None = None  # roles that may not stand between (default: those of a and b)

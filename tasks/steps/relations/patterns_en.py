@@ -122,6 +122,7 @@ def english_patterns() -> list[Pattern]:
             PLACE,
             rf"{place_gap(60)}\b(?P<role>headquartered|based|located|registered|incorporated|situated|seated|domiciled|hosted|headquarters|principal office|head office|registered office|main office)\b\s+(?:in|at)\s+{ART}",
             blocked_by=(ORG, PER, FAC),
+            conjoined=True,
         ),
         Pattern(
             "LOCATED_IN",

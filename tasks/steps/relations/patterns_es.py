@@ -105,6 +105,7 @@ def spanish_patterns() -> list[Pattern]:
             PLACE,
             rf"{place_gap(100)}\b(?P<role>con sede(?: social| central)?|con domicilio(?: social)?|sede(?: social)?|domicilio social|ubicad[ao]s?|radicad[ao]s?|situad[ao]s?|establecid[ao]s?|afincad[ao]s?|asentad[ao]s?)\s+en\s+{ART}",
             blocked_by=(ORG, PER, FAC),
+            conjoined=True,
         ),
         Pattern(
             "OPERATES_IN",

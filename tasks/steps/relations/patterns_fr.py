@@ -105,6 +105,7 @@ def french_patterns() -> list[Pattern]:
             PLACE,
             rf"{place_gap(100)}\b(?P<role>dont le siège(?: social)? est(?: situé| fixé| établi)?|siège(?: social)?(?: est)?(?: situé| fixé)?|basée?s?|située?s?|implantée?s?|installée?s?|établie?s?|domiciliée?s?|avec siège|sise?s?|ayant son siège)\s+(?:à|au|en|dans)\s+{ART}",
             blocked_by=(ORG, PER, FAC),
+            conjoined=True,
         ),
         Pattern(
             "OPERATES_IN",

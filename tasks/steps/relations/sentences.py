@@ -39,8 +39,10 @@ _PLACEHOLDER = "⟨{}⟩"
 # Asides in parentheses that hold no relation of the pair: defined terms, abbreviations, numbers.
 _PARENTHESES = re.compile(r"\s*\([^()]{0,80}\)")
 # An apposition holding one other entity, between commas: ", a subsidiary of ⟨ORG⟩,".
+# Not one that opens with a verb: ", est contrôlée par la famille ⟨per⟩," is the predicate.
 _APPOSITION = re.compile(
-    r",[^,;⟨⟩]{0,70}⟨\w+⟩(?:(?:[^,;⟨⟩]{0,12}|\s*,\s*(?:en\s+|in\s+|à\s+)?)⟨\w+⟩){0,4}[^,;⟨⟩]{0,30},"
+    r",(?!\s*(?:est|sont|était|is|are|was|were|es|son|fue|era)\b)[^,;⟨⟩]{0,70}⟨\w+⟩"
+    r"(?:(?:[^,;⟨⟩]{0,12}|\s*,\s*(?:en\s+|in\s+|à\s+)?)⟨\w+⟩){0,4}[^,;⟨⟩]{0,30},"
 )
 # A trailing "⟨ORG⟩'s largest customer," describes ``b``: it is not an argument of the pair.
 _POSSESSIVE_TAIL = re.compile(r"⟨\w+⟩\s*(?:'s|’s)\s+[^⟨⟩,]{0,40},\s*$")
@@ -131,14 +133,16 @@ class SentenceReader:
         )
 
     def verb_after_conjunction(self, b: Entity) -> bool:
-        """Whether a finite verb follows the last conjunction before ``b`` (a second verb phrase)."""
+        """Whether a verb follows the last conjunction before ``b`` (a second verb phrase: "and operates
+        in", or a participle sharing the first one's auxiliary: "is coordinated by X and hosted in")."""
         doc = self._parsed()
         if doc is None:
             return False
         before = [token for token in doc if token.idx < b.start - self.sentence.start]
         conjunction = next((t for t in reversed(before) if t.lower_ in ("and", "y", "et", "e")), None)
         return conjunction is not None and any(
-            t.i > conjunction.i and t.pos_ in ("VERB", "AUX") and "Fin" in t.morph.get("VerbForm") for t in before
+            t.i > conjunction.i and t.pos_ in ("VERB", "AUX") and {"Fin", "Part"} & set(t.morph.get("VerbForm"))
+            for t in before
         )
 
     def connected_through(self, a: Entity, b: Entity, trigger: str) -> bool:
@@ -300,7 +304,7 @@ def read_sentence(sentence: Sentence, *, language: str, parse: Callable[[str], A
                 continue
             current = pair
             groups = pattern.match(pair.mid, pair.pre, pair.post)
-            if groups is None and pattern.subject and (conjoined := _CONJOINED.match(pair.mid)):
+            if groups is None and (pattern.subject or pattern.conjoined) and (conjoined := _CONJOINED.match(pair.mid)):
                 # "A opened a store in ⟨loc⟩ and operates in B": the second verb's subject is A too.
                 current = replace(pair, mid=" " + pair.mid[conjoined.end() :])
                 groups = pattern.match(current.mid, current.pre, current.post)
@@ -380,7 +384,7 @@ def _with_coordinated(
     # Names after b, joined to it by a comma, "and", "et", "y"...
     last = pair.b
     for entity in entities[pair.b_index + 1 :]:
-        between = reader._text(last.end, entity.start)
+        between = _PARENTHESES.sub("", reader._text(last.end, entity.start))  # "la Loire (42) et la Saône"
         if entity.role not in pattern.b or not _COORDINATION.fullmatch(between):
             break
         yield (entity, target) if swap else (source, entity)
@@ -388,7 +392,7 @@ def _with_coordinated(
     # Names before a, joined to it the same way.
     first = pair.a
     for entity in reversed(entities[: pair.a_index]):
-        between = reader._text(entity.end, first.start)
+        between = _PARENTHESES.sub("", reader._text(entity.end, first.start))
         if entity.role not in pattern.a or not _COORDINATION.fullmatch(between):
             break
         yield (source, entity) if swap else (entity, target)
