@@ -182,3 +182,46 @@ def test_a_predicate_between_commas_is_no_apposition():
     )  # fmt: skip
     # THEN the holding company owns the company
     assert ("OWNS", "financière cm", "chausson matériaux") in triples(found)
+
+
+def test_a_supply_and_a_contract_stated_together_are_both_read():
+    # GIVEN "A delivers ... to B, with which it signed a contract"
+    _text, found = relations(
+        ["Terres du Berry livre la totalité de son orge de brasserie à la Brasserie Kronenberg, avec laquelle "
+         "elle a signé un contrat pluriannuel en janvier 2023."],
+        {"Terres du Berry": PER, "Brasserie Kronenberg": PER},
+        "fr",
+    )  # fmt: skip
+    # THEN a supply and an agreement
+    assert triples(found) == {
+        ("SUPPLIES", "terres du berry", "brasserie kronenberg"),
+        ("AGREEMENT_WITH", "brasserie kronenberg", "terres du berry"),
+    }
+
+
+@pytest.mark.parametrize(
+    ("language", "sentence", "names", "expected"),
+    [
+        (
+            "en",
+            "John Smith, chairman of the board of directors of Globex Corporation, resigned.",
+            {"John Smith": PER, "Globex Corporation": ORG},
+            ("ROLE_AT", "john smith", "globex"),
+        ),
+        (
+            "es",
+            "Aprobar la resolución del contrato suscrito con José María Álvarez-Pallete como presidente ejecutivo "
+            "del Consejo de Administración de Telefónica.",
+            # the recogniser's span holds the organ; the company is recognised alone elsewhere
+            {"José María Álvarez-Pallete": PER, "Administración de Telefónica": LOC, "Telefónica": LOC},
+            ("ROLE_AT", "josé maría álvarez-pallete", "telefónica"),
+        ),
+    ],
+)
+def test_a_role_on_the_board_of_a_company_is_a_role_at_the_company(language, sentence, names, expected):
+    # GIVEN a role "of the board of" a company (and a span "Administración de X" where X is a name of its own)
+    paragraphs = [sentence] if language == "en" else [sentence, "Telefónica"]
+    _text, found = relations(paragraphs, names, language)
+    # THEN the role is at the company
+    assert expected in triples(found)
+    assert not any("administración" in key for _kind, *keys in triples(found) for key in keys)

@@ -15,7 +15,7 @@ from typing import Protocol
 
 from tasks.steps.chunking import ElementLike, element_spans
 from tasks.steps.relations.columns import column_roles
-from tasks.steps.relations.names import every_occurrence, titled_aliases
+from tasks.steps.relations.names import every_occurrence, organ_names, titled_aliases
 from tasks.steps.relations.roles import occurrence_role
 
 __all__ = ["Block", "DocumentView", "Entity", "MentionLike", "PositionedChunk", "Sentence", "build_view"]
@@ -156,7 +156,7 @@ def build_view(
         end = offsets[m.chunk_index] + m.char_end
         if (start, end) not in seen and text[start:end] == m.text:
             seen[(start, end)] = Entity(0, start, end, m.text, m.label, role, m.canonical_key)
-    seen = every_occurrence(text, seen)
+    seen = every_occurrence(text, organ_names(seen))
     ordered = sorted(seen.values(), key=lambda e: (e.start, -e.end))
     entities: list[Entity] = []
     for entity in ordered:

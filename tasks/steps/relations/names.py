@@ -17,7 +17,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from typing import Protocol, TypeVar
 
-__all__ = ["every_occurrence", "titled_aliases"]
+__all__ = ["every_occurrence", "organ_names", "titled_aliases"]
 
 _MIN_LENGTH = 3
 # Titles a recognised span may start with ("Mme Sophie Garnier", "Sr. D. Álvaro Requena").
@@ -102,6 +102,29 @@ def every_occurrence(text: str, found: dict[tuple[int, int], Entity]) -> dict[tu
                     result[(start, end)] = template.at(start, end, text[start:end])
                     bisect.insort(spans, (start, end))
             start = text.find(form, start + 1)
+    return result
+
+
+# A company's organ read as part of its name: "Administración de Telefónica" (of "Consejo de Administración
+# de Telefónica"), "Board of Globex".
+_ORGAN_OF = re.compile(
+    r"^(?:(?:Consejo de )?Administración|Consejo|Board(?: of Directors)?|Conseil d'administration|Directoire)"
+    r"\s+(?:de|del|du|of)\s+(?:(?:la|el|the|le)\s+)?",
+)
+
+
+def organ_names(found: dict[tuple[int, int], Entity]) -> dict[tuple[int, int], Entity]:
+    """``found`` with a span "organ of X" read as the company X where X is recognised elsewhere as a name."""
+    named = {e.text: e for e in found.values() if e.role in _NAMED_ROLES and _is_name(e.text)}
+    result = {}
+    for (start, end), entity in found.items():
+        organ = _ORGAN_OF.match(entity.text)
+        company = named.get(entity.text[organ.end() :]) if organ else None
+        if organ is not None and company is not None and company.key != entity.key:
+            start += organ.end()
+            result[(start, end)] = company.at(start, end, company.text)
+        else:
+            result[(start, end)] = entity
     return result
 
 

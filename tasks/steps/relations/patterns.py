@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from tasks.steps.relations.lexicon import ROLE
 
-__all__ = ["Pattern", "gap", "place_gap", "role_phrase"]
+__all__ = ["ORGAN", "Pattern", "gap", "place_gap", "role_phrase"]
 
 PER, ORG, LOC, FAC, AMB = "PER", "ORG", "LOC", "FAC", "AMB"
 PARTY = (ORG, PER, FAC, AMB)  # recognisers swap these labels often; the trigger words decide
@@ -92,6 +92,14 @@ NOUN = (
     r"(?:(?:société|sociétés|sociedad|groupe|grupo|group|cabinet|banque d'affaires|banque|bank|firm|company|"
     r"empresa|compañía|holding|enseigne|startup|laboratoire|consultora|patronal|pôle|fondo de inversiones|"
     r"fondo de inversión|fonds|entidad|société anonyme|sociedad anónima|operadora|plataforma)\s+)?"
+)
+# A company's organ between a role and the company: "chairman of the board of directors of X",
+# "presidente ejecutivo del consejo de administración de X", "membre du conseil de surveillance de X".
+ORGAN = (
+    r"(?:(?:board of directors|board|supervisory board|executive committee|audit committee|"
+    r"conseil d'administration|conseil de surveillance|directoire|comité exécutif|comité de direction|"
+    r"consejo de administración|comisión ejecutiva|comité de dirección|comité ejecutivo|junta directiva)"
+    r"\s+(?:of|de|del|du|d')\s*(?:(?:the|la|le|el)\s+|l')?)?"
 )
 # Up to three lower-case words before a name ("la malterie", "the startup"), none a preposition that
 # would make the name a complement ("purchase by X").

@@ -12,6 +12,7 @@ from tasks.steps.relations.patterns import (
     LOWER_WORDS,
     NOUN,
     ORG,
+    ORGAN,
     ORGANISATION,
     PARTY,
     PER,
@@ -34,7 +35,7 @@ def english_patterns() -> list[Pattern]:
         r"\s+(?:who\s+)?(?:is|was|has been|had been|will be|became|becomes|remains|is now|serves as|served as|"
         r"will serve as|was appointed|was named|has been appointed|has been named|will stay on as|stays on as)\s+(?:as\s+)?)"
     )
-    of = r"\s+(?:of|at|for|with)\s+" + ART + NOUN
+    of = r"\s+(?:of|at|for|with)\s+" + ART + ORGAN + NOUN
     return [
         # --- ROLE_AT -----------------------------------------------------------------------------------
         Pattern(

@@ -12,6 +12,7 @@ from tasks.steps.relations.patterns import (
     LOWER_WORDS,
     NOUN,
     ORG,
+    ORGAN,
     ORGANISATION,
     PARTY,
     PER,
@@ -34,7 +35,7 @@ def spanish_patterns() -> list[Pattern]:
         r"(?:(?:es|era|fue|será|sigue|seguirá|continuará|queda|ha|han|sido|nombrad[oa]s?|como|en|su|calidad|de|"
         r"aceptado|nombramiento|ocupa|el|cargo|anteriormente|actualmente|hoy|ahora|también|nuevo|nueva)\s+){0,6}?"
     )
-    of = rf"\s+(?:de|del|en)\s+{ART}{NOUN}"
+    of = rf"\s+(?:de|del|en)\s+{ART}{ORGAN}{NOUN}"
     return [
         Pattern(
             "ROLE_AT",

@@ -13,6 +13,7 @@ from tasks.steps.relations.patterns import (
     LOWER_WORDS,
     NOUN,
     ORG,
+    ORGAN,
     ORGANISATION,
     PARTY,
     PER,
@@ -36,7 +37,7 @@ def french_patterns() -> list[Pattern]:
         r"(?:(?:auparavant|précédemment|désormais|aujourd'hui|actuellement|également|aussi|jusqu'ici)\s+)?)"
     )
     role = rf"(?P<role>(?:[\w'&.-]+\s+){{0,3}}?(?:{ROLE['fr']}|direction générale|direction financière|direction|présidence)(?:\s+[\w'&.-]+){{0,4}}?)"
-    of = rf"\s+(?:de|du|des|chez|au sein de|à)\s*{ART}{NOUN}"
+    of = rf"\s+(?:de|du|des|chez|au sein de|à)\s*{ART}{ORGAN}{NOUN}"
     return [
         Pattern(
             "ROLE_AT",

@@ -286,6 +286,14 @@ def _blocked(pair: _Pair, pattern: Pattern) -> bool:
     return any(_PLACEHOLDER.format(role.lower()) in pair.mid for role in roles)
 
 
+# Kinds one sentence may state of the same pair together: "A delivers its barley to B, with which it
+# signed a contract" is a supply and an agreement. Any other first reading of a pair is the only one.
+_ALSO: dict[str, frozenset[str]] = {
+    "AGREEMENT_WITH": frozenset({"SUPPLIES"}),
+    "SUPPLIES": frozenset({"AGREEMENT_WITH"}),
+}
+
+
 def read_sentence(sentence: Sentence, *, language: str, parse: Callable[[str], Any] | None = None) -> list[Finding]:
     """Every relationship the patterns find in ``sentence`` (entity indexes from the document view)."""
     reader = SentenceReader(sentence, language, parse)
@@ -299,8 +307,11 @@ def read_sentence(sentence: Sentence, *, language: str, parse: Callable[[str], A
     for pair in reader.pairs():
         if pair.a.key == pair.b.key:
             continue
+        read: set[str] = set()  # kinds already read for the pair
         for pattern in patterns:
             if pair.a.role not in pattern.a or pair.b.role not in pattern.b:
+                continue
+            if read and not all(pattern.kind in _ALSO.get(kind, ()) for kind in read):
                 continue
             current = pair
             groups = pattern.match(pair.mid, pair.pre, pair.post)
@@ -345,7 +356,7 @@ def read_sentence(sentence: Sentence, *, language: str, parse: Callable[[str], A
                         properties,
                     )
                 )
-            break  # the first pattern that reads a pair is the one that holds
+            read.add(pattern.kind)  # the first pattern of a kind that reads a pair is the one that holds
     return findings
 
 
