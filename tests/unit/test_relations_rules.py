@@ -225,3 +225,42 @@ def test_a_role_on_the_board_of_a_company_is_a_role_at_the_company(language, sen
     # THEN the role is at the company
     assert expected in triples(found)
     assert not any("administración" in key for _kind, *keys in triples(found) for key in keys)
+
+
+def test_lotus_notes_routing_after_a_name_is_not_part_of_it():
+    # GIVEN a header whose recipients carry their Notes routing, one read with it ("Mike Maggi/Corp"),
+    # one not recognised on the line at all, both named plainly in the body
+    header = "From: Sally Beck\nTo: John Arnold/HOU/ECT@ECT, Mike Maggi/Corp/Enron@ENRON\nSubject: gas"
+    _text, found = relations(
+        [(header, "EmailHeader"), "Mike Maggi and John Arnold will look at the numbers.", "Sally Beck"],
+        {"Sally Beck": PER, "Mike Maggi/Corp": PER, "Mike Maggi": PER, "John Arnold": PER},
+    )
+    # THEN the sender wrote to both people, under their plain names
+    assert triples(found) == {("WROTE_TO", "sally beck", "john arnold"), ("WROTE_TO", "sally beck", "mike maggi")}
+
+
+@pytest.mark.parametrize(
+    ("sentence", "names", "expected"),
+    [
+        # a department the recogniser took for an organisation is part of the role title
+        (
+            "Jane Roe, Head of Partnerships, Brightline Energy, said the deal closed.",
+            {"Jane Roe": PER, "Partnerships": ORG, "Brightline Energy": ORG},
+            {("ROLE_AT", "jane roe", "brightline energy")},
+        ),
+        (
+            "Tom Hale, Director of Research at Globex Corporation, presented the results.",
+            {"Tom Hale": PER, "Research": ORG, "Globex Corporation": ORG},
+            {("ROLE_AT", "tom hale", "globex")},
+        ),
+        # "Name, Title, Company"
+        (
+            "Maria Gonzalez, chief financial officer, Acme Logistics, signed for the buyer.",
+            {"Maria Gonzalez": PER, "Acme Logistics": ORG},
+            {("ROLE_AT", "maria gonzalez", "acme logistics")},
+        ),
+    ],
+)
+def test_a_role_title_naming_a_department_is_held_at_the_organisation_after_it(sentence, names, expected):
+    _text, found = relations([sentence], names)
+    assert triples(found) == expected

@@ -47,6 +47,14 @@ def english_patterns() -> list[Pattern]:
         ),
         Pattern(
             "ROLE_AT",
+            "pattern:role-comma-org",
+            PERSON,
+            ORGANISATION,
+            rf"\s*,\s*{ART}(?P<former>former\s+|ex-)?{role}\s*,\s*{ART}",
+            confidence=0.75,
+        ),
+        Pattern(
+            "ROLE_AT",
             "pattern:org-possessive-role",
             COMPANY,
             PERSON,

@@ -54,6 +54,14 @@ def spanish_patterns() -> list[Pattern]:
         ),
         Pattern(
             "ROLE_AT",
+            "pattern:role-comma-org",
+            PERSON,
+            ORGANISATION,
+            rf"\s*,\s*{ART}(?P<former>ex-?\s*)?{role}\s*,\s*{ART}",
+            confidence=0.75,
+        ),
+        Pattern(
+            "ROLE_AT",
             "pattern:role-of-org-comma",
             COMPANY,
             PERSON,

@@ -56,6 +56,14 @@ def french_patterns() -> list[Pattern]:
         ),
         Pattern(
             "ROLE_AT",
+            "pattern:role-comma-org",
+            PERSON,
+            ORGANISATION,
+            rf"\s*,\s*{ART}(?P<former>ancien(?:ne)?\s+|ex-)?{role}\s*,\s*{ART}",
+            confidence=0.75,
+        ),
+        Pattern(
+            "ROLE_AT",
             "pattern:appointed",
             COMPANY,
             PERSON,

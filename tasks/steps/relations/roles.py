@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["occurrence_role"]
+__all__ = ["occurrence_role", "role_title_parts"]
 
 # Words that make a name an organisation whatever its label ("Hoteles Alba", "Consorcio Eólico del
 # Ebro", "Banque Populaire"), and legal forms.
@@ -206,3 +206,31 @@ def _is_fragment(name: str, before: str) -> bool:
         return True
     two = _TWO_NAMES.match(name)
     return two is not None and all(len(_CAPITALISED.findall(two.group(side))) >= 2 for side in ("left", "right"))
+
+
+# "Head of Partnerships, Brightline Energy": a department named in a role title, before the organisation.
+_ROLE_HEAD_BEFORE = re.compile(
+    r"\b(?:head|director|vice[- ]president|vp|chief|manager|lead|jefe|jefa|director|directora|responsable|"
+    r"directeur|directrice|chef)\s+(?:of|for|de|del|du|des|de la)\s+(?:the\s+)?$",
+    re.IGNORECASE,
+)
+_BEFORE_ORGANISATION = re.compile(r"^\s*(?:,|at|@|chez|en)\s*$", re.IGNORECASE)
+
+
+def role_title_parts(text: str, occurrences: list[tuple[int, int, str]]) -> set[int]:
+    """Positions of the names that are part of a role title, among ``occurrences`` (start, end, role) in order.
+
+    A name right after "Head of", "Director of", "responsable de" ... and followed by an organisation
+    (", Brightline Energy", " at Acme") is the department the role heads, not where it is held.
+    """
+    parts = set()
+    for position, (start, end, role) in enumerate(occurrences[:-1]):
+        following = occurrences[position + 1]
+        if (
+            role in ("ORG", "AMB")
+            and following[2] in ("ORG", "AMB", "FAC")
+            and _ROLE_HEAD_BEFORE.search(text[max(0, start - 40) : start])
+            and _BEFORE_ORGANISATION.match(text[end : following[0]])
+        ):
+            parts.add(position)
+    return parts
