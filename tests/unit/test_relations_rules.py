@@ -264,3 +264,40 @@ def test_lotus_notes_routing_after_a_name_is_not_part_of_it():
 def test_a_role_title_naming_a_department_is_held_at_the_organisation_after_it(sentence, names, expected):
     _text, found = relations([sentence], names)
     assert triples(found) == expected
+
+
+def test_a_dashed_aside_is_skipped_and_its_names_are_no_subject():
+    # GIVEN "A (A') - part of B's C segment - recorded revenue from a contract with D"
+    _text, found = relations(
+        ["In December 2013, L3's Army Sustainment Division (ASD) - part of L3's Aerospace Systems segment - "
+         "improperly recorded $17.9 million in revenue from a contract with the U.S. Army."],
+        {"Army Sustainment Division": ORG, "ASD": ORG, "Aerospace Systems": ORG, "U.S. Army": ORG},
+    )  # fmt: skip
+    agreements = {frozenset((s, t)) for k, s, t in triples(found) if k == "AGREEMENT_WITH"}
+    # THEN the division has the contract, not the segment named in the aside
+    assert frozenset(("army sustainment division", "u.s. army")) in agreements
+    assert not any("aerospace systems" in pair for pair in agreements)
+
+
+def test_places_between_a_group_and_its_company_do_not_block_through():
+    # GIVEN "le groupe G, actif dans les départements de la Loire (42) et de la Saône-et-Loire (71) à travers la société GM"
+    _text, found = relations(
+        ["Le groupe Guillemet est actif dans le négoce de matériaux dans les départements de la Loire (42) et de la "
+         "Saône-et-Loire (71) à travers la société Guillemet Matériaux."],
+        {"Guillemet": PER, "Loire": LOC, "Saône-et-Loire": LOC, "Guillemet Matériaux": PER},
+        "fr",
+    )  # fmt: skip
+    kinds = triples(found)
+    # THEN the group owns the company; the second department is a place, not its owner
+    assert ("OWNS", "guillemet", "guillemet matériaux") in kinds
+    assert not any(k == "OWNS" and s == "saône-et-loire" for k, s, _t in kinds)
+
+
+def test_a_contract_named_after_a_client_lost_to_a_rival_is_the_rivals():
+    # GIVEN "A lost the B contract to C"
+    _text, found = relations(
+        ["He mentioned that Quantix lost the Orbis contract to Delmar Systems last spring."],
+        {"Quantix": ORG, "Orbis": ORG, "Delmar Systems": ORG},
+    )
+    # THEN C has the agreement with B, and A none
+    assert triples(found) == {("AGREEMENT_WITH", "delmar systems", "orbis")}

@@ -269,6 +269,15 @@ def english_patterns() -> list[Pattern]:
         ),
         Pattern(
             "AGREEMENT_WITH",
+            "pattern:named-contract-to",
+            PARTY,
+            PARTY,
+            rf"\s+(?:contract|agreement|deal|account|tender)\s+(?:to|with)\s+{ART}",
+            pre=r"\b(?:won|wins|win|lost|loses|lose|awarded|awards|award|gave|gives|give)\s+(?:the|a|an|its|their)\s+",
+            confidence=0.7,
+        ),
+        Pattern(
+            "AGREEMENT_WITH",
             "pattern:with-which-signed",
             PARTY,
             PARTY,

@@ -171,7 +171,8 @@ def french_patterns() -> list[Pattern]:
             "pattern:through-company",
             PARTY,
             PARTY,
-            rf"{gap(120)}\b(?:à travers|par l'intermédiaire de)\s+(?:sa\s+filiale|la\s+société|sa\s+société)\s*",
+            # places may stand between: "actif dans les départements de la Loire (42) et de la Saône-et-Loire (71) à travers"
+            r"(?:[^⟨⟩;]|⟨(?:loc|amb)⟩){0,160}?\b(?:à travers|par l'intermédiaire de)\s+(?:sa\s+filiale|la\s+société|sa\s+société)\s*",
             blocked_by=(ORG, PER, FAC),
         ),
         Pattern(

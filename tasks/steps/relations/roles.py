@@ -118,7 +118,8 @@ _ORGANISATION_BEFORE = re.compile(
     re.IGNORECASE,
 )
 _LIST_JOIN = re.compile(
-    r"^\s*(?:,|and|et|y|e|ou|o|or)\s*(?:,\s*)?(?:(?:en|à|au|aux|in)\s+)?(?:(?:la|le|el|the)\s+|l')?$", re.IGNORECASE
+    r"^\s*(?:,|and|et|y|e|ou|o|or)\s*(?:,\s*)?(?:(?:en|à|au|aux|in|de|du|des|del)\s+)?(?:(?:la|le|el|the)\s+|l')?$",
+    re.IGNORECASE,
 )
 
 # An apposition that says what a name is: "Deltares, an independent research institute based in Delft".

@@ -44,6 +44,8 @@ _APPOSITION = re.compile(
     r",(?!\s*(?:est|sont|était|is|are|was|were|es|son|fue|era)\b)[^,;⟨⟩]{0,70}⟨\w+⟩"
     r"(?:(?:[^,;⟨⟩]{0,12}|\s*,\s*(?:en\s+|in\s+|à\s+)?)⟨\w+⟩){0,4}[^,;⟨⟩]{0,30},"
 )
+# An aside between dashes holding other names: " - part of ⟨org⟩'s ⟨org⟩ segment - ".
+_DASHED_ASIDE = re.compile(r"\s[-–—]\s[^-–—⟨⟩;]{0,40}⟨\w+⟩[^-–—;]{0,60}?\s[-–—]\s")
 # A trailing "⟨ORG⟩'s largest customer," describes ``b``: it is not an argument of the pair.
 _POSSESSIVE_TAIL = re.compile(r"⟨\w+⟩\s*(?:'s|’s)\s+[^⟨⟩,]{0,40},\s*$")
 # Names in a list: "A, B and C", "en France, en Belgique et en Suisse", "et par le cabinet X".
@@ -171,7 +173,7 @@ def _path(x: Any, y: Any) -> list[Any]:
 
 
 def _clean(mid: str) -> str:
-    mid = _PARENTHESES.sub("", mid)
+    mid = _DASHED_ASIDE.sub(" ", _PARENTHESES.sub("", mid))
     previous = None
     while previous != mid:
         previous, mid = mid, _APPOSITION.sub(" ", mid, count=1)
@@ -270,6 +272,14 @@ _CONJOINED = re.compile(r".*⟨\w+⟩[^⟨⟩]*?\s(?:and|y|et|e)\s+(?=[^⟨⟩]*
 _SECOND_PREDICATE = re.compile(r"^\s*(?:and|et|y)\s+\S")
 
 
+def _in_aside(pre: str, mid: str) -> bool:
+    """Whether ``a`` stands in a dashed or bracketed aside that closes between it and ``b``."""
+    dashes = len(re.findall(r"\s[-–—]\s", pre))
+    if dashes % 2 and re.search(r"\s[-–—]\s", mid):
+        return True
+    return pre.rfind("(") > pre.rfind(")") and ")" in mid
+
+
 def _governed(pre: str) -> bool:
     """Whether the text before a name ends in a preposition (articles and company nouns skipped)."""
     if _ORGAN_OF.search(pre):
@@ -334,6 +344,8 @@ def read_sentence(sentence: Sentence, *, language: str, parse: Callable[[str], A
                 and reader.finite_verb_between(current.a, current.b)
             ):
                 continue  # "…de la Administración Pública, ha anunciado…": not the subject of that verb
+            if pattern.subject and _in_aside(current.pre, current.mid):
+                continue  # "A (- part of B's C segment -) recorded revenue from a contract with D": not C
             if pattern.not_after and re.search(pattern.not_after, current.pre):
                 continue
             if pattern.far and not reader.connected_through(current.a, current.b, pattern.trigger):
