@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from tasks.steps.relations.clauses import COORDINATION, PARENTHESES, clean_between, governed, in_aside
 from tasks.steps.relations.document import Entity, Sentence
 from tasks.steps.relations.lexicon import DATE, FORMER, HYPOTHETICAL, NEGATION, role_type
 from tasks.steps.relations.model import Finding
@@ -36,26 +37,6 @@ from tasks.steps.relations.patterns import Pattern
 __all__ = ["SentenceReader", "read_sentence"]
 
 _PLACEHOLDER = "⟨{}⟩"
-# Asides in parentheses that hold no relation of the pair: defined terms, abbreviations, numbers.
-_PARENTHESES = re.compile(r"\s*\([^()]{0,80}\)")
-# An apposition holding one other entity, between commas: ", a subsidiary of ⟨ORG⟩,".
-# Not one that opens with a verb: ", est contrôlée par la famille ⟨per⟩," is the predicate.
-_APPOSITION = re.compile(
-    r",(?!\s*(?:est|sont|était|is|are|was|were|es|son|fue|era)\b)[^,;⟨⟩]{0,70}⟨\w+⟩"
-    r"(?:(?:[^,;⟨⟩]{0,12}|\s*,\s*(?:en\s+|in\s+|à\s+)?)⟨\w+⟩){0,4}[^,;⟨⟩]{0,30},"
-)
-# An aside between dashes holding other names: " - part of ⟨org⟩'s ⟨org⟩ segment - ".
-_DASHED_ASIDE = re.compile(r"\s[-–—]\s[^-–—⟨⟩;]{0,40}⟨\w+⟩[^-–—;]{0,60}?\s[-–—]\s")
-# A trailing "⟨ORG⟩'s largest customer," describes ``b``: it is not an argument of the pair.
-_POSSESSIVE_TAIL = re.compile(r"⟨\w+⟩\s*(?:'s|’s)\s+[^⟨⟩,]{0,40},\s*$")
-# Names in a list: "A, B and C", "en France, en Belgique et en Suisse", "et par le cabinet X".
-_COORDINATION = re.compile(
-    r"\s*(?:,\s*(?:d'une part,\s*)?(?:(?:and|or|et|ou|y|e|o)\s+)?|(?:and|or|et|ou|y|e|o|ainsi que|as well as)\s+)"
-    r"(?:(?:celui|celle|ceux|celles)\s+)?"
-    r"(?:(?:en|au|aux|à|in|par|by|por|de|del|du|des|dans|sobre)\s+|d')?"
-    r"(?:(?:the|la|le|les|el|los|las|une|un|a)\s+|l')?"
-    r"(?:(?:société|sociedad|groupe|grupo|group|cabinet|banque d'affaires|banque|bank|firm|company|empresa|compañía)\s+)?",
-)
 
 
 @dataclass(frozen=True)
@@ -113,7 +94,7 @@ class SentenceReader:
                 if b.start - a.end > _MAX_BETWEEN:
                     break  # no pattern spans that much: the later names are further still
                 next_start = entities[j + 1].start if j + 1 < len(entities) else self.sentence.end
-                mid = _clean(self._text(a.end, b.start))
+                mid = clean_between(self._text(a.end, b.start))
                 yield _Pair(a, b, mid, pre, self._text(b.end, next_start), i, j)
 
     def _parsed(self) -> Any:
@@ -172,14 +153,6 @@ def _path(x: Any, y: Any) -> list[Any]:
     return up_x[: up_x.index(common) + 1] + list(reversed(up_y[: up_y.index(common)]))
 
 
-def _clean(mid: str) -> str:
-    mid = _DASHED_ASIDE.sub(" ", _PARENTHESES.sub("", mid))
-    previous = None
-    while previous != mid:
-        previous, mid = mid, _APPOSITION.sub(" ", mid, count=1)
-    return _POSSESSIVE_TAIL.sub("", mid)
-
-
 def _dates(sentence: Sentence, language: str) -> list[tuple[int, str]]:
     """Dates in the sentence as ``(position, text)``: DATE entities, else dates as written."""
     found = [(e.start, e.text) for e in sentence.entities if e.role == "DATE" and re.search(r"\d", e.text)]
@@ -189,80 +162,6 @@ def _dates(sentence: Sentence, language: str) -> list[tuple[int, str]]:
     return found
 
 
-# Words after which a name is a prepositional complement, not the subject of the next verb.
-_PREPOSITIONS = frozenset(
-    [
-        "of",
-        "in",
-        "at",
-        "by",
-        "with",
-        "for",
-        "from",
-        "to",
-        "on",
-        "into",
-        "de",
-        "del",
-        "du",
-        "des",
-        "d'",
-        "en",
-        "à",
-        "au",
-        "aux",
-        "con",
-        "avec",
-        "para",
-        "pour",
-        "par",
-        "por",
-        "sobre",
-        "sur",
-        "entre",
-        "between",
-        "among",
-        "dans",
-        "desde",
-        "chez",
-    ]
-)
-_SKIPPED_BEFORE_NAME = frozenset(
-    [
-        "the",
-        "a",
-        "an",
-        "la",
-        "le",
-        "les",
-        "l'",
-        "el",
-        "los",
-        "las",
-        "un",
-        "una",
-        "une",
-        "lo",
-        "société",
-        "sociedad",
-        "groupe",
-        "grupo",
-        "group",
-        "company",
-        "empresa",
-        "cabinet",
-        "banque",
-        "bank",
-        "holding",
-        "enseigne",
-    ]
-)
-
-
-# "the board of X", "le conseil d'administration de X": X acts through its board.
-_ORGAN_OF = re.compile(
-    r"\b(?:board(?: of directors)?|conseil d'administration|directoire|consejo de administración|comité de dirección)\s+(?:of|de|del|du)\s*$"
-)
 # ", which also owns", ", qui détient", ", que opera": the clause is about ``a``, whatever governs it.
 _RELATIVE = re.compile(r"^\s*,?\s*(?:which|who|that|qui|que|lequel|laquelle|lesquels|el cual|la cual|quien|quienes)\b")
 # Up to the last conjunction after another name, when no name follows it: what comes after is a
@@ -270,24 +169,6 @@ _RELATIVE = re.compile(r"^\s*,?\s*(?:which|who|that|qui|que|lequel|laquelle|lesq
 _CONJOINED = re.compile(r".*⟨\w+⟩[^⟨⟩]*?\s(?:and|y|et|e)\s+(?=[^⟨⟩]*$)", re.DOTALL)
 # A conjunction and more words before ``b``: a second predicate, whose subject is not ``a``.
 _SECOND_PREDICATE = re.compile(r"^\s*(?:and|et|y)\s+\S")
-
-
-def _in_aside(pre: str, mid: str) -> bool:
-    """Whether ``a`` stands in a dashed or bracketed aside that closes between it and ``b``."""
-    dashes = len(re.findall(r"\s[-–—]\s", pre))
-    if dashes % 2 and re.search(r"\s[-–—]\s", mid):
-        return True
-    return pre.rfind("(") > pre.rfind(")") and ")" in mid
-
-
-def _governed(pre: str) -> bool:
-    """Whether the text before a name ends in a preposition (articles and company nouns skipped)."""
-    if _ORGAN_OF.search(pre):
-        return False
-    words = pre.replace("l'", "l' ").replace("d'", "d' ").split()
-    while words and words[-1] in _SKIPPED_BEFORE_NAME:
-        words.pop()
-    return bool(words) and words[-1] in _PREPOSITIONS
 
 
 def _blocked(pair: _Pair, pattern: Pattern) -> bool:
@@ -339,12 +220,12 @@ def read_sentence(sentence: Sentence, *, language: str, parse: Callable[[str], A
                 continue
             if (
                 pattern.subject
-                and _governed(current.pre)
+                and governed(current.pre)
                 and not _RELATIVE.match(current.mid)
                 and reader.finite_verb_between(current.a, current.b)
             ):
                 continue  # "…de la Administración Pública, ha anunciado…": not the subject of that verb
-            if pattern.subject and _in_aside(current.pre, current.mid):
+            if pattern.subject and in_aside(current.pre, current.mid):
                 continue  # "A (- part of B's C segment -) recorded revenue from a contract with D": not C
             if pattern.not_after and re.search(pattern.not_after, current.pre):
                 continue
@@ -407,16 +288,16 @@ def _with_coordinated(
     # Names after b, joined to it by a comma, "and", "et", "y"...
     last = pair.b
     for entity in entities[pair.b_index + 1 :]:
-        between = _PARENTHESES.sub("", reader._text(last.end, entity.start))  # "la Loire (42) et la Saône"
-        if entity.role not in pattern.b or not _COORDINATION.fullmatch(between):
+        between = PARENTHESES.sub("", reader._text(last.end, entity.start))  # "la Loire (42) et la Saône"
+        if entity.role not in pattern.b or not COORDINATION.fullmatch(between):
             break
         yield (entity, target) if swap else (source, entity)
         last = entity
     # Names before a, joined to it the same way.
     first = pair.a
     for entity in reversed(entities[: pair.a_index]):
-        between = _PARENTHESES.sub("", reader._text(entity.end, first.start))
-        if entity.role not in pattern.a or not _COORDINATION.fullmatch(between):
+        between = PARENTHESES.sub("", reader._text(entity.end, first.start))
+        if entity.role not in pattern.a or not COORDINATION.fullmatch(between):
             break
         yield (source, entity) if swap else (entity, target)
         first = entity
