@@ -301,3 +301,49 @@ def test_a_contract_named_after_a_client_lost_to_a_rival_is_the_rivals():
     )
     # THEN C has the agreement with B, and A none
     assert triples(found) == {("AGREEMENT_WITH", "delmar systems", "orbis")}
+
+
+@pytest.mark.parametrize(
+    ("language", "sentence", "names", "expected"),
+    [
+        (
+            "en",
+            "This agreement is made between Acme Logistics, a limited company, and Northwind Bank.",
+            {"Acme Logistics": ORG, "Northwind Bank": ORG},
+            {("AGREEMENT_WITH", "acme logistics", "northwind bank")},
+        ),
+        (
+            "es",
+            "El contrato entre Hoteles Alba, sociedad anónima, y Lavanderías del Norte entra en vigor en julio.",
+            {"Hoteles Alba": ORG, "Lavanderías del Norte": ORG},
+            {("AGREEMENT_WITH", "hoteles alba", "lavanderías del norte")},
+        ),
+    ],
+)
+def test_an_apposition_describing_the_first_party_of_an_agreement_is_skipped(language, sentence, names, expected):
+    _text, found = relations([sentence], names, language)
+    assert triples(found) == expected
+
+
+def test_a_titled_name_is_the_person_whose_surname_the_document_writes_alone():
+    # GIVEN "Sr. D. Álvaro Requena" in the inside address and "Sr. Requena" in the salutation, read as two names
+    _text, found = relations(
+        ["Madrid, 18 de enero de 2024", "Sr. D. Álvaro Requena", "Director General", "Conservas Marinas, S.A.",
+         "Estimado Sr. Requena:", "Le confirmamos nuestro acuerdo.", "Atentamente,", "Javier Ibarra"],
+        {"D. Álvaro Requena": PER, "Requena": PER, "Conservas Marinas, S.A.": ORG, "Javier Ibarra": PER},
+        "es",
+    )  # fmt: skip
+    # THEN both relationships join the one person, under the key of the name written without title
+    assert {("ROLE_AT", "requena", "conservas marinas"), ("WROTE_TO", "javier ibarra", "requena")} <= triples(found)
+    assert not any(key.startswith("d. ") for _kind, *keys in triples(found) for key in keys)
+
+
+def test_an_organisation_cut_before_de_place_is_no_end():
+    # GIVEN a foundation's name read as an organisation and a place ("... Pensions" + "Barcelona")
+    _text, found = relations(
+        ["Marc Murtra es patrono de la Fundación Bancaria Caixa d'Estalvis i Pensions de Barcelona."],
+        {"Marc Murtra": PER, "Fundación Bancaria Caixa d'Estalvis i Pensions": ORG, "Barcelona": LOC},
+        "es",
+    )
+    # THEN no role at the cut name, and the foundation is not "in" Barcelona by this reading
+    assert triples(found) == set()

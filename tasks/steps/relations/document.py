@@ -16,7 +16,7 @@ from typing import Protocol
 from tasks.steps.chunking import ElementLike, element_spans
 from tasks.steps.relations.columns import column_roles
 from tasks.steps.relations.names import every_occurrence, organ_names, titled_aliases
-from tasks.steps.relations.roles import occurrence_role, role_title_parts
+from tasks.steps.relations.roles import cut_name_parts, occurrence_role, role_title_parts
 
 __all__ = ["Block", "DocumentView", "Entity", "MentionLike", "PositionedChunk", "Sentence", "build_view"]
 
@@ -165,8 +165,11 @@ def build_view(
         previous = (entities[-1].end, entities[-1].role) if entities else None
         role = occurrence_role(text, start=entity.start, end=entity.end, role=entity.role, previous=previous)
         entities.append(Entity(len(entities), entity.start, entity.end, entity.text, entity.label, role, entity.key))
-    for position in role_title_parts(text, [(e.start, e.end, e.role) for e in entities]):
+    occurrences = [(e.start, e.end, e.role) for e in entities]
+    for position in role_title_parts(text, occurrences):
         entities[position] = replace(entities[position], role="GENERIC")  # read as the words of the title
+    for position in cut_name_parts(text, occurrences):
+        entities[position] = replace(entities[position], role="PART")
     for position, alias in titled_aliases(entities).items():
         entities[position] = replace(entities[position], key=entities[alias].key, label=entities[alias].label)
     for block in blocks:

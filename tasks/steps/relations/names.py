@@ -132,8 +132,9 @@ def titled_aliases(entities: Sequence[_Named]) -> dict[int, int]:
     """Position of a person's span that starts with a title -> position of the same name without it.
 
     "Mme Sophie Garnier" is the "Sophie Garnier" the document names elsewhere: one person, so one
-    key (that of the untitled name, itself a recognised entity). A titled name the document never
-    writes without its title keeps its own key.
+    key (that of the untitled name, itself a recognised entity), or that of the surname the document
+    writes alone ("Requena" for "Sr. D. Álvaro Requena"). A titled name the document never writes
+    without its title keeps its own key.
     """
     untitled = {
         e.text: position for position, e in enumerate(entities) if e.role == "PER" and not _TITLES.match(e.text)
@@ -141,6 +142,14 @@ def titled_aliases(entities: Sequence[_Named]) -> dict[int, int]:
     aliases = {}
     for position, entity in enumerate(entities):
         bare = _TITLES.sub("", entity.text) if entity.role == "PER" else entity.text
-        if bare != entity.text and bare in untitled:
-            aliases[position] = untitled[bare]
+        if bare == entity.text:
+            continue
+        # the whole name, else its surname part the document writes alone ("Sr. D. Álvaro Requena",
+        # "Estimado Sr. Requena:")
+        words = bare.split()
+        known = next(
+            (untitled[" ".join(words[i:])] for i in range(len(words)) if " ".join(words[i:]) in untitled), None
+        )
+        if known is not None:
+            aliases[position] = known
     return aliases

@@ -247,7 +247,7 @@ def english_patterns() -> list[Pattern]:
             "pattern:agreement-between",
             PARTY,
             PARTY,
-            rf"\s*and\s+{ART}",
+            rf"(?:\s*,[^,;⟨⟩]{{0,100}},)?\s*and\s+{ART}",
             pre=rf"\b(?P<role>agreement|contract|deal|memorandum)\b{gap(50)}\bbetween\s+{ART}",
         ),
         Pattern(

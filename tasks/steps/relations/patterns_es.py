@@ -215,6 +215,14 @@ def spanish_patterns() -> list[Pattern]:
         ),
         Pattern(
             "AGREEMENT_WITH",
+            "pattern:agreement-between",
+            PARTY,
+            PARTY,
+            rf"(?:\s*,[^,;⟨⟩]{{0,100}},)?\s*y\s+{ART}",
+            pre=rf"\b(?P<role>acuerdo|contrato|convenio|protocolo)\b{gap(50)}\bentre\s+{ART}",
+        ),
+        Pattern(
+            "AGREEMENT_WITH",
             "pattern:agreement-with",
             PARTY,
             PARTY,

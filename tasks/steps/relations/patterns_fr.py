@@ -230,7 +230,7 @@ def french_patterns() -> list[Pattern]:
             "pattern:agreement-between",
             PARTY,
             PARTY,
-            rf"\s*et\s+{ART}",
+            rf"(?:\s*,[^,;⟨⟩]{{0,100}},)?\s*et\s+{ART}",
             pre=rf"\b(?P<role>accord|contrat|protocole|convention)\b{gap(50)}\bentre\s+{ART}",
         ),
         Pattern(

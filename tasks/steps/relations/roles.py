@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["occurrence_role", "role_title_parts"]
+__all__ = ["cut_name_parts", "occurrence_role", "role_title_parts"]
 
 # Words that make a name an organisation whatever its label ("Hoteles Alba", "Consorcio Eólico del
 # Ebro", "Banque Populaire"), and legal forms.
@@ -224,7 +224,7 @@ def role_title_parts(text: str, occurrences: list[tuple[int, int, str]]) -> set[
     A name right after "Head of", "Director of", "responsable de" ... and followed by an organisation
     (", Brightline Energy", " at Acme") is the department the role heads, not where it is held.
     """
-    parts = set()
+    parts: set[int] = set()
     for position, (start, end, role) in enumerate(occurrences[:-1]):
         following = occurrences[position + 1]
         if (
@@ -234,4 +234,24 @@ def role_title_parts(text: str, occurrences: list[tuple[int, int, str]]) -> set[
             and _BEFORE_ORGANISATION.match(text[end : following[0]])
         ):
             parts.add(position)
+    return parts
+
+
+_OF_PLACE = re.compile(r"^\s+(?:de|del|du|des|of)\s+$|^\s+d'$")
+
+
+def cut_name_parts(text: str, occurrences: list[tuple[int, int, str]]) -> set[int]:
+    """Positions of an organisation's name cut before "de <place>", and of that place, among ``occurrences``.
+
+    "Fundación Bancaria Caixa d'Estalvis i Pensions de Barcelona" read as an organisation and a
+    place, "Ateliers de Vitré" as "Ateliers" and "Vitré": the organisation's name runs on, so neither
+    piece is an end of a relationship (an organisation is never stated to be in a place this way).
+    """
+    parts: set[int] = set()
+    for position, (_start, end, role) in enumerate(occurrences[:-1]):
+        following = occurrences[position + 1]
+        if role == "ORG" and following[2] in ("LOC", "AMB") and _OF_PLACE.match(text[end : following[0]]):
+            after = text[following[1] : following[1] + 3]
+            if not re.match(r"^\s*(?:de|del|du|d')\b", after):  # "X de Y de Z": let the longer reading be
+                parts.update((position, position + 1))
     return parts
