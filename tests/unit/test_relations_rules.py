@@ -347,3 +347,30 @@ def test_an_organisation_cut_before_de_place_is_no_end():
     )
     # THEN no role at the cut name, and the foundation is not "in" Barcelona by this reading
     assert triples(found) == set()
+
+
+@pytest.mark.parametrize(
+    ("language", "paragraphs", "names", "expected"),
+    [
+        (
+            "es",
+            ["Acuerdo por el que se nombra a don Francisco Morales Morales Magistrado suplente de la Sala Primera "
+             "del Tribunal Supremo.", "Francisco Morales Morales tomará posesión."],
+            {"Francisco Morales Morales Magistrado": PER, "Francisco Morales Morales": PER,
+             "Sala Primera del Tribunal Supremo": ORG},
+            ("ROLE_AT", "francisco morales morales", "sala primera del tribunal supremo"),
+        ),
+        (
+            "en",
+            ["Chief Executive Officer John Smith of Globex Corporation spoke first.", "John Smith thanked the staff."],
+            {"Chief Executive Officer John Smith": PER, "John Smith": PER, "Globex Corporation": ORG},
+            ("ROLE_AT", "john smith", "globex"),
+        ),
+    ],
+)  # fmt: skip
+def test_a_role_title_glued_to_a_name_is_read_as_the_title(language, paragraphs, names, expected):
+    # GIVEN a person's span holding a role title, and the person named without it elsewhere
+    _text, found = relations(paragraphs, names, language)
+    # THEN the relationship joins the person under the plain name's key, the title read as a word
+    assert expected in triples(found)
+    assert not any("magistrado" in key or "chief" in key for _kind, *keys in triples(found) for key in keys)

@@ -15,7 +15,7 @@ from typing import Protocol
 
 from tasks.steps.chunking import ElementLike, element_spans
 from tasks.steps.relations.columns import column_roles
-from tasks.steps.relations.names import every_occurrence, organ_names, titled_aliases
+from tasks.steps.relations.names import every_occurrence, glued_titles, organ_names, titled_aliases
 from tasks.steps.relations.roles import cut_name_parts, occurrence_role, role_title_parts
 
 __all__ = ["Block", "DocumentView", "Entity", "MentionLike", "PositionedChunk", "Sentence", "build_view"]
@@ -172,6 +172,9 @@ def build_view(
         entities[position] = replace(entities[position], role="PART")
     for position, alias in titled_aliases(entities).items():
         entities[position] = replace(entities[position], key=entities[alias].key, label=entities[alias].label)
+    for position, (alias, start, end) in glued_titles(entities).items():
+        named = entities[alias]
+        entities[position] = replace(named, index=position, start=start, end=end, text=text[start:end])
     for block in blocks:
         if block.kind == "Table":
             inside = [(e.index, e.start, e.end, e.role) for e in entities if block.start <= e.start < block.end]

@@ -17,7 +17,9 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from typing import Protocol, TypeVar
 
-__all__ = ["every_occurrence", "organ_names", "titled_aliases"]
+from tasks.steps.relations.lexicon import ROLE
+
+__all__ = ["every_occurrence", "glued_titles", "organ_names", "titled_aliases"]
 
 _MIN_LENGTH = 3
 # Titles a recognised span may start with ("Mme Sophie Garnier", "Sr. D. Álvaro Requena").
@@ -153,3 +155,32 @@ def titled_aliases(entities: Sequence[_Named]) -> dict[int, int]:
         if known is not None:
             aliases[position] = known
     return aliases
+
+
+# A role title the recogniser read as part of a person's name, before or after it ("Chief Executive
+# John Smith", "Francisco Morales Morales Magistrado").
+_ROLE_WORDS = "|".join(ROLE[language] for language in ("en", "fr", "es"))
+_GLUED_TITLE = re.compile(rf"^(?:{_ROLE_WORDS})\s+(?=\w)|(?<=\w)\s+(?:{_ROLE_WORDS})$", re.IGNORECASE)
+
+
+def glued_titles(entities: Sequence[_Named]) -> dict[int, tuple[int, int, int]]:
+    """Position of a person's span with a role title glued to it -> (position of the name without it, its start, end).
+
+    Only where the document names the person without the title too (one person, one key); the
+    title, out of the span, is then a word the sentence patterns read ("... Magistrado suplente de X").
+    """
+    plain = {e.text: position for position, e in enumerate(entities) if e.role == "PER"}
+    found = {}
+    for position, entity in enumerate(entities):
+        title = _GLUED_TITLE.search(entity.text) if entity.role == "PER" else None
+        if title is None:
+            continue
+        start, end = (
+            (entity.start + title.end(), entity.end)
+            if title.start() == 0
+            else (entity.start, entity.start + title.start())
+        )
+        name = entity.text[start - entity.start : end - entity.start]
+        if name in plain and plain[name] != position:
+            found[position] = (plain[name], start, end)
+    return found
