@@ -374,3 +374,25 @@ def test_a_role_title_glued_to_a_name_is_read_as_the_title(language, paragraphs,
     # THEN the relationship joins the person under the plain name's key, the title read as a word
     assert expected in triples(found)
     assert not any("magistrado" in key or "chief" in key for _kind, *keys in triples(found) for key in keys)
+
+
+def test_a_business_named_by_what_it_does_is_an_organisation():
+    # GIVEN "la malterie Grains d'Or, située à Issoudun" with the malthouse taken for a place
+    _text, found = relations(
+        ["En 2023, Terres du Berry a racheté la malterie Grains d'Or, située à Issoudun, auprès du groupe Cerelis."],
+        {"Terres du Berry": PER, "Grains d'Or": LOC, "Issoudun": LOC, "Cerelis": ORG},
+        "fr",
+    )
+    # THEN it is located in the town it is said to be in, and bought
+    assert {("LOCATED_IN", "grains d'or", "issoudun"), ("ACQUIRED", "terres du berry", "grains d'or")} <= triples(found)
+
+
+def test_a_point_of_the_compass_is_no_place():
+    # GIVEN "présente dans le Sud Ouest" with "Sud" and "Ouest" read as places
+    _text, found = relations(
+        ["Chausson Matériaux est principalement présente dans le Sud Ouest et le Sud Est."],
+        {"Chausson Matériaux": PER, "Sud": LOC, "Ouest": LOC, "Sud Est": LOC},
+        "fr",
+    )
+    # THEN the company operates in no "Sud"
+    assert triples(found) == set()

@@ -94,6 +94,11 @@ _STREET = re.compile(
     r"street|road|lane|drive)\b",
     re.IGNORECASE,
 )
+# A point of the compass is a direction, not a named place ("présente dans le Sud Ouest, le Sud Est").
+_COMPASS = re.compile(
+    r"^(?:nord|sud|est|ouest|north|south|east|west|norte|sur|este|oeste)(?:[\s-]+(?:nord|sud|est|ouest|east|west|este|oeste))?$",
+    re.IGNORECASE,
+)
 _STREET_END = re.compile(
     r"\b(?:street|st\.?|road|rd\.?|way|avenue|ave\.?|lane|drive|boulevard|blvd\.?|parkway|plaza|square)$", re.IGNORECASE
 )
@@ -113,7 +118,11 @@ _WORKPLACE_BEFORE = re.compile(
 # A name right after one of these nouns is an organisation's ("la société X", "du groupe X").
 _ORGANISATION_BEFORE = re.compile(
     r"\b(?:société|sociétés|groupe|group|grupo|sociedad|company|firm|cabinet|holding|enseigne|filiale|filial|"
-    r"subsidiary|banque d'affaires|banque|bank|consultora|empresa|compañía|startup|laboratoire|patronal)"
+    r"subsidiary|banque d'affaires|banque|bank|consultora|empresa|compañía|startup|laboratoire|patronal|"
+    # a business named by what it does: "la malterie Grains d'Or", "the carmaker Renault"
+    r"malterie|usine|clinique|brasserie|coopérative|fabricant|distributeur|constructeur|opérateur|"
+    r"cooperativa|fabricante|distribuidora|aseguradora|naviera|bodega|"
+    r"manufacturer|maker|carmaker|retailer|developer|insurer|lender|airline|carrier|brewery|cooperative)"
     r"\s+(?:anonyme\s+|anónima\s+)?$",
     re.IGNORECASE,
 )
@@ -160,8 +169,10 @@ def occurrence_role(text: str, *, start: int, end: int, role: str, previous: tup
     # The words just before it, in its own line and table cell: a column header is no context.
     before = re.split(r"[\n|]", text[max(0, start - 30) : start])[-1]
     after = text[end : end + 120]
-    if role in ("PER", "ORG", "AMB", "LOC") and (bare in _GENERIC or _is_street(text, name, role, end, before)):
-        return "GENERIC"  # a stand-in ("the Board") or a street: no end of a relationship
+    if role in ("PER", "ORG", "AMB", "LOC") and (
+        bare in _GENERIC or _COMPASS.match(bare) or _is_street(text, name, role, end, before)
+    ):
+        return "GENERIC"  # a stand-in ("the Board"), a direction, a street: no end of a relationship
     if role in ("PER", "ORG", "AMB", "LOC") and _is_fragment(name, before):
         return "PART"  # a piece of a longer name, or two names: still a name between two others, but no end
     if role in ("LOC", "AMB", "PER") and (
