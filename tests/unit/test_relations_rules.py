@@ -396,3 +396,27 @@ def test_a_point_of_the_compass_is_no_place():
     )
     # THEN the company operates in no "Sud"
     assert triples(found) == set()
+
+
+@pytest.mark.parametrize(
+    ("language", "sentence", "names", "expected"),
+    [
+        (
+            "es",
+            "Hoteles Alba ha decidido contratar a Lavanderías del Norte como proveedor de lavandería para sus seis "
+            "hoteles de Asturias a partir de julio.",
+            {"Hoteles Alba": LOC, "Lavanderías del Norte": LOC, "Asturias": LOC},
+            {("OPERATES_IN", "hoteles alba", "asturias"), ("SUPPLIES", "lavanderías del norte", "hoteles alba")},
+        ),
+        # the possessive is another company's: no relationship for the subject
+        (
+            "en",
+            "Acme Logistics bought Contoso and its forty stores in Chile.",
+            {"Acme Logistics": ORG, "Contoso": ORG, "Chile": GPE},
+            {("ACQUIRED", "acme logistics", "contoso")},
+        ),
+    ],
+)
+def test_the_subject_operates_where_its_own_sites_are(language, sentence, names, expected):
+    _text, found = relations([sentence], names, language)
+    assert triples(found) == expected

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from tasks.steps.relations.lexicon import ROLE
 
-__all__ = ["ORGAN", "Pattern", "gap", "place_gap", "role_phrase"]
+__all__ = ["ORGAN", "Pattern", "gap", "its_sites_in", "place_gap", "role_phrase"]
 
 PER, ORG, LOC, FAC, AMB = "PER", "ORG", "LOC", "FAC", "AMB"
 PARTY = (ORG, PER, FAC, AMB)  # recognisers swap these labels often; the trigger words decide
@@ -109,3 +109,35 @@ LOWER_WORDS = r"(?:(?!(?:by|par|por|from|de|del|of)\s)[a-zà-ÿ'-]+\s+){0,3}?"
 def role_phrase(language: str) -> str:
     """A role phrase: a title and up to a few words around it ("directrice financière adjointe")."""
     return rf"(?P<role>(?:[\w'&.-]+\s+){{0,3}}?{ROLE[language]}(?:\s+[\w'&.-]+){{0,4}}?)"
+
+
+# Where a company's own sites are: "Hoteles Alba ... para sus seis hoteles de Asturias".
+_SITES = {
+    "en": (r"its|their", r"hotels|stores|shops|plants|factories|offices|branches|warehouses|restaurants|sites|mines|farms",
+           r"in|across"),
+    "fr": (r"ses|leurs", r"hôtels|magasins|boutiques|usines|bureaux|agences|entrepôts|restaurants|sites|implantations",
+           r"en|à|au|aux|dans"),
+    "es": (r"sus", r"hoteles|tiendas|plantas|fábricas|oficinas|sucursales|almacenes|restaurantes|centros|establecimientos",
+           r"de|en"),
+}  # fmt: skip
+
+
+def its_sites_in(language: str) -> Pattern:
+    """``OPERATES_IN``: the sentence's first name, its subject, has its sites ("its N stores") in a place.
+
+    Other names may stand between (the object of the verb), but not one joined to the possessive
+    ("bought Beta and its stores in Spain": Beta's stores).
+    """
+    possessive, sites, prepositions = _SITES.get(language, _SITES["en"])
+    return Pattern(
+        "OPERATES_IN",
+        "pattern:its-sites-in",
+        COMPANY,
+        PLACE,
+        rf"(?![^;]*⟨\w+⟩\s*,?\s*(?:and|y|et)\s+(?:{possessive})\b)[^;]{{0,160}}?\b(?:{possessive})\s+"
+        rf"(?:[\w-]+\s+){{0,2}}?(?P<role>{sites})\s+(?:{prepositions})\s+{ART}",
+        pre=r"^\s*",
+        subject=True,
+        between=True,
+        confidence=0.6,
+    )

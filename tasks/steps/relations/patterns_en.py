@@ -21,6 +21,7 @@ from tasks.steps.relations.patterns import (
     TITLE,
     Pattern,
     gap,
+    its_sites_in,
     place_gap,
     role_phrase,
 )
@@ -166,6 +167,7 @@ def english_patterns() -> list[Pattern]:
             rf"{gap(30)}\b(?P<role>operates|operating|operate|is present|present|active|has (?:plants|stores|offices|operations|hotels|branches|sites|factories)|opened\b{gap(30)}|sells|trades|does business|expanded|expands|entered)\b{gap(30)}\s(?:in|into|across)\s+{ART}",
             subject=True,
         ),
+        its_sites_in("en"),
         # --- ACQUIRED ----------------------------------------------------------------------------------
         Pattern(
             "ACQUIRED",

@@ -21,6 +21,7 @@ from tasks.steps.relations.patterns import (
     TITLE,
     Pattern,
     gap,
+    its_sites_in,
     place_gap,
     role_phrase,
 )
@@ -124,6 +125,7 @@ def spanish_patterns() -> list[Pattern]:
             rf"{gap(80)}\b(?P<role>opera|operan|operará|presente|presentes|activa|activo|distribuye|distribuyen|vende|comercializa|almacén|almacenes|tiendas|oficinas|plantas|fábricas|implantad[ao])\b{gap(60)}\b(?:en|de)\s+{ART}(?:(?:provincia|comunidad|región)\s+de\s+{ART})?",
             subject=True,
         ),
+        its_sites_in("es"),
         Pattern(
             "ACQUIRED",
             "pattern:acquisition-by-of",

@@ -22,6 +22,7 @@ from tasks.steps.relations.patterns import (
     TITLE,
     Pattern,
     gap,
+    its_sites_in,
     place_gap,
     role_phrase,
 )
@@ -124,6 +125,7 @@ def french_patterns() -> list[Pattern]:
             rf"{gap(80)}\b(?P<role>présente?s?|actif|active|actifs|opère|opèrent|exerce|exercent|agences?|usines?|magasins?|activités?)\b{gap(80)}\b(?:en|au|aux|dans|à)\s+{ART}(?:(?:départements?|régions?|pays)\s+(?:de\s+|du\s+|des\s+)?{ART})?",
             subject=True,
         ),
+        its_sites_in("fr"),
         Pattern(
             "ACQUIRED",
             "pattern:acquisition-of-by",
