@@ -420,3 +420,19 @@ def test_a_point_of_the_compass_is_no_place():
 def test_the_subject_operates_where_its_own_sites_are(language, sentence, names, expected):
     _text, found = relations([sentence], names, language)
     assert triples(found) == expected
+
+
+def test_a_list_runs_on_past_an_alias_and_a_description_of_its_last_name():
+    # GIVEN "A détient le contrôle de B (ci-après « B »), active dans ..., ainsi que celui de la société C"
+    _text, found = relations(
+        ["La société Financière CM détient le contrôle de la société anonyme Chausson Matériaux (ci-après "
+         "« Chausson Matériaux »), active dans le négoce de matériaux et la commercialisation de béton prêt à "
+         "l'emploi, ainsi que celui de la société Priba Matériaux, elle aussi active dans le négoce de matériaux."],
+        {"Financière CM": PER, "Chausson Matériaux": PER, "Priba Matériaux": ORG},
+        "fr",
+    )  # fmt: skip
+    # THEN A owns both
+    assert triples(found) == {
+        ("OWNS", "financière cm", "chausson matériaux"),
+        ("OWNS", "financière cm", "priba matériaux"),
+    }

@@ -25,7 +25,7 @@ _DASHED_ASIDE = re.compile(r"\s[-–—]\s[^-–—⟨⟩;]{0,40}⟨\w+⟩[^-–
 _POSSESSIVE_TAIL = re.compile(r"⟨\w+⟩\s*(?:'s|’s)\s+[^⟨⟩,]{0,40},\s*$")
 # Names in a list: "A, B and C", "en France, en Belgique et en Suisse", "et par le cabinet X".
 COORDINATION = re.compile(
-    r"\s*(?:,\s*(?:d'une part,\s*)?(?:(?:and|or|et|ou|y|e|o)\s+)?|(?:and|or|et|ou|y|e|o|ainsi que|as well as)\s+)"
+    r"\s*(?:,\s*(?:d'une part,\s*)?(?:(?:and|or|et|ou|y|e|o|ainsi que|as well as)\s+)?|(?:and|or|et|ou|y|e|o|ainsi que|as well as)\s+)"
     r"(?:(?:celui|celle|ceux|celles)\s+)?"
     r"(?:(?:en|au|aux|à|in|par|by|por|de|del|du|des|dans|sobre)\s+|d')?"
     r"(?:(?:the|la|le|les|el|los|las|une|un|a)\s+|l')?"

@@ -97,6 +97,11 @@ class SentenceReader:
                 mid = clean_between(self._text(a.end, b.start))
                 yield _Pair(a, b, mid, pre, self._text(b.end, next_start), i, j)
 
+    def after_aside(self, end: int) -> int:
+        """``end``, or past the parenthesised aside that starts right there ("X (ci-après « X »)")."""
+        aside = PARENTHESES.match(self.sentence.text, end - self.sentence.start)
+        return end + (aside.end() - aside.start()) if aside else end
+
     def _parsed(self) -> Any:
         if self._doc is None and self._parse is not None:
             self._doc = self._parse(self.sentence.text)
@@ -278,6 +283,10 @@ def _properties(
     return properties
 
 
+# A description of the last name of a list, between commas and naming no one, before the next name.
+_DESCRIPTION = re.compile(r"^\s*,[^,;⟨⟩]{1,160}(?=,)")
+
+
 def _with_coordinated(
     reader: SentenceReader, pair: _Pair, source: Entity, target: Entity, pattern: Pattern
 ) -> Iterator[tuple[Entity, Entity]]:
@@ -287,12 +296,17 @@ def _with_coordinated(
     swap = source is pair.b
     # Names after b, joined to it by a comma, "and", "et", "y"...
     last = pair.b
+    end = reader.after_aside(last.end)
     for entity in entities[pair.b_index + 1 :]:
-        between = PARENTHESES.sub("", reader._text(last.end, entity.start))  # "la Loire (42) et la Saône"
+        if entity.start < end:
+            continue  # named again in the aside after the last name: "X (ci-après « X »)"
+        # "la Loire (42) et la Saône"; "Chausson Matériaux, active dans le négoce ..., ainsi que celui de Priba"
+        between = _DESCRIPTION.sub("", PARENTHESES.sub("", reader._text(end, entity.start)), count=1)
         if entity.role not in pattern.b or not COORDINATION.fullmatch(between):
             break
         yield (entity, target) if swap else (source, entity)
         last = entity
+        end = reader.after_aside(last.end)
     # Names before a, joined to it the same way.
     first = pair.a
     for entity in reversed(entities[: pair.a_index]):
