@@ -436,3 +436,14 @@ def test_a_list_runs_on_past_an_alias_and_a_description_of_its_last_name():
         ("OWNS", "financière cm", "chausson matériaux"),
         ("OWNS", "financière cm", "priba matériaux"),
     }
+
+
+def test_a_quoted_notes_header_is_sent_by_the_routed_name_above_it():
+    # GIVEN a forwarded Lotus Notes header in a body: the sender's routed name, a date, then "To:"
+    _text, found = relations(
+        ["Please see below.", "John Arnold/HOU/ECT@ECT\n10/23/2000 09:14 AM", "To: Mike Maggi\nSubject: gas",
+         "John Arnold and Mike Maggi will look at it."],
+        {"John Arnold/HOU": PER, "John Arnold": PER, "Mike Maggi": PER},
+    )  # fmt: skip
+    # THEN the quoted header's sender is the person under their plain name
+    assert triples(found) == {("WROTE_TO", "john arnold", "mike maggi")}

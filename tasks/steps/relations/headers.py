@@ -92,5 +92,5 @@ def _sender(view: DocumentView, number: int, lines: Sequence[tuple[str, int, int
     for block in reversed(view.blocks[max(0, number - 3) : number]):
         people = [e for e in view.entities_in(block.start, block.end) if e.role == "PER"]
         if people:
-            return people[-1]
+            return _unrouted(view, people[-1])  # "John Arnold/HOU/ECT@ECT" over a quoted Notes header
     return None
