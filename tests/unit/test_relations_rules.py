@@ -447,3 +447,14 @@ def test_a_quoted_notes_header_is_sent_by_the_routed_name_above_it():
     )  # fmt: skip
     # THEN the quoted header's sender is the person under their plain name
     assert triples(found) == {("WROTE_TO", "john arnold", "mike maggi")}
+
+
+def test_a_quoted_name_after_an_indefinite_article_is_a_thing_not_a_party():
+    # GIVEN 'developed a "Revenue Recovery Initiative" ... under a contract with the U.S. Army'
+    _text, found = relations(
+        ['ASD executives developed a "Revenue Recovery Initiative" that identified work performed under a '
+         "contract with the U.S. Army."],
+        {"ASD": ORG, "Revenue Recovery Initiative": ORG, "U.S. Army": ORG},
+    )  # fmt: skip
+    # THEN the programme has no agreement with anyone
+    assert not any("revenue recovery initiative" in (s, t) for _k, s, t in triples(found))

@@ -94,6 +94,10 @@ _STREET = re.compile(
     r"street|road|lane|drive)\b",
     re.IGNORECASE,
 )
+# A name in quotes after an indefinite article is a thing named (a programme, a product), not a party:
+# 'developed a "Revenue Recovery Initiative"', 'lance une « Offre Verte »'.
+_NAMED_THING_BEFORE = re.compile(r"\b(?:a|an|un|une|una)\s+[\"“«]\s*$", re.IGNORECASE)
+_CLOSING_QUOTE_AFTER = re.compile(r"^\s*[\"”»]")
 # A point of the compass is a direction, not a named place ("présente dans le Sud Ouest, le Sud Est").
 _COMPASS = re.compile(
     r"^(?:nord|sud|est|ouest|north|south|east|west|norte|sur|este|oeste)(?:[\s-]+(?:nord|sud|est|ouest|east|west|este|oeste))?$",
@@ -170,9 +174,12 @@ def occurrence_role(text: str, *, start: int, end: int, role: str, previous: tup
     before = re.split(r"[\n|]", text[max(0, start - 30) : start])[-1]
     after = text[end : end + 120]
     if role in ("PER", "ORG", "AMB", "LOC") and (
-        bare in _GENERIC or _COMPASS.match(bare) or _is_street(text, name, role, end, before)
+        bare in _GENERIC
+        or _COMPASS.match(bare)
+        or _is_street(text, name, role, end, before)
+        or (_NAMED_THING_BEFORE.search(before) and _CLOSING_QUOTE_AFTER.match(text[end : end + 3]))
     ):
-        return "GENERIC"  # a stand-in ("the Board"), a direction, a street: no end of a relationship
+        return "GENERIC"  # a stand-in ("the Board"), a direction, a street, a thing named: no end
     if role in ("PER", "ORG", "AMB", "LOC") and _is_fragment(name, before):
         return "PART"  # a piece of a longer name, or two names: still a name between two others, but no end
     if role in ("LOC", "AMB", "PER") and (
