@@ -458,3 +458,29 @@ def test_a_quoted_name_after_an_indefinite_article_is_a_thing_not_a_party():
     )  # fmt: skip
     # THEN the programme has no agreement with anyone
     assert not any("revenue recovery initiative" in (s, t) for _k, s, t in triples(found))
+
+
+@pytest.mark.parametrize(
+    ("language", "sentence", "names", "expected_role"),
+    [
+        (
+            "fr",
+            "Mme Claire Martin, administratrice civile hors classe, est nommée directrice de l'Agence nationale "
+            "de la cohésion des territoires.",
+            {"Claire Martin": PER, "Agence nationale de la cohésion des territoires": ORG},
+            "directrice",
+        ),
+        (
+            "en",
+            "John Smith, a lawyer by training, was appointed chief financial officer of Globex Corporation.",
+            {"John Smith": PER, "Globex Corporation": ORG},
+            "chief financial officer",
+        ),
+    ],
+)
+def test_an_apposition_between_a_person_and_their_appointment_is_skipped(language, sentence, names, expected_role):
+    # GIVEN "Person, <what they are>, is appointed <title> of Organisation"
+    _text, found = relations([sentence], names, language)
+    # THEN the role at the organisation, its title without the verb of the appointment
+    [role] = [r for r in found if r.kind == "ROLE_AT"]
+    assert role.properties["role"] == expected_role

@@ -109,9 +109,16 @@ _ORGAN_OF = re.compile(
 )
 
 
+# An apposition naming no one right after the first name, before its verb: "Mme X, administratrice
+# civile hors classe, est nommée directrice de Y", "John Smith, a lawyer, was appointed CFO of Y".
+_LEADING_APPOSITION = re.compile(
+    r"^\s*,[^,;⟨⟩]{1,80},(?=\s*(?:est|sont|était|a été|sera|is|was|are|were|has been|will be|es|era|fue|ha sido|será)\b)"
+)
+
+
 def clean_between(mid: str) -> str:
     """The words between two names without the asides and appositions that do not bear on them."""
-    mid = _DASHED_ASIDE.sub(" ", PARENTHESES.sub("", mid))
+    mid = _LEADING_APPOSITION.sub("", _DASHED_ASIDE.sub(" ", PARENTHESES.sub("", mid)))
     previous = None
     while previous != mid:
         previous, mid = mid, _APPOSITION.sub(" ", mid, count=1)

@@ -184,7 +184,7 @@ ROLE = {
 ROLE_TYPES: list[tuple[str, re.Pattern[str]]] = [
     ("founder", re.compile(r"found|fondat|fundad|cofound|cofond|cofund")),
     ("counsel", re.compile(r"counsel|lawyer|attorney|avocat|abogad|legal|juridique")),
-    ("chair", re.compile(r"\bchair|présidence du conseil|président du conseil|presidente del consejo|presid")),
+    ("chair", re.compile(r"\bchair|présidence du conseil|président du conseil|presidente del consejo|presid|présid")),
     ("officer", re.compile(r"consejer[oa] delegad")),  # the Spanish chief executive
     ("director", re.compile(r"non-executive|board|administrat|consejer|trustee|director\b(?! general)")),
     (

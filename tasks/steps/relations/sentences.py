@@ -258,6 +258,8 @@ def read_sentence(sentence: Sentence, *, language: str, parse: Callable[[str], A
     return findings
 
 
+# The verb of an appointment is no part of the title: "nommée directrice" is a "directrice".
+_APPOINTED = re.compile(r"^(?:appointed|named|elected|nommée?s?|désignée?s?|nombrad[oa]s?|designad[oa]s?)\s+")
 _EVENT_KINDS = frozenset({"ACQUIRED", "AGREEMENT_WITH", "PARTNER_OF", "SUPPLIES", "ADVISED"})
 _DATED_ROLE_PATTERNS = frozenset({"pattern:appointed", "pattern:role-verb", "pattern:joined", "pattern:joined-from"})
 
@@ -266,7 +268,7 @@ def _properties(
     pattern: Pattern, groups: dict[str, str], clause: str, former: re.Pattern[str], reader: SentenceReader, pair: _Pair
 ) -> dict[str, str | bool]:
     properties: dict[str, str | bool] = {}
-    role = (groups.get("role") or pattern.role or "").strip(" ,")
+    role = _APPOINTED.sub("", (groups.get("role") or pattern.role or "").strip(" ,"))
     if pattern.kind == "ROLE_AT":
         properties["role"] = role
         properties["role_type"] = role_type(role or pattern.producer)
