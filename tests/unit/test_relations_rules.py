@@ -484,3 +484,33 @@ def test_an_apposition_between_a_person_and_their_appointment_is_skipped(languag
     # THEN the role at the organisation, its title without the verb of the appointment
     [role] = [r for r in found if r.kind == "ROLE_AT"]
     assert role.properties["role"] == expected_role
+
+
+@pytest.mark.parametrize(
+    ("language", "sentence", "names", "expected"),
+    [
+        (
+            "en",
+            "Jane Roe, Acme's general counsel, reviewed the draft.",
+            {"Jane Roe": PER, "Acme": ORG},
+            {("ROLE_AT", "jane roe", "acme")},
+        ),
+        (
+            "fr",
+            "M. Paul Girard, commissaire du Gouvernement auprès de Voies navigables de France, a rendu son avis.",
+            {"Paul Girard": PER, "Voies navigables de France": ORG},
+            {("ROLE_AT", "paul girard", "voies navigables de france")},
+        ),
+        (
+            "es",
+            "Ana Ruiz, subdirectora de la Agencia Tributaria, presentó el informe.",
+            {"Ana Ruiz": PER, "Agencia Tributaria": ORG},
+            {("ROLE_AT", "ana ruiz", "agencia tributaria")},
+        ),
+    ],
+)
+def test_more_titles_and_a_possessive_title_after_the_name(language, sentence, names, expected):
+    # GIVEN "Person, Organisation's title," and titles of public office
+    _text, found = relations([sentence], names, language)
+    # THEN the person holds the role at the organisation
+    assert triples(found) == expected

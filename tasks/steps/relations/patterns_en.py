@@ -64,6 +64,14 @@ def english_patterns() -> list[Pattern]:
         ),
         Pattern(
             "ROLE_AT",
+            "pattern:person-org-possessive-role",
+            PERSON,
+            COMPANY,
+            r"\s*,\s*",
+            post=rf"\s*'s\s+(?P<former>former\s+|ex-)?(?:new\s+)?{role}\s*,",
+        ),
+        Pattern(
+            "ROLE_AT",
             "pattern:role-of-org-comma",
             COMPANY,
             PERSON,
