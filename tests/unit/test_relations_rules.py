@@ -514,3 +514,33 @@ def test_more_titles_and_a_possessive_title_after_the_name(language, sentence, n
     _text, found = relations([sentence], names, language)
     # THEN the person holds the role at the organisation
     assert triples(found) == expected
+
+
+@pytest.mark.parametrize(
+    ("language", "sentence", "names", "expected"),
+    [
+        (
+            "en",
+            "The complaint alleges that Acme's Brazilian subsidiary, Beta Holdings, paid bribes.",
+            {"Acme": ORG, "Beta Holdings": ORG},
+            {("OWNS", "acme", "beta holdings")},
+        ),
+        (
+            "es",
+            "Iberdrola adquiere el control exclusivo de Neoenergia.",
+            {"Iberdrola": ORG, "Neoenergia": ORG},
+            {("ACQUIRED", "iberdrola", "neoenergia")},
+        ),
+        (
+            "en",
+            "Mary Major, who previously served as CFO of Initech, joined Globex Corporation in 2020.",
+            {"Mary Major": PER, "Initech": ORG, "Globex Corporation": ORG},
+            {("ROLE_AT", "mary major", "initech"), ("ROLE_AT", "mary major", "globex")},
+        ),
+    ],
+)
+def test_possessive_subsidiaries_control_taken_and_former_roles_in_a_relative_clause(
+    language, sentence, names, expected
+):
+    _text, found = relations([sentence], names, language)
+    assert triples(found) == expected

@@ -32,7 +32,8 @@ __all__ = ["english_patterns"]
 def english_patterns() -> list[Pattern]:
     role = role_phrase("en")
     lead = (
-        r"(?:\s*,\s*(?:who\s+(?:is|was)\s+|now\s+|currently\s+)?|\s*\(\s*|\s+as\s+|"
+        r"(?:\s*,\s*(?:who\s+(?:(?:also|previously|formerly|currently|now)\s+)?(?:is|was|has been|had been|served as|"
+        r"serves as|worked as|acted as)\s+(?:as\s+)?|now\s+|currently\s+|formerly\s+|previously\s+)?|\s*\(\s*|\s+as\s+|"
         r"\s+(?:who\s+)?(?:is|was|has been|had been|will be|became|becomes|remains|is now|serves as|served as|"
         r"will serve as|was appointed|was named|has been appointed|has been named|will stay on as|stays on as)\s+(?:as\s+)?)"
     )
@@ -219,6 +220,14 @@ def english_patterns() -> list[Pattern]:
             rf"\s*,?\s*(?:which\s+is\s+|is\s+|was\s+|has become\s+|becomes\s+|became\s+)?(?:now\s+)?(?:a\s+|an\s+|the\s+)?(?:wholly[- ]owned\s+|majority[- ]owned\s+)?(?P<role>subsidiary|unit|division|affiliate|arm)\s+of\s+{ART}{NOUN}",
             swap=True,
             not_after=r"\b(?:par|by|por)\s*$",
+        ),
+        Pattern(
+            "OWNS",
+            "pattern:possessive-subsidiary",
+            PARTY,
+            PARTY,
+            r"\s*'s\s+(?:[\w-]+\s+){0,2}?(?:wholly[- ]owned\s+|majority[- ]owned\s+)?(?P<role>subsidiary|unit|division|affiliate)"
+            r"\s*,?\s*(?:(?:the|a|an)\s+)?",
         ),
         Pattern(
             "OWNS",
