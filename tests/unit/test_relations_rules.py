@@ -544,3 +544,25 @@ def test_possessive_subsidiaries_control_taken_and_former_roles_in_a_relative_cl
 ):
     _text, found = relations([sentence], names, language)
     assert triples(found) == expected
+
+
+@pytest.mark.parametrize(
+    ("language", "sentence", "names", "expected"),
+    [
+        (
+            "es",
+            "La CNMC ha autorizado la adquisición de Lavanderías del Norte por parte de Ilunion.",
+            {"CNMC": ORG, "Lavanderías del Norte": ORG, "Ilunion": ORG},
+            {("ACQUIRED", "ilunion", "lavanderías del norte")},
+        ),
+        (
+            "en",
+            "Ofwat approved the acquisition of Initech by Globex Corporation.",
+            {"Ofwat": ORG, "Initech": ORG, "Globex Corporation": ORG},
+            {("ACQUIRED", "globex", "initech")},
+        ),
+    ],
+)
+def test_a_regulator_approving_an_acquisition_is_no_party_to_it(language, sentence, names, expected):
+    _text, found = relations([sentence], names, language)
+    assert triples(found) == expected

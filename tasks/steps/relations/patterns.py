@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from tasks.steps.relations.lexicon import ROLE
 
-__all__ = ["ORGAN", "Pattern", "gap", "its_sites_in", "place_gap", "role_phrase"]
+__all__ = ["NOT_REVIEWING", "ORGAN", "Pattern", "gap", "its_sites_in", "place_gap", "role_phrase"]
 
 PER, ORG, LOC, FAC, AMB = "PER", "ORG", "LOC", "FAC", "AMB"
 PARTY = (ORG, PER, FAC, AMB)  # recognisers swap these labels often; the trigger words decide
@@ -100,6 +100,11 @@ ORGAN = (
     r"conseil d'administration|conseil de surveillance|directoire|comité exécutif|comité de direction|"
     r"consejo de administración|comisión ejecutiva|comité de dirección|comité ejecutivo|junta directiva)"
     r"\s+(?:of|de|del|du|d')\s*(?:(?:the|la|le|el)\s+|l')?)?"
+)
+# A regulator that authorises, approves or examines an acquisition is no party to it ("La CNMC ha
+# autorizado la adquisición de X por parte de Y"): put first in a pattern's ``mid``.
+NOT_REVIEWING = (
+    r"(?![^⟨⟩;]{0,60}\b(?:autoriz|aprob|approv|authori[sz]|autoris|clear|examin|notifi|review|analy[sz]|analiz)\w*\b)"
 )
 # Up to three lower-case words before a name ("la malterie", "the startup"), none a preposition that
 # would make the name a complement ("purchase by X").

@@ -10,6 +10,7 @@ from tasks.steps.relations.patterns import (
     COMPANY,
     FAC,
     LOWER_WORDS,
+    NOT_REVIEWING,
     NOUN,
     ORG,
     ORGAN,
@@ -208,7 +209,7 @@ def english_patterns() -> list[Pattern]:
             "pattern:acquires",
             PARTY,
             PARTY,
-            rf"{gap(60)}\b(?P<role>acquires|acquired|acquire|acquiring|buys|bought|buy|purchases|purchased|purchase|takes over|took over|take over|acquisition of|purchase of|takeover of|took control of|takes control of|take control of)\b\s+{ART}{NOUN}{LOWER_WORDS}",
+            rf"{NOT_REVIEWING}{gap(60)}\b(?P<role>acquires|acquired|acquire|acquiring|buys|bought|buy|purchases|purchased|purchase|takes over|took over|take over|acquisition of|purchase of|takeover of|took control of|takes control of|take control of)\b\s+{ART}{NOUN}{LOWER_WORDS}",
             subject=True,
         ),
         # --- OWNS --------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from tasks.steps.relations.patterns import (
     COMPANY,
     FAC,
     LOWER_WORDS,
+    NOT_REVIEWING,
     NOUN,
     ORG,
     ORGAN,
@@ -156,7 +157,7 @@ def spanish_patterns() -> list[Pattern]:
             "pattern:acquires",
             PARTY,
             PARTY,
-            rf"{gap(60)}\b(?P<role>adquiere|adquirió|ha adquirido|adquirir|adquisición de|compra de|compra|compró|ha comprado|comprará|toma el control de|se hizo con el control de|(?:adquiere|adquirió|ha adquirido|adquirirá|toma|tomó|ha tomado) el control (?:exclusivo |conjunto )?(?:de|del))\b\s*{ART}{NOUN}{LOWER_WORDS}",
+            rf"{NOT_REVIEWING}{gap(60)}\b(?P<role>adquiere|adquirió|ha adquirido|adquirir|adquisición de|compra de|compra|compró|ha comprado|comprará|toma el control de|se hizo con el control de|(?:adquiere|adquirió|ha adquirido|adquirirá|toma|tomó|ha tomado) el control (?:exclusivo |conjunto )?(?:de|del))\b\s*{ART}{NOUN}{LOWER_WORDS}",
             subject=True,
         ),
         Pattern(

@@ -11,6 +11,7 @@ from tasks.steps.relations.patterns import (
     COMPANY,
     FAC,
     LOWER_WORDS,
+    NOT_REVIEWING,
     NOUN,
     ORG,
     ORGAN,
@@ -156,7 +157,7 @@ def french_patterns() -> list[Pattern]:
             "pattern:acquires",
             PARTY,
             PARTY,
-            rf"{gap(60)}\b(?P<role>a racheté|rachète|racheté|racheter|acquiert|a acquis|acquérir|l'acquisition de|acquisition de|achète|a acheté|reprend|a repris|prise de contrôle(?: exclusif| conjoint)?(?: de| du| des)|promesse d'achat pour|a pris le contrôle de|prend le contrôle de)\s*{ART}{NOUN}{LOWER_WORDS}",
+            rf"{NOT_REVIEWING}{gap(60)}\b(?P<role>a racheté|rachète|racheté|racheter|acquiert|a acquis|acquérir|l'acquisition de|acquisition de|achète|a acheté|reprend|a repris|prise de contrôle(?: exclusif| conjoint)?(?: de| du| des)|promesse d'achat pour|a pris le contrôle de|prend le contrôle de)\s*{ART}{NOUN}{LOWER_WORDS}",
             subject=True,
         ),
         Pattern(
