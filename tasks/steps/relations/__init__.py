@@ -8,8 +8,10 @@ checked by a dependency parse for long stretches), it finds the relationships of
 partnerships, advisers, correspondence, signatories — each with the sentence, page, chunk and span
 that state it, the rule that read it and a confidence, and dates stated in the same clause.
 
-Modules: ``document`` (the document as text, blocks, entities and sentences), ``lexicon`` (words
-per language), ``patterns`` (sentence patterns per language), ``sentences`` (reading one sentence),
+Modules: ``document`` (the document as text, blocks, entities and sentences), ``roles`` (what an
+occurrence of a name can be), ``names`` (a name's other occurrences), ``lexicon`` (words per
+language), ``patterns`` (sentence patterns per language), ``clauses`` (the words between two names),
+``sentences`` (reading one sentence),
 ``structure`` (layout rules), ``parser`` (the parsing pipeline), ``extract`` (the step), ``model``
 (the data). Pure apart from loading the spaCy parser.
 """

@@ -15,7 +15,8 @@ from typing import Protocol
 
 from tasks.steps.chunking import ElementLike, element_spans
 from tasks.steps.relations.columns import column_roles
-from tasks.steps.relations.names import every_occurrence, titled_aliases
+from tasks.steps.relations.names import every_occurrence, glued_titles, organ_names, titled_aliases
+from tasks.steps.relations.roles import cut_name_parts, occurrence_role, role_title_parts
 
 __all__ = ["Block", "DocumentView", "Entity", "MentionLike", "PositionedChunk", "Sentence", "build_view"]
 
@@ -30,103 +31,6 @@ ROLE_OF_LABEL = {
     "FAC": "FAC",
     "DATE": "DATE",
 }
-# Words that make a name an organisation whatever its label ("Hoteles Alba", "Consorcio Eólico del
-# Ebro", "Banque Populaire"), and legal forms.
-_ORGANISATION_WORDS = re.compile(
-    r"\b(?:group|groupe|grupo|holding|hoteles?|hôtels?|transportes?|naviera|industrias?|industries|"
-    r"consorcio|consortium|fundación|fondation|foundation|universi(?:ty|té|dad)|banco|banque|bank|caja|"
-    r"compañía|company|société|sociedad|cabinet|despacho|bufete|lavander[íi]as?|conservas|aceites|"
-    r"distribuciones|energías?|énergies?|telecom\w*|laboratoire|laboratorios?|clínica|clinique|"
-    r"association|asociación|federation|fédération|federación|institut[oe]?|institute|agency|agence|"
-    r"avocats|abogados|brasserie|ateliers?|pumps|partners|capital|consulting|advisory|systems|software|"
-    r"technologies|solutions|services|logistics|cosmétiques|distribution|matériaux|composites|usinage|fret|"
-    r"foods|markets|grocers|energy|grid|instruments|holdings?|participations|industries|pharma|"
-    r"biologics|diagnostics|chemicals|components|shipping|drainage|creamery|pescados|inversiones|"
-    r"agencia|ministry|ministère|ministerio|tribunal|court|council|conseil|consejo|comisión|commission|"
-    r"corp\.?|corporation|inc\.?|ltd\.?|llc|plc|gmbh|s\.?a\.?s?\.?u?\.?|s\.?l\.?u?\.?|sarl|sas|ag|nv|bv|spa|srl)\b",
-    re.IGNORECASE,
-)
-# Names that are organs or stand-ins, not entities of their own: a relation to "the Board" or
-# "la Sociedad" is no relation to a named organisation.
-_GENERIC = frozenset(
-    [
-        "board",
-        "directors",
-        "consejo",
-        "conseil",
-        "sociedad",
-        "société",
-        "company",
-        "compañía",
-        "grupo",
-        "groupe",
-        "group",
-        "administración",
-        "comisión",
-        "commission",
-        "agreement",
-        "contrato",
-        "contract",
-        "client",
-        "cliente",
-        "supplier",
-        "proveedor",
-        "sala",
-        "décision",
-        "decision",
-        "décret",
-        "decreto",
-        "acuerdo",
-        "madame",
-        "monsieur",
-        "señor",
-        "señora",
-        "sir",
-        "madam",
-        "mr",
-        "mrs",
-        "ms",
-    ]
-)
-# A name right after one of these prepositions is used as a place ("con sede en Barcelona").
-_LOCATIVE = re.compile(
-    r"(?:\b(?:in|at|near|from|en|à|au|aux|dans|desde|près de|cerca de|départements? de|régions? de|"
-    r"provincia de|comunidad de|region of|state of))\s+(?:the\s+|la\s+|le\s+|l'|el\s+)?$",
-    re.IGNORECASE,
-)
-# A name right after these words is a place whatever its label (the recognisers take "Rotterdam" for a
-# person often enough): where a company is based, registered or has its seat.
-_SEAT_BEFORE = re.compile(
-    r"(?:\b(?:headquartered|based|located|registered|incorporated|domiciled|situated)\s+(?:in|at)"
-    r"|\bsiège(?: social)?(?: est)?(?: situé| fixé| établi)?\s+(?:à|en)"
-    r"|\b(?:basée?s?|située?s?|implantée?s?|domiciliée?s?)\s+à"
-    r"|\bsede(?: social)?\s+en|\b(?:domiciliad|ubicad|radicad)[ao]s?\s+en)\s+(?:the\s+|la\s+|le\s+|el\s+)?$",
-    re.IGNORECASE,
-)
-# A street is part of an address, not a place something is located in ("Calle de Serrano 41").
-_STREET = re.compile(
-    r"^(?:calle|c/|avenida|avda\.?|paseo|plaza|carrer|rue|avenue|boulevard|bd|chemin|allée|quai|impasse|"
-    r"street|road|lane|drive)\b",
-    re.IGNORECASE,
-)
-# A name followed by a relative pronoun for people is a person's ("Helena Stroud, who used to run...");
-# a name where someone works is an organisation's ("trabajó en Uría Menéndez", "works at Baker").
-_PERSON_AFTER = re.compile(r"^\s*,\s*(?:who|whom|qui|quien|quienes)\b", re.IGNORECASE)
-_WORKPLACE_BEFORE = re.compile(
-    r"\b(?:works?|worked|working)\s+(?:at|for)\s+$|\btrabaj(?:a|ó|aba|an|aron)\s+(?:en|para)\s+$"
-    r"|\b(?:travaill(?:e|é|ait|ent)|exerc(?:e|é|ait))\s+(?:chez|pour)\s+$|\bchez\s+$",
-    re.IGNORECASE,
-)
-# A name right after one of these nouns is an organisation's ("la société X", "du groupe X").
-_ORGANISATION_BEFORE = re.compile(
-    r"\b(?:société|sociétés|groupe|group|grupo|sociedad|company|firm|cabinet|holding|enseigne|filiale|filial|"
-    r"subsidiary|banque d'affaires|banque|bank|consultora|empresa|compañía|startup|laboratoire|patronal)"
-    r"\s+(?:anonyme\s+|anónima\s+)?$",
-    re.IGNORECASE,
-)
-_LIST_JOIN = re.compile(
-    r"^\s*(?:,|and|et|y|e|ou|o|or)\s*(?:,\s*)?(?:(?:en|à|au|aux|in)\s+)?(?:(?:la|le|el|the)\s+|l')?$", re.IGNORECASE
-)
 
 
 class MentionLike(Protocol):
@@ -162,7 +66,7 @@ class Entity:
     end: int
     text: str
     label: str  # docflow's label
-    role: str  # PER, ORG, LOC, AMB, FAC, DATE or GENERIC (see ROLE_OF_LABEL and build_view)
+    role: str  # PER, ORG, LOC, AMB, FAC, DATE, GENERIC or PART (see ROLE_OF_LABEL and roles.occurrence_role)
     key: str  # canonical key
 
     def at(self, start: int, end: int, text: str) -> Entity:
@@ -252,16 +156,25 @@ def build_view(
         end = offsets[m.chunk_index] + m.char_end
         if (start, end) not in seen and text[start:end] == m.text:
             seen[(start, end)] = Entity(0, start, end, m.text, m.label, role, m.canonical_key)
-    seen = every_occurrence(text, seen)
+    seen = every_occurrence(text, organ_names(seen))
     ordered = sorted(seen.values(), key=lambda e: (e.start, -e.end))
     entities: list[Entity] = []
     for entity in ordered:
         if entities and entity.start < entities[-1].end:
             continue  # nested in the previous one (a vocabulary name inside a model span)
-        role = _role(text, entity, entities[-1] if entities else None)
+        previous = (entities[-1].end, entities[-1].role) if entities else None
+        role = occurrence_role(text, start=entity.start, end=entity.end, role=entity.role, previous=previous)
         entities.append(Entity(len(entities), entity.start, entity.end, entity.text, entity.label, role, entity.key))
+    occurrences = [(e.start, e.end, e.role) for e in entities]
+    for position in role_title_parts(text, occurrences):
+        entities[position] = replace(entities[position], role="GENERIC")  # read as the words of the title
+    for position in cut_name_parts(text, occurrences):
+        entities[position] = replace(entities[position], role="PART")
     for position, alias in titled_aliases(entities).items():
         entities[position] = replace(entities[position], key=entities[alias].key, label=entities[alias].label)
+    for position, (alias, start, end) in glued_titles(entities).items():
+        named = entities[alias]
+        entities[position] = replace(named, index=position, start=start, end=end, text=text[start:end])
     for block in blocks:
         if block.kind == "Table":
             inside = [(e.index, e.start, e.end, e.role) for e in entities if block.start <= e.start < block.end]
@@ -273,32 +186,6 @@ def build_view(
         entities=entities,
         chunks=sorted(((c.index, c.char_start, c.char_end) for c in chunks), key=lambda c: c[1]),
     )
-
-
-def _role(text: str, entity: Entity, previous: Entity | None) -> str:
-    """What an occurrence can be in a relationship, from its label and its words and context."""
-    bare = re.sub(r"^(?:the|la|le|les|el|los|las|l')\s*", "", entity.text.casefold()).strip(" .,")
-    if entity.role in ("PER", "ORG", "AMB", "LOC") and (bare in _GENERIC or _STREET.match(entity.text)):
-        return "GENERIC"  # a stand-in ("the Board") or a street: no end of a relationship
-    # The words just before it, in its own line and table cell: a column header is no context.
-    before = re.split(r"[\n|]", text[max(0, entity.start - 30) : entity.start])[-1]
-    if entity.role in ("LOC", "AMB", "PER") and (
-        _ORGANISATION_WORDS.search(entity.text) or _ORGANISATION_BEFORE.search(before)
-    ):
-        return "ORG"
-    if entity.role == "PER" and _SEAT_BEFORE.search(before):
-        return "LOC"
-    if entity.role == "PER" and _WORKPLACE_BEFORE.search(before):
-        return "ORG"
-    if entity.role in ("ORG", "AMB") and _PERSON_AFTER.match(text[entity.end : entity.end + 12]):
-        return "PER"
-    if entity.role != "AMB":
-        return entity.role
-    if _LOCATIVE.search(before):
-        return "LOC"
-    if previous is not None and previous.role == "LOC" and _LIST_JOIN.match(text[previous.end : entity.start]):
-        return "LOC"  # listed with a place: "en España, Portugal y México"
-    return "AMB"
 
 
 # --- sentences -------------------------------------------------------------------------------------

@@ -4,7 +4,8 @@ The sender ``WROTE_TO`` each To recipient and ``COPIED`` each Cc recipient, date
 Date. A name the recogniser missed in the header is taken from the rest of the document when the
 header's display name is the same name ("From: Lorena Vidal <…>" and a signature "Lorena Vidal").
 A header quoted in a body without a From line (Lotus Notes: "Name@Domain", a date, "To: …") has
-the person named just above it as its sender.
+the person named just above it as its sender. A name glued to its Lotus Notes routing
+("John Arnold/HOU/ECT@ECT") is the person the document names without it.
 """
 
 from __future__ import annotations
@@ -59,11 +60,24 @@ def _lines(view: DocumentView, block: Block) -> Iterator[tuple[str, int, int]]:
         position += len(line) + 1
 
 
+# A Lotus Notes address: the name, then its routing ("John Arnold/HOU/ECT@ECT", "Mike Maggi/Corp/Enron@ENRON").
+_ROUTED = re.compile(r"^\s*(?P<name>[^/,;<>@\"]+?)\s*/[\w .&-]+(?:/[\w .&-]+)*@[\w.-]+\s*$")
+
+
+def _unrouted(view: DocumentView, entity: Entity) -> Entity:
+    """The person a name glued to its Notes routing stands for ("Mike Maggi/Corp"), where the document names them."""
+    if "/" not in entity.text:
+        return entity
+    return entity_by_key(view, entity.text.split("/", 1)[0]) or entity
+
+
 def _people(view: DocumentView, start: int, end: int) -> list[Entity]:
     """The entities named on a header line, and the display names the recogniser missed there."""
-    found = parties(view.entities_in(start, end))
+    found = list({e.key: e for e in (_unrouted(view, e) for e in parties(view.entities_in(start, end)))}.values())
     value = view.text[start:end].split(":", 1)[-1]
-    for name, _address in email.utils.getaddresses([value]):
+    names = [name for name, _address in email.utils.getaddresses([value])]
+    names += [routed.group("name") for item in re.split(r"[,;]", value) if (routed := _ROUTED.match(item))]
+    for name in names:
         entity = entity_by_key(view, name) if name else None
         if entity is not None and all(entity.key != e.key for e in found):
             found.append(entity)
@@ -78,5 +92,5 @@ def _sender(view: DocumentView, number: int, lines: Sequence[tuple[str, int, int
     for block in reversed(view.blocks[max(0, number - 3) : number]):
         people = [e for e in view.entities_in(block.start, block.end) if e.role == "PER"]
         if people:
-            return people[-1]
+            return _unrouted(view, people[-1])  # "John Arnold/HOU/ECT@ECT" over a quoted Notes header
     return None

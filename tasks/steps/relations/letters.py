@@ -22,8 +22,10 @@ from tasks.steps.relations.model import Finding
 __all__ = ["letter_findings"]
 
 _SALUTATION = re.compile(
-    r"^(?:dear|hi|hello|madame|monsieur|mesdames|messieurs|cher|chère|bonjour|estimad[oa]s?|querid[oa]s?|"
-    r"señor(?:a|es)?|sr\.|sra\.|hola)\b|^[A-ZÀ-Þ][\w'-]+(?:,\s*[A-ZÀ-Þ][\w'-]+)*\s*[,:]$",
+    r"^(?:dear|hi|hello|cher|chère|bonjour|estimad[oa]s?|querid[oa]s?|hola)\b"
+    # a title alone opens the inside address too ("Madame Claire Fontaine"): a greeting ends in , or :
+    r"|^(?:madame|monsieur|mesdames|messieurs|señor(?:a|es)?|sr\.|sra\.)\b.*[,:!]$"
+    r"|^[A-ZÀ-Þ][\w'-]+(?:,\s*[A-ZÀ-Þ][\w'-]+)*\s*[,:]$",
     re.IGNORECASE,
 )
 _CLOSING = re.compile(
@@ -51,7 +53,7 @@ def letter_findings(view: DocumentView) -> list[Finding]:
     ]
     if not people:
         return []
-    signatory = people[0]
+    signatory = _fullest(people)
     is_message = any(b.kind == "EmailHeader" for b in blocks)
     findings: list[Finding] = []
     organisation, role = _signature_organisation(view, signature, signatory)
@@ -62,12 +64,33 @@ def letter_findings(view: DocumentView) -> list[Finding]:
                 role=role, role_type=role_type(role), former=False,
             )
         )  # fmt: skip
-        if not is_message and _salutation(blocks, closing) is not None:
+        if not is_message and _salutation(blocks, closing) is not None:  # a letter, not a note
             findings.append(finding("SIGNED_FOR", signatory, organisation, signature, "signature:letter", 0.8))
         findings += _address_places(view, organisation, signature, "signature:address")
     if not is_message:
-        findings += _addressee(view, closing, signatory)
+        findings += _addressee(view, closing, signatory) or _vocative(view, closing, signatory)
     return findings
+
+
+def _fullest(people: Sequence[Entity]) -> Entity:
+    """The signatory: the first person named, or the fuller name under it ("All the best, Vidal" / "Vidal G. Martinez")."""
+    first = people[0]
+    return next((p for p in people[1:3] if p.text != first.text and p.text.startswith(first.text + " ")), first)
+
+
+def _vocative(view: DocumentView, closing: int, signatory: Entity) -> list[Finding]:
+    """A note without header or salutation line that opens by naming its reader ("Mark, further to our call")."""
+    for block in view.blocks[: min(2, closing)]:
+        opening = next(iter(view.entities_in(block.start, block.end)), None)
+        if (
+            opening is not None
+            and opening.role == "PER"
+            and opening.start == block.start
+            and view.text[opening.end : opening.end + 1] == ","
+            and opening.key != signatory.key
+        ):
+            return [finding("WROTE_TO", signatory, opening, [block, view.blocks[closing]], "letter:vocative", 0.7)]
+    return []
 
 
 def _closing(view: DocumentView) -> int | None:
@@ -108,7 +131,7 @@ def _signature_organisation(
             before = view.text[start : organisation.start].strip(" ,–-\n")
             return organisation, " ".join([*role_parts, before]).strip(" ,–-")
         keyed = entity_by_key(view, text) if text else None
-        if keyed is not None and keyed.key != signatory.key:
+        if keyed is not None and keyed.key != signatory.key and keyed.role != "PER":
             return keyed, " ".join(role_parts).strip(" ,")
         if text and not _CONTACT.search(text):
             role_parts.append(text)

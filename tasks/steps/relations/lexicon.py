@@ -74,6 +74,17 @@ ROLE = {
         "steward",
         "exec director",
         "owner",
+        "attorney",
+        "lawyer",
+        "auditor",
+        "adviser",
+        "advisor",
+        "consultant",
+        "accountant",
+        "economist",
+        "administrator",
+        "vice chair",
+        "vice-chair",
     ),
     "fr": _alternatives(
         "président-directeur général",
@@ -124,6 +135,25 @@ ROLE = {
         "dirigeant",
         "dirigeante",
         "mandataire",
+        "préfet",
+        "préfète",
+        "ambassadeur",
+        "ambassadrice",
+        "inspecteur",
+        "inspectrice",
+        "procureur",
+        "juge",
+        "magistrat",
+        "magistrate",
+        "recteur",
+        "rectrice",
+        "commissaire",
+        "contrôleur",
+        "contrôleuse",
+        "rapporteur",
+        "rapporteure",
+        "chargé de mission",
+        "chargée de mission",
     ),
     "es": _alternatives(
         "presidente",
@@ -176,6 +206,22 @@ ROLE = {
         "expresidenta",
         "exdirector",
         "exdirectora",
+        "subdirector",
+        "subdirectora",
+        "juez",
+        "jueza",
+        "fiscal",
+        "embajador",
+        "embajadora",
+        "interventor",
+        "interventora",
+        "vocal",
+        "rector",
+        "rectora",
+        "decano",
+        "decana",
+        "comisionado",
+        "comisionada",
     ),
 }
 
@@ -184,7 +230,7 @@ ROLE = {
 ROLE_TYPES: list[tuple[str, re.Pattern[str]]] = [
     ("founder", re.compile(r"found|fondat|fundad|cofound|cofond|cofund")),
     ("counsel", re.compile(r"counsel|lawyer|attorney|avocat|abogad|legal|juridique")),
-    ("chair", re.compile(r"\bchair|présidence du conseil|président du conseil|presidente del consejo|presid")),
+    ("chair", re.compile(r"\bchair|présidence du conseil|président du conseil|presidente del consejo|presid|présid")),
     ("officer", re.compile(r"consejer[oa] delegad")),  # the Spanish chief executive
     ("director", re.compile(r"non-executive|board|administrat|consejer|trustee|director\b(?! general)")),
     (
@@ -217,9 +263,9 @@ NEGATION = {
     "fr": r"\b(?:ne|n'|pas|jamais|aucun(?:e)?|ni|sans|dément)\b|\bn[’']",
     "es": r"\b(?:no|nunca|jamás|ningún|ninguna|ni|sin|niega)\b",
 }
-# Intentions, talks and possibilities: stated as not (yet) true.
+# Intentions, talks and possibilities: stated as not (yet) true (the month of May is no "may").
 HYPOTHETICAL = {
-    "en": r"\b(?:consider(?:s|ing|ed)?|may|might|could|would|talks?|rumou?r(?:s|ed)?|intends?|intention|plans? to|weigh(?:s|ing)?|explor(?:e|es|ing)|potential|possible|proposed|offer for|bid for|in talks)\b",
+    "en": r"\b(?:consider(?:s|ing|ed)?|(?<!in )(?<!of )may(?!\s+\d)|might|could|would|talks?|rumou?r(?:s|ed)?|intends?|intention|plans? to|weigh(?:s|ing)?|explor(?:e|es|ing)|potential|possible|proposed|offer for|bid for|in talks)\b",
     "fr": r"\b(?:envisag\w*|pourrai\w*|pourrait|intention|négociations?|discussions?|rumeurs?|projet de|étudie|potentiel\w*|éventuel\w*)\b",
     "es": r"\b(?:estudia\w*|podría\w*|conversaciones|negociaciones|intención|posible|eventual\w*|rumores?|barajan?)\b",
 }

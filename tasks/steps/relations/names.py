@@ -17,7 +17,9 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from typing import Protocol, TypeVar
 
-__all__ = ["every_occurrence", "titled_aliases"]
+from tasks.steps.relations.lexicon import ROLE
+
+__all__ = ["every_occurrence", "glued_titles", "organ_names", "titled_aliases"]
 
 _MIN_LENGTH = 3
 # Titles a recognised span may start with ("Mme Sophie Garnier", "Sr. D. Álvaro Requena").
@@ -105,12 +107,36 @@ def every_occurrence(text: str, found: dict[tuple[int, int], Entity]) -> dict[tu
     return result
 
 
+# A company's organ read as part of its name: "Administración de Telefónica" (of "Consejo de Administración
+# de Telefónica"), "Board of Globex".
+_ORGAN_OF = re.compile(
+    r"^(?:(?:Consejo de )?Administración|Consejo|Board(?: of Directors)?|Conseil d'administration|Directoire)"
+    r"\s+(?:de|del|du|of)\s+(?:(?:la|el|the|le)\s+)?",
+)
+
+
+def organ_names(found: dict[tuple[int, int], Entity]) -> dict[tuple[int, int], Entity]:
+    """``found`` with a span "organ of X" read as the company X where X is recognised elsewhere as a name."""
+    named = {e.text: e for e in found.values() if e.role in _NAMED_ROLES and _is_name(e.text)}
+    result = {}
+    for (start, end), entity in found.items():
+        organ = _ORGAN_OF.match(entity.text)
+        company = named.get(entity.text[organ.end() :]) if organ else None
+        if organ is not None and company is not None and company.key != entity.key:
+            start += organ.end()
+            result[(start, end)] = company.at(start, end, company.text)
+        else:
+            result[(start, end)] = entity
+    return result
+
+
 def titled_aliases(entities: Sequence[_Named]) -> dict[int, int]:
     """Position of a person's span that starts with a title -> position of the same name without it.
 
     "Mme Sophie Garnier" is the "Sophie Garnier" the document names elsewhere: one person, so one
-    key (that of the untitled name, itself a recognised entity). A titled name the document never
-    writes without its title keeps its own key.
+    key (that of the untitled name, itself a recognised entity), or that of the surname the document
+    writes alone ("Requena" for "Sr. D. Álvaro Requena"). A titled name the document never writes
+    without its title keeps its own key.
     """
     untitled = {
         e.text: position for position, e in enumerate(entities) if e.role == "PER" and not _TITLES.match(e.text)
@@ -118,6 +144,43 @@ def titled_aliases(entities: Sequence[_Named]) -> dict[int, int]:
     aliases = {}
     for position, entity in enumerate(entities):
         bare = _TITLES.sub("", entity.text) if entity.role == "PER" else entity.text
-        if bare != entity.text and bare in untitled:
-            aliases[position] = untitled[bare]
+        if bare == entity.text:
+            continue
+        # the whole name, else its surname part the document writes alone ("Sr. D. Álvaro Requena",
+        # "Estimado Sr. Requena:")
+        words = bare.split()
+        known = next(
+            (untitled[" ".join(words[i:])] for i in range(len(words)) if " ".join(words[i:]) in untitled), None
+        )
+        if known is not None:
+            aliases[position] = known
     return aliases
+
+
+# A role title the recogniser read as part of a person's name, before or after it ("Chief Executive
+# John Smith", "Francisco Morales Morales Magistrado").
+_ROLE_WORDS = "|".join(ROLE[language] for language in ("en", "fr", "es"))
+_GLUED_TITLE = re.compile(rf"^(?:{_ROLE_WORDS})\s+(?=\w)|(?<=\w)\s+(?:{_ROLE_WORDS})$", re.IGNORECASE)
+
+
+def glued_titles(entities: Sequence[_Named]) -> dict[int, tuple[int, int, int]]:
+    """Position of a person's span with a role title glued to it -> (position of the name without it, its start, end).
+
+    Only where the document names the person without the title too (one person, one key); the
+    title, out of the span, is then a word the sentence patterns read ("... Magistrado suplente de X").
+    """
+    plain = {e.text: position for position, e in enumerate(entities) if e.role == "PER"}
+    found = {}
+    for position, entity in enumerate(entities):
+        title = _GLUED_TITLE.search(entity.text) if entity.role == "PER" else None
+        if title is None:
+            continue
+        start, end = (
+            (entity.start + title.end(), entity.end)
+            if title.start() == 0
+            else (entity.start, entity.start + title.start())
+        )
+        name = entity.text[start - entity.start : end - entity.start]
+        if name in plain and plain[name] != position:
+            found[position] = (plain[name], start, end)
+    return found

@@ -10,8 +10,10 @@ from tasks.steps.relations.patterns import (
     COMPANY,
     FAC,
     LOWER_WORDS,
+    NOT_REVIEWING,
     NOUN,
     ORG,
+    ORGAN,
     ORGANISATION,
     PARTY,
     PER,
@@ -20,6 +22,7 @@ from tasks.steps.relations.patterns import (
     TITLE,
     Pattern,
     gap,
+    its_sites_in,
     place_gap,
     role_phrase,
 )
@@ -30,11 +33,12 @@ __all__ = ["english_patterns"]
 def english_patterns() -> list[Pattern]:
     role = role_phrase("en")
     lead = (
-        r"(?:\s*,\s*(?:who\s+(?:is|was)\s+|now\s+|currently\s+)?|\s*\(\s*|\s+as\s+|"
+        r"(?:\s*,\s*(?:who\s+(?:(?:also|previously|formerly|currently|now)\s+)?(?:is|was|has been|had been|served as|"
+        r"serves as|worked as|acted as)\s+(?:as\s+)?|now\s+|currently\s+|formerly\s+|previously\s+)?|\s*\(\s*|\s+as\s+|"
         r"\s+(?:who\s+)?(?:is|was|has been|had been|will be|became|becomes|remains|is now|serves as|served as|"
         r"will serve as|was appointed|was named|has been appointed|has been named|will stay on as|stays on as)\s+(?:as\s+)?)"
     )
-    of = r"\s+(?:of|at|for|with)\s+" + ART + NOUN
+    of = r"\s+(?:of|at|for|with)\s+" + ART + ORGAN + NOUN
     return [
         # --- ROLE_AT -----------------------------------------------------------------------------------
         Pattern(
@@ -46,11 +50,27 @@ def english_patterns() -> list[Pattern]:
         ),
         Pattern(
             "ROLE_AT",
+            "pattern:role-comma-org",
+            PERSON,
+            ORGANISATION,
+            rf"\s*,\s*{ART}(?P<former>former\s+|ex-)?{role}\s*,\s*{ART}",
+            confidence=0.75,
+        ),
+        Pattern(
+            "ROLE_AT",
             "pattern:org-possessive-role",
             COMPANY,
             PERSON,
             rf"\s*'s\s+(?P<former>former\s+|ex-)?(?:new\s+)?{role}\s*,?\s*",
             swap=True,
+        ),
+        Pattern(
+            "ROLE_AT",
+            "pattern:person-org-possessive-role",
+            PERSON,
+            COMPANY,
+            r"\s*,\s*",
+            post=rf"\s*'s\s+(?P<former>former\s+|ex-)?(?:new\s+)?{role}\s*,",
         ),
         Pattern(
             "ROLE_AT",
@@ -122,6 +142,7 @@ def english_patterns() -> list[Pattern]:
             PLACE,
             rf"{place_gap(60)}\b(?P<role>headquartered|based|located|registered|incorporated|situated|seated|domiciled|hosted|headquarters|principal office|head office|registered office|main office)\b\s+(?:in|at)\s+{ART}",
             blocked_by=(ORG, PER, FAC),
+            conjoined=True,
         ),
         Pattern(
             "LOCATED_IN",
@@ -156,6 +177,7 @@ def english_patterns() -> list[Pattern]:
             rf"{gap(30)}\b(?P<role>operates|operating|operate|is present|present|active|has (?:plants|stores|offices|operations|hotels|branches|sites|factories)|opened\b{gap(30)}|sells|trades|does business|expanded|expands|entered)\b{gap(30)}\s(?:in|into|across)\s+{ART}",
             subject=True,
         ),
+        its_sites_in("en"),
         # --- ACQUIRED ----------------------------------------------------------------------------------
         Pattern(
             "ACQUIRED",
@@ -187,7 +209,7 @@ def english_patterns() -> list[Pattern]:
             "pattern:acquires",
             PARTY,
             PARTY,
-            rf"{gap(60)}\b(?P<role>acquires|acquired|acquire|acquiring|buys|bought|buy|purchases|purchased|purchase|takes over|took over|take over|acquisition of|purchase of|takeover of|took control of|takes control of|take control of)\b\s+{ART}{NOUN}{LOWER_WORDS}",
+            rf"{NOT_REVIEWING}{gap(60)}\b(?P<role>acquires|acquired|acquire|acquiring|buys|bought|buy|purchases|purchased|purchase|takes over|took over|take over|acquisition of|purchase of|takeover of|took control of|takes control of|take control of)\b\s+{ART}{NOUN}{LOWER_WORDS}",
             subject=True,
         ),
         # --- OWNS --------------------------------------------------------------------------------------
@@ -199,6 +221,14 @@ def english_patterns() -> list[Pattern]:
             rf"\s*,?\s*(?:which\s+is\s+|is\s+|was\s+|has become\s+|becomes\s+|became\s+)?(?:now\s+)?(?:a\s+|an\s+|the\s+)?(?:wholly[- ]owned\s+|majority[- ]owned\s+)?(?P<role>subsidiary|unit|division|affiliate|arm)\s+of\s+{ART}{NOUN}",
             swap=True,
             not_after=r"\b(?:par|by|por)\s*$",
+        ),
+        Pattern(
+            "OWNS",
+            "pattern:possessive-subsidiary",
+            PARTY,
+            PARTY,
+            r"\s*'s\s+(?:[\w-]+\s+){0,2}?(?:wholly[- ]owned\s+|majority[- ]owned\s+)?(?P<role>subsidiary|unit|division|affiliate)"
+            r"\s*,?\s*(?:(?:the|a|an)\s+)?",
         ),
         Pattern(
             "OWNS",
@@ -237,7 +267,7 @@ def english_patterns() -> list[Pattern]:
             "pattern:agreement-between",
             PARTY,
             PARTY,
-            rf"\s*and\s+{ART}",
+            rf"(?:\s*,[^,;⟨⟩]{{0,100}},)?\s*and\s+{ART}",
             pre=rf"\b(?P<role>agreement|contract|deal|memorandum)\b{gap(50)}\bbetween\s+{ART}",
         ),
         Pattern(
@@ -256,6 +286,15 @@ def english_patterns() -> list[Pattern]:
             PARTY,
             rf"{gap(80)}\b(?P<role>agreement|contract|deal|transacted|transaction|memorandum|licen[cs]e)\b{gap(50)}\b(?:with|between)\s+{ART}",
             subject=True,
+        ),
+        Pattern(
+            "AGREEMENT_WITH",
+            "pattern:named-contract-to",
+            PARTY,
+            PARTY,
+            rf"\s+(?:contract|agreement|deal|account|tender)\s+(?:to|with)\s+{ART}",
+            pre=r"\b(?:won|wins|win|lost|loses|lose|awarded|awards|award|gave|gives|give)\s+(?:the|a|an|its|their)\s+",
+            confidence=0.7,
         ),
         Pattern(
             "AGREEMENT_WITH",

@@ -10,8 +10,10 @@ from tasks.steps.relations.patterns import (
     COMPANY,
     FAC,
     LOWER_WORDS,
+    NOT_REVIEWING,
     NOUN,
     ORG,
+    ORGAN,
     ORGANISATION,
     PARTY,
     PER,
@@ -20,6 +22,7 @@ from tasks.steps.relations.patterns import (
     TITLE,
     Pattern,
     gap,
+    its_sites_in,
     place_gap,
     role_phrase,
 )
@@ -34,7 +37,7 @@ def spanish_patterns() -> list[Pattern]:
         r"(?:(?:es|era|fue|será|sigue|seguirá|continuará|queda|ha|han|sido|nombrad[oa]s?|como|en|su|calidad|de|"
         r"aceptado|nombramiento|ocupa|el|cargo|anteriormente|actualmente|hoy|ahora|también|nuevo|nueva)\s+){0,6}?"
     )
-    of = rf"\s+(?:de|del|en)\s+{ART}{NOUN}"
+    of = rf"\s+(?:de|del|en)\s+{ART}{ORGAN}{NOUN}"
     return [
         Pattern(
             "ROLE_AT",
@@ -50,6 +53,14 @@ def spanish_patterns() -> list[Pattern]:
             PERSON,
             ORGANISATION,
             rf"{lead}(?:(?:el|la|un|una)\s+)?(?P<former>ex-?\s*)?{role}{of}",
+        ),
+        Pattern(
+            "ROLE_AT",
+            "pattern:role-comma-org",
+            PERSON,
+            ORGANISATION,
+            rf"\s*,\s*{ART}(?P<former>ex-?\s*)?{role}\s*,\s*{ART}",
+            confidence=0.75,
         ),
         Pattern(
             "ROLE_AT",
@@ -105,6 +116,7 @@ def spanish_patterns() -> list[Pattern]:
             PLACE,
             rf"{place_gap(100)}\b(?P<role>con sede(?: social| central)?|con domicilio(?: social)?|sede(?: social)?|domicilio social|ubicad[ao]s?|radicad[ao]s?|situad[ao]s?|establecid[ao]s?|afincad[ao]s?|asentad[ao]s?)\s+en\s+{ART}",
             blocked_by=(ORG, PER, FAC),
+            conjoined=True,
         ),
         Pattern(
             "OPERATES_IN",
@@ -114,6 +126,7 @@ def spanish_patterns() -> list[Pattern]:
             rf"{gap(80)}\b(?P<role>opera|operan|operará|presente|presentes|activa|activo|distribuye|distribuyen|vende|comercializa|almacén|almacenes|tiendas|oficinas|plantas|fábricas|implantad[ao])\b{gap(60)}\b(?:en|de)\s+{ART}(?:(?:provincia|comunidad|región)\s+de\s+{ART})?",
             subject=True,
         ),
+        its_sites_in("es"),
         Pattern(
             "ACQUIRED",
             "pattern:acquisition-by-of",
@@ -144,7 +157,7 @@ def spanish_patterns() -> list[Pattern]:
             "pattern:acquires",
             PARTY,
             PARTY,
-            rf"{gap(60)}\b(?P<role>adquiere|adquirió|ha adquirido|adquirir|adquisición de|compra de|compra|compró|ha comprado|comprará|toma el control de|se hizo con el control de)\b\s*{ART}{NOUN}{LOWER_WORDS}",
+            rf"{NOT_REVIEWING}{gap(60)}\b(?P<role>adquiere|adquirió|ha adquirido|adquirir|adquisición de|compra de|compra|compró|ha comprado|comprará|toma el control de|se hizo con el control de|(?:adquiere|adquirió|ha adquirido|adquirirá|toma|tomó|ha tomado) el control (?:exclusivo |conjunto )?(?:de|del))\b\s*{ART}{NOUN}{LOWER_WORDS}",
             subject=True,
         ),
         Pattern(
@@ -202,6 +215,14 @@ def spanish_patterns() -> list[Pattern]:
             PARTY,
             rf"{gap(30)}\b(?:tendrán|tendrá|tiene|tienen|ejerce|ejercerán|ostenta)\s+el\s+control(?:\s+exclusivo|\s+conjunto)?\s+(?:de|del|sobre)\s+{ART}{LOWER_WORDS}",
             subject=True,
+        ),
+        Pattern(
+            "AGREEMENT_WITH",
+            "pattern:agreement-between",
+            PARTY,
+            PARTY,
+            rf"(?:\s*,[^,;⟨⟩]{{0,100}},)?\s*y\s+{ART}",
+            pre=rf"\b(?P<role>acuerdo|contrato|convenio|protocolo)\b{gap(50)}\bentre\s+{ART}",
         ),
         Pattern(
             "AGREEMENT_WITH",

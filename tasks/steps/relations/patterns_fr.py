@@ -11,8 +11,10 @@ from tasks.steps.relations.patterns import (
     COMPANY,
     FAC,
     LOWER_WORDS,
+    NOT_REVIEWING,
     NOUN,
     ORG,
+    ORGAN,
     ORGANISATION,
     PARTY,
     PER,
@@ -21,6 +23,7 @@ from tasks.steps.relations.patterns import (
     TITLE,
     Pattern,
     gap,
+    its_sites_in,
     place_gap,
     role_phrase,
 )
@@ -36,7 +39,7 @@ def french_patterns() -> list[Pattern]:
         r"(?:(?:auparavant|précédemment|désormais|aujourd'hui|actuellement|également|aussi|jusqu'ici)\s+)?)"
     )
     role = rf"(?P<role>(?:[\w'&.-]+\s+){{0,3}}?(?:{ROLE['fr']}|direction générale|direction financière|direction|présidence)(?:\s+[\w'&.-]+){{0,4}}?)"
-    of = rf"\s+(?:de|du|des|chez|au sein de|à)\s*{ART}{NOUN}"
+    of = rf"\s+(?:de|du|des|chez|au sein de|à)\s*{ART}{ORGAN}{NOUN}"
     return [
         Pattern(
             "ROLE_AT",
@@ -52,6 +55,14 @@ def french_patterns() -> list[Pattern]:
             PERSON,
             ORGANISATION,
             rf"{lead}(?:(?:le|la|l'|un|une)\s*)?(?P<former>ancien(?:ne)?\s+|ex-)?(?:nouveau\s+|nouvelle\s+)?{role}{of}",
+        ),
+        Pattern(
+            "ROLE_AT",
+            "pattern:role-comma-org",
+            PERSON,
+            ORGANISATION,
+            rf"\s*,\s*{ART}(?P<former>ancien(?:ne)?\s+|ex-)?{role}\s*,\s*{ART}",
+            confidence=0.75,
         ),
         Pattern(
             "ROLE_AT",
@@ -105,6 +116,7 @@ def french_patterns() -> list[Pattern]:
             PLACE,
             rf"{place_gap(100)}\b(?P<role>dont le siège(?: social)? est(?: situé| fixé| établi)?|siège(?: social)?(?: est)?(?: situé| fixé)?|basée?s?|située?s?|implantée?s?|installée?s?|établie?s?|domiciliée?s?|avec siège|sise?s?|ayant son siège)\s+(?:à|au|en|dans)\s+{ART}",
             blocked_by=(ORG, PER, FAC),
+            conjoined=True,
         ),
         Pattern(
             "OPERATES_IN",
@@ -114,6 +126,7 @@ def french_patterns() -> list[Pattern]:
             rf"{gap(80)}\b(?P<role>présente?s?|actif|active|actifs|opère|opèrent|exerce|exercent|agences?|usines?|magasins?|activités?)\b{gap(80)}\b(?:en|au|aux|dans|à)\s+{ART}(?:(?:départements?|régions?|pays)\s+(?:de\s+|du\s+|des\s+)?{ART})?",
             subject=True,
         ),
+        its_sites_in("fr"),
         Pattern(
             "ACQUIRED",
             "pattern:acquisition-of-by",
@@ -144,7 +157,7 @@ def french_patterns() -> list[Pattern]:
             "pattern:acquires",
             PARTY,
             PARTY,
-            rf"{gap(60)}\b(?P<role>a racheté|rachète|racheté|racheter|acquiert|a acquis|acquérir|l'acquisition de|acquisition de|achète|a acheté|reprend|a repris|prise de contrôle(?: exclusif| conjoint)?(?: de| du| des)|promesse d'achat pour|a pris le contrôle de|prend le contrôle de)\s*{ART}{NOUN}{LOWER_WORDS}",
+            rf"{NOT_REVIEWING}{gap(60)}\b(?P<role>a racheté|rachète|racheté|racheter|acquiert|a acquis|acquérir|l'acquisition de|acquisition de|achète|a acheté|reprend|a repris|prise de contrôle(?: exclusif| conjoint)?(?: de| du| des)|promesse d'achat pour|a pris le contrôle de|prend le contrôle de)\s*{ART}{NOUN}{LOWER_WORDS}",
             subject=True,
         ),
         Pattern(
@@ -161,7 +174,8 @@ def french_patterns() -> list[Pattern]:
             "pattern:through-company",
             PARTY,
             PARTY,
-            rf"{gap(120)}\b(?:à travers|par l'intermédiaire de)\s+(?:sa\s+filiale|la\s+société|sa\s+société)\s*",
+            # places may stand between: "actif dans les départements de la Loire (42) et de la Saône-et-Loire (71) à travers"
+            r"(?:[^⟨⟩;]|⟨(?:loc|amb)⟩){0,160}?\b(?:à travers|par l'intermédiaire de)\s+(?:sa\s+filiale|la\s+société|sa\s+société)\s*",
             blocked_by=(ORG, PER, FAC),
         ),
         Pattern(
@@ -219,7 +233,7 @@ def french_patterns() -> list[Pattern]:
             "pattern:agreement-between",
             PARTY,
             PARTY,
-            rf"\s*et\s+{ART}",
+            rf"(?:\s*,[^,;⟨⟩]{{0,100}},)?\s*et\s+{ART}",
             pre=rf"\b(?P<role>accord|contrat|protocole|convention)\b{gap(50)}\bentre\s+{ART}",
         ),
         Pattern(

@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from tasks.steps.relations.clauses import COORDINATION, PARENTHESES, clean_between, governed, in_aside
 from tasks.steps.relations.document import Entity, Sentence
 from tasks.steps.relations.lexicon import DATE, FORMER, HYPOTHETICAL, NEGATION, role_type
 from tasks.steps.relations.model import Finding
@@ -36,22 +37,6 @@ from tasks.steps.relations.patterns import Pattern
 __all__ = ["SentenceReader", "read_sentence"]
 
 _PLACEHOLDER = "⟨{}⟩"
-# Asides in parentheses that hold no relation of the pair: defined terms, abbreviations, numbers.
-_PARENTHESES = re.compile(r"\s*\([^()]{0,80}\)")
-# An apposition holding one other entity, between commas: ", a subsidiary of ⟨ORG⟩,".
-_APPOSITION = re.compile(
-    r",[^,;⟨⟩]{0,70}⟨\w+⟩(?:(?:[^,;⟨⟩]{0,12}|\s*,\s*(?:en\s+|in\s+|à\s+)?)⟨\w+⟩){0,4}[^,;⟨⟩]{0,30},"
-)
-# A trailing "⟨ORG⟩'s largest customer," describes ``b``: it is not an argument of the pair.
-_POSSESSIVE_TAIL = re.compile(r"⟨\w+⟩\s*(?:'s|’s)\s+[^⟨⟩,]{0,40},\s*$")
-# Names in a list: "A, B and C", "en France, en Belgique et en Suisse", "et par le cabinet X".
-_COORDINATION = re.compile(
-    r"\s*(?:,\s*(?:d'une part,\s*)?(?:(?:and|or|et|ou|y|e|o)\s+)?|(?:and|or|et|ou|y|e|o|ainsi que|as well as)\s+)"
-    r"(?:(?:celui|celle|ceux|celles)\s+)?"
-    r"(?:(?:en|au|aux|à|in|par|by|por|de|del|du|des|dans|sobre)\s+|d')?"
-    r"(?:(?:the|la|le|les|el|los|las|une|un|a)\s+|l')?"
-    r"(?:(?:société|sociedad|groupe|grupo|group|cabinet|banque d'affaires|banque|bank|firm|company|empresa|compañía)\s+)?",
-)
 
 
 @dataclass(frozen=True)
@@ -109,8 +94,13 @@ class SentenceReader:
                 if b.start - a.end > _MAX_BETWEEN:
                     break  # no pattern spans that much: the later names are further still
                 next_start = entities[j + 1].start if j + 1 < len(entities) else self.sentence.end
-                mid = _clean(self._text(a.end, b.start))
+                mid = clean_between(self._text(a.end, b.start))
                 yield _Pair(a, b, mid, pre, self._text(b.end, next_start), i, j)
+
+    def after_aside(self, end: int) -> int:
+        """``end``, or past the parenthesised aside that starts right there ("X (ci-après « X »)")."""
+        aside = PARENTHESES.match(self.sentence.text, end - self.sentence.start)
+        return end + (aside.end() - aside.start()) if aside else end
 
     def _parsed(self) -> Any:
         if self._doc is None and self._parse is not None:
@@ -131,14 +121,16 @@ class SentenceReader:
         )
 
     def verb_after_conjunction(self, b: Entity) -> bool:
-        """Whether a finite verb follows the last conjunction before ``b`` (a second verb phrase)."""
+        """Whether a verb follows the last conjunction before ``b`` (a second verb phrase: "and operates
+        in", or a participle sharing the first one's auxiliary: "is coordinated by X and hosted in")."""
         doc = self._parsed()
         if doc is None:
             return False
         before = [token for token in doc if token.idx < b.start - self.sentence.start]
         conjunction = next((t for t in reversed(before) if t.lower_ in ("and", "y", "et", "e")), None)
         return conjunction is not None and any(
-            t.i > conjunction.i and t.pos_ in ("VERB", "AUX") and "Fin" in t.morph.get("VerbForm") for t in before
+            t.i > conjunction.i and t.pos_ in ("VERB", "AUX") and {"Fin", "Part"} & set(t.morph.get("VerbForm"))
+            for t in before
         )
 
     def connected_through(self, a: Entity, b: Entity, trigger: str) -> bool:
@@ -166,14 +158,6 @@ def _path(x: Any, y: Any) -> list[Any]:
     return up_x[: up_x.index(common) + 1] + list(reversed(up_y[: up_y.index(common)]))
 
 
-def _clean(mid: str) -> str:
-    mid = _PARENTHESES.sub("", mid)
-    previous = None
-    while previous != mid:
-        previous, mid = mid, _APPOSITION.sub(" ", mid, count=1)
-    return _POSSESSIVE_TAIL.sub("", mid)
-
-
 def _dates(sentence: Sentence, language: str) -> list[tuple[int, str]]:
     """Dates in the sentence as ``(position, text)``: DATE entities, else dates as written."""
     found = [(e.start, e.text) for e in sentence.entities if e.role == "DATE" and re.search(r"\d", e.text)]
@@ -183,80 +167,6 @@ def _dates(sentence: Sentence, language: str) -> list[tuple[int, str]]:
     return found
 
 
-# Words after which a name is a prepositional complement, not the subject of the next verb.
-_PREPOSITIONS = frozenset(
-    [
-        "of",
-        "in",
-        "at",
-        "by",
-        "with",
-        "for",
-        "from",
-        "to",
-        "on",
-        "into",
-        "de",
-        "del",
-        "du",
-        "des",
-        "d'",
-        "en",
-        "à",
-        "au",
-        "aux",
-        "con",
-        "avec",
-        "para",
-        "pour",
-        "par",
-        "por",
-        "sobre",
-        "sur",
-        "entre",
-        "between",
-        "among",
-        "dans",
-        "desde",
-        "chez",
-    ]
-)
-_SKIPPED_BEFORE_NAME = frozenset(
-    [
-        "the",
-        "a",
-        "an",
-        "la",
-        "le",
-        "les",
-        "l'",
-        "el",
-        "los",
-        "las",
-        "un",
-        "una",
-        "une",
-        "lo",
-        "société",
-        "sociedad",
-        "groupe",
-        "grupo",
-        "group",
-        "company",
-        "empresa",
-        "cabinet",
-        "banque",
-        "bank",
-        "holding",
-        "enseigne",
-    ]
-)
-
-
-# "the board of X", "le conseil d'administration de X": X acts through its board.
-_ORGAN_OF = re.compile(
-    r"\b(?:board(?: of directors)?|conseil d'administration|directoire|consejo de administración|comité de dirección)\s+(?:of|de|del|du)\s*$"
-)
 # ", which also owns", ", qui détient", ", que opera": the clause is about ``a``, whatever governs it.
 _RELATIVE = re.compile(r"^\s*,?\s*(?:which|who|that|qui|que|lequel|laquelle|lesquels|el cual|la cual|quien|quienes)\b")
 # Up to the last conjunction after another name, when no name follows it: what comes after is a
@@ -266,20 +176,18 @@ _CONJOINED = re.compile(r".*⟨\w+⟩[^⟨⟩]*?\s(?:and|y|et|e)\s+(?=[^⟨⟩]*
 _SECOND_PREDICATE = re.compile(r"^\s*(?:and|et|y)\s+\S")
 
 
-def _governed(pre: str) -> bool:
-    """Whether the text before a name ends in a preposition (articles and company nouns skipped)."""
-    if _ORGAN_OF.search(pre):
-        return False
-    words = pre.replace("l'", "l' ").replace("d'", "d' ").split()
-    while words and words[-1] in _SKIPPED_BEFORE_NAME:
-        words.pop()
-    return bool(words) and words[-1] in _PREPOSITIONS
-
-
 def _blocked(pair: _Pair, pattern: Pattern) -> bool:
     """Another entity of the kind of ``b`` (or of ``a``) stands between them: not this pair."""
     roles = set(pattern.blocked_by) if pattern.blocked_by is not None else set(pattern.a) | set(pattern.b)
     return any(_PLACEHOLDER.format(role.lower()) in pair.mid for role in roles)
+
+
+# Kinds one sentence may state of the same pair together: "A delivers its barley to B, with which it
+# signed a contract" is a supply and an agreement. Any other first reading of a pair is the only one.
+_ALSO: dict[str, frozenset[str]] = {
+    "AGREEMENT_WITH": frozenset({"SUPPLIES"}),
+    "SUPPLIES": frozenset({"AGREEMENT_WITH"}),
+}
 
 
 def read_sentence(sentence: Sentence, *, language: str, parse: Callable[[str], Any] | None = None) -> list[Finding]:
@@ -295,12 +203,15 @@ def read_sentence(sentence: Sentence, *, language: str, parse: Callable[[str], A
     for pair in reader.pairs():
         if pair.a.key == pair.b.key:
             continue
+        read: set[str] = set()  # kinds already read for the pair
         for pattern in patterns:
             if pair.a.role not in pattern.a or pair.b.role not in pattern.b:
                 continue
+            if read and not all(pattern.kind in _ALSO.get(kind, ()) for kind in read):
+                continue
             current = pair
             groups = pattern.match(pair.mid, pair.pre, pair.post)
-            if groups is None and pattern.subject and (conjoined := _CONJOINED.match(pair.mid)):
+            if groups is None and (pattern.subject or pattern.conjoined) and (conjoined := _CONJOINED.match(pair.mid)):
                 # "A opened a store in ⟨loc⟩ and operates in B": the second verb's subject is A too.
                 current = replace(pair, mid=" " + pair.mid[conjoined.end() :])
                 groups = pattern.match(current.mid, current.pre, current.post)
@@ -314,11 +225,13 @@ def read_sentence(sentence: Sentence, *, language: str, parse: Callable[[str], A
                 continue
             if (
                 pattern.subject
-                and _governed(current.pre)
+                and governed(current.pre)
                 and not _RELATIVE.match(current.mid)
                 and reader.finite_verb_between(current.a, current.b)
             ):
                 continue  # "…de la Administración Pública, ha anunciado…": not the subject of that verb
+            if pattern.subject and in_aside(current.pre, current.mid):
+                continue  # "A (- part of B's C segment -) recorded revenue from a contract with D": not C
             if pattern.not_after and re.search(pattern.not_after, current.pre):
                 continue
             if pattern.far and not reader.connected_through(current.a, current.b, pattern.trigger):
@@ -341,10 +254,12 @@ def read_sentence(sentence: Sentence, *, language: str, parse: Callable[[str], A
                         properties,
                     )
                 )
-            break  # the first pattern that reads a pair is the one that holds
+            read.add(pattern.kind)  # the first pattern of a kind that reads a pair is the one that holds
     return findings
 
 
+# The verb of an appointment is no part of the title: "nommée directrice" is a "directrice".
+_APPOINTED = re.compile(r"^(?:appointed|named|elected|nommée?s?|désignée?s?|nombrad[oa]s?|designad[oa]s?)\s+")
 _EVENT_KINDS = frozenset({"ACQUIRED", "AGREEMENT_WITH", "PARTNER_OF", "SUPPLIES", "ADVISED"})
 _DATED_ROLE_PATTERNS = frozenset({"pattern:appointed", "pattern:role-verb", "pattern:joined", "pattern:joined-from"})
 
@@ -353,7 +268,7 @@ def _properties(
     pattern: Pattern, groups: dict[str, str], clause: str, former: re.Pattern[str], reader: SentenceReader, pair: _Pair
 ) -> dict[str, str | bool]:
     properties: dict[str, str | bool] = {}
-    role = (groups.get("role") or pattern.role or "").strip(" ,")
+    role = _APPOINTED.sub("", (groups.get("role") or pattern.role or "").strip(" ,"))
     if pattern.kind == "ROLE_AT":
         properties["role"] = role
         properties["role_type"] = role_type(role or pattern.producer)
@@ -370,6 +285,10 @@ def _properties(
     return properties
 
 
+# A description of the last name of a list, between commas and naming no one, before the next name.
+_DESCRIPTION = re.compile(r"^\s*,[^,;⟨⟩]{1,160}(?=,)")
+
+
 def _with_coordinated(
     reader: SentenceReader, pair: _Pair, source: Entity, target: Entity, pattern: Pattern
 ) -> Iterator[tuple[Entity, Entity]]:
@@ -379,17 +298,22 @@ def _with_coordinated(
     swap = source is pair.b
     # Names after b, joined to it by a comma, "and", "et", "y"...
     last = pair.b
+    end = reader.after_aside(last.end)
     for entity in entities[pair.b_index + 1 :]:
-        between = reader._text(last.end, entity.start)
-        if entity.role not in pattern.b or not _COORDINATION.fullmatch(between):
+        if entity.start < end:
+            continue  # named again in the aside after the last name: "X (ci-après « X »)"
+        # "la Loire (42) et la Saône"; "Chausson Matériaux, active dans le négoce ..., ainsi que celui de Priba"
+        between = _DESCRIPTION.sub("", PARENTHESES.sub("", reader._text(end, entity.start)), count=1)
+        if entity.role not in pattern.b or not COORDINATION.fullmatch(between):
             break
         yield (entity, target) if swap else (source, entity)
         last = entity
+        end = reader.after_aside(last.end)
     # Names before a, joined to it the same way.
     first = pair.a
     for entity in reversed(entities[: pair.a_index]):
-        between = reader._text(entity.end, first.start)
-        if entity.role not in pattern.a or not _COORDINATION.fullmatch(between):
+        between = PARENTHESES.sub("", reader._text(entity.end, first.start))
+        if entity.role not in pattern.a or not COORDINATION.fullmatch(between):
             break
         yield (source, entity) if swap else (entity, target)
         first = entity
