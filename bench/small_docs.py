@@ -143,6 +143,9 @@ def start_worker(settings, code: Code, *, processes: int, counters: Path | None)
     if counters is not None:
         command[command.index("tasks.celery_app")] = "bench.counted_worker"
     env = {**os.environ, **WORKER_ENV, **bench_env(), "PYTHONPATH": str(code.root)}
+    # An older revision runs in its extracted tree: it must still find this stack's generated
+    # secrets (passwords of the secured services), which live under the data folder.
+    env["DOCFLOW_DATA_DIR"] = str(Path(settings.data_dir).resolve())
     if counters is not None:
         env["DOCFLOW_BENCH_COUNTERS"] = str(counters)
     paths = Paths(settings)
