@@ -422,16 +422,18 @@ def test_user_ids_in_a_query_written_in_capitals_are_no_people(nlp):
         "The examples use the VERIFY_GROUP_FOR_USER function: 1. There are user profiles for MGR, JANE,"
         " JUDY, and TONY. 2. The user profile JANE specifies a group profile of MGR.\n\n"
         "VERIFY_GROUP_FOR_USER (CURRENT_USER, 'JANE', 'MGR', 'STEVE')\n\n"
+        "A user connects using the user profile ALICE.\n\nUSER = ALICE\n\nCURRENT USER = ALICE\n\n"
         "Kent Milligan wrote the guide.\n\nMARIA GONZALEZ JOINS ACME BOARD"
     )
     assert is_code_in_capitals("VERIFY_GROUP_FOR_USER (CURRENT_USER, 'JANE', 'MGR', 'STEVE')")
+    assert is_code_in_capitals("CURRENT USER = JOE") and is_code_in_capitals("SET OPTION USRPRF=*OWNER")
     assert not is_code_in_capitals("MARIA GONZALEZ JOINS ACME BOARD")
     assert not is_code_in_capitals("the CURRENT_USER register")  # not in capitals
     # WHEN it is read
     found = {(m.label, m.text) for m in _mentions(nlp, manual)}
     # THEN the query's user ids are not read as people, nor their mentions elsewhere;
     # a heading in capitals and a name in running text still are
-    assert not {text for label, text in found if label == "PERSON"} & {"JANE", "JUDY", "TONY", "STEVE", "MGR"}
+    assert not {text for label, text in found if label == "PERSON"} & {"JANE", "JUDY", "TONY", "STEVE", "MGR", "ALICE"}
     assert {("PERSON", "Kent Milligan"), ("PERSON", "MARIA GONZALEZ")} <= found
 
 

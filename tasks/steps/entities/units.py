@@ -69,15 +69,17 @@ def is_capitals(text: str) -> bool:
     return upper >= 0.85 * len(letters) and any(len(w) > 1 for w in words)
 
 
-# An identifier joined by underscores ("CURRENT_USER", "TAX_ID"): a line of a program or a query.
-_SNAKE_CASE = re.compile(r"[^\W\d_]_[^\W_]|[^\W_]_[^\W\d_]")
+# An identifier joined by underscores ("CURRENT_USER", "TAX_ID") or an assignment ("USER = ALICE",
+# "USRPRF=*OWNER"): a line of a program, a query or a configuration.
+_CODE = re.compile(r"[^\W\d_]_[^\W_]|[^\W_]_[^\W\d_]|\w\s*=\s*[\w*'\"]")
 
 
 def is_code_in_capitals(text: str) -> bool:
-    """A line in capitals that holds an identifier joined by underscores: a statement of a program
-    or a query ("VERIFY_GROUP_FOR_USER (CURRENT_USER, 'JANE', 'MGR')"). Not a heading: its
-    words are identifiers and values, and read case-restored its user ids look like people."""
-    return is_capitals(text) and bool(_SNAKE_CASE.search(text))
+    """A line in capitals that holds an identifier joined by underscores or an assignment: a
+    statement of a program, a query or a configuration ("VERIFY_GROUP_FOR_USER (CURRENT_USER,
+    'JANE')", "USER = ALICE"). Not a heading: its words are identifiers and values, and read
+    case-restored its user ids look like people."""
+    return is_capitals(text) and bool(_CODE.search(text))
 
 
 def casing_evidence(texts: Iterable[str]) -> dict[str, str]:
