@@ -1,6 +1,6 @@
 """An entity's identity key and display name, from any of its surface forms.
 
-The key folds Unicode compatibility forms, case, whitespace, surrounding punctuation,
+The key drops trademark signs and folds Unicode compatibility forms, case, whitespace, surrounding punctuation,
 quotes and brackets, a leading "the", a possessive "'s" and trailing legal forms, so
 "Harbour Bank", "Harbour Bank plc", "HARBOUR BANK PLC." and "“Harbour Bank, plc”" are one
 key. The key does not depend on the label: the model sometimes labels "Harbour Bank plc"
@@ -78,6 +78,9 @@ _LEADING_THE_ANY_CASE = re.compile(r"^the\s+", re.IGNORECASE)
 _LEADING_THE_LOWER = re.compile(r"^the\s+")
 _ABBREVIATION_END = re.compile(r"(?:^|\s)(?:[^\W\d_]\.){2,}$")  # "U.S.", "S.A."
 _LEGAL_FORM_PUNCT = str.maketrans("", "", ".,")
+# Trademark and copyright signs are marks on a name, not part of it ("DB2®", "Redpaper™"); they go
+# before NFKC, which would turn "™" into the letters "TM".
+_MARKS = str.maketrans("", "", "®™℠©")
 
 
 def _is_punct(ch: str) -> bool:
@@ -133,14 +136,14 @@ def _tidy(text: str, *, display: bool) -> str:
 def canonical_key(text: str, label: str = "") -> str:
     """Identity key for an entity's surface text; the same under every label.
 
-    NFKC + casefold, whitespace collapsed, surrounding punctuation, quotes and brackets
-    stripped, leading "the " and possessive "'s" dropped, trailing legal forms
+    Trademark and copyright signs dropped, NFKC + casefold, whitespace collapsed, surrounding
+    punctuation, quotes and brackets stripped, leading "the " and possessive "'s" dropped, trailing legal forms
     (:data:`LEGAL_FORMS`: plc, Ltd, Inc., GmbH, S.A., S.r.l., ...) dropped from names of
     two words or more. ``label`` is accepted for compatibility and ignored. Pure, stable
     (the key of a key is itself).
     """
     del label  # deliberately unused: see the module docstring
-    return _tidy(unicodedata.normalize("NFKC", text).casefold(), display=False)
+    return _tidy(unicodedata.normalize("NFKC", text.translate(_MARKS)).casefold(), display=False)
 
 
 def canonical_name(text: str, label: str = "") -> str:
@@ -151,7 +154,7 @@ def canonical_name(text: str, label: str = "") -> str:
     ignored, as for the key.
     """
     del label
-    return _tidy(unicodedata.normalize("NFKC", text), display=True)
+    return _tidy(unicodedata.normalize("NFKC", text.translate(_MARKS)), display=True)
 
 
 def name_without_legal_form(text: str) -> str:

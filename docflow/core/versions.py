@@ -22,7 +22,7 @@ from docflow.core.status import Stage
 # chunk boundary rule, new entity rules, a new graph shape).
 EXTRACTOR = "extract/3"
 CHUNKER = "chunk/1"
-ENTITY_RULES = "entities/3"
+ENTITY_RULES = "entities/4"
 RELATION_RULES = "relations/2"  # typed relationships (tasks.steps.relations), part of the entity stage
 GRAPH = "graph/2"
 

@@ -133,7 +133,7 @@ def test_the_language_chooses_the_entity_model_and_a_language_without_one_keeps_
 
     # AND German, without a model, has no entity noise and says why in its pipeline record
     assert _entities(german) == {}
-    assert _document(german).pipeline_versions["entity"] == "entities/3; no entity model for de"
+    assert _document(german).pipeline_versions["entity"] == "entities/4; no entity model for de"
     with session_scope() as session:
         assert session.scalar(select(EntityMention.id).where(EntityMention.document_id == german)) is None
 

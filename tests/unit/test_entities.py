@@ -63,6 +63,9 @@ def nlp():
         ("Northwind Bank", "ORG", "northwind bank", "Northwind Bank"),  # "Bank" is the name
         ("Ｍaria\u00a0 Gonzalez", "PERSON", "maria gonzalez", "Maria Gonzalez"),  # NFKC
         ("Daniel Okafor's", "PERSON", "daniel okafor", "Daniel Okafor"),
+        # Trademark signs are marks on the name, not part of it (NFKC alone makes "™" "TM").
+        ("DB2®", "PRODUCT", "db2", "DB2"),
+        ("IBM® Redpaper™", "ORG", "ibm redpaper", "IBM Redpaper"),
         # The key no longer depends on the label (it did: "smith inc" for PERSON): the vote can
         # only merge a name the model labelled ORG in one chunk and PERSON in another if both
         # readings have the same key.

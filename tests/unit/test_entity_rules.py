@@ -32,6 +32,7 @@ from tasks.steps.entities.units import (
     casing_evidence,
     has_broken_layer,
     is_capitals,
+    is_code_in_capitals,
     is_letter_spaced,
     language_list,
     restore_capital_runs,
@@ -138,6 +139,17 @@ def test_trim_text_cuts_unclosed_footnote_markers():
     assert trim_text("Mark A. Lipparelli(1") == "Mark A. Lipparelli"
     assert trim_text("League Two.[63") == "League Two."
     assert trim_text("Bank of America (BofA)") == "Bank of America (BofA)"
+
+
+def test_trim_text_cuts_a_footnote_number_glued_to_a_name_but_not_a_product_number():
+    assert trim_text("Identity Theft Resource Center1", "ORG") == "Identity Theft Resource Center"
+    assert trim_text("Maria Gonzalez12", "PERSON") == "Maria Gonzalez"
+    # Digits that are the name: a product, a model number, an acronym with its number.
+    assert trim_text("Office365", "PRODUCT") == "Office365"
+    assert trim_text("Airbus A320", "ORG") == "Airbus A320"
+    assert trim_text("Query/400", "ORG") == "Query/400"
+    assert trim_text("Stand 1900", "ORG") == "Stand 1900"
+    assert trim_text("DESeq2", "ORG") == "DESeq2" and trim_text("Big Chr4", "ORG") == "Big Chr4"
 
 
 def test_inverted_bibliography_names_and_common_words():
@@ -402,6 +414,27 @@ def test_an_abbreviation_of_lower_case_words_or_a_glossary_entry_is_a_term(nlp):
         "GHG totals rose. Abbreviations: DEC = diethylcarbamazine; ALB = albendazole. ALB was given.",
     )
     assert not any(m.text in ("GHG", "ALB", "DEC") for m in mentions)
+
+
+def test_user_ids_in_a_query_written_in_capitals_are_no_people(nlp):
+    # GIVEN a technical manual: user profiles in running text and in a query line in capitals
+    manual = (
+        "The examples use the VERIFY_GROUP_FOR_USER function: 1. There are user profiles for MGR, JANE,"
+        " JUDY, and TONY. 2. The user profile JANE specifies a group profile of MGR.\n\n"
+        "VERIFY_GROUP_FOR_USER (CURRENT_USER, 'JANE', 'MGR', 'STEVE')\n\n"
+        "A user connects using the user profile ALICE.\n\nUSER = ALICE\n\nCURRENT USER = ALICE\n\n"
+        "Kent Milligan wrote the guide.\n\nMARIA GONZALEZ JOINS ACME BOARD"
+    )
+    assert is_code_in_capitals("VERIFY_GROUP_FOR_USER (CURRENT_USER, 'JANE', 'MGR', 'STEVE')")
+    assert is_code_in_capitals("CURRENT USER = JOE") and is_code_in_capitals("SET OPTION USRPRF=*OWNER")
+    assert not is_code_in_capitals("MARIA GONZALEZ JOINS ACME BOARD")
+    assert not is_code_in_capitals("the CURRENT_USER register")  # not in capitals
+    # WHEN it is read
+    found = {(m.label, m.text) for m in _mentions(nlp, manual)}
+    # THEN the query's user ids are not read as people, nor their mentions elsewhere;
+    # a heading in capitals and a name in running text still are
+    assert not {text for label, text in found if label == "PERSON"} & {"JANE", "JUDY", "TONY", "STEVE", "MGR", "ALICE"}
+    assert {("PERSON", "Kent Milligan"), ("PERSON", "MARIA GONZALEZ")} <= found
 
 
 def test_in_a_document_whose_layer_is_broken_one_piece_of_a_word_is_enough():

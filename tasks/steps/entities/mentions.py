@@ -184,7 +184,7 @@ def _mentions_of(
         text = unit.text[piece.start_char : piece.end_char]
         kind = label
         if label not in VALUE_LABELS and source != "vocabulary":
-            text = trim_text(text)
+            text = trim_text(text, label)
             if source == "model" and is_common_words(text, evidence):
                 continue  # words the document writes in lower case: a heading, a label, a first word
             following = unit.text[piece.start_char + len(text) :]

@@ -292,13 +292,22 @@ _LONE_INITIAL = re.compile(r"(?:^|\s)[A-Z]\.?$")
 # "ETnI", "CoE". A name's inner capital starts a syllable ("McDonald", "PowerPoint", "iPhone").
 _MIXED_IDENTIFIER = re.compile(r"[a-z][A-Z](?:[A-Z]|$)")
 _DANGLING = re.compile(r"\s*[(\[][^)\]]*$")
+# A name of two words or more whose last word is a plain capitalised word with one or two digits
+# glued on: a footnote's number ("Resource Center1"). Not "DESeq2", "Chr4", "Airbus A320".
+_FOOTNOTE_MARK = re.compile(r"(?<=\s[A-Z][a-z]{3})([a-z]*)\d{1,2}$")
+_MAY_END_IN_DIGITS = frozenset({"PRODUCT", "LAW", "EVENT", "WORK_OF_ART"})
 
 
-def trim_text(text: str) -> str:
+def trim_text(text: str, label: str = "") -> str:
     """A surface text without what a tokenizer left glued to it: an unclosed bracket and what
-    follows ("Mark A. Lipparelli(1", "League Two.[63"); a prefix of ``text``."""
+    follows ("Mark A. Lipparelli(1", "League Two.[63"), a footnote's number after a word in lower
+    case ("Identity Theft Resource Center1"; not for products, "Office365"); a prefix of ``text``."""
     cut = _DANGLING.sub("", text)
-    return cut.rstrip(" ,;:-–—") if cut != text else text
+    if cut != text:
+        return cut.rstrip(" ,;:-–—")
+    if label not in _MAY_END_IN_DIGITS:
+        return _FOOTNOTE_MARK.sub(r"\1", text)
+    return text
 
 
 def is_common_words(text: str, evidence: Mapping[str, str]) -> bool:

@@ -8,8 +8,9 @@ from a case-restored copy of the same length, so offsets still point into the or
 casing is the one the document itself uses elsewhere when it does, lower case for function words,
 and title case otherwise. The model, trained on mixed-case text, finds almost no name in capitals.
 A piece whose words are broken into letters (a PDF text layer laid out letter by letter), and an
-encyclopaedia's list of the article's languages, are not read at all: the model only finds
-fragments of words, or languages as people, there.
+encyclopaedia's list of the article's languages, and a line of a program or query in capitals
+(its identifiers joined by underscores), are not read at all: the model only finds fragments of
+words, languages as people, or user ids as people, there.
 
 Pure: plain strings in and out.
 """
@@ -29,6 +30,7 @@ __all__ = [
     "casing_evidence",
     "has_broken_layer",
     "is_capitals",
+    "is_code_in_capitals",
     "is_letter_spaced",
     "language_list",
     "restore_capital_runs",
@@ -65,6 +67,19 @@ def is_capitals(text: str) -> bool:
         return False
     upper = sum(ch.isupper() for ch in letters)
     return upper >= 0.85 * len(letters) and any(len(w) > 1 for w in words)
+
+
+# An identifier joined by underscores ("CURRENT_USER", "TAX_ID") or an assignment ("USER = ALICE",
+# "USRPRF=*OWNER"): a line of a program, a query or a configuration.
+_CODE = re.compile(r"[^\W\d_]_[^\W_]|[^\W_]_[^\W\d_]|\w\s*=\s*[\w*'\"]")
+
+
+def is_code_in_capitals(text: str) -> bool:
+    """A line in capitals that holds an identifier joined by underscores or an assignment: a
+    statement of a program, a query or a configuration ("VERIFY_GROUP_FOR_USER (CURRENT_USER,
+    'JANE')", "USER = ALICE"). Not a heading: its words are identifiers and values, and read
+    case-restored its user ids look like people."""
+    return is_capitals(text) and bool(_CODE.search(text))
 
 
 def casing_evidence(texts: Iterable[str]) -> dict[str, str]:
@@ -242,7 +257,7 @@ def text_units(
                 # Each line of a capitals unit on its own: a heading above a dateline are two things.
                 position = 0
                 for line in cell.split("\n"):
-                    if line.strip():
+                    if line.strip() and not is_code_in_capitals(line):
                         capitals = is_capitals(line)
                         ner = restore_case(line, evidence) if capitals else line
                         yield TextUnit(chunk_index, cell_offset + position, line, ner, capitals, in_table)
