@@ -566,3 +566,20 @@ def test_possessive_subsidiaries_control_taken_and_former_roles_in_a_relative_cl
 def test_a_regulator_approving_an_acquisition_is_no_party_to_it(language, sentence, names, expected):
     _text, found = relations([sentence], names, language)
     assert triples(found) == expected
+
+
+def test_an_exchange_display_name_written_last_name_first_is_the_person_named_plainly():
+    # GIVEN recipients "Last, First </O=...>" separated by ";", the people named plainly in the body
+    header = (
+        "From: Sally Beck\nTo: Arnold, John </O=ENRON/OU=NA/CN=RECIPIENTS/CN=JARNOLD>; "
+        "Shankman, Jeffrey A. </O=ENRON/OU=NA/CN=RECIPIENTS/CN=JSHANKM>\nSubject: gas"
+    )
+    _text, found = relations(
+        [(header, "EmailHeader"), "John Arnold and Jeffrey A. Shankman will look at the numbers.", "Sally Beck"],
+        {"Sally Beck": PER, "John Arnold": PER, "Jeffrey A. Shankman": PER},
+    )
+    # THEN the sender wrote to both
+    assert triples(found) == {
+        ("WROTE_TO", "sally beck", "john arnold"),
+        ("WROTE_TO", "sally beck", "jeffrey a. shankman"),
+    }

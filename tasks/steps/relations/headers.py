@@ -5,7 +5,8 @@ Date. A name the recogniser missed in the header is taken from the rest of the d
 header's display name is the same name ("From: Lorena Vidal <…>" and a signature "Lorena Vidal").
 A header quoted in a body without a From line (Lotus Notes: "Name@Domain", a date, "To: …") has
 the person named just above it as its sender. A name glued to its Lotus Notes routing
-("John Arnold/HOU/ECT@ECT") is the person the document names without it.
+("John Arnold/HOU/ECT@ECT"), or an Exchange display name written last name first ("Arnold, John
+</O=ENRON/...>"), is the person the document names plainly.
 """
 
 from __future__ import annotations
@@ -64,6 +65,12 @@ def _lines(view: DocumentView, block: Block) -> Iterator[tuple[str, int, int]]:
 _ROUTED = re.compile(r"^\s*(?P<name>[^/,;<>@\"]+?)\s*/[\w .&-]+(?:/[\w .&-]+)*@[\w.-]+\s*$")
 
 
+# An Exchange display name written last name first: "Shankman, Jeffrey A. </O=ENRON/OU=NA/CN=...>".
+_INVERTED = re.compile(
+    r"(?:^|[;:]|>,?)\s*\"?(?P<last>[A-Z][\w'-]+),\s+(?P<first>[A-Z][\w'-]+)(?:\s+(?P<middle>[A-Z]\.?))?\"?\s*(?=<|;|$)"
+)
+
+
 def _unrouted(view: DocumentView, entity: Entity) -> Entity:
     """The person a name glued to its Notes routing stands for ("Mike Maggi/Corp"), where the document names them."""
     if "/" not in entity.text:
@@ -77,6 +84,9 @@ def _people(view: DocumentView, start: int, end: int) -> list[Entity]:
     value = view.text[start:end].split(":", 1)[-1]
     names = [name for name, _address in email.utils.getaddresses([value])]
     names += [routed.group("name") for item in re.split(r"[,;]", value) if (routed := _ROUTED.match(item))]
+    for inverted in _INVERTED.finditer(value):  # "Arnold, John </O=ENRON/...>": John Arnold
+        first, middle, last = inverted.group("first", "middle", "last")
+        names += [f"{first} {middle} {last}", f"{first} {last}"] if middle else [f"{first} {last}"]
     for name in names:
         entity = entity_by_key(view, name) if name else None
         if entity is not None and all(entity.key != e.key for e in found):
