@@ -23,7 +23,7 @@ from docflow.core.status import Stage
 EXTRACTOR = "extract/3"
 CHUNKER = "chunk/1"
 ENTITY_RULES = "entities/4"
-RELATION_RULES = "relations/2"  # typed relationships (tasks.steps.relations), part of the entity stage
+RELATION_RULES = "relations/3"  # typed relationships (tasks.steps.relations), part of the entity stage
 GRAPH = "graph/2"
 
 

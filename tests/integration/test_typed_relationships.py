@@ -215,4 +215,4 @@ def test_reprocess_outdated_entity_rebuilds_typed_edges_for_older_documents(memo
         versions = session.execute(
             text("SELECT pipeline_versions FROM source_documents WHERE id = :id"), {"id": memo.document_id}
         ).scalar_one()
-    assert "relations/2" in versions["entity"] and versions["graph"] == "graph/2"
+    assert "relations/3" in versions["entity"] and versions["graph"] == "graph/2"
