@@ -1,7 +1,7 @@
 """An entity's identity key and display name, from any of its surface forms.
 
-The key drops trademark signs and folds Unicode compatibility forms, case, whitespace, surrounding punctuation,
-quotes and brackets, a leading "the", a possessive "'s" and trailing legal forms, so
+The key drops trademark signs and folds Unicode compatibility forms, case, whitespace, surrounding
+punctuation, quotes and brackets, a leading "the", a possessive "'s" and trailing legal forms, so
 "Harbour Bank", "Harbour Bank plc", "HARBOUR BANK PLC." and "“Harbour Bank, plc”" are one
 key. The key does not depend on the label: the model sometimes labels "Harbour Bank plc"
 ORG in one chunk and "Harbour Bank" GPE in the next, and the label vote can only merge
@@ -137,9 +137,9 @@ def canonical_key(text: str, label: str = "") -> str:
     """Identity key for an entity's surface text; the same under every label.
 
     Trademark and copyright signs dropped, NFKC + casefold, whitespace collapsed, surrounding
-    punctuation, quotes and brackets stripped, leading "the " and possessive "'s" dropped, trailing legal forms
-    (:data:`LEGAL_FORMS`: plc, Ltd, Inc., GmbH, S.A., S.r.l., ...) dropped from names of
-    two words or more. ``label`` is accepted for compatibility and ignored. Pure, stable
+    punctuation, quotes and brackets stripped, leading "the " and possessive "'s" dropped,
+    trailing legal forms (:data:`LEGAL_FORMS`: plc, Ltd, Inc., GmbH, S.A., S.r.l., ...) dropped
+    from names of two words or more. ``label`` is accepted for compatibility and ignored. Pure, stable
     (the key of a key is itself).
     """
     del label  # deliberately unused: see the module docstring

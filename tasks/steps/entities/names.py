@@ -295,13 +295,14 @@ _DANGLING = re.compile(r"\s*[(\[][^)\]]*$")
 # A name of two words or more whose last word is a plain capitalised word with one or two digits
 # glued on: a footnote's number ("Resource Center1"). Not "DESeq2", "Chr4", "Airbus A320".
 _FOOTNOTE_MARK = re.compile(r"(?<=\s[A-Z][a-z]{3})([a-z]*)\d{1,2}$")
-_MAY_END_IN_DIGITS = frozenset({"PRODUCT", "LAW", "EVENT", "WORK_OF_ART"})
+_MAY_END_IN_DIGITS = frozenset({"PRODUCT", "LAW", "EVENT"})
 
 
 def trim_text(text: str, label: str = "") -> str:
     """A surface text without what a tokenizer left glued to it: an unclosed bracket and what
-    follows ("Mark A. Lipparelli(1", "League Two.[63"), a footnote's number after a word in lower
-    case ("Identity Theft Resource Center1"; not for products, "Office365"); a prefix of ``text``."""
+    follows ("Mark A. Lipparelli(1", "League Two.[63"), a footnote's number glued to the last word
+    of a name of two words or more ("Identity Theft Resource Center1"; never for ``label`` PRODUCT,
+    LAW or EVENT, whose numbers are theirs); a prefix of ``text``."""
     cut = _DANGLING.sub("", text)
     if cut != text:
         return cut.rstrip(" ,;:-–—")

@@ -9,7 +9,7 @@ casing is the one the document itself uses elsewhere when it does, lower case fo
 and title case otherwise. The model, trained on mixed-case text, finds almost no name in capitals.
 A piece whose words are broken into letters (a PDF text layer laid out letter by letter), and an
 encyclopaedia's list of the article's languages, and a line of a program or query in capitals
-(its identifiers joined by underscores), are not read at all: the model only finds fragments of
+(identifiers joined by underscores, assignments), are not read at all: the model only finds fragments of
 words, languages as people, or user ids as people, there.
 
 Pure: plain strings in and out.
