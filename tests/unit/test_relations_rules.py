@@ -227,16 +227,33 @@ def test_a_role_on_the_board_of_a_company_is_a_role_at_the_company(language, sen
     assert not any("administración" in key for _kind, *keys in triples(found) for key in keys)
 
 
-def test_lotus_notes_routing_after_a_name_is_not_part_of_it():
-    # GIVEN a header whose recipients carry their Notes routing, one read with it ("Mike Maggi/Corp"),
-    # one not recognised on the line at all, both named plainly in the body
-    header = "From: Sally Beck\nTo: John Arnold/HOU/ECT@ECT, Mike Maggi/Corp/Enron@ENRON\nSubject: gas"
-    _text, found = relations(
-        [(header, "EmailHeader"), "Mike Maggi and John Arnold will look at the numbers.", "Sally Beck"],
-        {"Sally Beck": PER, "Mike Maggi/Corp": PER, "Mike Maggi": PER, "John Arnold": PER},
-    )
-    # THEN the sender wrote to both people, under their plain names
-    assert triples(found) == {("WROTE_TO", "sally beck", "john arnold"), ("WROTE_TO", "sally beck", "mike maggi")}
+@pytest.mark.parametrize(
+    ("header", "body", "names", "expected"),
+    [
+        # Lotus Notes routing after a name, one read with it ("Mike Maggi/Corp"), one not recognised on
+        # the line at all
+        (
+            "From: Sally Beck\nTo: John Arnold/HOU/ECT@ECT, Mike Maggi/Corp/Enron@ENRON\nSubject: gas",
+            "Mike Maggi and John Arnold will look at the numbers.",
+            {"Sally Beck": PER, "Mike Maggi/Corp": PER, "Mike Maggi": PER, "John Arnold": PER},
+            {("WROTE_TO", "sally beck", "john arnold"), ("WROTE_TO", "sally beck", "mike maggi")},
+        ),
+        # Exchange display names written last name first, separated by ";"
+        (
+            "From: Sally Beck\nTo: Arnold, John </O=ENRON/OU=NA/CN=RECIPIENTS/CN=JARNOLD>; "
+            "Shankman, Jeffrey A. </O=ENRON/OU=NA/CN=RECIPIENTS/CN=JSHANKM>\nSubject: gas",
+            "John Arnold and Jeffrey A. Shankman will look at the numbers.",
+            {"Sally Beck": PER, "John Arnold": PER, "Jeffrey A. Shankman": PER},
+            {("WROTE_TO", "sally beck", "john arnold"), ("WROTE_TO", "sally beck", "jeffrey a. shankman")},
+        ),
+    ],
+    ids=["lotus-notes-routing", "exchange-last-name-first"],
+)
+def test_a_recipient_written_the_mail_system_s_way_is_the_person_named_plainly(header, body, names, expected):
+    # GIVEN a header whose recipients carry their mail system's decorations, named plainly in the body
+    _text, found = relations([(header, "EmailHeader"), body, "Sally Beck"], names)
+    # THEN the sender wrote to each of them, under their plain names
+    assert triples(found) == expected
 
 
 @pytest.mark.parametrize(
@@ -566,20 +583,3 @@ def test_possessive_subsidiaries_control_taken_and_former_roles_in_a_relative_cl
 def test_a_regulator_approving_an_acquisition_is_no_party_to_it(language, sentence, names, expected):
     _text, found = relations([sentence], names, language)
     assert triples(found) == expected
-
-
-def test_an_exchange_display_name_written_last_name_first_is_the_person_named_plainly():
-    # GIVEN recipients "Last, First </O=...>" separated by ";", the people named plainly in the body
-    header = (
-        "From: Sally Beck\nTo: Arnold, John </O=ENRON/OU=NA/CN=RECIPIENTS/CN=JARNOLD>; "
-        "Shankman, Jeffrey A. </O=ENRON/OU=NA/CN=RECIPIENTS/CN=JSHANKM>\nSubject: gas"
-    )
-    _text, found = relations(
-        [(header, "EmailHeader"), "John Arnold and Jeffrey A. Shankman will look at the numbers.", "Sally Beck"],
-        {"Sally Beck": PER, "John Arnold": PER, "Jeffrey A. Shankman": PER},
-    )
-    # THEN the sender wrote to both
-    assert triples(found) == {
-        ("WROTE_TO", "sally beck", "john arnold"),
-        ("WROTE_TO", "sally beck", "jeffrey a. shankman"),
-    }
