@@ -20,11 +20,20 @@ def sign_in(browser, site, account: Account, *, password: str | None = None, nex
     browser.get(f"{site.url}/ui/login?next={next_path}")
     browser.find_element(By.ID, "name").send_keys(account.name)
     browser.find_element(By.ID, "password").send_keys(password if password is not None else account.password)
-    button = browser.find_element(By.ID, "sign-in")
-    button.click()
-    # The answer is a new page (signed in, or the form again with why not): wait until the form's
-    # page is gone, so the caller's next request goes with the session cookie.
-    WebDriverWait(browser, 30).until(lambda _browser: _gone(button))
+    # The answer is a new page (signed in, or the form again with why not): waiting for it means the
+    # caller's next request goes with the session cookie.
+    click_through(browser, browser.find_element(By.ID, "sign-in"))
+
+
+def click_through(browser, element, *, timeout_s: float = 30) -> None:
+    """Click a button or link that loads a new page, and return once the old page is gone.
+
+    ``click()`` returns before the answer arrives: reading the page right after it can find the old
+    page's elements (a notice from the previous step, or one that goes stale while it is read), and
+    a request made from elsewhere can run before the form's write. Waiting for the clicked element
+    to leave the document is waiting for the answer."""
+    element.click()
+    WebDriverWait(browser, timeout_s).until(lambda _browser: _gone(element))
 
 
 def _gone(element) -> bool:

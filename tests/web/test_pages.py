@@ -14,7 +14,7 @@ from docflow.core.accounts import Role
 from docflow.ops.progress import wait_for_documents
 from docflow.ops.submit import ingest_file
 from tests.support.accounts import Account, new_account
-from tests.support.web import sign_in
+from tests.support.web import click_through, sign_in
 
 pytestmark = [pytest.mark.services, pytest.mark.workers, pytest.mark.slow, pytest.mark.browser]
 
@@ -80,7 +80,7 @@ def test_search_document_and_entity_in_the_browser(site, browser, project, opera
     box = browser.find_element(By.ID, "q")
     box.send_keys("Kenji Tanaka")
     browser.find_element(By.NAME, "project").send_keys(project["name"])
-    browser.find_element(By.ID, "search-button").click()
+    click_through(browser, browser.find_element(By.ID, "search-button"))
     # THEN ranked hits link to the documents, with the words marked in the snippet
     titles = [a.text for a in browser.find_elements(By.CSS_SELECTOR, ".hit-title")]
     assert "field_notes.txt" in titles
@@ -99,7 +99,7 @@ def test_search_document_and_entity_in_the_browser(site, browser, project, opera
     assert "graph_complete" in browser.find_element(By.ID, "status").text
     # WHEN the entity is opened THEN its neighbours are drawn in the graph and listed
     person = next(e for e in browser.find_elements(By.CSS_SELECTOR, "#page-text a.entity") if "Daniel Okafor" in e.text)
-    person.click()
+    click_through(browser, person)
     assert browser.find_element(By.ID, "entity-name").text.startswith("Daniel Okafor")
     deadline = time.monotonic() + 10
     while not browser.execute_script("return window.docflowGraph && window.docflowGraph.nodes().length"):
@@ -151,8 +151,8 @@ def test_reprocess_and_delete_with_their_confirmations(site, browser, project, o
     sign_in(browser, site, operator, next_path=f"/ui/documents/{document_id}")
     # WHEN reprocessing from the entity stage is asked and confirmed
     browser.find_element(By.CSS_SELECTOR, "#reprocess-stage option[value='entity']").click()
-    browser.find_element(By.ID, "reprocess-button").click()
-    browser.find_element(By.ID, "confirm-reprocess").click()
+    click_through(browser, browser.find_element(By.ID, "reprocess-button"))
+    click_through(browser, browser.find_element(By.ID, "confirm-reprocess"))
     # THEN the page says it was queued, and the document completes again
     assert "queued again from entity" in browser.find_element(By.CSS_SELECTOR, ".notice").text
     assert wait_for_documents([document_id], timeout_s=TIMEOUT_S) == {document_id: "graph_complete"}
@@ -163,14 +163,14 @@ def test_reprocess_and_delete_with_their_confirmations(site, browser, project, o
     assert not browser.find_elements(By.ID, "confirm-reprocess")
     # WHEN a deletion is not confirmed with the word THEN it is refused, with the reason
     browser.get(f"{site.url}/ui/documents/{document_id}")
-    browser.find_element(By.ID, "delete-button").click()
+    click_through(browser, browser.find_element(By.ID, "delete-button"))
     browser.find_element(By.ID, "confirm-text").send_keys("nope")
-    browser.find_element(By.ID, "confirm-delete").click()
+    click_through(browser, browser.find_element(By.ID, "confirm-delete"))
     assert 'type "delete" to confirm' in browser.find_element(By.CSS_SELECTOR, ".notice").text
     # WHEN the deletion is confirmed THEN the document is gone
-    browser.find_element(By.ID, "delete-button").click()
+    click_through(browser, browser.find_element(By.ID, "delete-button"))
     browser.find_element(By.ID, "confirm-text").send_keys("delete")
-    browser.find_element(By.ID, "confirm-delete").click()
+    click_through(browser, browser.find_element(By.ID, "confirm-delete"))
     assert "deleted field_notes.txt" in browser.find_element(By.CSS_SELECTOR, ".notice").text
     browser.get(f"{site.url}/ui/documents/{document_id}")
     assert "There is no document" in browser.page_source
@@ -226,12 +226,12 @@ def test_an_operator_merges_and_splits_on_the_curation_page_and_a_viewer_only_re
     # WHEN the operator merges the pair with the row's button (a form with its CSRF token)
     sign_in(browser, site, curator, next_path=page)
     row = next(r for r in browser.find_elements(By.CSS_SELECTOR, "#duplicate-list tr") if "Maria Gonzales" in r.text)
-    row.find_element(By.CSS_SELECTOR, "button.merge").click()
+    click_through(browser, row.find_element(By.CSS_SELECTOR, "button.merge"))
     # THEN it says what it merged, and the merge is listed by the operator, with a button to split it
     assert "merged Maria Gonza" in browser.find_element(By.CSS_SELECTOR, ".notice").text
     assert f"user:{curator.name}" in browser.find_element(By.ID, "merge-list").text
     # WHEN it is split again THEN the page says so
-    browser.find_element(By.CSS_SELECTOR, "#merge-list button.split").click()
+    click_through(browser, browser.find_element(By.CSS_SELECTOR, "#merge-list button.split"))
     assert "is its own entity again" in browser.find_element(By.CSS_SELECTOR, ".notice").text
     # AND the audit log has both, as the operator, from the browser's address
     logged = [

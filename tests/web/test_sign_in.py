@@ -16,7 +16,7 @@ from docflow.ops.progress import wait_for_documents
 from docflow.ops.submit import ingest_file
 from tests.support.accounts import Account, new_account
 from tests.support.accounts import sign_in as sign_in_http
-from tests.support.web import sign_in
+from tests.support.web import click_through, sign_in
 
 pytestmark = [pytest.mark.services, pytest.mark.workers, pytest.mark.slow, pytest.mark.browser]
 
@@ -53,7 +53,7 @@ def test_sign_in_and_out_and_the_old_cookie_is_dead(site, browser, two_projects)
     cookie = browser.get_cookie("docflow_session")
     assert cookie and cookie["httpOnly"] and cookie["sameSite"] == "Lax"
     # WHEN they sign out THEN the sign-in page answers, and the old cookie, replayed, opens nothing
-    browser.find_element(By.ID, "sign-out").click()
+    click_through(browser, browser.find_element(By.ID, "sign-out"))
     WebDriverWait(browser, 30).until(lambda b: "/ui/login" in b.current_url)
     browser.add_cookie({"name": cookie["name"], "value": cookie["value"], "path": "/"})
     browser.get(f"{site.url}/ui/search")
@@ -71,7 +71,7 @@ def test_an_expired_session_goes_back_to_the_login_page(site, browser, two_proje
     assert "/ui/login" in browser.current_url
     browser.find_element(By.ID, "name").send_keys(viewer.name)
     browser.find_element(By.ID, "password").send_keys(viewer.password)
-    browser.find_element(By.ID, "sign-in").click()
+    click_through(browser, browser.find_element(By.ID, "sign-in"))
     back = f"/ui/documents/{two_projects['ids']['mine']}"
     WebDriverWait(browser, 30).until(lambda b: b.current_url.endswith(back))
 
@@ -99,7 +99,7 @@ def test_a_form_without_its_csrf_token_is_refused(site, browser, two_projects):
     # WHEN the delete form is sent with a forged token (as another site's page would have to)
     browser.find_element(By.ID, "confirm-text").send_keys("delete")
     browser.execute_script("document.querySelector('form[action$=delete] input[name=csrf_token]').value = 'forged'")
-    browser.find_element(By.ID, "confirm-delete").click()
+    click_through(browser, browser.find_element(By.ID, "confirm-delete"))
     # THEN it is refused and the document is still there
     assert "This form has expired" in browser.find_element(By.ID, "refusal-reasons").text
     browser.get(f"{site.url}/ui/documents/{document_id}")
@@ -108,7 +108,7 @@ def test_a_form_without_its_csrf_token_is_refused(site, browser, two_projects):
     browser.get(f"{site.url}/ui/documents/{document_id}/confirm?action=delete")
     browser.execute_script("document.querySelector('form[action$=delete] input[name=csrf_token]').remove()")
     browser.find_element(By.ID, "confirm-text").send_keys("delete")
-    browser.find_element(By.ID, "confirm-delete").click()
+    click_through(browser, browser.find_element(By.ID, "confirm-delete"))
     assert "This form has expired" in browser.find_element(By.ID, "refusal-reasons").text
 
 
@@ -130,14 +130,14 @@ def test_a_personal_token_is_shown_once_and_revoked_from_the_account_page(site, 
     viewer = new_account("viewer", grants={two_projects["names"]["mine"]: Role.VIEWER})
     sign_in(browser, site, viewer, next_path="/ui/account")
     # WHEN a token is created THEN it is shown once, and it works
-    browser.find_element(By.ID, "create-token").click()
+    click_through(browser, browser.find_element(By.ID, "create-token"))
     token = browser.find_element(By.ID, "new-token").text
     api = httpx.Client(base_url=site.url, headers={"Authorization": f"Bearer {token}"}, timeout=60)
     assert api.get("/me").json()["grants"] == {two_projects["names"]["mine"]: "viewer"}
     browser.get(f"{site.url}/ui/account")
     assert not browser.find_elements(By.ID, "new-token") and token not in browser.page_source
     # WHEN it is revoked THEN it opens nothing any more
-    browser.find_element(By.CSS_SELECTOR, ".revoke-token").click()
+    click_through(browser, browser.find_element(By.CSS_SELECTOR, ".revoke-token"))
     assert "Token revoked" in browser.find_element(By.CSS_SELECTOR, ".notice").text
     assert api.get("/me").status_code == 401
 
@@ -149,17 +149,17 @@ def test_an_admin_adds_grants_and_disables_a_user_whose_session_ends_at_once(sit
     # WHEN the admin adds a user and grants them the project
     browser.find_element(By.ID, "new-name").send_keys(name)
     browser.find_element(By.ID, "new-password").send_keys(password)
-    browser.find_element(By.ID, "add-user").click()
+    click_through(browser, browser.find_element(By.ID, "add-user"))
     assert f"added {name}" in browser.find_element(By.CSS_SELECTOR, ".notice").text
     row = browser.find_element(By.ID, f"user-{name}")
     row.find_element(By.NAME, "project").send_keys(two_projects["names"]["mine"])
-    row.find_element(By.XPATH, ".//button[text()='Grant']").click()
+    click_through(browser, row.find_element(By.XPATH, ".//button[text()='Grant']"))
     # THEN the user signs in (a client of their own) and reads the project's document
     user = sign_in_http(site.url, Account(name, password, 0))
     assert user.get(f"/ui/documents/{two_projects['ids']['mine']}").status_code == 200
     # WHEN the admin disables them THEN their open session is refused on its next request
     browser.get(f"{site.url}/ui/admin/users")
-    browser.find_element(By.ID, f"user-{name}").find_element(By.CSS_SELECTOR, ".disable-user").click()
+    click_through(browser, browser.find_element(By.ID, f"user-{name}").find_element(By.CSS_SELECTOR, ".disable-user"))
     assert f"disabled {name}" in browser.find_element(By.CSS_SELECTOR, ".notice").text
     assert user.get(f"/ui/documents/{two_projects['ids']['mine']}").headers["location"].startswith("/ui/login")
     # AND the audit page lists what was done, newest first
