@@ -134,6 +134,29 @@ def test_trimmed_pipeline_predicts_same_entities_as_full_model(nlp) -> None:
     assert trimmed == reference
 
 
+def test_the_recognizer_computes_with_numpy_blas_on_one_thread_and_reads_as_with_blis(nlp) -> None:
+    # GIVEN the workers' pipeline, and the same model built with thinc's default (BLIS) operations
+    import warnings
+
+    import spacy
+    from thinc.api import NumpyOps, use_ops
+    from threadpoolctl import threadpool_info
+
+    with warnings.catch_warnings(), use_ops("numpy", use_blis=True):
+        warnings.filterwarnings("ignore", message=r"\[W095\]")
+        with_blis = spacy.load(DEFAULT_MODEL, exclude=["tagger", "parser", "lemmatizer", "attribute_ruler"])
+    # THEN the workers' recognizer multiplies with numpy's BLAS, on one thread
+    ops = nlp.get_pipe("ner").model.ops
+    assert isinstance(ops, NumpyOps) and not ops.use_blis
+    assert with_blis.get_pipe("ner").model.ops.use_blis
+    assert {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"} == {1}
+    # AND it reads the same entities
+    texts = [MEETING, "Hans Müller of Deutsche Bank flew from Frankfurt to Singapore on Tuesday."]
+    with nlp.select_pipes(disable=["entity_ruler"]):
+        ours = [[(e.start_char, e.end_char, e.label_) for e in d.ents] for d in nlp.pipe(texts)]
+    assert ours == [[(e.start_char, e.end_char, e.label_) for e in d.ents] for d in with_blis.pipe(texts)]
+
+
 # --- extraction -------------------------------------------------------------------------
 
 

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any, cast
 
 from docflow.core.entity_names import ENTITY_LABELS
+from tasks.steps.spacy_runtime import use_worker_ops
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -220,6 +221,7 @@ def load_nlp(model: str = DEFAULT_MODEL) -> Any:
 def _spacy_load(model: str, exclude: list[str]) -> Any:
     import spacy  # deferred: importing spaCy takes ~0.8 s, and only NER callers need it
 
+    use_worker_ops()
     if model not in _MEASURED_COMPATIBLE:
         return spacy.load(model, exclude=exclude)
     with warnings.catch_warnings():

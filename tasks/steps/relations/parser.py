@@ -14,6 +14,8 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
+from tasks.steps.spacy_runtime import use_worker_ops
+
 __all__ = ["load_parser", "parse"]
 
 # Everything a parse needs (the shared embedding layer, tags, the parser, lemmas); the recognizer
@@ -33,6 +35,7 @@ def load_parser(model: str) -> Any:
     """
     import spacy  # deferred: only a worker that extracts relations pays for the import
 
+    use_worker_ops()
     with warnings.catch_warnings():
         if model in _MEASURED_COMPATIBLE:
             warnings.filterwarnings("ignore", message=r"\[W095\]")
