@@ -17,14 +17,14 @@ from typing import Any
 from celery import Task, shared_task
 
 from docflow.core.status import Stage
-from tasks import work
+from tasks import entity_stage, work
 from tasks.runner import WorkFunction, run_stage
 
 # Each stage's work, for one document or a batch of them.
 STAGE_WORK: dict[Stage, WorkFunction] = {
     Stage.OCR: work.ocr_work,
     Stage.TEXT: work.text_work,
-    Stage.ENTITY: work.entity_work,
+    Stage.ENTITY: entity_stage.entity_work,
     Stage.GRAPH: work.graph_work,
 }
 # Which documents may run in a batch of several (the others run alone): OCR takes light ones only.

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import functools
 import tempfile
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,21 +35,11 @@ from docflow.core.settings import Settings, get_settings
 from docflow.core.status import Stage
 from docflow.core.storage import ObjectStorage
 from docflow.core.versions import stage_version
-from docflow.core.vocabulary import vocabulary_hash
 from tasks import members
 from tasks.ports import NotStarted, Records, StageContext, StageOutput, StageWork
 from tasks.steps.chunking import chunk_elements
-from tasks.steps.entities import (
-    MergeTarget,
-    apply_merges,
-    cooccurrence_relationships,
-    extract_mentions,
-    load_nlp,
-    ner_model_for,
-)
 from tasks.steps.extract import Extraction, ExtractionLimits, configure, extract_document, ocr_languages_used
 from tasks.steps.language import identify_language
-from tasks.steps.relations import extract_relations, load_parser
 
 
 def extraction_limits(settings: Settings) -> ExtractionLimits:
@@ -253,101 +242,6 @@ def text_work(ctxs: list[StageContext]) -> StageWork:
     return StageWork(each_document(ctxs, chunk), store=store)
 
 
-# -- entity -------------------------------------------------------------------------------------------
-
-
-def entity_work(ctxs: list[StageContext]) -> StageWork:
-    settings = get_settings()
-    # One session for the batch's reads: its chunks, its projects' vocabularies and reviewed merges,
-    # each document's label prior (asked once per document, by the step, after reading it).
-    with session_scope() as session:
-        chunks = batch_results.load_chunks_many(session, document_ids=[ctx.document_id for ctx in ctxs])
-        extractions = batch_results.load_extractions(session, document_ids=[ctx.document_id for ctx in ctxs])
-        projects = {ctx.project_id for ctx in ctxs}
-        vocabularies = {project: results.project_vocabulary(session, project_id=project) for project in projects}
-        merges = {
-            project: {k: MergeTarget(*v) for k, v in results.project_merges(session, project_id=project).items()}
-            for project in projects
-        }
-        outputs = each_document(
-            ctxs,
-            lambda ctx: _entity_document(
-                ctx,
-                _EntityInputs(
-                    chunks.get(ctx.document_id, []),
-                    vocabularies[ctx.project_id],
-                    merges[ctx.project_id],
-                    extractions.get(ctx.document_id),
-                ),
-                session,
-                settings=settings,
-            ),
-        )
-    return StageWork(outputs, store=_store_entities)
-
-
-@dataclass(frozen=True)
-class _EntityInputs:
-    """What the entity stage reads for a document: its chunks, its project's vocabulary and merges."""
-
-    chunks: list[Any]
-    vocabulary: list[Any]
-    merges: dict[tuple[str, str], MergeTarget]
-    extraction: Any  # its stored extraction row (the typed relationships read its elements), or None
-
-
-def _entity_document(ctx: StageContext, inputs: _EntityInputs, session: Any, *, settings: Settings) -> StageOutput:
-    chunks, vocabulary = inputs.chunks, inputs.vocabulary
-    language = ctx.document.language
-    model = ner_model_for(language, settings.ner_models, settings.ner_model)
-    relationships: list[Any] = []
-    if model is None:
-        # Text, chunks, search and graph stay; no English-model noise on, say, German text.
-        mentions = []
-        vocabulary = []
-    else:
-        # Chunk rows carry ``chunk_index``; the steps read ``.index``.
-        views = [_ChunkView(c.chunk_index, c.text, c.char_start, c.char_end) for c in chunks]
-        mentions = extract_mentions(
-            views,
-            nlp=load_nlp(model),
-            vocabulary=vocabulary,
-            prior_lookup=functools.partial(
-                _label_prior, session=session, project_id=ctx.project_id, document_id=ctx.document_id
-            ),
-        )
-        # Reviewed merges (docflow entities merge) before relationships: edges join merged entities.
-        mentions = apply_merges(mentions, inputs.merges)
-        if inputs.extraction is not None:  # typed relationships: what the text says about the entities it names
-            elements = Extraction.from_json(inputs.extraction.elements_json).elements
-            relationships += extract_relations(
-                elements=elements, chunks=views, mentions=mentions, language=language, parser=load_parser(model)
-            )
-    relationships = [*cooccurrence_relationships(mentions), *relationships]
-    version = stage_version(
-        Stage.ENTITY,
-        settings,
-        ner_model=model,
-        language=language,
-        vocabulary=vocabulary_hash(vocabulary) if vocabulary else None,
-    )
-    found = batch_results.EntityResult(ctx.document_id, ctx.project_id, mentions, relationships)
-    return StageOutput({"model": model or f"none for {language}"}, (found, version))
-
-
-def _store_entities(records: Records, outputs: list[StageOutput]) -> None:
-    found = {output.result[0].document_id: output for output in outputs}
-    counts = batch_results.replace_entities_many(records.session, documents=[o.result[0] for o in outputs])
-    versions = {document_id: output.result[1] for document_id, output in found.items()}
-    batch_results.record_versions(records.session, stage=Stage.ENTITY.value, versions=versions)
-    for document_id, output in found.items():
-        output.summary.update(counts[document_id])
-
-
-def _label_prior(keys: set[str], *, session: Any, project_id: str, document_id: int) -> dict[str, Counter[str]]:
-    return results.label_prior(session, project_id=project_id, keys=keys, document_id=document_id)
-
-
 # -- graph --------------------------------------------------------------------------------------------
 
 
@@ -390,10 +284,3 @@ def _graph_store() -> GraphStore:
 def _object_storage() -> ObjectStorage:
     # One client (and its HTTP connection pool) per worker process: connections are kept alive.
     return ObjectStorage(get_settings())
-
-
-class _ChunkView:
-    __slots__ = ("char_end", "char_start", "index", "text")
-
-    def __init__(self, index: int, text: str, char_start: int, char_end: int):
-        self.index, self.text, self.char_start, self.char_end = index, text, char_start, char_end

@@ -37,6 +37,7 @@ from tasks.steps.entities.model import (
     load_nlp,
     ner_model_for,
 )
+from tasks.steps.entities.reading import ReadDocument, read_documents
 from tasks.steps.entities.relationships import COOCCURRENCE_LABELS, Relationship, cooccurrence_relationships
 from tasks.steps.entities.vocabulary import VocabularyRuler, vocabulary_ruler
 
@@ -51,6 +52,7 @@ __all__ = [
     "VOCABULARY_LABELS",
     "ChunkLike",
     "Mention",
+    "ReadDocument",
     "Relationship",
     "VocabularyEntry",
     "VocabularyRuler",
@@ -64,6 +66,7 @@ __all__ = [
     "mention_weight",
     "ner_model_for",
     "parse_vocabulary",
+    "read_documents",
     "resolve_merge",
     "vocabulary_hash",
     "vocabulary_ruler",

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
-from typing import Any, Protocol
+from typing import Any
 
 from docflow.core.entity_names import VALUE_LABELS, canonical_key, canonical_name, is_meaningful
 from docflow.core.vocabulary import VocabularyEntry
@@ -34,6 +34,7 @@ from tasks.steps.entities.names import (
     name_spans,
     trim_text,
 )
+from tasks.steps.entities.reading import ChunkLike, ReadDocument, read_documents
 from tasks.steps.entities.references import (
     is_cited_author,
     is_cited_title,
@@ -43,18 +44,10 @@ from tasks.steps.entities.references import (
 )
 from tasks.steps.entities.resolution import Known
 from tasks.steps.entities.spans import Found, Mention, join_connected, widen_partial_names
-from tasks.steps.entities.units import TextUnit, casing_evidence, has_broken_layer, text_units
+from tasks.steps.entities.units import TextUnit
 from tasks.steps.entities.vocabulary import VocabularyRuler, vocabulary_ruler
 
 __all__ = ["PRIOR_WEIGHT", "ChunkLike", "Mention", "extract_mentions", "mention_weight", "vote_labels"]
-
-
-class ChunkLike(Protocol):
-    @property
-    def index(self) -> int: ...
-
-    @property
-    def text(self) -> str: ...
 
 
 # --- the label vote ---------------------------------------------------------------------
@@ -325,6 +318,7 @@ def extract_mentions(
     prior: Mapping[str, Counter[str]] | None = None,
     prior_lookup: Callable[[set[str]], Mapping[str, Counter[str]]] | None = None,
     batch_size: int = 64,
+    read: ReadDocument | None = None,
 ) -> list[Mention]:
     """Entity mentions in ``chunks`` (one document's), in chunk order then text order.
 
@@ -352,21 +346,19 @@ def extract_mentions(
     ``prior`` is only asked about the document's own keys (``key in prior``,
     ``prior.get(key)``); ``prior_lookup``, instead of ``prior``, is called once with those keys
     and returns the prior for them (one query of the project's store per document).
-    ``nlp`` defaults to :func:`load_nlp`; any pipeline that sets ``doc.ents`` works.
+    ``nlp`` defaults to :func:`load_nlp`; any pipeline that sets ``doc.ents`` works. ``read`` is
+    the model's reading of these chunks when it was done ahead, together with other documents'
+    (:func:`read_documents`, with the same ``nlp``); the chunks are read here when it is None.
     """
-    if batch_size < 1:
-        raise ValueError("batch_size must be >= 1")
-    chunks = list(chunks)
-    chunk_texts = {chunk.index: chunk.text for chunk in chunks}
-    evidence = casing_evidence(chunk_texts.values())
-    broken = has_broken_layer(chunk_texts.values())
-    units = [u for chunk in chunks for u in text_units(chunk.index, chunk.text, evidence, broken_layer=broken)]
+    nlp = load_nlp() if nlp is None else nlp
+    if read is None:
+        read = read_documents([chunks], nlp=nlp, batch_size=batch_size)[0]
+    units, chunk_texts, evidence = read.units, read.chunk_texts, read.evidence
     if not units:
         return []
-    nlp = load_nlp() if nlp is None else nlp
     ruler = vocabulary_ruler(vocabulary, nlp=nlp) if vocabulary else None
     found: list[Found] = []
-    for unit, doc in zip(units, nlp.pipe((u.ner_text for u in units), batch_size=batch_size), strict=True):
+    for unit, doc in zip(units, read.docs, strict=True):
         if ruler is not None:
             ruler.apply(doc)
         found.extend(_mentions_in(doc, unit, ruler, evidence))
