@@ -16,6 +16,7 @@ from tasks.steps.entities import (
     cooccurrence_relationships,
     extract_mentions,
     load_nlp,
+    read_documents,
 )
 
 pytestmark = pytest.mark.unit
@@ -158,6 +159,25 @@ def test_the_recognizer_computes_with_numpy_blas_on_one_thread_and_reads_as_with
 
 
 # --- extraction -------------------------------------------------------------------------
+
+
+def test_documents_read_together_give_each_the_mentions_it_has_alone(nlp) -> None:
+    # GIVEN three documents of several chunks: a letter, a heading in capitals, a table's cells
+    documents = [
+        [C(0, MEETING), C(1, "Maria Gonzalez will report to the board in June.")],
+        [
+            C(0, "QUARTERLY REVIEW OF NORTHWIND BANK\n\nNorthwind Bank opened an office in Lagos."),
+            C(1, "Ms. Adeyemi leads it."),
+        ],
+        [C(0, "City,Contact\nNairobi,Kenji Tanaka\nOslo,Ingrid Berg")],
+    ]
+    # WHEN they are read in one pass, then each goes through the mention rules
+    read = read_documents(documents, nlp=nlp)
+    together = [extract_mentions(chunks, nlp=nlp, read=r) for chunks, r in zip(documents, read, strict=True)]
+    # THEN each document has exactly the mentions it has when read alone, and its own units
+    assert together == [extract_mentions(chunks, nlp=nlp) for chunks in documents]
+    assert [len(r.units) == len(r.docs) for r in read] == [True, True, True]
+    assert all(together) and {"Kenji Tanaka", "Ingrid Berg"} <= {m.canonical_name for m in together[2]}
 
 
 def test_meeting_sentence_entities_and_offsets(nlp) -> None:
