@@ -32,10 +32,20 @@ def soffice_path() -> str | None:
     return shutil.which("soffice")
 
 
-def convert(path: Path, scratch: Path, *, target: str, noun: str, timeout_s: float = SOFFICE_TIMEOUT_SECONDS) -> Path:
+def convert(
+    path: Path,
+    scratch: Path,
+    *,
+    target: str,
+    noun: str,
+    timeout_s: float = SOFFICE_TIMEOUT_SECONDS,
+    import_filter: str | None = None,
+) -> Path:
     """Convert ``path`` into ``scratch`` with LibreOffice; return the converted file.
 
     ``target`` is LibreOffice's ``--convert-to`` argument ("docx:MS Word 2007 XML", "pdf").
+    ``import_filter`` (``--infilter``, "Impress MS PowerPoint 2007 XML") reads the file as that
+    format only; without it LibreOffice guesses, and reads what it cannot recognise as plain text.
     Raises :class:`SofficeMissing` without LibreOffice, and :class:`PermanentError`
     ("corrupt {noun}: LibreOffice ...") when it cannot convert the file or takes over ``timeout_s``.
     """
@@ -50,6 +60,7 @@ def convert(path: Path, scratch: Path, *, target: str, noun: str, timeout_s: flo
     command = [
         soffice, "--headless", "--norestore", "--nologo", "--nolockcheck",
         f"-env:UserInstallation={(scratch / 'profile').as_uri()}",
+        *([f"--infilter={import_filter}"] if import_filter else []),
         "--convert-to", target, "--outdir", str(scratch / "out"), str(source),
     ]  # fmt: skip
     # The worker's environment, with a runtime folder of the conversion's own.

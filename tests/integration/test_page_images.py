@@ -68,9 +68,13 @@ def test_an_office_document_gets_page_pictures_laid_out_by_libreoffice(stack, tm
         page_images.page_png(stack, object_key=key, sha256=sha256, file_type="docx", page=2)
 
 
+_READ_AS_TEXT_WHEN_GUESSED = bytes.fromhex("0fa684acb95c4968a63b9597016c3d85")
+
+
 def test_a_document_libreoffice_cannot_lay_out_says_why_once(stack, tmp_path):
-    # GIVEN a stored "presentation" that is not one
-    key, sha256 = _stored(stack, tmp_path, b"PK\x03\x04 this is not a presentation " + uuid.uuid4().bytes)
+    # GIVEN a stored "presentation" that is not one; LibreOffice, left to guess, lays these very bytes
+    # out as a page of text (as it did about 1 in 30 random tails: a test that failed now and then)
+    key, sha256 = _stored(stack, tmp_path, b"PK\x03\x04 this is not a presentation " + _READ_AS_TEXT_WHEN_GUESSED)
     # WHEN its page is asked for until an answer comes THEN the answer is the reason, and it is kept
     with pytest.raises(PermanentError, match=r"^the document cannot be laid out as pages: "):
         _picture(stack, key=key, sha256=sha256, file_type="pptx", page=1)

@@ -35,6 +35,17 @@ _pdfium = threading.Lock()  # PDFium is not thread-safe; the API serves requests
 # Laid out by LibreOffice into a PDF first.
 OFFICE_TYPES = frozenset({"docx", "doc", "odt", "rtf", "pptx", "ppt", "xlsx", "xls"})
 OFFICE_TIMEOUT_S = 120.0
+# The formats whose type the content decides (a zip's parts, RTF's header) are laid out as that
+# format only: LibreOffice, left to guess, lays out a damaged one as a page of its bytes read as
+# text. Legacy OLE2 files (doc, ppt, xls) are told apart by their name only (core/filetypes.py),
+# so LibreOffice's own detection reads them.
+LAYOUT_FILTERS = {
+    "docx": "MS Word 2007 XML",
+    "odt": "writer8",
+    "rtf": "Rich Text Format",
+    "pptx": "Impress MS PowerPoint 2007 XML",
+    "xlsx": "Calc MS Excel 2007 XML",
+}
 _converting: dict[str, Future[None]] = {}  # sha256 -> the conversion under way
 _converting_lock = threading.Lock()
 _converter: ThreadPoolExecutor | None = None
@@ -133,7 +144,12 @@ def _convert_office(settings: Settings, *, object_key: str, sha256: str, file_ty
             scratch = Path(tmp)
             original = ObjectStorage(settings).get_to_file(key=object_key, path=scratch / f"original.{file_type}")
             converted = soffice.convert(
-                original, scratch, target="pdf", noun=f"{file_type} document", timeout_s=OFFICE_TIMEOUT_S
+                original,
+                scratch,
+                target="pdf",
+                noun=f"{file_type} document",
+                timeout_s=OFFICE_TIMEOUT_S,
+                import_filter=LAYOUT_FILTERS.get(file_type),
             )
             _store(pdf, converted.read_bytes())
     except PermanentError as exc:
