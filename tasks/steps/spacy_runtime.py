@@ -14,15 +14,21 @@ import functools
 __all__ = ["use_worker_ops"]
 
 
-@functools.cache
 def use_worker_ops() -> None:
-    """Make models loaded from now on in this process compute with numpy's BLAS on one thread.
+    """Make models loaded from now on in this thread compute with numpy's BLAS, on one thread.
 
-    Call before ``spacy.load``: a model keeps the operations that were current when it was built.
-    Results equal BLIS's up to float rounding (measured on CoNLL-2003 and the bench corpus).
+    Call before ``spacy.load``: a model keeps the operations that were current (in its thread) when
+    it was built. Results equal BLIS's up to float rounding (measured on CoNLL-2003 and the bench
+    corpus: the same entities).
     """
     from thinc.api import NumpyOps, set_current_ops
+
+    _one_blas_thread()
+    set_current_ops(NumpyOps(use_blis=False))
+
+
+@functools.cache
+def _one_blas_thread() -> None:
     from threadpoolctl import threadpool_limits
 
-    threadpool_limits(limits=1, user_api="blas")
-    set_current_ops(NumpyOps(use_blis=False))
+    threadpool_limits(limits=1, user_api="blas")  # for the whole process, once
