@@ -2,9 +2,9 @@
 
 thinc (spaCy's network library) multiplies matrices with BLIS by default. On this machine kind
 numpy's OpenBLAS multiplies the recognizer's and the parser's matrices faster: en_core_web_md reads
-a ~200-word text in 15.5 ms instead of 22 (bench/README.md, "Where the worker's CPU goes"). The
-pipeline scales by processes, one per core, so BLAS gets one thread: two OpenBLAS threads in each
-of two processes on two cores would only take turns.
+a ~200-word text in 15.5 ms instead of 22 (bench/README.md, "NER on numpy's BLAS, one NER pass per
+batch"). The pipeline scales by processes, one per core, so BLAS gets one thread: two OpenBLAS
+threads in each of two processes on two cores would only take turns.
 """
 
 from __future__ import annotations

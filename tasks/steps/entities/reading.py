@@ -43,8 +43,9 @@ def read_documents(
     """The model's reading of each document's text units, all documents' units in one pass.
 
     One ``nlp.pipe`` over many short documents fills the model's batches: ~200-word documents
-    read 20% faster than one pass each (bench/README.md, "Where the worker's CPU goes"). What a
-    document's units are, and what the model reads in each, does not depend on the others.
+    read 20% faster than in one pass each (bench/README.md, "NER on numpy's BLAS, one NER pass per
+    batch"). What a document's units are, and what the model reads in each, does not depend on the
+    others.
     """
     if batch_size < 1:
         raise ValueError("batch_size must be >= 1")
