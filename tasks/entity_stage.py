@@ -37,6 +37,11 @@ from tasks.steps.extract import Extraction
 from tasks.steps.relations import extract_relations, load_parser
 from tasks.work import each_document
 
+# Only short documents are read ahead: they gain (a short text alone leaves the model's batches
+# half empty), and holding the model's reading of a batch of long documents at once would hold
+# many times the memory of reading one at a time (a long document fills the batches by itself).
+READ_AHEAD_MAX_CHARS = 20_000
+
 
 def entity_work(ctxs: list[StageContext]) -> StageWork:
     settings = get_settings()
@@ -82,12 +87,14 @@ def _read_ahead(
 
     What a document's entities are does not depend on the batch: the same units, read by the same
     model. A batch whose reading together fails reads each document on its own in its step, so a
-    bad document's error stays its own; a document alone is read there too.
+    bad document's error stays its own; a document alone, or longer than ``READ_AHEAD_MAX_CHARS``,
+    is read there too.
     """
     groups: defaultdict[str, list[StageContext]] = defaultdict(list)
     for ctx in ctxs:
         model = ner_model_for(ctx.document.language, settings.ner_models, settings.ner_model)
-        if model is not None and chunks.get(ctx.document_id):
+        rows = chunks.get(ctx.document_id)
+        if model is not None and rows and sum(len(row.text) for row in rows) <= READ_AHEAD_MAX_CHARS:
             groups[model].append(ctx)
     read: dict[int, ReadDocument] = {}
     for model, group in groups.items():

@@ -52,11 +52,24 @@ def test_the_documents_of_one_model_are_read_together_and_read_as_each_alone():
         assert extract_mentions(views, nlp=nlp, read=read[document_id]) == extract_mentions(views, nlp=nlp)
 
 
-def test_a_batch_whose_reading_together_fails_leaves_each_document_to_read_itself():
-    # GIVEN an English batch in which one document holds a text longer than the model reads at once
+def test_a_long_document_is_read_on_its_own():
+    # GIVEN a batch of two short English documents and a long one
+    long_text = "Kenji Tanaka met Maria Gonzalez in Osaka. " * (entity_stage.READ_AHEAD_MAX_CHARS // 40)
+    chunks = {**CHUNKS, 7: chunk_rows(long_text[:10_000], long_text[10_000:])}
+    # WHEN the stage reads the batch ahead THEN only the short ones are (the long one reads itself)
+    read = entity_stage._read_ahead(
+        [context(1, "en"), context(2, "en"), context(7, "en")], chunks, settings=Settings(_env_file=None)
+    )
+    assert set(read) == {1, 2}
+
+
+def test_a_batch_whose_reading_together_fails_leaves_each_document_to_read_itself(monkeypatch):
+    # GIVEN an English batch in which one document holds a unit longer than the model reads at once
+    # (the stage's read-ahead limit raised for the test: it would otherwise leave that one out)
     too_long = "word " * (load_nlp().max_length // 5 + 1)
     chunks = {**CHUNKS, 6: chunk_rows(too_long)}
     ctxs = [context(1, "en"), context(2, "en"), context(6, "en")]
+    monkeypatch.setattr(entity_stage, "READ_AHEAD_MAX_CHARS", len(too_long))
     # WHEN the stage reads the batch ahead THEN nothing is read ahead, and nothing is raised
     assert entity_stage._read_ahead(ctxs, chunks, settings=Settings(_env_file=None)) == {}
     # AND alone, the good documents read and the bad one fails with its own error
